@@ -1,0 +1,218 @@
+/**
+ * Options: defaults, environment, validation. Precedence: code > environment > config file > defaults.
+ *
+ * @module
+ */
+import { type ProviderRule, validateRules } from "./detect/providers.ts";
+import type { GuardMode, GuardRecord } from "./report/record.ts";
+import type { Sink } from "./report/sink.ts";
+import { envVar } from "./runtime.ts";
+
+/** Names of the built-in sinks. */
+export type SinkName = "otel" | "daemon" | "file" | "console" | "memory";
+
+/** Anything with a `warn` method: console, @std/log, LogTape and pino loggers all fit. */
+export interface GuardLogger {
+  warn(message: string, ...rest: unknown[]): void;
+}
+
+/** A storage adapter (see `@aiguard/attest/storage/*`). */
+export interface StorageAdapter {
+  /** Appends encoded JSONL lines in one write; resolves when durable. */
+  append(lines: string): Promise<void>;
+  /** Releases what the adapter holds. */
+  close?(): Promise<void>;
+  /** A short name for messages, e.g. `node-fs`. */
+  readonly name: string;
+}
+
+/** Options of {@link enableGuard}; every field is optional. */
+export interface GuardOptions {
+  /** `off`, `warn` (default), `report` or `block`. */
+  mode?: GuardMode;
+  /** AI SDK classes or module namespaces to patch at prototype level. */
+  clients?: unknown[];
+  /** Extra provider rules for the fetch layer. */
+  providers?: ProviderRule[];
+  /** `"auto"` (default) or a list of sink names and sink functions. */
+  sinks?: "auto" | Array<SinkName | Sink>;
+  /** Storage adapter for the `file` sink (overrides the runtime's default). */
+  storage?: StorageAdapter;
+  /** Path of the JSONL report; default `~/.aiguard/guard_log.jsonl`. */
+  reportPath?: string;
+  /** Rotation threshold in bytes; default 10 MiB. */
+  maxBytes?: number;
+  /** Rotated files kept; default 3. */
+  backups?: number;
+  /** Daemon socket; default `~/.aiguard/guard.sock`. */
+  socketPath?: string;
+  /** Service name on every record; default `OTEL_SERVICE_NAME` or `null`. */
+  service?: string | null;
+  /** Also emit records and spans for attested calls (action `allowed`). */
+  traceAttested?: boolean;
+  /** Where warnings go; default `console`. */
+  logger?: GuardLogger;
+  /** Called with every record the guard produces. */
+  onRecord?: (record: GuardRecord) => void;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  mode: GuardMode;
+  clients: unknown[];
+  providers: ProviderRule[];
+  sinks: "auto" | Array<SinkName | Sink>;
+  storage: StorageAdapter | null;
+  reportPath: string;
+  maxBytes: number;
+  backups: number;
+  socketPath: string;
+  service: string | null;
+  traceAttested: boolean;
+  logger: GuardLogger;
+  onRecord: ((record: GuardRecord) => void) | null;
+}
+
+const MODES: readonly GuardMode[] = ["off", "warn", "report", "block"];
+const SINK_NAMES: readonly SinkName[] = ["otel", "daemon", "file", "console", "memory"];
+const KEYS = [
+  "mode",
+  "clients",
+  "providers",
+  "sinks",
+  "storage",
+  "reportPath",
+  "maxBytes",
+  "backups",
+  "socketPath",
+  "service",
+  "traceAttested",
+  "logger",
+  "onRecord",
+] as const;
+
+/** Keys that a config file (JSON) may set. */
+export const FILE_KEYS: readonly string[] = [
+  "mode",
+  "providers",
+  "sinks",
+  "reportPath",
+  "maxBytes",
+  "backups",
+  "socketPath",
+  "service",
+  "traceAttested",
+];
+
+function homeDir(): string {
+  return envVar("HOME") ?? envVar("USERPROFILE") ?? ".";
+}
+
+/** The default report directory, `~/.aiguard`. */
+export function defaultDir(): string {
+  return `${homeDir()}/.aiguard`;
+}
+
+/** An error naming where a bad option came from, the key, and what was expected. */
+export class ConfigError extends TypeError {
+  constructor(source: string, key: string, expected: string, got: unknown) {
+    const shown = typeof got === "string" ? JSON.stringify(got) : typeof got;
+    super(`Invalid aiguard option "${key}" in ${source}: expected ${expected}, got ${shown}.`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Checks one layer of options (code, env or file), naming the source and the key on error. */
+export function validateOptions(options: unknown, source: string): GuardOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object") throw new ConfigError(source, "(options)", "an object", options);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError(source, key, `one of the keys ${KEYS.join(", ")}`, key);
+    }
+  }
+  const check = (key: string, ok: (v: unknown) => boolean, expected: string) => {
+    if (o[key] !== undefined && !ok(o[key])) throw new ConfigError(source, key, expected, o[key]);
+  };
+  check("mode", (v) => MODES.includes(v as GuardMode), `one of ${MODES.join(", ")}`);
+  check("clients", Array.isArray, "an array of SDK classes or modules");
+  check(
+    "sinks",
+    (v) =>
+      v === "auto" ||
+      (Array.isArray(v) &&
+        v.every((s) => typeof s === "function" || SINK_NAMES.includes(s as SinkName))),
+    `"auto" or a list of ${SINK_NAMES.join(", ")} or sink functions`,
+  );
+  check(
+    "storage",
+    (v) =>
+      typeof v === "object" && v !== null && typeof (v as StorageAdapter).append === "function",
+    "a storage adapter (an object with append())",
+  );
+  for (const key of ["reportPath", "socketPath"]) {
+    check(key, (v) => typeof v === "string" && v.length > 0, "a non-empty string");
+  }
+  check("maxBytes", (v) => Number.isInteger(v) && (v as number) >= 1024, "an integer ≥ 1024");
+  check("backups", (v) => Number.isInteger(v) && (v as number) >= 0, "an integer ≥ 0");
+  check("service", (v) => v === null || typeof v === "string", "a string or null");
+  check("traceAttested", (v) => typeof v === "boolean", "true or false");
+  check(
+    "logger",
+    (v) => typeof v === "object" && v !== null && typeof (v as GuardLogger).warn === "function",
+    "an object with a warn() method",
+  );
+  check("onRecord", (v) => typeof v === "function", "a function");
+  if (o.providers !== undefined) {
+    try {
+      validateRules(o.providers);
+    } catch (error) {
+      throw new ConfigError(source, "providers", (error as Error).message, o.providers);
+    }
+  }
+  return o as GuardOptions;
+}
+
+/** Options from `AIGUARD_*` variables. */
+export function optionsFromEnv(): GuardOptions {
+  const env: Record<string, unknown> = {};
+  const mode = envVar("AIGUARD_MODE");
+  if (mode) env.mode = mode.trim().toLowerCase();
+  const reportPath = envVar("AIGUARD_REPORT_PATH");
+  if (reportPath) env.reportPath = reportPath;
+  const socket = envVar("AIGUARD_SOCKET");
+  if (socket) env.socketPath = socket;
+  const sinks = envVar("AIGUARD_SINKS");
+  if (sinks) {
+    const list = sinks.split(",").map((s) => s.trim()).filter(Boolean);
+    env.sinks = list.length === 1 && list[0] === "auto" ? "auto" : list;
+  }
+  const service = envVar("AIGUARD_SERVICE");
+  if (service) env.service = service;
+  return validateOptions(env, "the environment (AIGUARD_*)");
+}
+
+/** Merges layers, highest precedence first, and fills defaults. */
+export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
+  const pick = <K extends keyof GuardOptions>(key: K): GuardOptions[K] | undefined => {
+    for (const layer of layers) if (layer[key] !== undefined) return layer[key];
+    return undefined;
+  };
+  const dir = defaultDir();
+  return {
+    mode: pick("mode") ?? "warn",
+    clients: pick("clients") ?? [],
+    providers: pick("providers") ?? [],
+    sinks: pick("sinks") ?? "auto",
+    storage: pick("storage") ?? null,
+    reportPath: pick("reportPath") ?? `${dir}/guard_log.jsonl`,
+    maxBytes: pick("maxBytes") ?? 10 * 1024 * 1024,
+    backups: pick("backups") ?? 3,
+    socketPath: pick("socketPath") ?? `${dir}/guard.sock`,
+    service: pick("service") ?? envVar("OTEL_SERVICE_NAME") ?? null,
+    traceAttested: pick("traceAttested") ?? false,
+    logger: pick("logger") ?? console,
+    onRecord: pick("onRecord") ?? null,
+  };
+}

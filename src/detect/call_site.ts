@@ -1,0 +1,102 @@
+/**
+ * Finds the application code that made an AI call: the first stack frame that is neither this
+ * package, nor a dependency (`node_modules`, Deno's npm and JSR caches), nor runtime internals.
+ *
+ * @module
+ */
+
+/** Where an AI call came from. */
+export interface CallSite {
+  /** `path:line:column` of the first application frame, or `null` when the stack has none. */
+  callSite: string | null;
+  /** Up to 8 application frames, innermost first. */
+  stack: string[];
+}
+
+const MAX_FRAMES = 8;
+const CAPTURE_LIMIT = 100;
+
+function fileUrlToPath(url: string): string {
+  try {
+    return decodeURIComponent(url.slice("file://".length));
+  } catch {
+    return url.slice("file://".length);
+  }
+}
+
+// This file sits at <root>/src/detect/call_site.{ts,js}; the package's own code is <root>/src and
+// the entry files beside it. Frames from there are never the call site.
+const selfUrl = import.meta.url;
+const selfPath = selfUrl.startsWith("file://") ? fileUrlToPath(selfUrl) : selfUrl;
+const srcDir = selfPath.replace(/\/detect\/[^/]+$/, "/");
+const rootDir = srcDir.replace(/\/src\/$/, "/");
+const OWN_ENTRIES = ["mod.", "auto.", "otel.", "cli."].map((name) => rootDir + name);
+
+const LOCATION = /\(?((?:[a-z][\w+.-]*:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/i;
+
+function isOwnOrDependency(path: string): boolean {
+  return path.startsWith(srcDir) ||
+    OWN_ENTRIES.some((entry) => path.startsWith(entry)) ||
+    path.includes("/node_modules/") ||
+    path.includes("/npm/registry.npmjs.org/") ||
+    path.includes("/@aiguard/attest/") ||
+    path.startsWith("https://jsr.io/") ||
+    path.startsWith("https://esm.sh/");
+}
+
+function isRuntimeInternal(location: string): boolean {
+  return /^(?:node|ext|bun|internal|native|builtin|deno|data):/.test(location) ||
+    location.startsWith("[") || location === "native" || location.startsWith("<");
+}
+
+function cwd(): string | null {
+  try {
+    const g = globalThis as {
+      Deno?: { cwd(): string };
+      process?: { cwd?: () => string };
+    };
+    return g.Deno?.cwd() ?? g.process?.cwd?.() ?? null;
+  } catch {
+    return null; // Deno without --allow-read, or no process at all
+  }
+}
+
+/** Reduces an `Error.stack` string to the application frames, as `path:line:column`. */
+export function applicationFrames(stackText: string | undefined, workDir = cwd()): CallSite {
+  const frames: string[] = [];
+  if (stackText) {
+    const prefix = workDir ? (workDir.endsWith("/") ? workDir : `${workDir}/`) : null;
+    for (const line of stackText.split("\n")) {
+      const trimmed = line.trim();
+      if (!trimmed.startsWith("at ")) continue;
+      const m = LOCATION.exec(trimmed);
+      if (!m) continue;
+      let location = m[1]!;
+      if (isRuntimeInternal(location)) continue;
+      if (location.startsWith("file://")) location = fileUrlToPath(location);
+      if (isOwnOrDependency(location)) continue;
+      if (prefix && location.startsWith(prefix)) location = location.slice(prefix.length);
+      frames.push(`${location}:${m[2]}:${m[3]}`);
+      if (frames.length === MAX_FRAMES) break;
+    }
+  }
+  return { callSite: frames[0] ?? null, stack: frames };
+}
+
+/** Captures the raw stack now (cheap part), to be reduced later only if needed. */
+export function captureStack(): string | undefined {
+  const E = Error as { stackTraceLimit?: number | undefined };
+  const previous = E.stackTraceLimit;
+  // Deep SDK stacks push the application frame past the default limit of 10.
+  E.stackTraceLimit = CAPTURE_LIMIT;
+  try {
+    return new Error().stack;
+  } finally {
+    E.stackTraceLimit = previous;
+  }
+}
+
+/** The call site of the code running now. */
+export function captureCallSite(): CallSite {
+  return applicationFrames(captureStack());
+}

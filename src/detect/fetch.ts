@@ -1,0 +1,94 @@
+/**
+ * The fetch layer: wraps `globalThis.fetch`. Non-AI requests cost one string scan and go straight
+ * through; AI requests are decided before the original fetch is called.
+ *
+ * @module
+ */
+import { currentFrame, runInFrame } from "../context.ts";
+import { activeRules, guardActive, guardCall, settleSafely } from "../guard.ts";
+import { matchUrl, modelFromPath } from "./providers.ts";
+
+const MODEL_IN_BODY = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/;
+const MODEL_SCAN_LIMIT = 64 * 1024;
+
+/** The model named in a JSON request body, read only when the body is a string (never consumed). */
+export function modelFromBody(body: unknown): string | null {
+  if (typeof body !== "string") return null;
+  const m = MODEL_IN_BODY.exec(
+    body.length > MODEL_SCAN_LIMIT ? body.slice(0, MODEL_SCAN_LIMIT) : body,
+  );
+  if (!m) return null;
+  try {
+    return JSON.parse(`"${m[1]}"`) as string;
+  } catch {
+    return null;
+  }
+}
+
+function requestUrl(input: unknown): string | null {
+  if (typeof input === "string") return input;
+  if (input instanceof URL) return input.href;
+  const url = (input as { url?: unknown } | null)?.url;
+  return typeof url === "string" ? url : null;
+}
+
+function requestMethod(input: unknown, init: RequestInit | undefined): string {
+  const method = init?.method ?? (input as { method?: unknown } | null)?.method;
+  return typeof method === "string" ? method.toUpperCase() : "GET";
+}
+
+/** Installs the fetch wrapper; returns the function that puts the original back. */
+export function installFetchLayer(): () => void {
+  const g = globalThis as { fetch?: typeof fetch };
+  const original = g.fetch;
+  if (typeof original !== "function") return () => {};
+  const guarded = function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    if (!guardActive()) return original(input, init);
+    const url = requestUrl(input);
+    const match = url === null ? null : matchUrl(url, activeRules());
+    if (match === null) return original(input, init);
+    const frame = currentFrame();
+    if (frame?.call?.recorded) {
+      // An SDK hook already decided this call; only end its span when headers arrive.
+      const marker = frame.call;
+      const pending = original(input, init);
+      if (marker.settle) {
+        pending.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
+      }
+      return pending;
+    }
+    const method = requestMethod(input, init);
+    let marker;
+    try {
+      marker = guardCall({
+        provider: match.provider,
+        operation: match.operation,
+        model: modelFromBody(init?.body) ?? modelFromPath(match.path),
+        target: `fetch ${method} ${match.server}${match.path}`,
+        detector: "fetch",
+        server: match.server,
+        port: match.port,
+      }, frame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pending = runInFrame(
+      { attestation: frame?.attestation ?? null, call: marker },
+      () => original(input, init),
+    );
+    if (marker.settle) {
+      pending.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
+    }
+    return pending;
+  };
+  // Keep runtime extras such as Bun's fetch.preconnect.
+  for (const key of Reflect.ownKeys(original)) {
+    if (key === "length" || key === "name" || key === "prototype") continue;
+    const descriptor = Object.getOwnPropertyDescriptor(original, key);
+    if (descriptor) Object.defineProperty(guarded, key, descriptor);
+  }
+  g.fetch = guarded as typeof fetch;
+  return () => {
+    if (g.fetch === guarded) g.fetch = original;
+  };
+}

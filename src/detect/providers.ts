@@ -1,0 +1,254 @@
+/**
+ * The provider registry: which requests are AI calls, to which provider, for which operation.
+ * One table for every layer (SDK and fetch), so the layers agree on names.
+ *
+ * @module
+ */
+
+/** An extra rule from `GuardOptions.providers`. */
+export interface ProviderRule {
+  /** Provider name written on records, e.g. `"acme_llm"`. */
+  provider: string;
+  /** Host (`name` or `name:port`) the request must go to, or a RegExp tested against `name:port`. */
+  host?: string | RegExp;
+  /** A string the URL path must end with, or a RegExp tested against the path (no query). */
+  path?: string | RegExp;
+  /** GenAI operation name written on records; by default taken from the path. */
+  operation?: string;
+}
+
+/** What the registry says of one request. */
+export interface ProviderMatch {
+  provider: string;
+  operation: string | null;
+  /** Host name without port, e.g. `api.openai.com`. */
+  server: string;
+  port: number | null;
+  /** URL path without query or fragment. */
+  path: string;
+}
+
+const EXACT_HOSTS: Record<string, string> = {
+  "api.openai.com": "openai",
+  "us.api.openai.com": "openai",
+  "eu.api.openai.com": "openai",
+  "api.anthropic.com": "anthropic",
+  "generativelanguage.googleapis.com": "gcp.gemini",
+  "aiplatform.googleapis.com": "gcp.vertex_ai",
+  "api.mistral.ai": "mistral_ai",
+  "api.eu.mistral.ai": "mistral_ai",
+  "api.us.mistral.ai": "mistral_ai",
+  "api.groq.com": "groq",
+  "api.cohere.com": "cohere",
+  "api.cohere.ai": "cohere",
+  "api.deepseek.com": "deepseek",
+  "api.x.ai": "x_ai",
+  "api.perplexity.ai": "perplexity",
+  "api.together.xyz": "together",
+  "api.together.ai": "together",
+  "api.fireworks.ai": "fireworks",
+  "openrouter.ai": "openrouter",
+  "api.cerebras.ai": "cerebras",
+  "api.deepinfra.com": "deepinfra",
+  "router.huggingface.co": "huggingface",
+  "ollama.com": "ollama",
+  "localhost:11434": "ollama",
+  "127.0.0.1:11434": "ollama",
+  // Gateways: the provider behind them is not known from the host alone.
+  "ai-gateway.vercel.sh": "vercel.ai_gateway",
+  "gateway.ai.cloudflare.com": "cloudflare.ai_gateway",
+  "oai.helicone.ai": "helicone",
+  "api.portkey.ai": "portkey",
+};
+
+/** Hosts known by pattern; checked only when the host ends with one of these domains. */
+const PATTERN_HOSTS: ReadonlyArray<[suffix: string, pattern: RegExp, provider: string]> = [
+  [
+    "azure.com",
+    /\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/,
+    "azure.ai.openai",
+  ],
+  [
+    "googleapis.com",
+    /(?:^|-)aiplatform\.googleapis\.com$|^aiplatform\.[^.]+\.rep\.googleapis\.com$/,
+    "gcp.vertex_ai",
+  ],
+  ["amazonaws.com", /^bedrock-runtime(?:-fips)?\.[^.]+\.amazonaws\.com$/, "aws.bedrock"],
+];
+
+/** Paths that make a request an AI call on any host (OpenAI-compatible servers, Ollama, Gemini). */
+const ANY_HOST_PATHS =
+  /(?:\/v1\/(?:chat\/completions|completions|responses|embeddings|messages)|:(?:generateContent|streamGenerateContent)|\/api\/(?:chat|generate))$/;
+
+/** The GenAI operation for a path, on a provider host or an OpenAI-compatible one. */
+export function operationForPath(path: string): string | null {
+  if (path.endsWith("/chat/completions")) return "chat";
+  if (path.endsWith("/completions")) return "text_completion";
+  if (path.endsWith("/responses") || path.endsWith("/messages")) return "chat";
+  if (path.endsWith("/embeddings") || path.endsWith("/embed")) return "embeddings";
+  if (path.endsWith(":embedContent") || path.endsWith(":batchEmbedContents")) return "embeddings";
+  if (path.endsWith(":generateContent") || path.endsWith(":streamGenerateContent")) {
+    return "generate_content";
+  }
+  if (path.endsWith("/api/chat")) return "chat";
+  if (path.endsWith("/api/generate")) return "text_completion";
+  if (path.endsWith("/images/generations")) return "generate_content";
+  if (/\/model\/[^/]+\/(?:converse|converse-stream)$/.test(path)) return "chat";
+  if (/\/model\/[^/]+\/invoke(?:-with-response-stream)?$/.test(path)) return "generate_content";
+  return null;
+}
+
+/** The model named in a URL path (Gemini `models/x:generateContent`, Bedrock `model/x/invoke`). */
+export function modelFromPath(path: string): string | null {
+  const gemini = /\/models\/([^/:]+):/.exec(path);
+  if (gemini) return decodeURIComponent(gemini[1]!);
+  const bedrock = /\/model\/([^/]+)\/(?:invoke|converse)/.exec(path);
+  if (bedrock) return decodeURIComponent(bedrock[1]!);
+  return null;
+}
+
+/** The provider of a host (`name` or `name:port`), or `null` when the host is not a known one. */
+export function providerForHost(hostname: string, hostWithPort: string): string | null {
+  const exact = EXACT_HOSTS[hostWithPort] ?? EXACT_HOSTS[hostname];
+  if (exact !== undefined) return exact;
+  for (const [suffix, pattern, provider] of PATTERN_HOSTS) {
+    if (hostname.endsWith(suffix) && pattern.test(hostname)) return provider;
+  }
+  return null;
+}
+
+interface UrlParts {
+  hostname: string;
+  host: string;
+  port: number | null;
+  path: string;
+}
+
+/**
+ * Splits an absolute http(s) URL with string scans only: this runs for every fetch of the host app,
+ * and `new URL()` costs several times more.
+ */
+export function splitUrl(url: string): UrlParts | null {
+  const schemeEnd = url.indexOf("://");
+  if (schemeEnd < 4 || schemeEnd > 5) return null;
+  const secure = schemeEnd === 5;
+  let authorityEnd = url.length;
+  for (let i = schemeEnd + 3; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
+      authorityEnd = i;
+      break;
+    }
+  }
+  let authority = url.slice(schemeEnd + 3, authorityEnd);
+  const at = authority.lastIndexOf("@");
+  if (at !== -1) authority = authority.slice(at + 1);
+  authority = authority.toLowerCase();
+  let pathEnd = url.length;
+  for (let i = authorityEnd; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 63 || c === 35) {
+      pathEnd = i;
+      break;
+    }
+  }
+  const path = authorityEnd < pathEnd ? url.slice(authorityEnd, pathEnd) : "/";
+  const bracket = authority.lastIndexOf("]");
+  const colon = authority.lastIndexOf(":");
+  let hostname = authority;
+  let port: number | null = null;
+  if (colon > bracket) {
+    hostname = authority.slice(0, colon);
+    port = Number(authority.slice(colon + 1)) || null;
+  }
+  return {
+    hostname,
+    host: port === null ? hostname : `${hostname}:${port}`,
+    port: port ?? (secure ? 443 : 80),
+    path,
+  };
+}
+
+function ruleMatches(rule: ProviderRule, parts: UrlParts): boolean {
+  if (rule.host !== undefined) {
+    if (typeof rule.host === "string") {
+      const host = rule.host.toLowerCase();
+      if (host !== parts.hostname && host !== parts.host) return false;
+    } else if (!rule.host.test(parts.host)) return false;
+  }
+  if (rule.path !== undefined) {
+    if (typeof rule.path === "string") {
+      if (!parts.path.endsWith(rule.path)) return false;
+    } else if (!rule.path.test(parts.path)) return false;
+  }
+  return rule.host !== undefined || rule.path !== undefined;
+}
+
+/**
+ * Classifies a request URL: a provider match for an AI call, `null` for anything else.
+ * User rules come first, then known provider hosts, then OpenAI-compatible paths on any host.
+ */
+export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderMatch | null {
+  const parts = splitUrl(url);
+  if (parts === null) return null;
+  for (const rule of rules) {
+    if (ruleMatches(rule, parts)) {
+      return {
+        provider: rule.provider,
+        operation: rule.operation ?? operationForPath(parts.path),
+        server: parts.hostname,
+        port: parts.port,
+        path: parts.path,
+      };
+    }
+  }
+  const provider = providerForHost(parts.hostname, parts.host);
+  if (provider !== null) {
+    return {
+      provider,
+      operation: operationForPath(parts.path),
+      server: parts.hostname,
+      port: parts.port,
+      path: parts.path,
+    };
+  }
+  if (!ANY_HOST_PATHS.test(parts.path)) return null;
+  return {
+    provider: "openai_compatible",
+    operation: operationForPath(parts.path),
+    server: parts.hostname,
+    port: parts.port,
+    path: parts.path,
+  };
+}
+
+/** Checks `GuardOptions.providers` entries, naming the index and key of the first bad one. */
+export function validateRules(rules: unknown, where = "providers"): ProviderRule[] {
+  if (!Array.isArray(rules)) throw new TypeError(`${where} must be an array of provider rules.`);
+  return rules.map((rule, i) => {
+    const at = `${where}[${i}]`;
+    if (rule === null || typeof rule !== "object") throw new TypeError(`${at} must be an object.`);
+    const r = rule as Record<string, unknown>;
+    if (typeof r.provider !== "string" || r.provider === "") {
+      throw new TypeError(`${at}.provider must be a non-empty string.`);
+    }
+    for (const key of ["host", "path"] as const) {
+      const v = r[key];
+      if (v !== undefined && typeof v !== "string" && !(v instanceof RegExp)) {
+        throw new TypeError(`${at}.${key} must be a string or a RegExp.`);
+      }
+    }
+    if (r.host === undefined && r.path === undefined) {
+      throw new TypeError(`${at} needs a host or a path to match.`);
+    }
+    if (r.operation !== undefined && typeof r.operation !== "string") {
+      throw new TypeError(`${at}.operation must be a string.`);
+    }
+    for (const key of Object.keys(r)) {
+      if (!["provider", "host", "path", "operation"].includes(key)) {
+        throw new TypeError(`${at} has an unknown key "${key}".`);
+      }
+    }
+    return r as unknown as ProviderRule;
+  });
+}

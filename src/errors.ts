@@ -1,0 +1,55 @@
+/** Details carried by an {@link AttestationError}. */
+export interface AttestationErrorDetails {
+  /** Provider name, e.g. `openai`. */
+  provider: string;
+  /** GenAI operation name, e.g. `chat`, or `null` when unknown. */
+  operation: string | null;
+  /** `path:line:column` of the first application frame, or `null`. */
+  callSite: string | null;
+  /** What was called, e.g. `openai.chat.completions.create` or `fetch POST api.openai.com/v1/...`. */
+  target: string;
+}
+
+/**
+ * The one error class thrown in block mode, before any byte of the AI call is sent.
+ *
+ * @example Catch a blocked call
+ * ```ts
+ * import { AttestationError } from "@aiguard/attest";
+ *
+ * try {
+ *   throw new AttestationError({
+ *     provider: "openai",
+ *     operation: "chat",
+ *     callSite: "src/app.ts:3:1",
+ *     target: "openai.chat.completions.create",
+ *   });
+ * } catch (error) {
+ *   if (error instanceof AttestationError) console.log(error.provider, error.callSite);
+ * }
+ * ```
+ */
+export class AttestationError extends Error {
+  /** Provider name, e.g. `openai`. */
+  readonly provider: string;
+  /** GenAI operation name, or `null`. */
+  readonly operation: string | null;
+  /** `path:line:column` of the calling application code, or `null`. */
+  readonly callSite: string | null;
+  /** What was called. */
+  readonly target: string;
+
+  /** Builds the error; the message names provider, operation, call site and the fix. */
+  constructor(details: AttestationErrorDetails) {
+    const where = details.callSite ?? "an unknown call site";
+    super(
+      `Unattested ${details.provider} ${details.operation ?? "call"} (${details.target}) ` +
+        `blocked at ${where}: wrap the calling function with attest().`,
+    );
+    this.name = "AttestationError";
+    this.provider = details.provider;
+    this.operation = details.operation;
+    this.callSite = details.callSite;
+    this.target = details.target;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The record: one JSON object per line. This file owns the schema and its encoding; nothing else
+ * builds a record or a line.
+ *
+ * @module
+ */
+import { VERSION } from "../version.ts";
+
+/** Guard modes. */
+export type GuardMode = "off" | "warn" | "report" | "block";
+/** What the guard did about a call. */
+export type RecordAction = "warned" | "reported" | "blocked" | "allowed";
+/** The layer that saw the call. */
+export type Detector = "sdk" | "fetch" | "undici" | "manual";
+
+/** One AI call as written to every sink (record format version 1). */
+export interface GuardRecord {
+  v: 1;
+  ts: string;
+  event: "ai_call";
+  attested: boolean;
+  action: RecordAction;
+  mode: GuardMode;
+  provider: string;
+  operation: string | null;
+  model: string | null;
+  target: string;
+  detector: Detector;
+  server: string | null;
+  /** Extra field (allowed by the format): server port, for `server.port` on spans. */
+  port: number | null;
+  call_site: string | null;
+  stack: string[];
+  runtime: string;
+  service: string | null;
+  pid: number | null;
+  attestation: { id: string | null; reason: string | null } | null;
+  guard_version: string;
+}
+
+/** Written once room returns after the queue had to drop records. */
+export interface DroppedRecord {
+  v: 1;
+  ts: string;
+  event: "dropped";
+  count: number;
+  runtime: string;
+  service: string | null;
+  pid: number | null;
+  guard_version: string;
+}
+
+/** Any line of a report file. */
+export type AnyRecord = GuardRecord | DroppedRecord;
+
+const MAX_STRING = 512;
+
+function cap(value: string | null): string | null {
+  if (value === null) return null;
+  return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING - 1)}…` : value;
+}
+
+/** The fields a detector knows about a call. */
+export interface CallFacts {
+  provider: string;
+  operation: string | null;
+  model: string | null;
+  target: string;
+  detector: Detector;
+  server: string | null;
+  port: number | null;
+}
+
+/** The fields fixed for one process. */
+export interface ProcessFacts {
+  runtime: string;
+  service: string | null;
+  pid: number | null;
+}
+
+/** Builds a record; every string is length-capped here, once. */
+export function makeRecord(
+  call: CallFacts,
+  decision: {
+    action: RecordAction;
+    mode: GuardMode;
+    attestation: GuardRecord["attestation"];
+    callSite: string | null;
+    stack: string[];
+  },
+  proc: ProcessFacts,
+  now: Date = new Date(),
+): GuardRecord {
+  return {
+    v: 1,
+    ts: now.toISOString(),
+    event: "ai_call",
+    attested: decision.attestation !== null,
+    action: decision.action,
+    mode: decision.mode,
+    provider: cap(call.provider)!,
+    operation: cap(call.operation),
+    model: cap(call.model),
+    target: cap(call.target)!,
+    detector: call.detector,
+    server: cap(call.server),
+    port: call.port,
+    call_site: cap(decision.callSite),
+    stack: decision.stack.slice(0, 8).map((frame) => cap(frame)!),
+    runtime: proc.runtime,
+    service: cap(proc.service),
+    pid: proc.pid,
+    attestation: decision.attestation &&
+      { id: cap(decision.attestation.id), reason: cap(decision.attestation.reason) },
+    guard_version: VERSION,
+  };
+}
+
+/** Builds the record that counts drops. */
+export function makeDroppedRecord(count: number, proc: ProcessFacts): DroppedRecord {
+  return {
+    v: 1,
+    ts: new Date().toISOString(),
+    event: "dropped",
+    count,
+    runtime: proc.runtime,
+    service: proc.service,
+    pid: proc.pid,
+    guard_version: VERSION,
+  };
+}
+
+/**
+ * One JSONL line, `\n`-terminated. JSON.stringify escapes every control character, so a record can
+ * never span two lines; U+2028/U+2029 are escaped too for readers that split on them.
+ */
+export function encodeLine(record: AnyRecord): string {
+  return JSON.stringify(record).replace(
+    /[\u2028\u2029]/g,
+    (c) => c === "\u2028" ? "\\u2028" : "\\u2029",
+  ) +
+    "\n";
+}
+
+/** Parses one line; `null` for anything that is not a version-1 record. */
+export function decodeLine(line: string): AnyRecord | null {
+  try {
+    const value = JSON.parse(line) as AnyRecord;
+    if (value === null || typeof value !== "object" || value.v !== 1) return null;
+    if (value.event !== "ai_call" && value.event !== "dropped") return null;
+    return value;
+  } catch {
+    return null;
+  }
+}

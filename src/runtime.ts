@@ -1,0 +1,40 @@
+/** The runtimes aiguard knows by name. */
+export type RuntimeKey = "deno" | "bun" | "node" | "workerd" | "edge-light" | "unknown";
+
+/** Which runtime this is, from globals only (no runtime module is imported). */
+export function runtimeKey(): RuntimeKey {
+  const g = globalThis as {
+    Deno?: unknown;
+    Bun?: unknown;
+    EdgeRuntime?: unknown;
+    navigator?: { userAgent?: string };
+    process?: { versions?: { node?: string } };
+  };
+  if (g.Deno !== undefined) return "deno";
+  if (g.Bun !== undefined) return "bun";
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workerd";
+  if (typeof g.EdgeRuntime === "string") return "edge-light";
+  if (g.process?.versions?.node !== undefined) return "node";
+  return "unknown";
+}
+
+/** The process id where there is one (`null` on edge runtimes). */
+export function processId(): number | null {
+  const g = globalThis as { Deno?: { pid?: number }; process?: { pid?: number } };
+  const pid = g.Deno?.pid ?? g.process?.pid;
+  return typeof pid === "number" && pid > 0 ? pid : null;
+}
+
+/** Reads an environment variable without throwing where env access is not permitted. */
+export function envVar(name: string): string | undefined {
+  const g = globalThis as {
+    Deno?: { env?: { get(name: string): string | undefined } };
+    process?: { env?: Record<string, string | undefined> };
+  };
+  try {
+    if (g.Deno?.env) return g.Deno.env.get(name);
+    return g.process?.env?.[name];
+  } catch {
+    return undefined; // Deno without --allow-env
+  }
+}
