@@ -107,7 +107,7 @@ async function runtimeTest(runtime, files) {
   const env = { AIGUARD_TEST_RUNTIME: runtime };
   switch (runtime) {
     case "deno":
-      return run(bin("deno"), ["test", "-A", "--unstable-kv", "--no-prompt", ...files], { env });
+      return run(bin("deno"), ["test", "-A", "--unstable-kv", "--no-check", ...files], { env });
     case "bun":
       return run(bin("bun"), ["test", "--timeout", "60000", ...files.map((f) => `./${f}`)], {
         env,

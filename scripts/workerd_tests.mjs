@@ -1,7 +1,7 @@
 // Runs the shared test files inside real workerd (through miniflare): bundles them with a small
 // node:test stand-in into one worker, dispatches one request, and prints one line per case plus a
 // summary line that scripts/run.mjs reads.
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
@@ -37,9 +37,10 @@ export async function bundleWorker({ entries, outDir, nodeCompat = true, extraEn
 export async function runInWorkerd({ entries, nodeCompat = true, outboundService, filter }) {
   const outDir = join(root, ".tmp", `workerd-${process.pid}-${nodeCompat ? "compat" : "plain"}`);
   const scriptPath = await bundleWorker({ entries, outDir, nodeCompat });
+  // Modules listed explicitly: miniflare's own module walk rejects the guard's optional dynamic
+  // import() of SDK packages, which a bundled worker never reaches anyway.
   const mf = new Miniflare({
-    modules: true,
-    scriptPath,
+    modules: [{ type: "ESModule", path: scriptPath, contents: await readFile(scriptPath, "utf8") }],
     modulesRoot: outDir,
     compatibilityDate: "2025-09-01",
     compatibilityFlags: nodeCompat ? ["nodejs_compat"] : [],

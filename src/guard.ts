@@ -199,6 +199,26 @@ export function settleSafely(marker: CallMarker | null | undefined, error?: unkn
 /** The current frame, for detectors. */
 export { currentFrame };
 
+let exitHookInstalled = false;
+/** Flushes on normal exit: `beforeExit` on Node and Bun, `beforeunload` on Deno. */
+function installExitFlush(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const g = globalThis as {
+    Deno?: unknown;
+    addEventListener?: (type: string, fn: () => void) => void;
+    process?: { on?: (event: string, fn: () => void) => void };
+  };
+  const onExit = () => {
+    if (active) active.output.flush().catch(() => {});
+  };
+  if (g.Deno !== undefined && typeof g.addEventListener === "function") {
+    g.addEventListener("beforeunload", onExit);
+  } else if (typeof g.process?.on === "function") {
+    g.process.on("beforeExit", onExit);
+  }
+}
+
 function teardownLayers(): void {
   for (const uninstall of uninstallers.reverse()) uninstall();
   uninstallers = [];
@@ -249,6 +269,7 @@ export function enableGuard(options?: GuardOptions): Guard {
       warnedSites: previous?.warnedSites ?? new Set(),
       proc,
     };
+    installExitFlush();
     if (!patcher) {
       patcher = new Patcher();
       uninstallers.push(installFetchLayer());

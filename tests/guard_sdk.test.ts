@@ -369,3 +369,31 @@ test("auto-discovery patches the SDKs that resolve from the app", async () => {
     await guard.disable();
   }
 });
+
+test("disable restores every patched SDK method to the identical function", async () => {
+  const before = {
+    methodRequest: Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),
+    create: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(early.chat.completions), "create"),
+    anthropic: Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(Object.getPrototypeOf(new Anthropic({ apiKey: "x" }))),
+      "methodRequest",
+    ),
+    ollamaChat: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Ollama.prototype), "chat"),
+  };
+  const guard = report();
+  assert.notEqual(OpenAI.prototype.methodRequest, before.methodRequest!.value);
+  enableGuard({ mode: "report", sinks: ["memory"], clients: CLIENTS }); // no double patching
+  await guard.disable();
+  assert.deepEqual(Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"), before.methodRequest);
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(early.chat.completions), "create"),
+    before.create,
+  );
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Ollama.prototype), "chat"),
+    before.ollamaChat,
+  );
+  const off = enableGuard({ mode: "off", clients: CLIENTS });
+  assert.equal(OpenAI.prototype.methodRequest, before.methodRequest!.value);
+  await off.disable();
+});

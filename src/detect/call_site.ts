@@ -26,9 +26,10 @@ function fileUrlToPath(url: string): string {
 
 // This file sits at <root>/src/detect/call_site.{ts,js}; the package's own code is <root>/src and
 // the entry files beside it. Frames from there are never the call site.
-const selfUrl = import.meta.url;
+// workerd leaves import.meta.url undefined in bundled workers.
+const selfUrl: string = import.meta.url ?? "";
 const selfPath = selfUrl.startsWith("file://") ? fileUrlToPath(selfUrl) : selfUrl;
-const srcDir = selfPath.replace(/\/detect\/[^/]+$/, "/");
+const srcDir = selfPath ? selfPath.replace(/\/detect\/[^/]+$/, "/") : "\0";
 const rootDir = srcDir.replace(/\/src\/$/, "/");
 const OWN_ENTRIES = ["mod.", "auto.", "otel.", "cli."].map((name) => rootDir + name);
 

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { ResolvedOptions } from "../config.ts";
+import type { ResolvedOptions, StorageAdapter } from "../config.ts";
+import { runtimeKey } from "../runtime.ts";
+import { createConsoleStorage } from "../storage/console.ts";
+import { createNodeFsStorage } from "../storage/node_fs.ts";
+import { DaemonClient } from "./daemon_client.ts";
+import { emitSpan } from "./otel.ts";
+import { RecordQueue } from "./queue.ts";
 import type { MemoryRing } from "../storage/memory.ts";
 import { type AnyRecord, encodeLine, type ProcessFacts } from "./record.ts";
 import type { RecordOutput, Settle, Sink } from "./sink.ts";
@@ -76,15 +82,96 @@ function memoryStep(): OutputStep {
   };
 }
 
+function otelStep(): OutputStep {
+  return {
+    name: "otel",
+    emit: (record) => emitSpan(record),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** The runtime's storage for the `file` sink: node:fs where there is one, else the console. */
+export function defaultStorage(options: ResolvedOptions): StorageAdapter {
+  if (options.storage) return options.storage;
+  const runtime = runtimeKey();
+  if (runtime === "node" || runtime === "bun" || runtime === "deno") {
+    return createNodeFsStorage({
+      path: options.reportPath,
+      maxBytes: options.maxBytes,
+      backups: options.backups,
+    });
+  }
+  return createConsoleStorage();
+}
+
 /** Builds the output for the resolved options. */
 export function createOutput(options: ResolvedOptions, ctx: OutputContext): RecordOutput {
+  let queue: RecordQueue | null = null;
+  const fileQueue = (): RecordQueue =>
+    queue ??= new RecordQueue(defaultStorage(options), {
+      proc: ctx.proc,
+      onDrop: ctx.onDrop,
+      onFailure: (error) => ctx.onFailure("file", error),
+    });
+  let daemon: DaemonClient | null = null;
+  const daemonClient = (): DaemonClient =>
+    daemon ??= new DaemonClient(
+      options.socketPath,
+      (records) => records.forEach((r) => fileQueue().push(r)),
+    );
+  const flushShared = async () => {
+    await daemon?.flush();
+    await queue?.flush();
+  };
+
+  if (options.sinks === "auto") {
+    // One record, one place: span if a real provider is registered, else daemon, else file.
+    return {
+      emit(record) {
+        try {
+          const settle = emitSpan(record);
+          if (settle) return settle;
+        } catch (error) {
+          ctx.onFailure("otel", error);
+        }
+        if (!daemonClient().offer(record)) fileQueue().push(record);
+        return null;
+      },
+      flush: () => flushShared().catch((e) => ctx.onFailure("file", e)),
+      close: async () => {
+        await daemon?.close().catch((e) => ctx.onFailure("daemon", e));
+        await queue?.flush().catch((e) => ctx.onFailure("file", e));
+      },
+    };
+  }
+
   const steps: OutputStep[] = [];
-  const list = options.sinks === "auto" ? ["memory" as const] : options.sinks;
-  list.forEach((sink, index) => {
+  options.sinks.forEach((sink, index) => {
     if (typeof sink === "function") steps.push(functionStep(sink, index, ctx));
     else if (sink === "console") steps.push(consoleStep(ctx));
     else if (sink === "memory") steps.push(memoryStep());
-    else throw new TypeError(`The ${sink} sink is not available yet.`);
+    else if (sink === "otel") steps.push(otelStep());
+    else if (sink === "file") {
+      steps.push({
+        name: "file",
+        emit: (record) => fileQueue().push(record),
+        flush: () => fileQueue().flush(),
+        close: () => fileQueue().flush(),
+      });
+    } else if (sink === "daemon") {
+      steps.push({
+        name: "daemon",
+        emit: (record) => {
+          if (!daemonClient().offer(record)) fileQueue().push(record);
+        },
+        flush: flushShared,
+        close: async () => {
+          await daemon?.close();
+          await queue?.flush();
+        },
+      });
+    }
   });
   return {
     emit(record) {

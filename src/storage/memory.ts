@@ -1,20 +1,13 @@
+import type { StorageAdapter } from "../config.ts";
 import type { AnyRecord } from "../report/record.ts";
 
-/**
- * A bounded ring of the newest records, in memory. Backs `Guard.records()` and the `memory` sink.
- *
- * @example
- * ```ts
- * import { createMemoryStorage } from "@aiguard/attest/storage/memory";
- *
- * const ring = createMemoryStorage({ capacity: 2 });
- * ```
- */
+/** A bounded ring of the newest records, in memory. Backs `Guard.records()`. */
 export class MemoryRing {
   readonly #capacity: number;
   #items: AnyRecord[] = [];
   #start = 0;
 
+  /** A ring that keeps the newest `capacity` records. */
   constructor(capacity = 1000) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`Memory ring capacity must be a positive integer, got ${capacity}.`);
@@ -42,4 +35,36 @@ export class MemoryRing {
     this.#items = [];
     this.#start = 0;
   }
+}
+
+/** The `memory` storage adapter: keeps decoded lines in a bounded ring. */
+export interface MemoryStorage extends StorageAdapter {
+  /** Records kept, oldest first. */
+  records(): AnyRecord[];
+}
+
+/**
+ * Creates the `memory` storage adapter (a bounded ring; the oldest records go first).
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStorage } from "@aiguard/attest/storage/memory";
+ *
+ * const storage = createMemoryStorage({ capacity: 100 });
+ * await storage.append('{"v":1,"event":"dropped","count":1}\n');
+ * console.log(storage.records().length);
+ * ```
+ */
+export function createMemoryStorage(options: { capacity?: number } = {}): MemoryStorage {
+  const ring = new MemoryRing(options.capacity ?? 1000);
+  return {
+    name: "memory",
+    append(lines: string): Promise<void> {
+      for (const line of lines.split("\n")) {
+        if (line) ring.push(JSON.parse(line) as AnyRecord);
+      }
+      return Promise.resolve();
+    },
+    records: () => ring.toArray(),
+  };
 }

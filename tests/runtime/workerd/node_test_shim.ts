@@ -10,6 +10,12 @@ interface Case {
 }
 
 const cases: Case[] = [];
+type Hook = () => unknown | Promise<unknown>;
+const hooks = { before: [] as Hook[], after: [] as Hook[], beforeEach: [] as Hook[], afterEach: [] as Hook[] };
+export const before = (fn: Hook): void => void hooks.before.push(fn);
+export const after = (fn: Hook): void => void hooks.after.push(fn);
+export const beforeEach = (fn: Hook): void => void hooks.beforeEach.push(fn);
+export const afterEach = (fn: Hook): void => void hooks.afterEach.push(fn);
 
 export function test(name: string, optionsOrFn: TestFn | { skip?: boolean }, maybeFn?: TestFn) {
   const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn!;
@@ -30,6 +36,7 @@ export interface CaseResult {
 /** Runs every registered case in order; a case that throws or rejects fails, the rest still run. */
 export async function runRegistered(filter?: string): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
+  for (const hook of hooks.before) await hook();
   for (const c of cases) {
     if (filter && !c.name.includes(filter)) continue;
     if (c.skip) {
@@ -38,7 +45,9 @@ export async function runRegistered(filter?: string): Promise<CaseResult[]> {
     }
     const start = Date.now();
     try {
+      for (const hook of hooks.beforeEach) await hook();
       await c.fn({ name: c.name });
+      for (const hook of hooks.afterEach) await hook();
       results.push({ name: c.name, ok: true, skipped: false, ms: Date.now() - start });
     } catch (error) {
       const text = error instanceof Error
@@ -53,5 +62,6 @@ export async function runRegistered(filter?: string): Promise<CaseResult[]> {
       });
     }
   }
+  for (const hook of hooks.after) await hook();
   return results;
 }

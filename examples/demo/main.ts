@@ -1,0 +1,56 @@
+// The demo: a small app that calls OpenAI and Anthropic through their real SDK clients, against a
+// loopback mock server, with the guard in report mode. Some calls are attested, some are not; the
+// demo prints what the guard caught, grouped by call site.
+import OpenAI from "openai";
+import Anthropic from "@anthropic-ai/sdk";
+import { attest, enableGuard, type GuardRecord } from "../../mod.ts";
+import { startMockAiServer } from "../../tests/support/mock_ai_server.ts";
+
+const server = await startMockAiServer();
+const openai = new OpenAI({ apiKey: "sk-demo", baseURL: `${server.url}/v1` });
+const anthropic = new Anthropic({ apiKey: "sk-ant-demo", baseURL: server.url });
+
+// Enabled after the clients exist: prototype patching still catches their calls.
+const guard = enableGuard({ mode: "report", sinks: ["memory"], clients: [OpenAI, Anthropic] });
+
+async function summarize(text: string): Promise<string> {
+  const r = await openai.chat.completions.create({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: `Summarize: ${text}` }],
+  });
+  return r.choices[0]?.message.content ?? "";
+}
+
+async function classify(text: string): Promise<string> {
+  const m = await anthropic.messages.create({
+    model: "claude-haiku-4-5",
+    max_tokens: 16,
+    messages: [{ role: "user", content: `Classify: ${text}` }],
+  });
+  return m.content[0]?.type === "text" ? m.content[0].text : "";
+}
+
+// Reviewed path: attested.
+const reviewedSummarize = attest(summarize, { id: "summarize-v1", reason: "REVIEW-101" });
+
+await reviewedSummarize("quarterly report");
+await summarize("an unreviewed path"); // unattested
+await summarize("the same path again"); // unattested, same call site
+await classify("a support ticket"); // unattested
+await openai.embeddings.create({ model: "text-embedding-3-small", input: "hello" }); // unattested
+
+const calls = guard.records().filter((r): r is GuardRecord => r.event === "ai_call");
+const bySite = new Map<string, GuardRecord[]>();
+for (const r of calls) {
+  const site = r.call_site ?? "(unknown)";
+  bySite.set(site, [...(bySite.get(site) ?? []), r]);
+}
+console.log(`aiguard demo: ${guard.stats().calls} AI calls, ${calls.length} unattested\n`);
+for (const [site, records] of bySite) {
+  const first = records[0]!;
+  console.log(`${site}`);
+  console.log(`  ${records.length} × ${first.provider} ${first.operation} (${first.target}) model ${first.model}`);
+}
+console.log("\nFix: wrap the calling functions with attest().");
+await guard.disable();
+await server.close();

@@ -1,0 +1,83 @@
+/**
+ * The bounded in-process queue (10,000 records by default), drained in the background into a
+ * storage adapter. A full queue drops and counts; the count is written as a `dropped` record once
+ * room returns. Nothing here ever throws into the guarded call.
+ *
+ * @module
+ */
+import type { StorageAdapter } from "../config.ts";
+import { type AnyRecord, encodeLine, makeDroppedRecord, type ProcessFacts } from "./record.ts";
+
+/** Options of the queue. */
+export interface QueueOptions {
+  capacity?: number;
+  batch?: number;
+  proc: ProcessFacts;
+  onDrop(count: number): void;
+  onFailure(error: unknown): void;
+}
+
+/** A bounded queue in front of one storage adapter. */
+export class RecordQueue {
+  readonly #storage: StorageAdapter;
+  readonly #options: QueueOptions;
+  readonly #capacity: number;
+  #items: AnyRecord[] = [];
+  #droppedSinceReport = 0;
+  #draining: Promise<void> | null = null;
+
+  constructor(storage: StorageAdapter, options: QueueOptions) {
+    this.#storage = storage;
+    this.#options = options;
+    this.#capacity = options.capacity ?? 10_000;
+  }
+
+  /** Records waiting to be written. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** Queues a record; drops and counts it when the queue is full. */
+  push(record: AnyRecord): void {
+    if (this.#items.length >= this.#capacity) {
+      this.#droppedSinceReport++;
+      this.#options.onDrop(1);
+      return;
+    }
+    this.#items.push(record);
+    this.#draining ??= Promise.resolve().then(() => this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    const batchSize = this.#options.batch ?? 1000;
+    try {
+      while (this.#items.length > 0 || this.#droppedSinceReport > 0) {
+        const batch = this.#items.splice(0, batchSize);
+        let lines = "";
+        for (const record of batch) lines += encodeLine(record);
+        if (this.#droppedSinceReport > 0 && this.#items.length < this.#capacity) {
+          lines += encodeLine(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc));
+          this.#droppedSinceReport = 0;
+        }
+        try {
+          await this.#storage.append(lines);
+        } catch (error) {
+          // The storage failed: say so once (the guard's logger), count the batch as dropped.
+          this.#options.onFailure(error);
+          this.#options.onDrop(batch.length);
+        }
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  /** Resolves when every record queued so far is written (or counted as dropped). */
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+    if (this.#items.length > 0 || this.#droppedSinceReport > 0) {
+      this.#draining = this.#drain();
+      await this.#draining;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { StorageAdapter } from "../config.ts";
+
+/**
+ * The `console` storage adapter: one JSON line per record on `console.log`, for edge log drains
+ * (Cloudflare Workers Logs, Deno Deploy logs).
+ *
+ * @example
+ * ```ts
+ * import { createConsoleStorage } from "@aiguard/attest/storage/console";
+ *
+ * const storage = createConsoleStorage();
+ * await storage.append('{"v":1}\n');
+ * ```
+ */
+export function createConsoleStorage(
+  log: (line: string) => void = (line) => console.log(line),
+): StorageAdapter {
+  return {
+    name: "console",
+    append(lines: string): Promise<void> {
+      for (const line of lines.split("\n")) if (line) log(line);
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,230 @@
+import { beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { attest, AttestationError, disableGuard, enableGuard, type GuardRecord } from "../mod.ts";
+import { matchUrl, splitUrl } from "../src/detect/providers.ts";
+import { freshContext } from "./support/mock_ai_server.ts";
+
+beforeEach(freshContext);
+
+/**
+ * A stand-in for the network underneath the guard, installed as globalThis.fetch before the
+ * guard wraps it: answers AI-shaped requests and counts what reached it. Works in workerd too.
+ */
+function installNetwork() {
+  const original = globalThis.fetch;
+  const seen: string[] = [];
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    seen.push(`${init?.method ?? "GET"} ${url}`);
+    const body = url.includes("/chat/completions")
+      ? { id: "chatcmpl-net", choices: [{ message: { content: "hi" } }] }
+      : { ok: true };
+    return Promise.resolve(
+      new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } }),
+    );
+  }) as typeof fetch;
+  return {
+    seen,
+    restore() {
+      globalThis.fetch = original;
+    },
+  };
+}
+
+function aiCalls(records: unknown[]): GuardRecord[] {
+  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
+}
+
+const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+
+test("fetch to a provider host is one record with provider, operation and model", async () => {
+  const net = installNetwork();
+  const guard = enableGuard({ mode: "report", sinks: ["memory"] });
+  try {
+    const response = await fetch("https://api.openai.com/v1/chat/completions?api-version=1", {
+      method: "POST",
+      headers: { authorization: "Bearer sk-secret" },
+      body: chatBody,
+    });
+    assert.equal((await response.json()).id, "chatcmpl-net");
+    const [r, ...rest] = aiCalls(guard.records());
+    assert.equal(rest.length, 0);
+    assert.equal(r!.provider, "openai");
+    assert.equal(r!.operation, "chat");
+    assert.equal(r!.model, "gpt-4o-mini");
+    assert.equal(r!.detector, "fetch");
+    assert.equal(r!.server, "api.openai.com");
+    assert.equal(r!.port, 443);
+    assert.equal(r!.target, "fetch POST api.openai.com/v1/chat/completions");
+    assert.equal(JSON.stringify(r).includes("sk-secret"), false);
+    assert.equal(JSON.stringify(r).includes("api-version"), false);
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("the host registry names every listed provider", () => {
+  const cases: Array<[string, string]> = [
+    ["https://eu.api.openai.com/v1/responses", "openai"],
+    ["https://my-res.openai.azure.com/openai/deployments/x/chat/completions", "azure.ai.openai"],
+    ["https://api.anthropic.com/v1/messages", "anthropic"],
+    ["https://generativelanguage.googleapis.com/v1beta/models/g:generateContent", "gcp.gemini"],
+    ["https://us-central1-aiplatform.googleapis.com/v1/projects/p/x:generateContent", "gcp.vertex_ai"],
+    ["https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse", "aws.bedrock"],
+    ["https://api.mistral.ai/v1/chat/completions", "mistral_ai"],
+    ["https://api.groq.com/openai/v1/chat/completions", "groq"],
+    ["https://api.cohere.com/v2/chat", "cohere"],
+    ["https://api.deepseek.com/chat/completions", "deepseek"],
+    ["https://api.x.ai/v1/chat/completions", "x_ai"],
+    ["https://api.perplexity.ai/chat/completions", "perplexity"],
+    ["https://api.together.xyz/v1/chat/completions", "together"],
+    ["https://api.fireworks.ai/inference/v1/chat/completions", "fireworks"],
+    ["https://openrouter.ai/api/v1/chat/completions", "openrouter"],
+    ["http://localhost:11434/api/chat", "ollama"],
+    ["http://10.0.0.5:8000/v1/chat/completions", "openai_compatible"],
+  ];
+  for (const [url, provider] of cases) assert.equal(matchUrl(url, [])?.provider, provider, url);
+  assert.equal(matchUrl("https://example.com/index.html", []), null);
+  assert.equal(matchUrl("https://s3.amazonaws.com/bucket/key", []), null);
+  assert.equal(matchUrl("data:text/plain,hi", []), null);
+});
+
+test("splitUrl strips userinfo, query and fragment, and fills default ports", () => {
+  assert.deepEqual(splitUrl("https://user:pw@API.OpenAI.com/v1/x?key=secret#frag"), {
+    hostname: "api.openai.com",
+    host: "api.openai.com",
+    port: 443,
+    path: "/v1/x",
+  });
+  assert.deepEqual(splitUrl("http://[::1]:8080"), {
+    hostname: "[::1]",
+    host: "[::1]:8080",
+    port: 8080,
+    path: "/",
+  });
+});
+
+test("an OpenAI-compatible path on any host is caught; non-AI traffic passes untouched", async () => {
+  const net = installNetwork();
+  const guard = enableGuard({ mode: "report", sinks: ["memory"] });
+  try {
+    await fetch("http://127.0.0.1:9/v1/embeddings", { method: "POST", body: '{"model":"e5"}' });
+    const plain = await fetch("http://127.0.0.1:9/health");
+    assert.deepEqual(await plain.json(), { ok: true });
+    await fetch(new Request("http://127.0.0.1:9/static/app.js"));
+    const records = aiCalls(guard.records());
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.provider, "openai_compatible");
+    assert.equal(records[0]!.operation, "embeddings");
+    assert.equal(records[0]!.model, "e5");
+    assert.equal(net.seen.length, 3);
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("providers rules add hosts and paths with their own names", async () => {
+  const net = installNetwork();
+  const guard = enableGuard({
+    mode: "report",
+    sinks: ["memory"],
+    providers: [{ provider: "acme_llm", host: "llm.acme.internal", operation: "chat" }],
+  });
+  try {
+    await fetch("https://llm.acme.internal/generate", { method: "POST" });
+    const [r] = aiCalls(guard.records());
+    assert.equal(r!.provider, "acme_llm");
+    assert.equal(r!.operation, "chat");
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("block mode: fetch rejects with AttestationError and nothing reaches the network", async () => {
+  const net = installNetwork();
+  const guard = enableGuard({ mode: "block", sinks: ["memory"] });
+  try {
+    await assert.rejects(
+      fetch("https://api.anthropic.com/v1/messages", { method: "POST", body: "{}" }),
+      (error: unknown) => error instanceof AttestationError && /anthropic/.test(error.message),
+    );
+    assert.equal(net.seen.length, 0);
+    await attest(() => fetch("https://api.anthropic.com/v1/messages", { method: "POST" }))();
+    assert.equal(net.seen.length, 1);
+    assert.equal(aiCalls(guard.records())[0]!.action, "blocked");
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("off mode patches nothing; disable restores the identical fetch", async () => {
+  const net = installNetwork();
+  const original = globalThis.fetch;
+  try {
+    enableGuard({ mode: "off" });
+    assert.equal(globalThis.fetch, original);
+    enableGuard({ mode: "report", sinks: ["memory"] });
+    assert.notEqual(globalThis.fetch, original);
+    const wrapped = globalThis.fetch;
+    enableGuard({ mode: "block", sinks: ["memory"] });
+    assert.equal(globalThis.fetch, wrapped, "a second enableGuard() must not wrap again");
+    await disableGuard();
+    assert.equal(globalThis.fetch, original);
+    const guard = enableGuard({ mode: "report", sinks: ["memory"] });
+    await fetch("https://api.openai.com/v1/embeddings", { method: "POST" });
+    assert.equal(aiCalls(guard.records()).length, 1);
+    await guard.disable();
+    assert.equal(globalThis.fetch, original);
+  } finally {
+    await disableGuard();
+    net.restore();
+  }
+});
+
+test("a broken logger or onRecord never breaks the host app's call", async () => {
+  const net = installNetwork();
+  const guard = enableGuard({
+    mode: "warn",
+    sinks: [() => {
+      throw new Error("sink down");
+    }],
+    logger: {
+      warn() {
+        throw new Error("logger down");
+      },
+    },
+    onRecord() {
+      throw new Error("callback down");
+    },
+  });
+  try {
+    const response = await fetch("https://api.openai.com/v1/chat/completions", {
+      method: "POST",
+      body: chatBody,
+    });
+    assert.equal(response.status, 200);
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("invalid options name the key and what was expected", () => {
+  assert.throws(() => enableGuard({ mode: "loud" as "warn" }), /"mode".*one of off, warn, report, block/);
+  assert.throws(
+    () => enableGuard({ maxBytes: -1 }),
+    /"maxBytes".*an integer ≥ 1024/,
+  );
+  assert.throws(
+    () => enableGuard({ colour: true } as never),
+    /"colour"/,
+  );
+  assert.throws(
+    () => enableGuard({ providers: [{ provider: "x" }] }),
+    /providers\[0\] needs a host or a path/,
+  );
+});
