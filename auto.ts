@@ -6,18 +6,14 @@
  * - Bun: `bun --preload @aiguard/attest/auto main.ts`, or `preload` in `bunfig.toml`
  * - Node: `node --import @aiguard/attest/auto main.js`
  *
- * @example
+ * @example Import it first thing in an entry module
  * ```ts
- * import { guard } from "@aiguard/attest/auto";
- *
- * console.log(guard.mode);
+ * import "@aiguard/attest/auto";
  * ```
  *
  * @module
  */
-import { enableGuard, type Guard } from "./src/guard.ts";
+import { enableGuard } from "./src/guard.ts";
 
-/** The guard this entry enabled. */
-export const guard: Guard = enableGuard();
 // Top-level await: the preloaded module finishes only once installed SDKs are patched.
-await guard.ready;
+await enableGuard().ready;

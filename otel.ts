@@ -36,7 +36,11 @@ function parseResourceAttributes(text: string | undefined): Record<string, strin
   const out: Record<string, string> = {};
   for (const pair of (text ?? "").split(",")) {
     const eq = pair.indexOf("=");
-    if (eq > 0) out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    if (eq > 0) {
+      out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(
+        pair.slice(eq + 1).trim(),
+      );
+    }
   }
   return out;
 }
@@ -69,11 +73,14 @@ export async function configureOtel(options: ConfigureOtelOptions = {}): Promise
   if (!options.force && hasRealProvider()) return false;
   if (runtimeKey() === "deno" && envVar("OTEL_DENO") === "true" && !options.force) return false;
   const serviceName = envVar("OTEL_SERVICE_NAME") ?? options.serviceName ?? "unknown_service";
-  const base = (envVar("OTEL_EXPORTER_OTLP_ENDPOINT") ?? options.endpoint ?? "http://localhost:4318")
-    .replace(/\/+$/, "");
+  const base =
+    (envVar("OTEL_EXPORTER_OTLP_ENDPOINT") ?? options.endpoint ?? "http://localhost:4318")
+      .replace(/\/+$/, "");
   const protocol = envVar("OTEL_EXPORTER_OTLP_PROTOCOL") ?? options.protocol ?? "http/protobuf";
   if (protocol !== "http/json" && protocol !== "http/protobuf") {
-    throw new TypeError(`configureOtel(): protocol must be http/json or http/protobuf, got ${protocol}.`);
+    throw new TypeError(
+      `configureOtel(): protocol must be http/json or http/protobuf, got ${protocol}.`,
+    );
   }
   const attributes = {
     ...options.resourceAttributes,

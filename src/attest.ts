@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any
 import { type Attestation, currentFrame, type Frame, runInFrame } from "./context.ts";
 
 /** Options carried on the records and spans of calls made inside an attested scope. */
@@ -8,12 +9,8 @@ export interface AttestOptions {
   reason?: string;
 }
 
-/** Any function; `attest()` keeps its exact type. */
-// deno-lint-ignore no-explicit-any
-export type AnyFunction = (...args: any[]) => any;
-
 /** What `attest(options)` returns: a function wrapper that is also a TC39 method decorator. */
-export type AttestDecorator = <F extends AnyFunction>(
+export type AttestDecorator = <F extends ((...args: any[]) => any)>(
   fn: F,
   context?: ClassMethodDecoratorContext,
 ) => F;
@@ -66,7 +63,7 @@ function scoped(attestation: Attestation, call: () => unknown): unknown {
   return result;
 }
 
-function wrapFunction<F extends AnyFunction>(fn: F, attestation: Attestation): F {
+function wrapFunction<F extends ((...args: any[]) => any)>(fn: F, attestation: Attestation): F {
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     return scoped(attestation, () => fn.apply(this, args));
   };
@@ -90,7 +87,7 @@ function wrapFunction<F extends AnyFunction>(fn: F, attestation: Attestation): F
  * await summarize("a long text to summarize");
  * ```
  */
-export function attest<F extends AnyFunction>(fn: F, options?: AttestOptions): F;
+export function attest<F extends ((...args: any[]) => any)>(fn: F, options?: AttestOptions): F;
 /**
  * Returns a wrapper factory that is also a TC39 method decorator.
  *
@@ -109,12 +106,12 @@ export function attest<F extends AnyFunction>(fn: F, options?: AttestOptions): F
  */
 export function attest(options?: AttestOptions): AttestDecorator;
 export function attest(
-  fnOrOptions?: AnyFunction | AttestOptions,
+  fnOrOptions?: ((...args: any[]) => any) | AttestOptions,
   options?: AttestOptions,
-): AnyFunction | AttestDecorator {
+): ((...args: any[]) => any) | AttestDecorator {
   if (typeof fnOrOptions === "function") return wrapFunction(fnOrOptions, toAttestation(options));
   const attestation = toAttestation(fnOrOptions);
-  return <F extends AnyFunction>(fn: F, context?: ClassMethodDecoratorContext): F => {
+  return <F extends ((...args: any[]) => any)>(fn: F, context?: ClassMethodDecoratorContext): F => {
     if (typeof fn !== "function") {
       throw new TypeError(
         `@attest() decorates methods and functions, not ${context?.kind ?? typeof fn}.`,
@@ -167,7 +164,7 @@ export function wrap<T extends object>(target: T, options?: AttestOptions): T {
 /** Proxies are cached so that `proxy.a === proxy.a` holds, per owner for methods (`this` differs). */
 interface WrapCache {
   objects: WeakMap<object, object>;
-  methods: WeakMap<object, WeakMap<AnyFunction, AnyFunction>>;
+  methods: WeakMap<object, WeakMap<((...args: any[]) => any), ((...args: any[]) => any)>>;
 }
 
 function wrapObject<T extends object>(
@@ -195,17 +192,17 @@ function wrapObject<T extends object>(
 }
 
 function wrapCallable(
-  fn: AnyFunction,
+  fn: (...args: any[]) => any,
   owner: object,
   ownerProxy: object,
   attestation: Attestation,
   cache: WrapCache,
-): AnyFunction {
+): (...args: any[]) => any {
   let perOwner = cache.methods.get(owner);
   if (!perOwner) cache.methods.set(owner, perOwner = new WeakMap());
   const cached = perOwner.get(fn);
   if (cached) return cached;
-  const proxy: AnyFunction = new Proxy(fn, {
+  const proxy: (...args: any[]) => any = new Proxy(fn, {
     apply(target, thisArg, args) {
       // Bind to the real object: private fields (#x) are not reachable through a Proxy.
       const self = thisArg === ownerProxy ? owner : thisArg;

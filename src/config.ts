@@ -13,6 +13,7 @@ export type SinkName = "otel" | "daemon" | "file" | "console" | "memory";
 
 /** Anything with a `warn` method: console, @std/log, LogTape and pino loggers all fit. */
 export interface GuardLogger {
+  /** Receives one warning per unattested call site, and sink failures. */
   warn(message: string, ...rest: unknown[]): void;
 }
 
@@ -58,6 +59,7 @@ export interface GuardOptions {
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {
+  /** Guard mode at the time. */
   mode: GuardMode;
   clients: unknown[];
   providers: ProviderRule[];
@@ -67,6 +69,7 @@ export interface ResolvedOptions {
   maxBytes: number;
   backups: number;
   socketPath: string;
+  /** Service name, or `null`. */
   service: string | null;
   traceAttested: boolean;
   logger: GuardLogger;
@@ -201,6 +204,7 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
   };
   const dir = defaultDir();
   return {
+    /** Guard mode at the time. */
     mode: pick("mode") ?? "warn",
     clients: pick("clients") ?? [],
     providers: pick("providers") ?? [],
@@ -210,6 +214,7 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
     maxBytes: pick("maxBytes") ?? 10 * 1024 * 1024,
     backups: pick("backups") ?? 3,
     socketPath: pick("socketPath") ?? `${dir}/guard.sock`,
+    /** Service name, or `null`. */
     service: pick("service") ?? envVar("OTEL_SERVICE_NAME") ?? null,
     traceAttested: pick("traceAttested") ?? false,
     logger: pick("logger") ?? console,

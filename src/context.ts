@@ -19,7 +19,9 @@ export interface ContextStorage<T> {
 
 /** What an attested scope carries: the options given to `attest()`. */
 export interface Attestation {
+  /** The `id` given to attest(). */
   readonly id: string | null;
+  /** The `reason` given to attest(). */
   readonly reason: string | null;
 }
 

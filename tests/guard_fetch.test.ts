@@ -35,7 +35,10 @@ function aiCalls(records: unknown[]): GuardRecord[] {
   return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
 }
 
-const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+const chatBody = JSON.stringify({
+  model: "gpt-4o-mini",
+  messages: [{ role: "user", content: "hi" }],
+});
 
 test("fetch to a provider host is one record with provider, operation and model", async () => {
   const net = installNetwork();
@@ -70,7 +73,10 @@ test("the host registry names every listed provider", () => {
     ["https://my-res.openai.azure.com/openai/deployments/x/chat/completions", "azure.ai.openai"],
     ["https://api.anthropic.com/v1/messages", "anthropic"],
     ["https://generativelanguage.googleapis.com/v1beta/models/g:generateContent", "gcp.gemini"],
-    ["https://us-central1-aiplatform.googleapis.com/v1/projects/p/x:generateContent", "gcp.vertex_ai"],
+    [
+      "https://us-central1-aiplatform.googleapis.com/v1/projects/p/x:generateContent",
+      "gcp.vertex_ai",
+    ],
     ["https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse", "aws.bedrock"],
     ["https://api.mistral.ai/v1/chat/completions", "mistral_ai"],
     ["https://api.groq.com/openai/v1/chat/completions", "groq"],
@@ -214,7 +220,10 @@ test("a broken logger or onRecord never breaks the host app's call", async () =>
 });
 
 test("invalid options name the key and what was expected", () => {
-  assert.throws(() => enableGuard({ mode: "loud" as "warn" }), /"mode".*one of off, warn, report, block/);
+  assert.throws(
+    () => enableGuard({ mode: "loud" as "warn" }),
+    /"mode".*one of off, warn, report, block/,
+  );
   assert.throws(
     () => enableGuard({ maxBytes: -1 }),
     /"maxBytes".*an integer ≥ 1024/,

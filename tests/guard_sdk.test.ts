@@ -373,7 +373,10 @@ test("auto-discovery patches the SDKs that resolve from the app", async () => {
 test("disable restores every patched SDK method to the identical function", async () => {
   const before = {
     methodRequest: Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),
-    create: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(early.chat.completions), "create"),
+    create: Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(early.chat.completions),
+      "create",
+    ),
     anthropic: Object.getOwnPropertyDescriptor(
       Object.getPrototypeOf(Object.getPrototypeOf(new Anthropic({ apiKey: "x" }))),
       "methodRequest",
@@ -384,7 +387,10 @@ test("disable restores every patched SDK method to the identical function", asyn
   assert.notEqual(OpenAI.prototype.methodRequest, before.methodRequest!.value);
   enableGuard({ mode: "report", sinks: ["memory"], clients: CLIENTS }); // no double patching
   await guard.disable();
-  assert.deepEqual(Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"), before.methodRequest);
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),
+    before.methodRequest,
+  );
   assert.deepEqual(
     Object.getOwnPropertyDescriptor(Object.getPrototypeOf(early.chat.completions), "create"),
     before.create,

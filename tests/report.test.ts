@@ -100,7 +100,11 @@ test("auto chain: a real TracerProvider gets one aiguard.ai_call span, child of 
 
 test("auto chain: a blocked call ends its span with ERROR and error.type", async () => {
   const exporter = registerProvider();
-  const guard = enableGuard({ mode: "block", reportPath: join(dir, "g.jsonl"), socketPath: join(dir, "x.sock") });
+  const guard = enableGuard({
+    mode: "block",
+    reportPath: join(dir, "g.jsonl"),
+    socketPath: join(dir, "x.sock"),
+  });
   try {
     await assert.rejects(aiFetch(), AttestationError);
     assert.equal(sent, 0);
@@ -226,7 +230,12 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
     );
   }));
   const files = (await readdir(dir)).filter((f) => f.endsWith(".jsonl")).sort();
-  assert.deepEqual(files, ["guard_log.1.jsonl", "guard_log.2.jsonl", "guard_log.3.jsonl", "guard_log.jsonl"]);
+  assert.deepEqual(files, [
+    "guard_log.1.jsonl",
+    "guard_log.2.jsonl",
+    "guard_log.3.jsonl",
+    "guard_log.jsonl",
+  ]);
   const seen = new Set<string>();
   for (const file of [path, backupName(path, 1), backupName(path, 2), backupName(path, 3)]) {
     const text = await readFile(file, "utf8");
@@ -242,7 +251,9 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
   // 4 × 300 lines of ~450 bytes ≈ 540 KB; the newest ~480 KB survive in 4 files of ≤ 120 KB.
   // What is gone is only the oldest: for each writer, the kept seqs are one contiguous newest run.
   for (const writer of ["0", "1", "2", "3"]) {
-    const kept = [...seen].filter((k) => k.startsWith(`${writer}:`)).map((k) => Number(k.split(":")[1]));
+    const kept = [...seen].filter((k) => k.startsWith(`${writer}:`)).map((k) =>
+      Number(k.split(":")[1])
+    );
     kept.sort((a, b) => a - b);
     assert.equal(kept.at(-1), perWriter - 1);
     assert.equal(kept.length, kept.at(-1)! - kept[0]! + 1, `gap in writer ${writer}`);
@@ -254,7 +265,7 @@ test("records never carry control characters raw, and cap long values", () => {
     {
       provider: "openai",
       operation: "chat",
-      model: "m\n{\"injected\":true}\u2028" + "x".repeat(2000),
+      model: 'm\n{"injected":true}\u2028' + "x".repeat(2000),
       target: "t",
       detector: "manual",
       server: null,

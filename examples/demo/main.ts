@@ -49,7 +49,9 @@ console.log(`aiguard demo: ${guard.stats().calls} AI calls, ${calls.length} unat
 for (const [site, records] of bySite) {
   const first = records[0]!;
   console.log(`${site}`);
-  console.log(`  ${records.length} × ${first.provider} ${first.operation} (${first.target}) model ${first.model}`);
+  console.log(
+    `  ${records.length} × ${first.provider} ${first.operation} (${first.target}) model ${first.model}`,
+  );
 }
 console.log("\nFix: wrap the calling functions with attest().");
 await guard.disable();

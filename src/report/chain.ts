@@ -18,6 +18,7 @@ import type { RecordOutput, Settle, Sink } from "./sink.ts";
 /** What the guard hands the output besides options. */
 export interface OutputContext {
   ring: MemoryRing;
+  /** Facts fixed for the process. */
   proc: ProcessFacts;
   onDrop(count: number): void;
   onFailure(name: string, error: unknown): void;
@@ -110,6 +111,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
   let queue: RecordQueue | null = null;
   const fileQueue = (): RecordQueue =>
     queue ??= new RecordQueue(defaultStorage(options), {
+      /** Facts fixed for the process. */
       proc: ctx.proc,
       onDrop: ctx.onDrop,
       onFailure: (error) => ctx.onFailure("file", error),

@@ -10,8 +10,11 @@ import { type AnyRecord, encodeLine, makeDroppedRecord, type ProcessFacts } from
 
 /** Options of the queue. */
 export interface QueueOptions {
+  /** Most records held. */
   capacity?: number;
+  /** Records written per storage append. */
   batch?: number;
+  /** Facts fixed for the process. */
   proc: ProcessFacts;
   onDrop(count: number): void;
   onFailure(error: unknown): void;

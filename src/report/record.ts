@@ -15,38 +15,65 @@ export type Detector = "sdk" | "fetch" | "undici" | "manual";
 
 /** One AI call as written to every sink (record format version 1). */
 export interface GuardRecord {
+  /** Record format version. */
   v: 1;
+  /** ISO 8601 time of the call. */
   ts: string;
+  /** Record kind. */
   event: "ai_call";
+  /** Whether the call ran inside attest(). */
   attested: boolean;
+  /** What the guard did. */
   action: RecordAction;
+  /** Guard mode at the time. */
   mode: GuardMode;
+  /** GenAI provider name, e.g. `openai`. */
   provider: string;
+  /** GenAI operation name, e.g. `chat`. */
   operation: string | null;
+  /** Requested model, when readable without consuming the request. */
   model: string | null;
+  /** What was called, e.g. `openai.chat.completions.create`. */
   target: string;
+  /** The layer that saw the call. */
   detector: Detector;
+  /** Server host name. */
   server: string | null;
   /** Extra field (allowed by the format): server port, for `server.port` on spans. */
   port: number | null;
+  /** First application frame, `path:line:column`. */
   call_site: string | null;
+  /** Up to 8 application frames. */
   stack: string[];
+  /** `deno`, `bun`, `node`, `workerd`, …. */
   runtime: string;
+  /** Service name, or `null`. */
   service: string | null;
+  /** Process id, or `null` on edge runtimes. */
   pid: number | null;
+  /** `{ id, reason }` of attested calls, else `null`. */
   attestation: { id: string | null; reason: string | null } | null;
+  /** aiguard version. */
   guard_version: string;
 }
 
 /** Written once room returns after the queue had to drop records. */
 export interface DroppedRecord {
+  /** Record format version. */
   v: 1;
+  /** ISO 8601 time of the call. */
   ts: string;
+  /** Record kind. */
   event: "dropped";
+  /** How many records were dropped. */
   count: number;
+  /** `deno`, `bun`, `node`, `workerd`, …. */
   runtime: string;
+  /** Service name, or `null`. */
   service: string | null;
+  /** Process id, or `null` on edge runtimes. */
   pid: number | null;
+  /** aiguard version. */
   guard_version: string;
 }
 
@@ -62,19 +89,28 @@ function cap(value: string | null): string | null {
 
 /** The fields a detector knows about a call. */
 export interface CallFacts {
+  /** GenAI provider name, e.g. `openai`. */
   provider: string;
+  /** GenAI operation name, e.g. `chat`. */
   operation: string | null;
+  /** Requested model, when readable without consuming the request. */
   model: string | null;
+  /** What was called, e.g. `openai.chat.completions.create`. */
   target: string;
+  /** The layer that saw the call. */
   detector: Detector;
+  /** Server host name. */
   server: string | null;
   port: number | null;
 }
 
 /** The fields fixed for one process. */
 export interface ProcessFacts {
+  /** `deno`, `bun`, `node`, `workerd`, …. */
   runtime: string;
+  /** Service name, or `null`. */
   service: string | null;
+  /** Process id, or `null` on edge runtimes. */
   pid: number | null;
 }
 
@@ -82,36 +118,60 @@ export interface ProcessFacts {
 export function makeRecord(
   call: CallFacts,
   decision: {
+    /** What the guard did. */
     action: RecordAction;
+    /** Guard mode at the time. */
     mode: GuardMode;
+    /** `{ id, reason }` of attested calls, else `null`. */
     attestation: GuardRecord["attestation"];
     callSite: string | null;
+    /** Up to 8 application frames. */
     stack: string[];
   },
+  /** Facts fixed for the process. */
   proc: ProcessFacts,
   now: Date = new Date(),
 ): GuardRecord {
   return {
+    /** Record format version. */
     v: 1,
+    /** ISO 8601 time of the call. */
     ts: now.toISOString(),
+    /** Record kind. */
     event: "ai_call",
+    /** Whether the call ran inside attest(). */
     attested: decision.attestation !== null,
+    /** What the guard did. */
     action: decision.action,
+    /** Guard mode at the time. */
     mode: decision.mode,
+    /** GenAI provider name, e.g. `openai`. */
     provider: cap(call.provider)!,
+    /** GenAI operation name, e.g. `chat`. */
     operation: cap(call.operation),
+    /** Requested model, when readable without consuming the request. */
     model: cap(call.model),
+    /** What was called, e.g. `openai.chat.completions.create`. */
     target: cap(call.target)!,
+    /** The layer that saw the call. */
     detector: call.detector,
+    /** Server host name. */
     server: cap(call.server),
     port: call.port,
+    /** First application frame, `path:line:column`. */
     call_site: cap(decision.callSite),
+    /** Up to 8 application frames. */
     stack: decision.stack.slice(0, 8).map((frame) => cap(frame)!),
+    /** `deno`, `bun`, `node`, `workerd`, …. */
     runtime: proc.runtime,
+    /** Service name, or `null`. */
     service: cap(proc.service),
+    /** Process id, or `null` on edge runtimes. */
     pid: proc.pid,
+    /** `{ id, reason }` of attested calls, else `null`. */
     attestation: decision.attestation &&
       { id: cap(decision.attestation.id), reason: cap(decision.attestation.reason) },
+    /** aiguard version. */
     guard_version: VERSION,
   };
 }
@@ -119,13 +179,20 @@ export function makeRecord(
 /** Builds the record that counts drops. */
 export function makeDroppedRecord(count: number, proc: ProcessFacts): DroppedRecord {
   return {
+    /** Record format version. */
     v: 1,
+    /** ISO 8601 time of the call. */
     ts: new Date().toISOString(),
+    /** Record kind. */
     event: "dropped",
     count,
+    /** `deno`, `bun`, `node`, `workerd`, …. */
     runtime: proc.runtime,
+    /** Service name, or `null`. */
     service: proc.service,
+    /** Process id, or `null` on edge runtimes. */
     pid: proc.pid,
+    /** aiguard version. */
     guard_version: VERSION,
   };
 }

@@ -1,5 +1,7 @@
 import type { StorageAdapter } from "../config.ts";
 
+export type { StorageAdapter };
+
 /**
  * The `console` storage adapter: one JSON line per record on `console.log`, for edge log drains
  * (Cloudflare Workers Logs, Deno Deploy logs).

@@ -1,5 +1,16 @@
 import type { StorageAdapter } from "../config.ts";
+
+export type { StorageAdapter };
 import type { AnyRecord } from "../report/record.ts";
+
+export type {
+  AnyRecord,
+  Detector,
+  DroppedRecord,
+  GuardMode,
+  GuardRecord,
+  RecordAction,
+} from "../report/record.ts";
 
 /** A bounded ring of the newest records, in memory. Backs `Guard.records()`. */
 export class MemoryRing {

@@ -7,6 +7,8 @@
  */
 import type { StorageAdapter } from "../config.ts";
 
+export type { StorageAdapter };
+
 /** Options of {@link createNodeFsStorage}. */
 export interface NodeFsStorageOptions {
   /** The report file, e.g. `~/.aiguard/guard_log.jsonl`. */

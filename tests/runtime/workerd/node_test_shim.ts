@@ -11,7 +11,12 @@ interface Case {
 
 const cases: Case[] = [];
 type Hook = () => unknown | Promise<unknown>;
-const hooks = { before: [] as Hook[], after: [] as Hook[], beforeEach: [] as Hook[], afterEach: [] as Hook[] };
+const hooks = {
+  before: [] as Hook[],
+  after: [] as Hook[],
+  beforeEach: [] as Hook[],
+  afterEach: [] as Hook[],
+};
 export const before = (fn: Hook): void => void hooks.before.push(fn);
 export const after = (fn: Hook): void => void hooks.after.push(fn);
 export const beforeEach = (fn: Hook): void => void hooks.beforeEach.push(fn);
