@@ -204,7 +204,6 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
   };
   const dir = defaultDir();
   return {
-    /** Guard mode at the time. */
     mode: pick("mode") ?? "warn",
     clients: pick("clients") ?? [],
     providers: pick("providers") ?? [],
@@ -214,7 +213,6 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
     maxBytes: pick("maxBytes") ?? 10 * 1024 * 1024,
     backups: pick("backups") ?? 3,
     socketPath: pick("socketPath") ?? `${dir}/guard.sock`,
-    /** Service name, or `null`. */
     service: pick("service") ?? envVar("OTEL_SERVICE_NAME") ?? null,
     traceAttested: pick("traceAttested") ?? false,
     logger: pick("logger") ?? console,

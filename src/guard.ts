@@ -5,7 +5,7 @@
  * @module
  */
 import { AttestationError } from "./errors.ts";
-import { type CallMarker, currentFrame, type Frame } from "./context.ts";
+import type { CallMarker, Frame } from "./context.ts";
 import { applicationFrames, captureStack } from "./detect/call_site.ts";
 import { Patcher } from "./detect/patcher.ts";
 import { installFetchLayer } from "./detect/fetch.ts";
@@ -73,7 +73,6 @@ let active: Active | null = null;
 let patcher: Patcher | null = null;
 let uninstallers: Array<() => void> = [];
 let ready: Promise<void> = Promise.resolve();
-let handle: Guard | null = null;
 
 const NO_MARKER: CallMarker = Object.freeze({ recorded: true, stack: undefined, settle: null });
 
@@ -196,8 +195,12 @@ export function settleSafely(marker: CallMarker | null | undefined, error?: unkn
   }
 }
 
-/** The current frame, for detectors. */
-export { currentFrame };
+/** Ends the marker's span when `promise` settles (headers or failure); the promise is untouched. */
+export function settleWhen(promise: Promise<unknown>, marker: CallMarker): void {
+  if (marker.settle) {
+    promise.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
+  }
+}
 
 let exitHookInstalled = false;
 /** Flushes on normal exit: `beforeExit` on Node and Bun, `beforeunload` on Deno. */
@@ -256,7 +259,6 @@ export function enableGuard(options?: GuardOptions): Guard {
     const ring = previous?.ring ?? new MemoryRing();
     const counters = previous?.counters ?? { calls: 0, unattested: 0, blocked: 0, dropped: 0 };
     const output = createOutput(resolved, {
-      ring,
       proc,
       onDrop: (n) => (counters.dropped += n),
       onFailure: (name, error) => reportSinkFailure(active, name, error),
@@ -285,10 +287,9 @@ export function enableGuard(options?: GuardOptions): Guard {
   if (previous && previous.output !== active?.output) {
     previous.output.close().catch((error) => reportSinkFailure(previous, "close", error));
   }
-  const mode = resolved.mode;
   const state = active;
-  handle = {
-    mode,
+  return {
+    mode: resolved.mode,
     ready,
     flush: () => state?.output.flush() ?? Promise.resolve(),
     disable: disableGuard,
@@ -297,7 +298,6 @@ export function enableGuard(options?: GuardOptions): Guard {
       ...((state ?? previous)?.counters ?? { calls: 0, unattested: 0, blocked: 0, dropped: 0 }),
     }),
   };
-  return handle;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { currentFrame, runInFrame } from "../context.ts";
-import { activeRules, guardActive, guardCall, settleSafely } from "../guard.ts";
+import { activeRules, guardActive, guardCall, settleWhen } from "../guard.ts";
 import { matchUrl, modelFromPath } from "./providers.ts";
 
 const MODEL_IN_BODY = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/;
@@ -50,11 +50,8 @@ export function installFetchLayer(): () => void {
     const frame = currentFrame();
     if (frame?.call?.recorded) {
       // An SDK hook already decided this call; only end its span when headers arrive.
-      const marker = frame.call;
       const pending = original(input, init);
-      if (marker.settle) {
-        pending.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
-      }
+      settleWhen(pending, frame.call);
       return pending;
     }
     const method = requestMethod(input, init);
@@ -76,9 +73,7 @@ export function installFetchLayer(): () => void {
       { attestation: frame?.attestation ?? null, call: marker },
       () => original(input, init),
     );
-    if (marker.settle) {
-      pending.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
-    }
+    settleWhen(pending, marker);
     return pending;
   };
   // Keep runtime extras such as Bun's fetch.preconnect.

@@ -7,7 +7,7 @@
  */
 import { currentFrame, runInFrame } from "../context.ts";
 import { captureStack } from "./call_site.ts";
-import { activeRules, guardActive, guardCall, settleSafely, siteWanted } from "../guard.ts";
+import { activeRules, guardActive, guardCall, settleWhen, siteWanted } from "../guard.ts";
 import type { CallFacts } from "../report/record.ts";
 import { ownerOf, type Patcher } from "./patcher.ts";
 import { matchUrl, operationForPath, splitUrl } from "./providers.ts";
@@ -55,9 +55,7 @@ function recordingHook(original: Fn, describe: Describe, settleOnResult: boolean
       () => original.apply(this, args),
     );
     // Only native promises: awaiting an SDK's own promise type may start parsing the body.
-    if (settleOnResult && marker.settle && isNativePromise(result)) {
-      result.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
-    }
+    if (settleOnResult && isNativePromise(result)) settleWhen(result, marker);
     return result;
   };
 }
@@ -90,9 +88,7 @@ function transportHook(original: Fn): Fn {
   return function (this: unknown, ...args: unknown[]) {
     const result = original.apply(this, args);
     const marker = currentFrame()?.call;
-    if (marker?.settle && isNativePromise(result)) {
-      result.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
-    }
+    if (marker && isNativePromise(result)) settleWhen(result, marker);
     return result;
   };
 }
@@ -128,7 +124,7 @@ function describeStainless(sdk: string, provider: string): Describe {
     const path = String(rawPath ?? "").split("?")[0]!;
     const baseURL = typeof self.baseURL === "string" ? self.baseURL.replace(/\/+$/, "") : "";
     const match = baseURL ? matchUrl(baseURL + path, activeRules()) : null;
-    const parts = match ?? (baseURL ? splitUrl(baseURL) : null);
+    const parts = baseURL ? splitUrl(baseURL) : null;
     const name = STAINLESS_TARGETS.find(([suffix]) => path.endsWith(suffix))?.[1] ??
       `${String(method).toLowerCase()} ${path}`;
     const body = opts && typeof (opts as { then?: unknown }).then !== "function"
@@ -143,7 +139,7 @@ function describeStainless(sdk: string, provider: string): Describe {
       model,
       target: `${sdk}.${name}`,
       detector: "sdk",
-      server: parts ? ("server" in parts ? parts.server : parts.hostname) : null,
+      server: parts?.hostname ?? null,
       port: parts?.port ?? null,
     };
   };

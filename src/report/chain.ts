@@ -11,13 +11,11 @@ import { createNodeFsStorage } from "../storage/node_fs.ts";
 import { DaemonClient } from "./daemon_client.ts";
 import { emitSpan } from "./otel.ts";
 import { RecordQueue } from "./queue.ts";
-import type { MemoryRing } from "../storage/memory.ts";
 import { type AnyRecord, encodeLine, type ProcessFacts } from "./record.ts";
 import type { RecordOutput, Settle, Sink } from "./sink.ts";
 
 /** What the guard hands the output besides options. */
 export interface OutputContext {
-  ring: MemoryRing;
   /** Facts fixed for the process. */
   proc: ProcessFacts;
   onDrop(count: number): void;
@@ -111,7 +109,6 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
   let queue: RecordQueue | null = null;
   const fileQueue = (): RecordQueue =>
     queue ??= new RecordQueue(defaultStorage(options), {
-      /** Facts fixed for the process. */
       proc: ctx.proc,
       onDrop: ctx.onDrop,
       onFailure: (error) => ctx.onFailure("file", error),

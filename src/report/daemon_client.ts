@@ -14,7 +14,6 @@ interface NetSocket {
   once(event: string, fn: (...args: unknown[]) => void): void;
   on(event: string, fn: (...args: unknown[]) => void): void;
   unref?(): void;
-  setTimeout?(ms: number, fn?: () => void): void;
 }
 
 interface NetModule {

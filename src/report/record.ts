@@ -118,14 +118,10 @@ export interface ProcessFacts {
 export function makeRecord(
   call: CallFacts,
   decision: {
-    /** What the guard did. */
     action: RecordAction;
-    /** Guard mode at the time. */
     mode: GuardMode;
-    /** `{ id, reason }` of attested calls, else `null`. */
     attestation: GuardRecord["attestation"];
     callSite: string | null;
-    /** Up to 8 application frames. */
     stack: string[];
   },
   /** Facts fixed for the process. */
@@ -133,45 +129,26 @@ export function makeRecord(
   now: Date = new Date(),
 ): GuardRecord {
   return {
-    /** Record format version. */
     v: 1,
-    /** ISO 8601 time of the call. */
     ts: now.toISOString(),
-    /** Record kind. */
     event: "ai_call",
-    /** Whether the call ran inside attest(). */
     attested: decision.attestation !== null,
-    /** What the guard did. */
     action: decision.action,
-    /** Guard mode at the time. */
     mode: decision.mode,
-    /** GenAI provider name, e.g. `openai`. */
     provider: cap(call.provider)!,
-    /** GenAI operation name, e.g. `chat`. */
     operation: cap(call.operation),
-    /** Requested model, when readable without consuming the request. */
     model: cap(call.model),
-    /** What was called, e.g. `openai.chat.completions.create`. */
     target: cap(call.target)!,
-    /** The layer that saw the call. */
     detector: call.detector,
-    /** Server host name. */
     server: cap(call.server),
     port: call.port,
-    /** First application frame, `path:line:column`. */
     call_site: cap(decision.callSite),
-    /** Up to 8 application frames. */
     stack: decision.stack.slice(0, 8).map((frame) => cap(frame)!),
-    /** `deno`, `bun`, `node`, `workerd`, …. */
     runtime: proc.runtime,
-    /** Service name, or `null`. */
     service: cap(proc.service),
-    /** Process id, or `null` on edge runtimes. */
     pid: proc.pid,
-    /** `{ id, reason }` of attested calls, else `null`. */
     attestation: decision.attestation &&
       { id: cap(decision.attestation.id), reason: cap(decision.attestation.reason) },
-    /** aiguard version. */
     guard_version: VERSION,
   };
 }
@@ -179,20 +156,13 @@ export function makeRecord(
 /** Builds the record that counts drops. */
 export function makeDroppedRecord(count: number, proc: ProcessFacts): DroppedRecord {
   return {
-    /** Record format version. */
     v: 1,
-    /** ISO 8601 time of the call. */
     ts: new Date().toISOString(),
-    /** Record kind. */
     event: "dropped",
     count,
-    /** `deno`, `bun`, `node`, `workerd`, …. */
     runtime: proc.runtime,
-    /** Service name, or `null`. */
     service: proc.service,
-    /** Process id, or `null` on edge runtimes. */
     pid: proc.pid,
-    /** aiguard version. */
     guard_version: VERSION,
   };
 }

@@ -40,12 +40,6 @@ export class MemoryRing {
   toArray(): AnyRecord[] {
     return [...this.#items.slice(this.#start), ...this.#items.slice(0, this.#start)];
   }
-
-  /** Removes every record. */
-  clear(): void {
-    this.#items = [];
-    this.#start = 0;
-  }
 }
 
 /** The `memory` storage adapter: keeps decoded lines in a bounded ring. */

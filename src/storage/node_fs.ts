@@ -24,12 +24,10 @@ interface FsPromises {
   open(path: string, flags: string, mode?: number): Promise<{
     write(data: string): Promise<unknown>;
     close(): Promise<void>;
-    stat(): Promise<{ size: number }>;
   }>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, options: { force: boolean }): Promise<void>;
   stat(path: string): Promise<{ size: number; mtimeMs: number }>;
-  chmod(path: string, mode: number): Promise<void>;
 }
 
 function fsPromises(): FsPromises {
