@@ -15,7 +15,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import { encodeLine, makeRecord } from "../src/report/record.ts";
-import { backupName } from "../src/storage/node_fs.ts";
+import { backupName } from "../src/storage/_rotating_file.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
 

@@ -5,7 +5,9 @@
  * @module
  */
 import type { ResolvedOptions, StorageAdapter } from "../config.ts";
-import { runtimeKey } from "../runtime.ts";
+import { envVar, runtimeKey } from "../runtime.ts";
+import { createBunFileStorage } from "../storage/bun_file.ts";
+import { createDenoKvStorage } from "../storage/deno_kv.ts";
 import { createConsoleStorage } from "../storage/console.ts";
 import { createNodeFsStorage } from "../storage/node_fs.ts";
 import { DaemonClient } from "./daemon_client.ts";
@@ -90,18 +92,23 @@ function otelStep(): OutputStep {
   };
 }
 
-/** The runtime's storage for the `file` sink: node:fs where there is one, else the console. */
+/**
+ * The runtime's storage for the `file` sink: a Bun file writer on Bun, Deno KV on Deno Deploy,
+ * node:fs on Node and Deno, the console on edge runtimes (the memory ring is always fed).
+ */
 export function defaultStorage(options: ResolvedOptions): StorageAdapter {
   if (options.storage) return options.storage;
-  const runtime = runtimeKey();
-  if (runtime === "node" || runtime === "bun" || runtime === "deno") {
-    return createNodeFsStorage({
-      path: options.reportPath,
-      maxBytes: options.maxBytes,
-      backups: options.backups,
-    });
+  const file = { path: options.reportPath, maxBytes: options.maxBytes, backups: options.backups };
+  switch (runtimeKey()) {
+    case "bun":
+      return createBunFileStorage(file);
+    case "deno":
+      return envVar("DENO_DEPLOYMENT_ID") ? createDenoKvStorage() : createNodeFsStorage(file);
+    case "node":
+      return createNodeFsStorage(file);
+    default:
+      return createConsoleStorage();
   }
-  return createConsoleStorage();
 }
 
 /** Builds the output for the resolved options. */
@@ -112,6 +119,9 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
       proc: ctx.proc,
       onDrop: ctx.onDrop,
       onFailure: (error) => ctx.onFailure("file", error),
+      fallback: options.storage ? undefined : () => createConsoleStorage(),
+      onFallback: (error) =>
+        ctx.onFailure("file (no write permission; records now go to the console)", error),
     });
   let daemon: DaemonClient | null = null;
   const daemonClient = (): DaemonClient =>

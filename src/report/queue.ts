@@ -18,11 +18,22 @@ export interface QueueOptions {
   proc: ProcessFacts;
   onDrop(count: number): void;
   onFailure(error: unknown): void;
+  /** Where records go from the first permission error on (Deno without --allow-write). */
+  fallback?: (() => StorageAdapter) | undefined;
+  /** Said once when the fallback takes over. */
+  onFallback?(error: unknown, to: StorageAdapter): void;
+}
+
+/** A write the process is not allowed to make: it will not succeed on retry either. */
+export function isPermissionError(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: unknown } | null;
+  return ["EACCES", "EPERM", "EROFS"].includes(String(e?.code)) ||
+    e?.name === "PermissionDenied" || e?.name === "NotCapable";
 }
 
 /** A bounded queue in front of one storage adapter. */
 export class RecordQueue {
-  readonly #storage: StorageAdapter;
+  #storage: StorageAdapter;
   readonly #options: QueueOptions;
   readonly #capacity: number;
   #items: AnyRecord[] = [];
@@ -63,7 +74,7 @@ export class RecordQueue {
           this.#droppedSinceReport = 0;
         }
         try {
-          await this.#storage.append(lines);
+          await this.#append(lines);
         } catch (error) {
           // The storage failed: say so once (the guard's logger), count the batch as dropped.
           this.#options.onFailure(error);
@@ -72,6 +83,19 @@ export class RecordQueue {
       }
     } finally {
       this.#draining = null;
+    }
+  }
+
+  async #append(lines: string): Promise<void> {
+    try {
+      await this.#storage.append(lines);
+    } catch (error) {
+      const fallback = this.#options.fallback;
+      if (!fallback || !isPermissionError(error)) throw error;
+      this.#options.fallback = undefined;
+      this.#storage = fallback();
+      this.#options.onFallback?.(error, this.#storage);
+      await this.#storage.append(lines);
     }
   }
 

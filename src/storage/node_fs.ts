@@ -6,76 +6,9 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
+import { createRotatingFileStorage, type FileStorageOptions } from "./_rotating_file.ts";
 
-export type { StorageAdapter };
-
-/** Options of {@link createNodeFsStorage}. */
-export interface NodeFsStorageOptions {
-  /** The report file, e.g. `~/.aiguard/guard_log.jsonl`. */
-  path: string;
-  /** Rotate when the next write would pass this size (bytes). Default 10 MiB. */
-  maxBytes?: number;
-  /** Rotated files kept. Default 3. */
-  backups?: number;
-}
-
-interface FsPromises {
-  mkdir(path: string, options: { recursive: boolean; mode: number }): Promise<unknown>;
-  open(path: string, flags: string, mode?: number): Promise<{
-    write(data: string): Promise<unknown>;
-    close(): Promise<void>;
-  }>;
-  rename(from: string, to: string): Promise<void>;
-  rm(path: string, options: { force: boolean }): Promise<void>;
-  stat(path: string): Promise<{ size: number; mtimeMs: number }>;
-}
-
-function fsPromises(): FsPromises {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.("node:fs") as { promises?: FsPromises } | undefined;
-  if (!fs?.promises) {
-    throw new Error(
-      "The node-fs storage needs node:fs (Node, Bun or Deno); on edge runtimes use the console or memory storage.",
-    );
-  }
-  return fs.promises;
-}
-
-/** The name of backup `n` of `path`: `guard_log.jsonl` → `guard_log.n.jsonl`. */
-export function backupName(path: string, n: number): string {
-  const slash = path.lastIndexOf("/");
-  const dot = path.lastIndexOf(".");
-  return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
-}
-
-const LOCK_STALE_MS = 10_000;
-
-async function withLock<T>(fs: FsPromises, lockPath: string, fn: () => Promise<T>): Promise<T> {
-  let wait = 1;
-  for (;;) {
-    try {
-      const handle = await fs.open(lockPath, "wx", 0o600);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as { code?: string }).code !== "EEXIST") throw error;
-      try {
-        const { mtimeMs } = await fs.stat(lockPath);
-        // A writer that died while holding the lock must not stop every other writer.
-        if (Date.now() - mtimeMs > LOCK_STALE_MS) await fs.rm(lockPath, { force: true });
-      } catch {
-        // gone already
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      wait = Math.min(wait * 2, 50);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.rm(lockPath, { force: true });
-  }
-}
+export type { FileStorageOptions, StorageAdapter };
 
 /**
  * Creates the `node-fs` storage adapter.
@@ -88,48 +21,8 @@ async function withLock<T>(fs: FsPromises, lockPath: string, fn: () => Promise<T
  * enableGuard({ mode: "report", sinks: ["file"], storage: createNodeFsStorage({ path: "./guard.jsonl" }) });
  * ```
  */
-export function createNodeFsStorage(options: NodeFsStorageOptions): StorageAdapter {
-  const { path } = options;
-  const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
-  const backups = options.backups ?? 3;
-  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
-  let dirReady: Promise<unknown> | null = null;
-
-  async function rotate(fs: FsPromises): Promise<void> {
-    if (backups === 0) {
-      await fs.rm(path, { force: true });
-      return;
-    }
-    await fs.rm(backupName(path, backups), { force: true });
-    for (let n = backups - 1; n >= 1; n--) {
-      await fs.rename(backupName(path, n), backupName(path, n + 1)).catch(() => {});
-    }
-    await fs.rename(path, backupName(path, 1)).catch(() => {});
-  }
-
-  return {
-    name: "node-fs",
-    async append(lines: string): Promise<void> {
-      if (!lines) return;
-      const fs = fsPromises();
-      dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
-      await dirReady;
-      const bytes = new TextEncoder().encode(lines).length;
-      await withLock(fs, `${path}.lock`, async () => {
-        let size = 0;
-        try {
-          size = (await fs.stat(path)).size;
-        } catch {
-          // no file yet
-        }
-        if (size > 0 && size + bytes > maxBytes) await rotate(fs);
-        const handle = await fs.open(path, "a", 0o600);
-        try {
-          await handle.write(lines);
-        } finally {
-          await handle.close();
-        }
-      });
-    },
-  };
+export function createNodeFsStorage(options: FileStorageOptions): StorageAdapter {
+  return createRotatingFileStorage("node-fs", options, async (handle, lines) => {
+    await handle.write(lines);
+  });
 }

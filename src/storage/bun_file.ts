@@ -1,0 +1,45 @@
+/**
+ * The `bun-file` storage adapter: the same rotating JSONL file as `node-fs`, written through Bun's
+ * `FileSink` (`Bun.file(fd).writer()`) on a descriptor opened for appending.
+ *
+ * @module
+ */
+import type { StorageAdapter } from "../config.ts";
+import { createRotatingFileStorage, type FileStorageOptions } from "./_rotating_file.ts";
+
+export type { FileStorageOptions, StorageAdapter };
+
+interface BunFileSink {
+  write(chunk: string): number;
+  flush(): number | Promise<number>;
+  end(): number | Promise<number>;
+}
+
+interface BunGlobal {
+  file(fd: number): { writer(): BunFileSink };
+}
+
+/**
+ * Creates the `bun-file` storage adapter. Throws on other runtimes, naming the adapter to use.
+ *
+ * @example
+ * ```ts
+ * import { createBunFileStorage } from "@aiguard/attest/storage/bun-file";
+ * import { enableGuard } from "@aiguard/attest";
+ *
+ * enableGuard({ mode: "report", sinks: ["file"], storage: createBunFileStorage({ path: "./guard.jsonl" }) });
+ * ```
+ */
+export function createBunFileStorage(options: FileStorageOptions): StorageAdapter {
+  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+  if (!bun) {
+    throw new Error("The bun-file storage runs on Bun only; use node-fs on Node and Deno.");
+  }
+  return createRotatingFileStorage("bun-file", options, async (handle, lines) => {
+    // Bun.file(path).writer() truncates; a writer on an O_APPEND descriptor appends.
+    const sink = bun.file(handle.fd).writer();
+    sink.write(lines);
+    await sink.flush();
+    await sink.end();
+  });
+}

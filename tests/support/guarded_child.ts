@@ -1,0 +1,25 @@
+// A child process for end-to-end tests: enables the guard from AIGUARD_* variables, makes
+// AIGUARD_CHILD_CALLS unattested AI calls through fetch (answered locally, nothing leaves the
+// machine), flushes, and exits. Each call names its child and index in the model field.
+import { enableGuard } from "../../mod.ts";
+
+const env = (name: string) =>
+  (globalThis as { Deno?: { env: { get(n: string): string | undefined } } }).Deno?.env.get(name) ??
+    (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
+
+globalThis.fetch = (() =>
+  Promise.resolve(
+    new Response('{"id":"x"}', { headers: { "content-type": "application/json" } }),
+  )) as typeof fetch;
+
+const guard = enableGuard();
+const calls = Number(env("AIGUARD_CHILD_CALLS") ?? "1");
+const name = env("AIGUARD_CHILD_NAME") ?? "child";
+for (let i = 0; i < calls; i++) {
+  await fetch("https://api.openai.com/v1/chat/completions", {
+    method: "POST",
+    body: JSON.stringify({ model: `${name}-${i}` }),
+  });
+}
+await guard.flush();
+console.error(`child ${name}: ${JSON.stringify(guard.stats())}`);
