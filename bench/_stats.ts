@@ -1,0 +1,18 @@
+/** Median of a sample (machines are noisy: every figure printed is a median of several runs). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** `runtime version`, e.g. `node 24.9.0`. */
+export function runtimeLabel(): string {
+  const g = globalThis as {
+    Deno?: { version: { deno: string } };
+    Bun?: { version: string };
+    process?: { versions?: { node?: string } };
+  };
+  if (g.Deno) return `deno ${g.Deno.version.deno}`;
+  if (g.Bun) return `bun ${g.Bun.version}`;
+  return `node ${g.process?.versions?.node}`;
+}
