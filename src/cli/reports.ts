@@ -1,0 +1,111 @@
+/**
+ * Reading report files for the CLI: the file and its rotated backups, oldest first; malformed lines
+ * are skipped and counted; unattested calls grouped by call site.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { type AnyRecord, decodeLine, type GuardRecord } from "../report/record.ts";
+import { backupName } from "../storage/_rotating_file.ts";
+
+/** What a report read found. */
+export interface ReadResult {
+  records: AnyRecord[];
+  /** Lines that were not version-1 records. */
+  skipped: number;
+  /** Files that existed and were read. */
+  files: string[];
+}
+
+/** The report file and its backups that exist, oldest first. */
+export async function readReports(path: string, maxBackups = 9): Promise<ReadResult> {
+  const records: AnyRecord[] = [];
+  const files: string[] = [];
+  let skipped = 0;
+  const candidates = [
+    ...Array.from({ length: maxBackups }, (_, i) => backupName(path, maxBackups - i)),
+    path,
+  ];
+  for (const file of candidates) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch {
+      continue;
+    }
+    files.push(file);
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      const record = decodeLine(line);
+      if (record) records.push(record);
+      else skipped++;
+    }
+  }
+  return { records, skipped, files };
+}
+
+/** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new TypeError(`"${text}" is not a duration: use a number and s, m, h or d (e.g. 24h).`);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+  return Number(m[1]) * unit;
+}
+
+/** Unattested calls at one call site. */
+export interface SiteGroup {
+  call_site: string | null;
+  count: number;
+  providers: string[];
+  models: string[];
+  actions: string[];
+  first_seen: string;
+  last_seen: string;
+}
+
+/** Groups unattested AI calls by call site, newest last-seen first. */
+export function groupBySite(records: AnyRecord[], sinceMs?: number, now = Date.now()): SiteGroup[] {
+  const groups = new Map<string, SiteGroup>();
+  const cutoff = sinceMs === undefined ? -Infinity : now - sinceMs;
+  for (const r of records) {
+    if (r.event !== "ai_call" || r.attested) continue;
+    const t = Date.parse(r.ts);
+    if (!(t >= cutoff)) continue;
+    const key = r.call_site ?? "";
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        call_site: r.call_site,
+        count: 0,
+        providers: [],
+        models: [],
+        actions: [],
+        first_seen: r.ts,
+        last_seen: r.ts,
+      };
+      groups.set(key, g);
+    }
+    g.count++;
+    addUnique(g.providers, r.provider);
+    if (r.model) addUnique(g.models, r.model);
+    addUnique(g.actions, r.action);
+    if (r.ts < g.first_seen) g.first_seen = r.ts;
+    if (r.ts > g.last_seen) g.last_seen = r.ts;
+  }
+  return [...groups.values()].sort((a, b) => b.last_seen.localeCompare(a.last_seen));
+}
+
+function addUnique(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
+/** Splits `path:line:column` (the path may itself contain colons). */
+export function splitCallSite(site: string): { path: string; line: number; column: number } | null {
+  const m = /^(.*):(\d+):(\d+)$/.exec(site);
+  return m ? { path: m[1]!, line: Number(m[2]), column: Number(m[3]) } : null;
+}
+
+/** Narrows a record to an AI call. */
+export function isAiCall(record: AnyRecord): record is GuardRecord {
+  return record.event === "ai_call";
+}

@@ -1,0 +1,162 @@
+// @runtimes deno bun node
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../cli.ts";
+
+let dir: string;
+let file: string;
+
+function record(overrides: Record<string, unknown>): string {
+  return JSON.stringify({
+    v: 1,
+    ts: "2026-11-23T10:00:00.000Z",
+    event: "ai_call",
+    attested: false,
+    action: "reported",
+    mode: "report",
+    provider: "openai",
+    operation: "chat",
+    model: "gpt-4o",
+    target: "openai.chat.completions.create",
+    detector: "sdk",
+    server: "api.openai.com",
+    port: 443,
+    call_site: "src/a.ts:10:5",
+    stack: ["src/a.ts:10:5"],
+    runtime: "node",
+    service: null,
+    pid: 1,
+    attestation: null,
+    guard_version: "0.1.0",
+    ...overrides,
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "aiguard-cli-"));
+  file = join(dir, "guard_log.jsonl");
+  const recent = new Date(Date.now() - 60_000).toISOString();
+  // Oldest in backup 2, then backup 1, then the live file; one malformed line.
+  await writeFile(join(dir, "guard_log.2.jsonl"), record({ ts: "2026-01-01T00:00:00.000Z" }) + "\n");
+  await writeFile(
+    join(dir, "guard_log.1.jsonl"),
+    [
+      record({ ts: "2026-02-01T00:00:00.000Z", provider: "anthropic", model: "claude" }),
+      "{not json",
+    ].join("\n") + "\n",
+  );
+  await writeFile(
+    file,
+    [
+      record({ ts: recent, call_site: "src/b.ts:3:9", model: null }),
+      record({ ts: recent, attested: true, action: "allowed", call_site: "src/c.ts:1:1" }),
+      JSON.stringify({ v: 1, ts: recent, event: "dropped", count: 4 }),
+    ].join("\n") + "\n",
+  );
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+test("report groups unattested calls by call site across rotated backups, newest first", async () => {
+  const { code, out } = await run("report", "--file", file, "--format", "json");
+  assert.equal(code, 0);
+  const json = JSON.parse(out);
+  assert.equal(json.skipped, 1);
+  assert.equal(json.calls, 3);
+  assert.deepEqual(json.sites.map((s: { call_site: string }) => s.call_site), [
+    "src/b.ts:3:9",
+    "src/a.ts:10:5",
+  ]);
+  const a = json.sites[1];
+  assert.equal(a.count, 2);
+  assert.deepEqual(a.providers, ["openai", "anthropic"]);
+  assert.deepEqual(a.models, ["gpt-4o", "claude"]);
+  assert.equal(a.first_seen, "2026-01-01T00:00:00.000Z");
+  assert.equal(a.last_seen, "2026-02-01T00:00:00.000Z");
+});
+
+test("report --since keeps only recent calls; the table names counts and skipped lines", async () => {
+  const { out } = await run("report", "--file", file, "--since", "1h");
+  const lines = out.trim().split("\n");
+  assert.match(lines[0]!, /^CALL SITE\s+COUNT\s+PROVIDERS\s+MODELS\s+FIRST SEEN\s+LAST SEEN$/);
+  assert.match(lines[1]!, /^src\/b\.ts:3:9\s+1\s+openai\s+-\s/);
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2], "1 unattested AI call at 1 call site (1 malformed line skipped)");
+});
+
+test("report --format markdown is a table ready for a PR comment", async () => {
+  const { out } = await run("report", "--file", file, "--format", "markdown");
+  assert.match(out, /^### aiguard: unattested AI calls/);
+  assert.match(out, /\| `src\/a\.ts:10:5` \| 2 \| openai, anthropic \| gpt-4o, claude \|/);
+});
+
+test("report --format sarif is SARIF 2.1.0 with one located result per call site", async () => {
+  const { out } = await run("report", "--file", file, "--format", "sarif");
+  const sarif = JSON.parse(out);
+  assert.equal(sarif.version, "2.1.0");
+  assert.match(sarif.$schema, /sarif-2\.1\.0/);
+  const [runEntry] = sarif.runs;
+  assert.equal(runEntry.tool.driver.name, "aiguard");
+  const ruleIds = runEntry.tool.driver.rules.map((r: { id: string }) => r.id);
+  assert.equal(runEntry.results.length, 2);
+  for (const result of runEntry.results) {
+    assert.ok(ruleIds.includes(result.ruleId));
+    assert.equal(typeof result.message.text, "string");
+    assert.ok(["none", "note", "warning", "error"].includes(result.level));
+  }
+  const loc = runEntry.results[1].locations[0].physicalLocation;
+  assert.deepEqual(loc, {
+    artifactLocation: { uri: "src/a.ts" },
+    region: { startLine: 10, startColumn: 5 },
+  });
+});
+
+test("check exits 1 and lists call sites when there are unattested calls, 0 when none", async () => {
+  const failing = await run("check", "--file", file);
+  assert.equal(failing.code, 1);
+  assert.match(failing.out, /src\/b\.ts:3:9/);
+  assert.match(failing.out, /check: failed/);
+  const clean = join(dir, "clean.jsonl");
+  await writeFile(clean, record({ attested: true, action: "allowed" }) + "\n");
+  const passing = await run("check", "--file", clean);
+  assert.equal(passing.code, 0);
+  assert.match(passing.out, /no unattested AI calls/);
+  const missing = await run("check", "--file", join(dir, "none.jsonl"));
+  assert.equal(missing.code, 0);
+});
+
+test("unknown flags, bad values and unknown commands exit 2 with a one-line hint", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["report", "--colour"], /unknown flag --colour \(see aiguard report --help\)/],
+    [["report", "--format", "xml"], /--format must be one of table, json, markdown, sarif/],
+    [["check", "--since", "yesterday"], /"yesterday" is not a duration/],
+    [["report", "--file"], /--file needs a value/],
+    [["daemon", "restart"], /daemon needs one of start, stop, status, run/],
+    [["export"], /export needs --kv PATH/],
+    [["launch"], /unknown command launch \(see aiguard --help\)/],
+  ];
+  for (const [argv, message] of cases) {
+    const { code, err } = await run(...argv);
+    assert.equal(code, 2, argv.join(" "));
+    assert.match(err, message);
+    assert.equal(err.trim().split("\n").length, 1);
+  }
+});
+
+test("--help works on every command", async () => {
+  for (const command of ["report", "check", "daemon", "tail", "export"]) {
+    const { code, out } = await run(command, "--help");
+    assert.equal(code, 0);
+    assert.match(out, new RegExp(`^Usage: aiguard ${command}`));
+  }
+  assert.match((await run("--help")).out, /Commands:/);
+});
