@@ -51,7 +51,9 @@ async function peer(dir: string): Promise<number> {
   const logger = pino({ base: undefined, timestamp: false }, dest);
   const start = performance.now();
   for (const r of records) logger.info(r);
-  await new Promise<void>((resolve, reject) => dest.flush((e?: Error) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    dest.flush((e?: Error) => (e ? reject(e) : resolve()))
+  );
   const rate = N / ((performance.now() - start) / 1000);
   dest.end();
   return rate;
@@ -68,7 +70,11 @@ export async function reportThroughput(): Promise<Record<string, number>> {
       await rm(join(dir, "ours.jsonl"), { force: true });
       await rm(join(dir, "pino.jsonl"), { force: true });
     }
-    return { aiguard_records_per_s: median(a), pino_records_per_s: median(b), ratio: median(a) / median(b) };
+    return {
+      aiguard_records_per_s: median(a),
+      pino_records_per_s: median(b),
+      ratio: median(a) / median(b),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -40,7 +40,10 @@ before(async () => {
   file = join(dir, "guard_log.jsonl");
   const recent = new Date(Date.now() - 60_000).toISOString();
   // Oldest in backup 2, then backup 1, then the live file; one malformed line.
-  await writeFile(join(dir, "guard_log.2.jsonl"), record({ ts: "2026-01-01T00:00:00.000Z" }) + "\n");
+  await writeFile(
+    join(dir, "guard_log.2.jsonl"),
+    record({ ts: "2026-01-01T00:00:00.000Z" }) + "\n",
+  );
   await writeFile(
     join(dir, "guard_log.1.jsonl"),
     [
@@ -159,4 +162,43 @@ test("--help works on every command", async () => {
     assert.match(out, new RegExp(`^Usage: aiguard ${command}`));
   }
   assert.match((await run("--help")).out, /Commands:/);
+});
+
+test("tail prints each new record on one line and follows the file through rotation", async () => {
+  const path = join(dir, "tail.jsonl");
+  await writeFile(path, record({ model: "old" }) + "\n"); // already there: not printed
+  let out = "";
+  const controller = new AbortController();
+  const done = main(["tail", "--file", path, "--poll-ms", "20"], {
+    out: (t) => (out += t),
+    err: () => {},
+  }, controller.signal);
+  const waitFor = async (pattern: RegExp) => {
+    for (let i = 0; i < 200 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(out, pattern);
+  };
+  await new Promise((r) => setTimeout(r, 60));
+  const { appendFile, rename } = await import("node:fs/promises");
+  await appendFile(path, record({ model: "m1", call_site: "src/x.ts:1:2" }) + "\n");
+  await appendFile(
+    path,
+    record({
+      model: "m2",
+      attested: true,
+      action: "allowed",
+      attestation: { id: "rev", reason: null },
+    }) + "\n",
+  );
+  await waitFor(/m2/);
+  await rename(path, join(dir, "tail.1.jsonl"));
+  await writeFile(path, record({ model: "m3" }) + "\n");
+  await waitFor(/m3/);
+  controller.abort();
+  assert.equal(await done, 0);
+  const lines = out.trim().split("\n");
+  assert.equal(lines.length, 3, out);
+  assert.match(lines[0]!, /reported\s+UNATTESTED\s+openai chat m1\s+src\/x\.ts:1:2$/);
+  assert.match(lines[1]!, /allowed\s+attested \(rev\)\s+openai chat m2/);
+  assert.match(lines[2]!, /m3/);
+  assert.doesNotMatch(out, /old/);
 });

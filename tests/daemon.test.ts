@@ -107,7 +107,8 @@ test("daemon: two, then eight processes of mixed runtimes report into one file, 
   const expected = [
     ...Array.from({ length: 50 }, (_, i) => `a-${i}`),
     ...Array.from({ length: 50 }, (_, i) => `b-${i}`),
-    ...Array.from({ length: 8 }, (_, p) => Array.from({ length: 25 }, (_, i) => `p${p}-${i}`)).flat(),
+    ...Array.from({ length: 8 }, (_, p) => Array.from({ length: 25 }, (_, i) => `p${p}-${i}`))
+      .flat(),
   ];
   assert.deepEqual([...models].sort(), expected.sort());
   assert.equal(daemon.stats.received, 300);
@@ -117,7 +118,7 @@ test("daemon: garbage, bad UTF-8, a 10 MiB line, half lines and 200 connections 
   const p = paths();
   daemon = await runDaemon(p);
   const idle = createConnection({ path: p.socketPath }); // connects and sends nothing
-  await send(p.socketPath, "garbage\n", good("g1"), "{\"v\":2}\n");
+  await send(p.socketPath, "garbage\n", good("g1"), '{"v":2}\n');
   await send(p.socketPath, new Uint8Array([0xff, 0xfe, 0x7b, 0x0a]), good("g2"));
   await send(p.socketPath, "x".repeat(10 * 1024 * 1024)); // no newline at all
   await send(p.socketPath, "y".repeat(70 * 1024) + "\n" + good("g3"));

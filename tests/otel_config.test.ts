@@ -7,7 +7,12 @@ import { enableGuard } from "../mod.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
 import { startOtlpReceiver } from "./support/otlp_receiver.ts";
 
-const ENV = ["OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"];
+const ENV = [
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+];
 let saved: Record<string, string | undefined> = {};
 let restoreFetch = () => {};
 
@@ -78,7 +83,10 @@ test("configureOtel(): OTEL_* variables win over arguments, and force replaces a
   const second = await startOtlpReceiver();
   const guard = enableGuard({ mode: "report", sinks: ["otel"] });
   try {
-    assert.equal(await configureOtel({ endpoint: first.url, protocol: "http/json", serviceName: "a" }), true);
+    assert.equal(
+      await configureOtel({ endpoint: first.url, protocol: "http/json", serviceName: "a" }),
+      true,
+    );
     process.env.OTEL_SERVICE_NAME = "svc-from-env";
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = second.url;
     process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/json";

@@ -218,7 +218,9 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
 /** Runs the daemon in the foreground until SIGTERM or SIGINT, then flushes and exits 0. */
 export async function runDaemonForeground(options: DaemonOptions): Promise<void> {
   const daemon = await runDaemon(options);
-  console.error(`aiguard daemon: listening on ${options.socketPath}, writing ${options.reportPath}`);
+  console.error(
+    `aiguard daemon: listening on ${options.socketPath}, writing ${options.reportPath}`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGTERM", stop);
@@ -227,6 +229,9 @@ export async function runDaemonForeground(options: DaemonOptions): Promise<void>
   await daemon.close();
   console.error(
     `aiguard daemon: stopped; ${daemon.stats.received} records received, ` +
-      `${daemon.stats.malformed + daemon.stats.oversized + daemon.stats.invalid_utf8 + daemon.stats.truncated} dropped`,
+      `${
+        daemon.stats.malformed + daemon.stats.oversized + daemon.stats.invalid_utf8 +
+        daemon.stats.truncated
+      } dropped`,
   );
 }

@@ -16,7 +16,9 @@ const RULE_ID = "aiguard/unattested-ai-call";
 
 function summary(groups: SiteGroup[], skipped: number): string {
   const calls = groups.reduce((n, g) => n + g.count, 0);
-  const skippedNote = skipped ? ` (${skipped} malformed line${skipped === 1 ? "" : "s"} skipped)` : "";
+  const skippedNote = skipped
+    ? ` (${skipped} malformed line${skipped === 1 ? "" : "s"} skipped)`
+    : "";
   return `${calls} unattested AI call${calls === 1 ? "" : "s"} at ${groups.length} call site${
     groups.length === 1 ? "" : "s"
   }${skippedNote}`;
@@ -63,9 +65,10 @@ function markdown(groups: SiteGroup[], skipped: number): string {
 function sarif(groups: SiteGroup[]): string {
   const results = groups.map((g) => {
     const site = g.call_site ? splitCallSite(g.call_site) : null;
-    const text = `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${
-      g.providers.join(", ")
-    }${g.models.length ? `; ${g.models.join(", ")}` : ""}), last seen ${g.last_seen}. ` +
+    const text =
+      `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${g.providers.join(", ")}${
+        g.models.length ? `; ${g.models.join(", ")}` : ""
+      }), last seen ${g.last_seen}. ` +
       "Wrap the calling function with attest() once it is reviewed.";
     return {
       ruleId: RULE_ID,
@@ -118,6 +121,14 @@ export function render(format: ReportFormat, groups: SiteGroup[], skipped: numbe
     case "sarif":
       return sarif(groups);
     case "json":
-      return JSON.stringify({ sites: groups, calls: groups.reduce((n, g) => n + g.count, 0), skipped }, null, 2) + "\n";
+      return JSON.stringify(
+        {
+          sites: groups,
+          calls: groups.reduce((n, g) => n + g.count, 0),
+          skipped,
+        },
+        null,
+        2,
+      ) + "\n";
   }
 }

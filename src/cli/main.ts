@@ -137,7 +137,11 @@ async function check(args: string[], io: CliIo): Promise<number> {
   const { records, skipped } = await readReports(reportPath(flags));
   const groups = groupBySite(records, since(flags, "check"));
   if (groups.length === 0) {
-    io.out(`aiguard check: no unattested AI calls${skipped ? ` (${skipped} malformed lines skipped)` : ""}\n`);
+    io.out(
+      `aiguard check: no unattested AI calls${
+        skipped ? ` (${skipped} malformed lines skipped)` : ""
+      }\n`,
+    );
     return 0;
   }
   io.out(render("table", groups, skipped));
@@ -252,14 +256,20 @@ export function describeRecord(line: string): string | null {
   const r = decodeLine(line);
   if (!r) return null;
   if (r.event === "dropped") return `${r.ts}  dropped   ${r.count} records`;
-  const who = r.attested ? `attested${r.attestation?.id ? ` (${r.attestation.id})` : ""}` : "UNATTESTED";
+  const who = r.attested
+    ? `attested${r.attestation?.id ? ` (${r.attestation.id})` : ""}`
+    : "UNATTESTED";
   return `${r.ts}  ${r.action.padEnd(8)}  ${who}  ${r.provider} ${r.operation ?? "-"} ${
     r.model ?? "-"
   }  ${r.call_site ?? r.target}`;
 }
 
 async function tail(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
-  const { flags } = parseFlags("tail", args, { file: "string", help: "boolean", "poll-ms": "string" });
+  const { flags } = parseFlags("tail", args, {
+    file: "string",
+    help: "boolean",
+    "poll-ms": "string",
+  });
   if (flags.help) return help("tail", io);
   const path = reportPath(flags);
   const pollMs = Number(flags["poll-ms"] ?? 200);

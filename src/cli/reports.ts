@@ -47,7 +47,9 @@ export async function readReports(path: string, maxBackups = 9): Promise<ReadRes
 /** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
-  if (!m) throw new TypeError(`"${text}" is not a duration: use a number and s, m, h or d (e.g. 24h).`);
+  if (!m) {
+    throw new TypeError(`"${text}" is not a duration: use a number and s, m, h or d (e.g. 24h).`);
+  }
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
   return Number(m[1]) * unit;
 }

@@ -25,33 +25,45 @@ export function storageContract(name: string, make: () => Promise<StorageUnderTe
     }
   };
 
-  test(`${name} storage appends lines and reads them back in order`, withStorage(async (s) => {
-    await s.storage.append(`${line(1)}\n${line(2)}\n`);
-    await s.storage.append(`${line(3)}\n`);
-    assert.deepEqual((await s.read()).map((l) => JSON.parse(l).n), [1, 2, 3]);
-  }));
+  test(
+    `${name} storage appends lines and reads them back in order`,
+    withStorage(async (s) => {
+      await s.storage.append(`${line(1)}\n${line(2)}\n`);
+      await s.storage.append(`${line(3)}\n`);
+      assert.deepEqual((await s.read()).map((l) => JSON.parse(l).n), [1, 2, 3]);
+    }),
+  );
 
-  test(`${name} storage writes nothing for an empty append`, withStorage(async (s) => {
-    await s.storage.append("");
-    assert.deepEqual(await s.read(), []);
-  }));
+  test(
+    `${name} storage writes nothing for an empty append`,
+    withStorage(async (s) => {
+      await s.storage.append("");
+      assert.deepEqual(await s.read(), []);
+    }),
+  );
 
-  test(`${name} storage keeps unicode and escaped control characters intact`, withStorage(async (s) => {
-    const text = line(1, "naïve 模型 \u2028 \n\t\u0000 🚀");
-    await s.storage.append(`${text}\n`);
-    const [kept] = await s.read();
-    assert.equal(kept, text);
-    assert.equal(JSON.parse(kept!).extra, "naïve 模型 \u2028 \n\t\u0000 🚀");
-  }));
+  test(
+    `${name} storage keeps unicode and escaped control characters intact`,
+    withStorage(async (s) => {
+      const text = line(1, "naïve 模型 \u2028 \n\t\u0000 🚀");
+      await s.storage.append(`${text}\n`);
+      const [kept] = await s.read();
+      assert.equal(kept, text);
+      assert.equal(JSON.parse(kept!).extra, "naïve 模型 \u2028 \n\t\u0000 🚀");
+    }),
+  );
 
-  test(`${name} storage keeps every line of 50 concurrent appends once, none torn`, withStorage(async (s) => {
-    await Promise.all(Array.from({ length: 50 }, (_, batch) => {
-      let lines = "";
-      for (let i = 0; i < 20; i++) lines += `${line(batch * 20 + i, "x".repeat(100))}\n`;
-      return s.storage.append(lines);
-    }));
-    const kept = (await s.read()).map((l) => JSON.parse(l).n as number);
-    assert.equal(kept.length, 1000);
-    assert.equal(new Set(kept).size, 1000);
-  }));
+  test(
+    `${name} storage keeps every line of 50 concurrent appends once, none torn`,
+    withStorage(async (s) => {
+      await Promise.all(Array.from({ length: 50 }, (_, batch) => {
+        let lines = "";
+        for (let i = 0; i < 20; i++) lines += `${line(batch * 20 + i, "x".repeat(100))}\n`;
+        return s.storage.append(lines);
+      }));
+      const kept = (await s.read()).map((l) => JSON.parse(l).n as number);
+      assert.equal(kept.length, 1000);
+      assert.equal(new Set(kept).size, 1000);
+    }),
+  );
 }

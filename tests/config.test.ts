@@ -1,0 +1,117 @@
+// @runtimes deno bun node
+import { afterEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { enableGuard } from "../mod.ts";
+import { optionsFromConfigFile, parseConfigText, stripJsonc } from "../src/config_file.ts";
+import { optionsFromEnv, resolveOptions } from "../src/config.ts";
+
+const VARS = [
+  "AIGUARD_MODE",
+  "AIGUARD_CONFIG",
+  "AIGUARD_REPORT_PATH",
+  "AIGUARD_SINKS",
+  "AIGUARD_SERVICE",
+  "AIGUARD_SOCKET",
+];
+const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
+afterEach(() => {
+  for (const k of VARS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+test("aiguard.jsonc accepts comments and trailing commas, and strings that look like regexps", () => {
+  const text = `{
+    // the mode for CI
+    "mode": "block", /* inline */
+    "providers": [{ "provider": "acme", "host": "/^llm\\\\.acme\\\\./i", "path": "// not a comment", },],
+    "maxBytes": 2048,
+  }`;
+  const options = parseConfigText(text, "aiguard.jsonc");
+  assert.equal(options.mode, "block");
+  assert.equal(options.maxBytes, 2048);
+  const rule = options.providers![0]!;
+  assert.ok(rule.host instanceof RegExp);
+  assert.equal((rule.host as RegExp).test("LLM.acme.internal"), true);
+  assert.equal(rule.path, "// not a comment");
+  assert.equal(stripJsonc('{"a": "x, }"}'), '{"a": "x, }"}');
+});
+
+test("config errors name the file, the key and what was expected", () => {
+  assert.throws(
+    () => parseConfigText('{ "mode": "loud" }', "/app/aiguard.jsonc"),
+    /Invalid aiguard option "mode" in \/app\/aiguard\.jsonc: expected one of off, warn, report, block, got "loud"/,
+  );
+  assert.throws(
+    () => parseConfigText('{ "colour": true }', "/app/aiguard.jsonc"),
+    /Invalid aiguard option "colour" in \/app\/aiguard\.jsonc: expected one of the keys mode, providers/,
+  );
+  assert.throws(
+    () => parseConfigText('{ "backups": "three" }', "c.jsonc"),
+    /"backups" in c\.jsonc: expected an integer ≥ 0, got "three"/,
+  );
+  assert.throws(
+    () => parseConfigText('{ "traceAttested": 1 }', "c.jsonc"),
+    /"traceAttested" in c\.jsonc: expected true or false, got number/,
+  );
+  assert.throws(
+    () => parseConfigText('{\n  "mode": "warn"\n  "backups": 1\n}', "c.jsonc"),
+    /Invalid aiguard config file c\.jsonc: not valid JSONC at line 3/,
+  );
+  assert.throws(() => parseConfigText("[1]", "c.jsonc"), /expected an object at the top/);
+  process.env.AIGUARD_MODE = "sometimes";
+  assert.throws(
+    () => optionsFromEnv(),
+    /Invalid aiguard option "mode" in the environment \(AIGUARD_\*\): expected one of off, warn, report, block/,
+  );
+});
+
+test("precedence: options in code > AIGUARD_* > aiguard.jsonc > defaults", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "aiguard-config-"));
+  try {
+    const file = join(dir, "aiguard.jsonc");
+    await writeFile(
+      file,
+      '{ "mode": "block", "service": "from-file", "backups": 7, "reportPath": "/file/path.jsonl" }',
+    );
+    process.env.AIGUARD_CONFIG = file;
+    process.env.AIGUARD_SERVICE = "from-env";
+    process.env.AIGUARD_REPORT_PATH = "/env/path.jsonl";
+    const resolved = resolveOptions(
+      { reportPath: "/code/path.jsonl" },
+      optionsFromEnv(),
+      optionsFromConfigFile(),
+    );
+    assert.equal(resolved.reportPath, "/code/path.jsonl"); // code beats env and file
+    assert.equal(resolved.service, "from-env"); // env beats file
+    assert.equal(resolved.mode, "block"); // file beats default
+    assert.equal(resolved.backups, 7);
+    assert.equal(resolved.maxBytes, 10 * 1024 * 1024); // default
+    const guard = enableGuard({ sinks: ["memory"] });
+    assert.equal(guard.mode, "block");
+    await guard.disable();
+    await writeFile(file, '{ "mode": 3 }');
+    assert.throws(
+      () => enableGuard(),
+      new RegExp(`"mode" in ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`),
+    );
+    process.env.AIGUARD_CONFIG = join(dir, "missing.jsonc");
+    assert.throws(() => enableGuard(), /Cannot read aiguard config file .*missing\.jsonc/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("AIGUARD_SINKS and AIGUARD_SOCKET are read as lists and paths", () => {
+  process.env.AIGUARD_SINKS = "otel, file";
+  process.env.AIGUARD_SOCKET = "/run/aiguard.sock";
+  const env = optionsFromEnv();
+  assert.deepEqual(env.sinks, ["otel", "file"]);
+  assert.equal(env.socketPath, "/run/aiguard.sock");
+  process.env.AIGUARD_SINKS = "otel,carrier-pigeon";
+  assert.throws(() => optionsFromEnv(), /"sinks" in the environment/);
+});
