@@ -16,7 +16,9 @@ import { envVar } from "../runtime.ts";
 
 /** What a command writes and returns. */
 export interface CliIo {
+  /** Standard output. */
   out(text: string): void;
+  /** Standard error. */
   err(text: string): void;
 }
 

@@ -11,11 +11,14 @@ export type { StorageAdapter };
 
 /** The part of `Deno.Kv` this adapter uses. */
 export interface KvLike {
+  /** Starts an atomic write. */
   atomic(): {
     set(key: unknown[], value: unknown, options?: { expireIn?: number }): unknown;
     commit(): Promise<{ ok: boolean }>;
   };
+  /** Lists entries under a prefix, in key order. */
   list<T>(selector: { prefix: unknown[] }): AsyncIterable<{ key: unknown[]; value: T }>;
+  /** Closes the store. */
   close(): void;
 }
 
