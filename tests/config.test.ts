@@ -5,7 +5,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { enableGuard } from "../mod.ts";
-import { optionsFromConfigFile, parseConfigText, stripJsonc } from "../src/config_file.ts";
+import {
+  jsonErrorOffset,
+  optionsFromConfigFile,
+  parseConfigText,
+  stripJsonc,
+} from "../src/config_file.ts";
 import { optionsFromEnv, resolveOptions } from "../src/config.ts";
 
 const VARS = [
@@ -114,4 +119,12 @@ test("AIGUARD_SINKS and AIGUARD_SOCKET are read as lists and paths", () => {
   assert.equal(env.socketPath, "/run/aiguard.sock");
   process.env.AIGUARD_SINKS = "otel,carrier-pigeon";
   assert.throws(() => optionsFromEnv(), /"sinks" in the environment/);
+});
+
+test("the JSON error position is found on every runtime (not only where JSON.parse says it)", () => {
+  assert.equal(jsonErrorOffset('{"a": [1, 2.5e3, true, null, "x\\"y"]}'), -1);
+  assert.equal(jsonErrorOffset('{"a": }'), 6);
+  assert.equal(jsonErrorOffset('{"a": 1 "b": 2}'), 8);
+  assert.equal(jsonErrorOffset("[1, 2"), 5);
+  assert.equal(jsonErrorOffset('{"a": 1} x'), 9);
 });

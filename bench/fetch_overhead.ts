@@ -1,0 +1,59 @@
+// What every non-AI fetch of the host app pays for the guard:
+//  - micro: the wrapper over a no-op underlying fetch, ns per call, guard off vs on;
+//  - real: sequential fetches to a non-AI loopback URL, guard off vs on, ratio.
+// Prints medians of 5 runs as JSON.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { disableGuard, enableGuard } from "../mod.ts";
+import { median } from "./_stats.ts";
+
+const MICRO_N = 1_000_000;
+const REAL_N = 3_000;
+const RUNS = 5;
+const url = "http://127.0.0.1:8080/static/app.js?v=3";
+
+function micro(): number {
+  const start = performance.now();
+  for (let i = 0; i < MICRO_N; i++) fetch(url);
+  return ((performance.now() - start) * 1e6) / MICRO_N;
+}
+
+const realFetch = globalThis.fetch;
+const done = Promise.resolve(new Response(null));
+globalThis.fetch = (() => done) as typeof fetch;
+const microOff: number[] = [];
+const microOn: number[] = [];
+for (let r = 0; r < RUNS; r++) {
+  microOff.push(micro());
+  enableGuard({ mode: "report", sinks: ["memory"] });
+  microOn.push(micro());
+  await disableGuard();
+}
+globalThis.fetch = realFetch;
+
+const server = createServer((_req, res) => res.end("ok"));
+await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+async function real(): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < REAL_N; i++) await (await fetch(target)).text();
+  return (performance.now() - start) / REAL_N;
+}
+await real(); // warm up
+const realOff: number[] = [];
+const realOn: number[] = [];
+for (let r = 0; r < RUNS; r++) {
+  realOff.push(await real());
+  enableGuard({ mode: "report", sinks: ["memory"] });
+  realOn.push(await real());
+  await disableGuard();
+}
+server.close();
+console.log(JSON.stringify({
+  micro_ns_off: median(microOff),
+  micro_ns_on: median(microOn),
+  micro_ns_added: median(microOn) - median(microOff),
+  real_ms_off: median(realOff),
+  real_ms_on: median(realOn),
+  real_ratio: median(realOn) / median(realOff),
+}));

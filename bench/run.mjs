@@ -1,0 +1,136 @@
+// `npm run bench [runtime...]`: runs every benchmark on Node, Deno and Bun (where it applies), each
+// printing medians of several runs, and writes bench/RESULTS.md with the machine and versions.
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const ALL = ["node", "deno", "bun"];
+const selected = process.argv.slice(2).filter((r) => ALL.includes(r));
+const runtimes = selected.length ? selected : ALL;
+
+function command(runtime, script, args = []) {
+  const file = join(root, "bench", script);
+  if (runtime === "deno") {
+    return [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", file, ...args]];
+  }
+  if (runtime === "bun") return [bin("bun"), [file, ...args]];
+  return [bin("node"), ["--expose-gc", file, ...args]];
+}
+
+function run(runtime, script, args) {
+  const [cmd, argv] = command(runtime, script, args);
+  const out = execFileSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  return JSON.parse(out.trim().split("\n").at(-1));
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const version = (runtime) =>
+  execFileSync(bin(runtime), ["--version"], { encoding: "utf8" }).split("\n")[0].trim();
+
+const sections = [];
+const targets = [];
+const fmt = (n, d = 2) => Number(n).toFixed(d);
+
+for (const runtime of runtimes) {
+  console.log(`\n=== ${runtime} (${version(runtime)}) ===`);
+  // 1. Per-call overhead on a real SDK call: each variant in its own process, 3 times, median.
+  const variants = runtime === "node"
+    ? ["baseline", "attested", "unattested", "peer"]
+    : ["baseline", "attested", "unattested"];
+  const perCall = {};
+  for (const variant of variants) perCall[variant] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    for (const variant of variants) {
+      perCall[variant].push(run(runtime, "sdk_overhead.ts", [variant, "20000"]).us_per_call);
+    }
+  }
+  const us = Object.fromEntries(variants.map((v) => [v, median(perCall[v])]));
+  const sdk = {
+    us_per_call: us,
+    attested_ratio: us.attested / us.baseline,
+    unattested_ratio: us.unattested / us.baseline,
+    ...(us.peer ? { peer_ratio: us.peer / us.baseline } : {}),
+  };
+  console.log("sdk overhead", JSON.stringify(sdk));
+  const fetchCost = run(runtime, "fetch_overhead.ts");
+  console.log("fetch overhead", JSON.stringify(fetchCost));
+  const attestCost = run(runtime, "attest_cost.ts");
+  console.log("attest cost", JSON.stringify(attestCost));
+  const throughput = run(runtime, "report_throughput.ts");
+  console.log("report throughput", JSON.stringify(throughput));
+  const memory = run(runtime, "memory.ts", ["1000000"]);
+  console.log("memory", JSON.stringify(memory));
+  const rows = [
+    ["openai SDK call, attested / baseline", fmt(sdk.attested_ratio, 3), "≤ 1.02"],
+    ["openai SDK call, unattested report / baseline", fmt(sdk.unattested_ratio, 3), "≤ 1.05"],
+    ...(sdk.peer_ratio
+      ? [[
+        "openai SDK call, instrumentation-openai peer / baseline",
+        fmt(sdk.peer_ratio, 3),
+        "more than ours",
+      ]]
+      : []),
+    [
+      "µs per call: baseline / attested / unattested" + (us.peer ? " / peer" : ""),
+      variants.map((v) => fmt(us[v], 1)).join(" / "),
+      "",
+    ],
+    [
+      "non-AI fetch, ns added by the wrapper (no-op fetch underneath)",
+      fmt(fetchCost.micro_ns_added, 0),
+      "≤ 300",
+    ],
+    ["non-AI fetch to loopback, guard on / off", fmt(fetchCost.real_ratio, 3), "≤ 1.01"],
+    [
+      "attest() no-op async call, ns added / ratio",
+      `${fmt(attestCost.added_ns, 0)} / ${fmt(attestCost.ratio, 2)}`,
+      "",
+    ],
+    [
+      "report throughput, records/s aiguard vs pino (ratio)",
+      `${fmt(throughput.aiguard_records_per_s, 0)} vs ${fmt(throughput.pino_records_per_s, 0)} (${
+        fmt(throughput.ratio)
+      })`,
+      "≥ 1.0",
+    ],
+    [
+      "RSS growth after 1,000,000 unattested calls (MiB), drops",
+      `${fmt(memory.rss_growth_mib, 1)}, ${memory.dropped}`,
+      "≤ 64 MiB",
+    ],
+  ];
+  sections.push({ runtime: version(runtime), rows });
+}
+
+const size = run("node", "size_start.ts");
+console.log("size/start", JSON.stringify(size));
+
+const lines = [
+  "# Benchmark results",
+  "",
+  "Written by `npm run bench` (bench/run.mjs); do not edit by hand. Every figure is a median of",
+  "several runs in one invocation; ratios compare figures measured in the same run.",
+  "",
+  `- Date: ${new Date().toISOString()}`,
+  `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 1)} GiB`,
+  "",
+  "## Size and start (Node)",
+  "",
+  `- core entry (mod.ts) minified + gzipped, @opentelemetry/api external: ${size.core_min_gzip_bytes} bytes (${
+    fmt(size.core_min_gzip_bytes / 1024)
+  } KiB; target ≤ 8 KiB)`,
+  `- import time of the core bundle: ${fmt(size.import_ms)} ms (target ≤ 5 ms)`,
+  "",
+];
+for (const section of sections) {
+  lines.push(`## ${section.runtime}`, "", "| measure | result | target |", "| --- | --- | --- |");
+  for (const [name, result, target] of section.rows) {
+    lines.push(`| ${name} | ${result} | ${target} |`);
+  }
+  lines.push("");
+}
+await writeFile(join(root, "bench", "RESULTS.md"), lines.join("\n"));
+console.log("\nwrote bench/RESULTS.md");

@@ -1,0 +1,40 @@
+// Size and start: the core entry (mod.ts) bundled and minified with esbuild, @opentelemetry/api
+// external, gzipped; and the time to import it in a fresh process (median of 7).
+import { build } from "esbuild";
+import { gzipSync } from "node:zlib";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { median } from "./_stats.ts";
+
+const result = await build({
+  entryPoints: [resolve(import.meta.dirname!, "../mod.ts")],
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "neutral",
+  external: ["@opentelemetry/api", "node:*"],
+  write: false,
+  logLevel: "error",
+});
+const code = result.outputFiles[0]!.contents;
+// Import the bundle itself (what an npm user loads), from inside the repo so that
+// @opentelemetry/api resolves from node_modules.
+const bundlePath = resolve(import.meta.dirname!, "../.tmp/bench-core.mjs");
+mkdirSync(resolve(import.meta.dirname!, "../.tmp"), { recursive: true });
+writeFileSync(bundlePath, code);
+const probe = `const t = performance.now(); await import(${
+  JSON.stringify(bundlePath)
+}); console.log(performance.now() - t);`;
+const times: number[] = [];
+for (let i = 0; i < 7; i++) {
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", probe], {
+    encoding: "utf8",
+  });
+  times.push(Number(out.trim()));
+}
+console.log(JSON.stringify({
+  core_min_bytes: code.length,
+  core_min_gzip_bytes: gzipSync(code).length,
+  import_ms: median(times),
+}));
