@@ -10,6 +10,7 @@ const N = Number(
   (globalThis as { Deno?: { args: string[] } }).Deno?.args[0] ?? process.argv[2] ?? 1_000_000,
 );
 const rss = () => process.memoryUsage().rss / 1024 / 1024;
+const heap = () => process.memoryUsage().heapUsed / 1024 / 1024;
 const dir = await mkdtemp(join(tmpdir(), "aiguard-bench-mem-"));
 const answer = Promise.resolve(new Response("{}"));
 globalThis.fetch = (() => answer) as typeof fetch;
@@ -27,6 +28,7 @@ for (let i = 0; i < 20_000; i++) {
 await guard.flush();
 (globalThis as { gc?: () => void }).gc?.();
 const before = rss();
+const heapBefore = heap();
 const start = performance.now();
 for (let i = 0; i < N; i++) {
   await fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body });
@@ -35,6 +37,7 @@ for (let i = 0; i < N; i++) {
 await guard.flush();
 (globalThis as { gc?: () => void }).gc?.();
 const after = rss();
+const heapAfter = heap();
 const stats = guard.stats();
 await guard.disable();
 await rm(dir, { recursive: true, force: true });
@@ -43,6 +46,7 @@ console.log(JSON.stringify({
   rss_before_mib: before,
   rss_after_mib: after,
   rss_growth_mib: after - before,
+  heap_growth_mib: heapAfter - heapBefore,
   dropped: stats.dropped,
   us_per_unattested_call: ((performance.now() - start) * 1000) / N,
 }));

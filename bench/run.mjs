@@ -27,8 +27,11 @@ function run(runtime, script, args) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const version = (runtime) =>
-  execFileSync(bin(runtime), ["--version"], { encoding: "utf8" }).split("\n")[0].trim();
+const version = (runtime) => {
+  const first = execFileSync(bin(runtime), ["--version"], { encoding: "utf8" }).split("\n")[0]
+    .trim();
+  return first.startsWith(runtime) ? first.split(" (")[0] : `${runtime} ${first.replace(/^v/, "")}`;
+};
 
 const sections = [];
 const targets = [];
@@ -42,9 +45,9 @@ for (const runtime of runtimes) {
     : ["baseline", "attested", "unattested"];
   const perCall = {};
   for (const variant of variants) perCall[variant] = [];
-  for (let rep = 0; rep < 3; rep++) {
+  for (let rep = 0; rep < 5; rep++) {
     for (const variant of variants) {
-      perCall[variant].push(run(runtime, "sdk_overhead.ts", [variant, "20000"]).us_per_call);
+      perCall[variant].push(run(runtime, "sdk_overhead.ts", [variant, "10000"]).us_per_call);
     }
   }
   const us = Object.fromEntries(variants.map((v) => [v, median(perCall[v])]));

@@ -1,5 +1,7 @@
-// Per-call overhead on a real SDK call: the openai SDK's chat.completions.create against a
-// loopback mock server, N sequential calls, in one of four variants (one variant per process):
+// Per-call overhead on a real SDK call: the openai SDK's chat.completions.create against a loopback
+// mock server, N sequential calls, one variant per process (bench/run.mjs alternates the variants
+// over several processes and takes medians; patching and unpatching inside one process would
+// measure V8's deoptimisations, not the guard):
 //   baseline   no guard
 //   attested   guard in report mode, every call inside attest()
 //   unattested guard in report mode, no call attested (one record per call, file sink)
@@ -13,18 +15,13 @@ import OpenAI from "openai";
 import { attest, enableGuard } from "../mod.ts";
 import { startMockAiServer } from "../tests/support/mock_ai_server.ts";
 
-const variant = (globalThis as { Deno?: { args: string[] } }).Deno?.args[0] ?? process.argv[2] ??
-  "baseline";
-const N = Number(
-  (globalThis as { Deno?: { args: string[] } }).Deno?.args[1] ?? process.argv[3] ?? 20_000,
-);
+const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
+const variant = args[0] ?? "baseline";
+const N = Number(args[1] ?? 20_000);
 const server = await startMockAiServer();
-server.requests.length = 0;
 const dir = await mkdtemp(join(tmpdir(), "aiguard-bench-sdk-"));
-const options = { apiKey: "sk-bench", baseURL: `${server.url}/v1`, maxRetries: 0 };
+const client = new OpenAI({ apiKey: "sk-bench", baseURL: `${server.url}/v1`, maxRetries: 0 });
 const body = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "hi" }] };
-
-let client: OpenAI = new OpenAI(options);
 let call = () => client.chat.completions.create(body);
 let finish = async () => {};
 
@@ -34,6 +31,7 @@ if (variant === "attested" || variant === "unattested") {
     clients: [OpenAI],
     reportPath: join(dir, "guard_log.jsonl"),
     socketPath: join(dir, "none.sock"),
+    maxBytes: 256 * 1024 * 1024,
   });
   if (variant === "attested") call = attest(call);
   finish = () => guard.disable();
@@ -48,17 +46,13 @@ if (variant === "attested" || variant === "unattested") {
   trace.setGlobalTracerProvider(
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   );
-  const instrumentation = new OpenAIInstrumentation();
   // Its declared range stops below openai 7; its own patch function still fits 7's classes, so
   // it is applied to the same SDK the other variants use (a like-for-like comparison).
-  for (const definition of instrumentation.getModuleDefinitions()) {
+  for (const definition of new OpenAIInstrumentation().getModuleDefinitions()) {
     definition.patch?.({ OpenAI }, "7");
   }
-  client = new OpenAI(options);
-  call = () => client.chat.completions.create(body);
   finish = async () => {
     if (exporter.getFinishedSpans().length === 0) throw new Error("the peer made no spans");
-    exporter.reset();
   };
 }
 

@@ -28,8 +28,15 @@ function toAttestation(options: AttestOptions | undefined): Attestation {
   return { id: options?.id ?? null, reason: options?.reason ?? null };
 }
 
+// One frame per attestation for the common case (no SDK call in progress): no allocation per call.
+const baseFrames = new WeakMap<Attestation, Frame>();
+
 function frameFor(attestation: Attestation): Frame {
-  return { attestation, call: currentFrame()?.call ?? null };
+  const call = currentFrame()?.call ?? null;
+  if (call !== null) return { attestation, call };
+  let frame = baseFrames.get(attestation);
+  if (!frame) baseFrames.set(attestation, frame = Object.freeze({ attestation, call: null }));
+  return frame;
 }
 
 const GENERATOR_TAGS = new Set(["[object Generator]", "[object AsyncGenerator]"]);
@@ -54,8 +61,10 @@ function scopeGenerator<G extends Generator | AsyncGenerator>(gen: G, attestatio
 /** Runs `call` in the scope; a generator it returns stays in the scope while iterated. */
 function scoped(attestation: Attestation, call: () => unknown): unknown {
   const result = runInFrame(frameFor(attestation), call);
+  // Cheap test first: promises and plain values have no next().
   if (
     result !== null && typeof result === "object" &&
+    typeof (result as { next?: unknown }).next === "function" &&
     GENERATOR_TAGS.has(Object.prototype.toString.call(result))
   ) {
     return scopeGenerator(result as Generator, attestation);

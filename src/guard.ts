@@ -6,7 +6,7 @@
  */
 import { AttestationError } from "./errors.ts";
 import type { CallMarker, Frame } from "./context.ts";
-import { applicationFrames, captureStack } from "./detect/call_site.ts";
+import { applicationFrames, captureStack, DEEP_CAPTURE_LIMIT } from "./detect/call_site.ts";
 import { Patcher } from "./detect/patcher.ts";
 import { installFetchLayer } from "./detect/fetch.ts";
 import { discoverClients, patchClients } from "./detect/sdk.ts";
@@ -154,7 +154,12 @@ export function guardCall(
   const { mode, traceAttested } = state.options;
   if (attestation && !traceAttested) return { recorded: true, stack: undefined, settle: null };
   if (!attestation) state.counters.unattested++;
-  const site = applicationFrames(stack ?? frame?.call?.stack ?? captureStack());
+  const given = stack ?? frame?.call?.stack;
+  let site = applicationFrames(given ?? captureStack());
+  // Taken here (not at an SDK entry) and no application frame within the usual depth: look deeper.
+  if (site.callSite === null && given === undefined) {
+    site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
+  }
   const action = attestation
     ? "allowed"
     : mode === "block"

@@ -14,7 +14,12 @@ export interface CallSite {
 }
 
 const MAX_FRAMES = 8;
-const CAPTURE_LIMIT = 100;
+// Formatting frames is most of the cost of a stack (about 1.2 µs a frame on V8): take enough for
+// the frames of this package and an SDK above the application frame, and go deeper only when
+// that finds none (see guardCall).
+const CAPTURE_LIMIT = 32;
+/** The deeper limit for a second look. */
+export const DEEP_CAPTURE_LIMIT = 100;
 
 function fileUrlToPath(url: string): string {
   try {
@@ -62,10 +67,25 @@ function cwd(): string | null {
   }
 }
 
+// The same call site gives the same stack text: remember recent reductions (bounded).
+const reduced = new Map<string, CallSite>();
+const REDUCED_MAX = 512;
+
 /** Reduces an `Error.stack` string to the application frames, as `path:line:column`. */
 export function applicationFrames(stackText: string | undefined, workDir = cwd()): CallSite {
+  if (stackText === undefined) return { callSite: null, stack: [] };
+  const key = workDir === null ? stackText : `${workDir}\n${stackText}`;
+  const known = reduced.get(key);
+  if (known) return known;
+  const site = reduceFrames(stackText, workDir);
+  if (reduced.size >= REDUCED_MAX) reduced.clear();
+  reduced.set(key, site);
+  return site;
+}
+
+function reduceFrames(stackText: string, workDir: string | null): CallSite {
   const frames: string[] = [];
-  if (stackText) {
+  {
     const prefix = workDir ? (workDir.endsWith("/") ? workDir : `${workDir}/`) : null;
     for (const line of stackText.split("\n")) {
       const trimmed = line.trim();
@@ -81,15 +101,15 @@ export function applicationFrames(stackText: string | undefined, workDir = cwd()
       if (frames.length === MAX_FRAMES) break;
     }
   }
-  return { callSite: frames[0] ?? null, stack: frames };
+  return Object.freeze({ callSite: frames[0] ?? null, stack: Object.freeze(frames) as string[] });
 }
 
 /** Captures the raw stack now (cheap part), to be reduced later only if needed. */
-export function captureStack(): string | undefined {
+export function captureStack(limit = CAPTURE_LIMIT): string | undefined {
   const E = Error as { stackTraceLimit?: number | undefined };
   const previous = E.stackTraceLimit;
   // Deep SDK stacks push the application frame past the default limit of 10.
-  E.stackTraceLimit = CAPTURE_LIMIT;
+  E.stackTraceLimit = limit;
   try {
     return new Error().stack;
   } finally {

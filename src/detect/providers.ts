@@ -28,57 +28,67 @@ export interface ProviderMatch {
   path: string;
 }
 
-const EXACT_HOSTS: Record<string, string> = {
-  "api.openai.com": "openai",
-  "us.api.openai.com": "openai",
-  "eu.api.openai.com": "openai",
-  "api.anthropic.com": "anthropic",
-  "generativelanguage.googleapis.com": "gcp.gemini",
-  "aiplatform.googleapis.com": "gcp.vertex_ai",
-  "api.mistral.ai": "mistral_ai",
-  "api.eu.mistral.ai": "mistral_ai",
-  "api.us.mistral.ai": "mistral_ai",
-  "api.groq.com": "groq",
-  "api.cohere.com": "cohere",
-  "api.cohere.ai": "cohere",
-  "api.deepseek.com": "deepseek",
-  "api.x.ai": "x_ai",
-  "api.perplexity.ai": "perplexity",
-  "api.together.xyz": "together",
-  "api.together.ai": "together",
-  "api.fireworks.ai": "fireworks",
-  "openrouter.ai": "openrouter",
-  "api.cerebras.ai": "cerebras",
-  "api.deepinfra.com": "deepinfra",
-  "router.huggingface.co": "huggingface",
-  "ollama.com": "ollama",
-  "localhost:11434": "ollama",
-  "127.0.0.1:11434": "ollama",
+/**
+ * Provider hosts. `*` stands for one DNS label; a leading `*.` for one or more. An entry with a port
+ * matches only that port; one without matches any.
+ */
+const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
+  ["api.openai.com", "openai"],
+  ["us.api.openai.com", "openai"],
+  ["eu.api.openai.com", "openai"],
+  ["*.openai.azure.com", "azure.ai.openai"],
+  ["*.cognitiveservices.azure.com", "azure.ai.openai"],
+  ["*.services.ai.azure.com", "azure.ai.openai"],
+  ["api.anthropic.com", "anthropic"],
+  ["generativelanguage.googleapis.com", "gcp.gemini"],
+  ["aiplatform.googleapis.com", "gcp.vertex_ai"],
+  ["*-aiplatform.googleapis.com", "gcp.vertex_ai"],
+  ["aiplatform.*.rep.googleapis.com", "gcp.vertex_ai"],
+  ["bedrock-runtime.*.amazonaws.com", "aws.bedrock"],
+  ["bedrock-runtime-fips.*.amazonaws.com", "aws.bedrock"],
+  ["api.mistral.ai", "mistral_ai"],
+  ["api.eu.mistral.ai", "mistral_ai"],
+  ["api.us.mistral.ai", "mistral_ai"],
+  ["api.groq.com", "groq"],
+  ["api.cohere.com", "cohere"],
+  ["api.cohere.ai", "cohere"],
+  ["api.deepseek.com", "deepseek"],
+  ["api.x.ai", "x_ai"],
+  ["api.perplexity.ai", "perplexity"],
+  ["api.together.xyz", "together"],
+  ["api.together.ai", "together"],
+  ["api.fireworks.ai", "fireworks"],
+  ["openrouter.ai", "openrouter"],
+  ["api.cerebras.ai", "cerebras"],
+  ["api.deepinfra.com", "deepinfra"],
+  ["router.huggingface.co", "huggingface"],
+  ["ollama.com", "ollama"],
+  ["localhost:11434", "ollama"],
+  ["127.0.0.1:11434", "ollama"],
   // Gateways: the provider behind them is not known from the host alone.
-  "ai-gateway.vercel.sh": "vercel.ai_gateway",
-  "gateway.ai.cloudflare.com": "cloudflare.ai_gateway",
-  "oai.helicone.ai": "helicone",
-  "api.portkey.ai": "portkey",
-};
-
-/** Hosts known by pattern; checked only when the host ends with one of these domains. */
-const PATTERN_HOSTS: ReadonlyArray<[suffix: string, pattern: RegExp, provider: string]> = [
-  [
-    "azure.com",
-    /\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/,
-    "azure.ai.openai",
-  ],
-  [
-    "googleapis.com",
-    /(?:^|-)aiplatform\.googleapis\.com$|^aiplatform\.[^.]+\.rep\.googleapis\.com$/,
-    "gcp.vertex_ai",
-  ],
-  ["amazonaws.com", /^bedrock-runtime(?:-fips)?\.[^.]+\.amazonaws\.com$/, "aws.bedrock"],
+  ["ai-gateway.vercel.sh", "vercel.ai_gateway"],
+  ["gateway.ai.cloudflare.com", "cloudflare.ai_gateway"],
+  ["oai.helicone.ai", "helicone"],
+  ["api.portkey.ai", "portkey"],
 ];
 
+function globPattern(glob: string): RegExp {
+  const escaped = glob.replace(/[.]/g, "\\.");
+  const labels = escaped.startsWith("*\\.") ? `(?:[a-z0-9-]+\\.)+${escaped.slice(3)}` : escaped;
+  return new RegExp(`^${labels.replace(/\*/g, "[a-z0-9-]+")}$`);
+}
+
+// Exact hosts answer from a Map; patterned ones are tried only when the host ends with the fixed
+// text after their last `*` (e.g. `.amazonaws.com`).
+const EXACT_HOSTS = new Map(HOSTS.filter(([h]) => !h.includes("*")));
+const PATTERN_HOSTS: ReadonlyArray<[suffix: string, pattern: RegExp, provider: string]> = HOSTS
+  .filter(([h]) => h.includes("*"))
+  .map(([h, provider]) => [h.slice(h.lastIndexOf("*") + 1), globPattern(h), provider]);
+
 /** Paths that make a request an AI call on any host (OpenAI-compatible servers, Ollama, Gemini). */
-const ANY_HOST_PATHS =
-  /(?:\/v1\/(?:chat\/completions|completions|responses|embeddings|messages)|:(?:generateContent|streamGenerateContent)|\/api\/(?:chat|generate))$/;
+const ANY_HOST_PATH =
+  "(?:/v1/(?:chat/completions|completions|responses|embeddings|messages)|:(?:generateContent|streamGenerateContent)|/api/(?:chat|generate))";
+const ANY_HOST_PATHS = new RegExp(`${ANY_HOST_PATH}$`);
 
 /** The GenAI operation for a path, on a provider host or an OpenAI-compatible one. */
 export function operationForPath(path: string): string | null {
@@ -107,14 +117,60 @@ export function modelFromPath(path: string): string | null {
   return null;
 }
 
-/** The provider of a host (`name` or `name:port`), or `null` when the host is not a known one. */
+/** The provider of a host (`name`, and `name:port`), or `null` when the host is not a known one. */
 export function providerForHost(hostname: string, hostWithPort: string): string | null {
-  const exact = EXACT_HOSTS[hostWithPort] ?? EXACT_HOSTS[hostname];
+  const exact = EXACT_HOSTS.get(hostname) ??
+    (hostWithPort === hostname ? undefined : EXACT_HOSTS.get(hostWithPort));
   if (exact !== undefined) return exact;
-  for (const [suffix, pattern, provider] of PATTERN_HOSTS) {
+  // Every patterned host is under one of these domains: most hosts stop here.
+  if (
+    !hostname.endsWith("azure.com") && !hostname.endsWith("googleapis.com") &&
+    !hostname.endsWith("amazonaws.com")
+  ) return null;
+  for (let i = 0; i < PATTERN_HOSTS.length; i++) {
+    const [suffix, pattern, provider] = PATTERN_HOSTS[i]!;
     if (hostname.endsWith(suffix) && pattern.test(hostname)) return provider;
   }
   return null;
+}
+
+/**
+ * Whether an absolute URL may be an AI call: an AI path on any host, or a known provider host.
+ * One pass up to the query, no split, no lowercasing unless the host has capitals: every fetch of
+ * the host app passes here, and ordinary traffic must leave in a few hundred nanoseconds.
+ */
+function mayBeAi(url: string): boolean {
+  const scheme = url.indexOf("://");
+  if (scheme < 4 || scheme > 5) return false;
+  let start = scheme + 3;
+  let end = start;
+  let colon = -1;
+  let upper = false;
+  for (; end < url.length; end++) {
+    const c = url.charCodeAt(end);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+    if (c === 58 /* : */) colon = end;
+    else if (c === 64 /* @ */) {
+      start = end + 1;
+      colon = -1;
+    } else if (c === 93 /* ] */) colon = -1;
+    else if (c >= 65 && c <= 90) upper = true;
+  }
+  let pathEnd = end;
+  while (pathEnd < url.length) {
+    const c = url.charCodeAt(pathEnd);
+    if (c === 63 || c === 35) break;
+    pathEnd++;
+  }
+  // Every AI path ends in s, t or e (completions, generateContent, chat, generate, ...).
+  const last = url.charCodeAt(pathEnd - 1);
+  if (
+    (last === 115 || last === 116 || last === 101) && ANY_HOST_PATHS.test(url.slice(end, pathEnd))
+  ) return true;
+  let authority = url.slice(start, end);
+  if (upper) authority = authority.toLowerCase();
+  const hostname = colon === -1 ? authority : authority.slice(0, colon - start);
+  return providerForHost(hostname, authority) !== null;
 }
 
 interface UrlParts {
@@ -189,6 +245,8 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts): boolean {
  * User rules come first, then known provider hosts, then OpenAI-compatible paths on any host.
  */
 export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderMatch | null {
+  // The hot path for ordinary traffic: no split, no allocation beyond the authority string.
+  if (rules.length === 0 && !mayBeAi(url)) return null;
   const parts = splitUrl(url);
   if (parts === null) return null;
   for (const rule of rules) {

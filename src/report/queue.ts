@@ -8,6 +8,9 @@
 import type { StorageAdapter } from "../config.ts";
 import { type AnyRecord, encodeLine, makeDroppedRecord, type ProcessFacts } from "./record.ts";
 
+/** How long the first record of a burst waits for company before the queue writes. */
+const DRAIN_DELAY_MS = 10;
+
 /** Options of the queue. */
 export interface QueueOptions {
   /** Most records held. */
@@ -39,6 +42,7 @@ export class RecordQueue {
   #items: AnyRecord[] = [];
   #droppedSinceReport = 0;
   #draining: Promise<void> | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(storage: StorageAdapter, options: QueueOptions) {
     this.#storage = storage;
@@ -59,11 +63,18 @@ export class RecordQueue {
       return;
     }
     this.#items.push(record);
-    this.#draining ??= Promise.resolve().then(() => this.#drain());
+    // Wait a few milliseconds before writing: one append (a lock, a write) then carries every
+    // record of a burst, instead of one each. flush() does not wait.
+    if (this.#draining === null && this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#draining ??= this.#drain();
+      }, DRAIN_DELAY_MS);
+    }
   }
 
   async #drain(): Promise<void> {
-    const batchSize = this.#options.batch ?? 1000;
+    const batchSize = this.#options.batch ?? this.#capacity;
     try {
       while (this.#items.length > 0 || this.#droppedSinceReport > 0) {
         const batch = this.#items.splice(0, batchSize);
@@ -101,6 +112,10 @@ export class RecordQueue {
 
   /** Resolves when every record queued so far is written (or counted as dropped). */
   async flush(): Promise<void> {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
     while (this.#draining) await this.#draining;
     if (this.#items.length > 0 || this.#droppedSinceReport > 0) {
       this.#draining = this.#drain();
