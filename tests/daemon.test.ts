@@ -10,6 +10,7 @@ import { type Daemon, daemonPaths, runDaemon } from "../src/cli/daemon.ts";
 import { enableGuard, type GuardRecord } from "../mod.ts";
 import { main } from "../cli.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { recordJson } from "./support/fixtures.ts";
 
 let dir: string;
 let daemon: Daemon | null;
@@ -47,28 +48,14 @@ function send(socketPath: string, ...chunks: Array<string | Uint8Array>): Promis
 }
 
 const good = (model: string) =>
-  JSON.stringify({
-    v: 1,
+  recordJson({
     ts: new Date().toISOString(),
-    event: "ai_call",
-    attested: false,
-    action: "reported",
-    mode: "report",
-    provider: "openai",
-    operation: "chat",
     model,
-    target: "t",
     detector: "fetch",
-    server: null,
-    port: null,
     call_site: null,
     stack: [],
-    runtime: "node",
-    service: null,
-    pid: 1,
-    attestation: null,
-    guard_version: "0.1.0",
-  }) + "\n";
+  }) +
+  "\n";
 
 const bin = (name: string) => resolve("node_modules/.bin", name);
 const CHILD = resolve("tests/support/guarded_child.ts");

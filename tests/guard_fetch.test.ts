@@ -52,6 +52,7 @@ test("fetch to a provider host is one record with provider, operation and model"
     assert.equal((await response.json()).id, "chatcmpl-net");
     const [r, ...rest] = aiCalls(guard.records());
     assert.equal(rest.length, 0);
+    assert.ok(r);
     assert.equal(r!.provider, "openai");
     assert.equal(r!.operation, "chat");
     assert.equal(r!.model, "gpt-4o-mini");
@@ -61,6 +62,14 @@ test("fetch to a provider host is one record with provider, operation and model"
     assert.equal(r!.target, "fetch POST api.openai.com/v1/chat/completions");
     assert.equal(JSON.stringify(r).includes("sk-secret"), false);
     assert.equal(JSON.stringify(r).includes("api-version"), false);
+    await fetch(
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent?key=AIza-secret-key",
+      { method: "POST", headers: { "x-goog-api-key": "AIza-header-secret" }, body: "{}" },
+    );
+    const gemini = aiCalls(guard.records())[1]!;
+    assert.equal(gemini.provider, "gcp.gemini");
+    assert.equal(gemini.model, "gemini-2.5-flash");
+    assert.doesNotMatch(JSON.stringify(guard.records()), /AIza|key=|secret/);
   } finally {
     await guard.disable();
     net.restore();

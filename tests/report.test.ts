@@ -279,3 +279,61 @@ test("records never carry control characters raw, and cap long values", () => {
   assert.ok(!line.includes("\u2028"));
   assert.ok(JSON.parse(line).model.length <= 512);
 });
+
+test("records are flushed on normal process exit, without an explicit flush()", async () => {
+  const reportPath = join(dir, "exit.jsonl");
+  const [cmd, args] = runtimeCommand(
+    new URL("./support/guarded_child.ts", import.meta.url).pathname,
+    [],
+  );
+  await new Promise<void>((resolve, reject) =>
+    execFile(cmd, args, {
+      env: {
+        ...process.env,
+        AIGUARD_MODE: "report",
+        AIGUARD_REPORT_PATH: reportPath,
+        AIGUARD_SOCKET: join(dir, "none.sock"),
+        AIGUARD_CHILD_CALLS: "5",
+        AIGUARD_CHILD_EXIT: "normal",
+      },
+    }, (error, _out, stderr) => (error ? reject(new Error(stderr)) : resolve()))
+  );
+  assert.deepEqual((await lines(reportPath)).map((r) => r.model), [
+    "child-0",
+    "child-1",
+    "child-2",
+    "child-3",
+    "child-4",
+  ]);
+});
+
+test("a throwing span processor never breaks the call; the failure is said once", async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({
+      spanProcessors: [{
+        onStart() {},
+        onEnd() {
+          throw new Error("exporter down");
+        },
+        forceFlush: () => Promise.resolve(),
+        shutdown: () => Promise.resolve(),
+      }],
+    }),
+  );
+  const warnings: unknown[] = [];
+  const guard = enableGuard({
+    mode: "report",
+    reportPath: join(dir, "g.jsonl"),
+    socketPath: join(dir, "none.sock"),
+    logger: { warn: (m: string) => warnings.push(m) },
+  });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await aiFetch()).status, 200);
+    await guard.flush();
+    assert.equal(warnings.length, 1, String(warnings));
+    assert.match(String(warnings[0]), /otel sink failed/);
+  } finally {
+    await guard.disable();
+  }
+});
