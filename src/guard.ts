@@ -154,12 +154,10 @@ export function guardCall(
   const { mode, traceAttested } = state.options;
   if (attestation && !traceAttested) return { recorded: true, stack: undefined, settle: null };
   if (!attestation) state.counters.unattested++;
-  const given = stack ?? frame?.call?.stack;
-  let site = applicationFrames(given ?? captureStack());
-  // Taken here (not at an SDK entry) and no application frame within the usual depth: look deeper.
-  if (site.callSite === null && given === undefined) {
-    site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
-  }
+  let site = applicationFrames(stack ?? frame?.call?.stack ?? captureStack());
+  // No application frame within the usual depth: look deeper from here (where V8's async frames
+  // still lead to it; on Bun after an await it stays null).
+  if (site.callSite === null) site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
   const action = attestation
     ? "allowed"
     : mode === "block"

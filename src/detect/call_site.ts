@@ -18,6 +18,8 @@ const MAX_FRAMES = 8;
 // the frames of this package and an SDK above the application frame, and go deeper only when
 // that finds none (see guardCall).
 const CAPTURE_LIMIT = 32;
+/** At an SDK method entry the application frame is a few frames up. */
+export const ENTRY_CAPTURE_LIMIT = 12;
 /** The deeper limit for a second look. */
 export const DEEP_CAPTURE_LIMIT = 100;
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { currentFrame, runInFrame } from "../context.ts";
-import { captureStack } from "./call_site.ts";
+import { captureStack, ENTRY_CAPTURE_LIMIT } from "./call_site.ts";
 import { activeRules, guardActive, guardCall, settleWhen, siteWanted } from "../guard.ts";
 import type { CallFacts } from "../report/record.ts";
 import { ownerOf, type Patcher } from "./patcher.ts";
@@ -43,9 +43,12 @@ function recordingHook(original: Fn, describe: Describe, settleOnResult: boolean
     if (!guardActive()) return original.apply(this, args);
     const frame = currentFrame();
     if (frame?.call?.recorded) return original.apply(this, args); // an inner hop of one SDK call
+    // Shallow and synchronous, here at the entry: the application frame is a few frames up.
+    const stack = frame?.call?.stack ??
+      (siteWanted(frame?.attestation != null) ? captureStack(ENTRY_CAPTURE_LIMIT) : undefined);
     let marker;
     try {
-      marker = guardCall(describe(this, args), frame);
+      marker = guardCall(describe(this, args), frame, stack);
     } catch (error) {
       if (async) return Promise.reject(error);
       throw error;
@@ -72,7 +75,7 @@ function siteHook(original: Fn): Fn {
     const model = (args[0] as { model?: unknown } | null | undefined)?.model;
     const marker = {
       recorded: false,
-      stack: siteWanted(frame?.attestation != null) ? captureStack() : undefined,
+      stack: siteWanted(frame?.attestation != null) ? captureStack(ENTRY_CAPTURE_LIMIT) : undefined,
       settle: null,
       model: typeof model === "string" ? model : null,
     };

@@ -9,7 +9,9 @@ import type { StorageAdapter } from "../config.ts";
 import { type AnyRecord, encodeLine, makeDroppedRecord, type ProcessFacts } from "./record.ts";
 
 /** How long the first record of a burst waits for company before the queue writes. */
-const DRAIN_DELAY_MS = 10;
+const DRAIN_DELAY_MS = 25;
+/** Below this many waiting records, the drain waits for more instead of writing at once. */
+const EAGER_BATCH = 256;
 
 /** Options of the queue. */
 export interface QueueOptions {
@@ -43,6 +45,7 @@ export class RecordQueue {
   #droppedSinceReport = 0;
   #draining: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #flushing = 0;
 
   constructor(storage: StorageAdapter, options: QueueOptions) {
     this.#storage = storage;
@@ -65,6 +68,10 @@ export class RecordQueue {
     this.#items.push(record);
     // Wait a few milliseconds before writing: one append (a lock, a write) then carries every
     // record of a burst, instead of one each. flush() does not wait.
+    this.#arm();
+  }
+
+  #arm(): void {
     if (this.#draining === null && this.#timer === null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
@@ -76,7 +83,9 @@ export class RecordQueue {
   async #drain(): Promise<void> {
     const batchSize = this.#options.batch ?? this.#capacity;
     try {
-      while (this.#items.length > 0 || this.#droppedSinceReport > 0) {
+      // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
+      // the next burst instead (each append costs a lock and a write).
+      do {
         const batch = this.#items.splice(0, batchSize);
         let lines = "";
         for (const record of batch) lines += encodeLine(record);
@@ -91,9 +100,13 @@ export class RecordQueue {
           this.#options.onFailure(error);
           this.#options.onDrop(batch.length);
         }
-      }
+      } while (
+        this.#items.length >= EAGER_BATCH ||
+        (this.#flushing > 0 && (this.#items.length > 0 || this.#droppedSinceReport > 0))
+      );
     } finally {
       this.#draining = null;
+      if (this.#items.length > 0 || this.#droppedSinceReport > 0) this.#arm();
     }
   }
 
@@ -112,14 +125,19 @@ export class RecordQueue {
 
   /** Resolves when every record queued so far is written (or counted as dropped). */
   async flush(): Promise<void> {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-    while (this.#draining) await this.#draining;
-    if (this.#items.length > 0 || this.#droppedSinceReport > 0) {
-      this.#draining = this.#drain();
-      await this.#draining;
+    this.#flushing++;
+    try {
+      if (this.#timer !== null) {
+        clearTimeout(this.#timer);
+        this.#timer = null;
+      }
+      while (this.#draining) await this.#draining;
+      if (this.#items.length > 0 || this.#droppedSinceReport > 0) {
+        this.#draining = this.#drain();
+        await this.#draining;
+      }
+    } finally {
+      this.#flushing--;
     }
   }
 }
