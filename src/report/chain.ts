@@ -6,10 +6,7 @@
  */
 import type { ResolvedOptions, StorageAdapter } from "../config.ts";
 import { envVar, runtimeKey } from "../runtime.ts";
-import { createBunFileStorage } from "../storage/bun_file.ts";
-import { createDenoKvStorage } from "../storage/deno_kv.ts";
 import { createConsoleStorage } from "../storage/console.ts";
-import { createNodeFsStorage } from "../storage/node_fs.ts";
 import { DaemonClient } from "./daemon_client.ts";
 import { emitSpan } from "./otel.ts";
 import { RecordQueue } from "./queue.ts";
@@ -99,16 +96,44 @@ function otelStep(): OutputStep {
 export function defaultStorage(options: ResolvedOptions): StorageAdapter {
   if (options.storage) return options.storage;
   const file = { path: options.reportPath, maxBytes: options.maxBytes, backups: options.backups };
+  const nodeFs = () =>
+    lazyStorage(
+      "node-fs",
+      async () => (await import("../storage/node_fs.ts")).createNodeFsStorage(file),
+    );
   switch (runtimeKey()) {
     case "bun":
-      return createBunFileStorage(file);
+      return lazyStorage(
+        "bun-file",
+        async () => (await import("../storage/bun_file.ts")).createBunFileStorage(file),
+      );
     case "deno":
-      return envVar("DENO_DEPLOYMENT_ID") ? createDenoKvStorage() : createNodeFsStorage(file);
+      return envVar("DENO_DEPLOYMENT_ID")
+        ? lazyStorage(
+          "deno-kv",
+          async () => (await import("../storage/deno_kv.ts")).createDenoKvStorage(),
+        )
+        : nodeFs();
     case "node":
-      return createNodeFsStorage(file);
+      return nodeFs();
     default:
       return createConsoleStorage();
   }
+}
+
+/**
+ * A storage adapter loaded on its first write: the file adapters stay out of the core until a
+ * record actually has to be written (edge bundles and cold imports never pay for them).
+ */
+function lazyStorage(name: string, load: () => Promise<StorageAdapter>): StorageAdapter {
+  let adapter: Promise<StorageAdapter> | null = null;
+  return {
+    name,
+    append: async (lines) => (await (adapter ??= load())).append(lines),
+    close: async () => {
+      if (adapter) await (await adapter).close?.();
+    },
+  };
 }
 
 /** Builds the output for the resolved options. */
