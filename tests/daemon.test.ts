@@ -135,6 +135,38 @@ test("daemon: garbage, bad UTF-8, a 10 MiB line, half lines and 200 connections 
   assert.equal(stats.truncated, 1); // the 10 MiB line was counted oversized, not truncated
 });
 
+test("a connect that completes while the event loop is busy is not taken for a timeout", async () => {
+  const p = paths();
+  daemon = await runDaemon(p);
+  const ownPath = join(dir, "own.jsonl");
+  const original = globalThis.fetch;
+  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
+  const guard = enableGuard({
+    mode: "report",
+    socketPath: p.socketPath,
+    reportPath: ownPath,
+    discover: false,
+  });
+  try {
+    await fetch("https://api.openai.com/v1/chat/completions", {
+      method: "POST",
+      body: JSON.stringify({ model: "busy-0" }),
+    });
+    // Blocks the loop just past the 500 ms connect timeout (as module loading at start can):
+    // the timer then runs in the same loop turn as the connect's completion, and first.
+    const until = Date.now() + 520;
+    while (Date.now() < until) { /* busy */ }
+    await guard.flush();
+  } finally {
+    await guard.disable();
+    globalThis.fetch = original;
+  }
+  await daemon.close();
+  daemon = null;
+  assert.deepEqual((await reportLines()).map((r) => r.model), ["busy-0"]);
+  assert.deepEqual(await reportLines(ownPath), []);
+});
+
 test("daemon dies mid-run: the guard falls back to its file without losing a record", async () => {
   const p = paths();
   daemon = await runDaemon(p);

@@ -96,8 +96,13 @@ export class DaemonClient {
         if (this.#state !== "connecting" || this.#socket === socket) return;
         const lag = Date.now() - armedAt - CONNECT_TIMEOUT_MS;
         if (lag > 50 && rearms++ < 5) return arm();
-        socket.destroy();
-        this.#markDown();
+        // Timers run before I/O callbacks in a loop turn: a connect that completed while the loop
+        // was busy is delivered right after this. Decide one turn later.
+        timer = setTimeout(() => {
+          if (this.#state !== "connecting" || this.#socket === socket) return;
+          socket.destroy();
+          this.#markDown();
+        }, 0);
       }, CONNECT_TIMEOUT_MS);
     };
     arm();
