@@ -16,3 +16,10 @@ export function runtimeLabel(): string {
   if (g.Bun) return `bun ${g.Bun.version}`;
   return `node ${g.process?.versions?.node}`;
 }
+
+/** A full garbage collection where the runtime offers one (`--expose-gc` on V8, `Bun.gc`). */
+export function collectGarbage(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.gc) g.gc();
+  else g.Bun?.gc(true);
+}

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { enableGuard } from "../mod.ts";
+import { collectGarbage } from "./_stats.ts";
 
 const N = Number(
   (globalThis as { Deno?: { args: string[] } }).Deno?.args[0] ?? process.argv[2] ?? 1_000_000,
@@ -20,6 +21,7 @@ const guard = enableGuard({
   reportPath: join(dir, "guard_log.jsonl"),
   maxBytes: 8 * 1024 * 1024,
   backups: 1,
+  discover: false,
 });
 const body = JSON.stringify({ model: "gpt-4o-mini" });
 // Warm up with the measured loop's pattern: a tight loop without event-loop turns would only fill
@@ -29,7 +31,7 @@ for (let i = 0; i < 20_000; i++) {
   if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
 }
 await guard.flush();
-(globalThis as { gc?: () => void }).gc?.();
+collectGarbage();
 const before = rss();
 const heapBefore = heap();
 const start = performance.now();
@@ -38,7 +40,7 @@ for (let i = 0; i < N; i++) {
   if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
 }
 await guard.flush();
-(globalThis as { gc?: () => void }).gc?.();
+collectGarbage();
 const after = rss();
 const heapAfter = heap();
 const stats = guard.stats();

@@ -65,6 +65,8 @@ for (const runtime of runtimes) {
   console.log("report throughput", JSON.stringify(throughput));
   const memory = run(runtime, "memory.ts", ["1000000"]);
   console.log("memory", JSON.stringify(memory));
+  const discovery = run(runtime, "discovery.ts");
+  console.log("discovery", JSON.stringify(discovery));
   const rows = [
     ["openai SDK call, attested / baseline", fmt(sdk.attested_ratio, 3), "≤ 1.02"],
     ["openai SDK call, unattested report / baseline", fmt(sdk.unattested_ratio, 3), "≤ 1.05"],
@@ -102,6 +104,13 @@ for (const runtime of runtimes) {
       "RSS growth after 1,000,000 unattested calls (MiB), drops",
       `${fmt(memory.rss_growth_mib, 1)}, ${memory.dropped}`,
       "≤ 64 MiB",
+    ],
+    [
+      "auto-discovery at start (six SDKs installed): ms to ready, MiB heap / RSS added",
+      `${fmt(discovery.ready_ms, 0)}, ${fmt(discovery.heap_added_mib, 1)} / ${
+        fmt(discovery.rss_added_mib, 1)
+      }`,
+      "",
     ],
   ];
   sections.push({ runtime: version(runtime), rows });

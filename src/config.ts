@@ -33,6 +33,11 @@ export interface GuardOptions {
   mode?: GuardMode;
   /** AI SDK classes or module namespaces to patch at prototype level. */
   clients?: unknown[];
+  /**
+   * Also import and patch every supported AI SDK that resolves from here (default `true`). Set
+   * `false` to patch only `clients`: an installed SDK the app never loads then costs nothing.
+   */
+  discover?: boolean;
   /** Extra provider rules for the fetch layer. */
   providers?: ProviderRule[];
   /** `"auto"` (default) or a list of sink names and sink functions. */
@@ -62,6 +67,7 @@ export interface ResolvedOptions {
   /** Guard mode at the time. */
   mode: GuardMode;
   clients: unknown[];
+  discover: boolean;
   providers: ProviderRule[];
   sinks: "auto" | Array<SinkName | Sink>;
   storage: StorageAdapter | null;
@@ -81,6 +87,7 @@ const SINK_NAMES: readonly SinkName[] = ["otel", "daemon", "file", "console", "m
 const KEYS = [
   "mode",
   "clients",
+  "discover",
   "providers",
   "sinks",
   "storage",
@@ -105,6 +112,7 @@ export const FILE_KEYS: readonly string[] = [
   "socketPath",
   "service",
   "traceAttested",
+  "discover",
 ];
 
 function homeDir(): string {
@@ -161,6 +169,7 @@ export function validateOptions(options: unknown, source: string): GuardOptions 
   check("backups", (v) => Number.isInteger(v) && (v as number) >= 0, "an integer ≥ 0");
   check("service", (v) => v === null || typeof v === "string", "a string or null");
   check("traceAttested", (v) => typeof v === "boolean", "true or false");
+  check("discover", (v) => typeof v === "boolean", "true or false");
   check(
     "logger",
     (v) => typeof v === "object" && v !== null && typeof (v as GuardLogger).warn === "function",
@@ -206,6 +215,7 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
   return {
     mode: pick("mode") ?? "warn",
     clients: pick("clients") ?? [],
+    discover: pick("discover") ?? true,
     providers: pick("providers") ?? [],
     sinks: pick("sinks") ?? "auto",
     storage: pick("storage") ?? null,

@@ -76,6 +76,18 @@ let ready: Promise<void> = Promise.resolve();
 
 const NO_MARKER: CallMarker = Object.freeze({ recorded: true, stack: undefined, settle: null });
 
+/**
+ * The fast path of an attested call when attested calls are not traced: nothing is described,
+ * captured or recorded, the call is only counted. Returns the marker to run it under (so lower
+ * layers stay quiet), or `null` when the call needs the full decision of {@link guardCall}.
+ */
+export function quietMarker(frame: Frame | undefined): CallMarker | null {
+  const state = active;
+  if (state === null || !frame?.attestation || state.options.traceAttested) return null;
+  state.counters.calls++;
+  return NO_MARKER;
+}
+
 /** Whether the site of an unattested (or, with traceAttested, any) call is wanted. */
 export function siteWanted(attested: boolean): boolean {
   return active !== null && (!attested || active.options.traceAttested);
@@ -152,7 +164,7 @@ export function guardCall(
   state.counters.calls++;
   const attestation = frame?.attestation ?? null;
   const { mode, traceAttested } = state.options;
-  if (attestation && !traceAttested) return { recorded: true, stack: undefined, settle: null };
+  if (attestation && !traceAttested) return NO_MARKER;
   if (!attestation) state.counters.unattested++;
   let site = applicationFrames(stack ?? frame?.call?.stack ?? captureStack());
   // No application frame within the usual depth: look deeper from here (where V8's async frames
@@ -283,9 +295,11 @@ export function enableGuard(options?: GuardOptions): Guard {
     }
     patchClients(patcher, resolved.clients);
     const p = patcher;
-    ready = discoverClients().then((found) => {
-      if (patcher === p) patchClients(p, found);
-    });
+    ready = resolved.discover
+      ? discoverClients().then((found) => {
+        if (patcher === p) patchClients(p, found);
+      })
+      : Promise.resolve();
   }
   if (previous && previous.output !== active?.output) {
     previous.output.close().catch((error) => reportSinkFailure(previous, "close", error));

@@ -64,6 +64,11 @@ test("config errors name the file, the key and what was expected", () => {
     /"traceAttested" in c\.jsonc: expected true or false, got number/,
   );
   assert.throws(
+    () => parseConfigText('{ "discover": "no" }', "c.jsonc"),
+    /"discover" in c\.jsonc: expected true or false, got "no"/,
+  );
+  assert.equal(parseConfigText('{ "discover": false }', "c.jsonc").discover, false);
+  assert.throws(
     () => parseConfigText('{\n  "mode": "warn"\n  "backups": 1\n}', "c.jsonc"),
     /Invalid aiguard config file c\.jsonc: not valid JSONC at line 3/,
   );

@@ -176,6 +176,33 @@ test("block mode: fetch rejects with AttestationError and nothing reaches the ne
   }
 });
 
+test("an attested fetch is counted once and not recorded; traceAttested records it as allowed", async () => {
+  const net = installNetwork();
+  const call = attest(
+    () => fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: chatBody }),
+    { id: "reviewed" },
+  );
+  let guard = enableGuard({ mode: "block", sinks: ["memory"] });
+  try {
+    await call();
+    assert.equal(aiCalls(guard.records()).length, 0);
+    assert.deepEqual(guard.stats(), { calls: 1, unattested: 0, blocked: 0, dropped: 0 });
+    await guard.disable();
+    guard = enableGuard({ mode: "block", sinks: ["memory"], traceAttested: true });
+    await call();
+    const [r, ...rest] = aiCalls(guard.records());
+    assert.equal(rest.length, 0);
+    assert.equal(r!.action, "allowed");
+    assert.equal(r!.detector, "fetch");
+    assert.equal(r!.model, "gpt-4o-mini");
+    assert.deepEqual(r!.attestation, { id: "reviewed", reason: null });
+    assert.equal(net.seen.length, 2);
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
 test("off mode patches nothing; disable restores the identical fetch", async () => {
   const net = installNetwork();
   const original = globalThis.fetch;

@@ -10,6 +10,7 @@ import { Ollama } from "ollama";
 import { generateText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { attest, AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
+import { ownerOf } from "../src/detect/patcher.ts";
 import {
   freshContext,
   lineHere,
@@ -87,6 +88,40 @@ test("openai: an attested call yields no record", async () => {
     assert.equal(aiCalls(guard.records()).length, 0);
     assert.equal(guard.stats().calls, 1);
     assert.equal(guard.stats().unattested, 0);
+  } finally {
+    await guard.disable();
+  }
+});
+
+test("traceAttested: an attested SDK call gives one allowed record with its attestation and site", async () => {
+  const guard = enableGuard({
+    mode: "report",
+    sinks: ["memory"],
+    clients: CLIENTS,
+    traceAttested: true,
+  });
+  try {
+    let line = 0;
+    // Not `return early...create()`: JavaScriptCore (Bun) runs strict-mode tail calls without a frame.
+    const reviewed = attest(async () => {
+      line = lineHere() + 1;
+      const completion = await early.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      return completion;
+    }, { id: "summarizer", reason: "reviewed in #12" });
+    await reviewed();
+    const records = aiCalls(guard.records());
+    assert.equal(records.length, 1);
+    const r = records[0]!;
+    assert.equal(r.action, "allowed");
+    assert.equal(r.attested, true);
+    assert.deepEqual(r.attestation, { id: "summarizer", reason: "reviewed in #12" });
+    assert.equal(r.model, "gpt-4o-mini");
+    assert.equal(r.detector, "sdk");
+    assertSite(r, line);
+    assert.deepEqual(guard.stats(), { calls: 1, unattested: 0, blocked: 0, dropped: 0 });
   } finally {
     await guard.disable();
   }
@@ -365,6 +400,29 @@ test("auto-discovery patches the SDKs that resolve from the app", async () => {
     const records = aiCalls(guard.records());
     assert.equal(records.length, 1);
     assert.equal(records[0]!.detector, "sdk");
+  } finally {
+    await guard.disable();
+  }
+});
+
+test("discover: false patches only the listed clients; the fetch layer still sees the rest", async () => {
+  const groqOwner = ownerOf(Groq.prototype, "methodRequest")!;
+  const groqBefore = Object.getOwnPropertyDescriptor(groqOwner, "methodRequest");
+  const guard = enableGuard({
+    mode: "report",
+    sinks: ["memory"],
+    clients: [OpenAI],
+    discover: false,
+  });
+  try {
+    await guard.ready;
+    const groqNow = Object.getOwnPropertyDescriptor(groqOwner, "methodRequest");
+    assert.equal(groqNow!.value, groqBefore!.value, "groq-sdk must stay unpatched");
+    await early.chat.completions.create({ model: "gpt-4o-mini", messages: [] });
+    const groq = new Groq({ apiKey: "gsk-test", baseURL: server.url, maxRetries: 0 });
+    await groq.chat.completions.create({ model: "llama-3.1-8b-instant", messages: [] });
+    const records = aiCalls(guard.records());
+    assert.deepEqual(records.map((r) => r.detector), ["sdk", "fetch"]);
   } finally {
     await guard.disable();
   }

@@ -5,7 +5,8 @@
  * @module
  */
 import { currentFrame, runInFrame } from "../context.ts";
-import { activeRules, guardActive, guardCall, settleWhen } from "../guard.ts";
+import { activeRules, guardActive, guardCall, quietMarker, settleWhen } from "../guard.ts";
+import { captureStack, FETCH_CAPTURE_LIMIT } from "./call_site.ts";
 import { matchUrl, modelFromPath } from "./providers.ts";
 
 const MODEL_IN_BODY = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/;
@@ -54,18 +55,29 @@ export function installFetchLayer(): () => void {
       settleWhen(pending, frame.call);
       return pending;
     }
+    const quiet = quietMarker(frame);
+    if (quiet !== null) {
+      return runInFrame(
+        { attestation: frame!.attestation, call: quiet },
+        () => original(input, init),
+      );
+    }
     const method = requestMethod(input, init);
     let marker;
     try {
-      marker = guardCall({
-        provider: match.provider,
-        operation: match.operation,
-        model: modelFromBody(init?.body) ?? modelFromPath(match.path),
-        target: `fetch ${method} ${match.server}${match.path}`,
-        detector: "fetch",
-        server: match.server,
-        port: match.port,
-      }, frame);
+      marker = guardCall(
+        {
+          provider: match.provider,
+          operation: match.operation,
+          model: modelFromBody(init?.body) ?? modelFromPath(match.path),
+          target: `fetch ${method} ${match.server}${match.path}`,
+          detector: "fetch",
+          server: match.server,
+          port: match.port,
+        },
+        frame,
+        captureStack(FETCH_CAPTURE_LIMIT, guarded),
+      );
     } catch (error) {
       return Promise.reject(error);
     }

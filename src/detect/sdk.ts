@@ -7,7 +7,14 @@
  */
 import { currentFrame, runInFrame } from "../context.ts";
 import { captureStack, ENTRY_CAPTURE_LIMIT } from "./call_site.ts";
-import { activeRules, guardActive, guardCall, settleWhen, siteWanted } from "../guard.ts";
+import {
+  activeRules,
+  guardActive,
+  guardCall,
+  quietMarker,
+  settleWhen,
+  siteWanted,
+} from "../guard.ts";
 import type { CallFacts } from "../report/record.ts";
 import { ownerOf, type Patcher } from "./patcher.ts";
 import { matchUrl, operationForPath, splitUrl } from "./providers.ts";
@@ -39,13 +46,22 @@ function isNativePromise(value: unknown): value is Promise<unknown> {
  */
 function recordingHook(original: Fn, describe: Describe, settleOnResult: boolean): Fn {
   const async = isAsyncFunction(original);
-  return function (this: Record<string, unknown>, ...args: unknown[]) {
+  return function recording(this: Record<string, unknown>, ...args: unknown[]) {
     if (!guardActive()) return original.apply(this, args);
     const frame = currentFrame();
     if (frame?.call?.recorded) return original.apply(this, args); // an inner hop of one SDK call
+    const quiet = quietMarker(frame);
+    if (quiet !== null) {
+      return runInFrame(
+        { attestation: frame!.attestation, call: quiet },
+        () => original.apply(this, args),
+      );
+    }
     // Shallow and synchronous, here at the entry: the application frame is a few frames up.
     const stack = frame?.call?.stack ??
-      (siteWanted(frame?.attestation != null) ? captureStack(ENTRY_CAPTURE_LIMIT) : undefined);
+      (siteWanted(frame?.attestation != null)
+        ? captureStack(ENTRY_CAPTURE_LIMIT, recording)
+        : undefined);
     let marker;
     try {
       marker = guardCall(describe(this, args), frame, stack);
@@ -68,14 +84,15 @@ function recordingHook(original: Fn, describe: Describe, settleOnResult: boolean
  * (after an await): takes the call site and the model now, for the recording hook below it.
  */
 function siteHook(original: Fn): Fn {
-  return function (this: unknown, ...args: unknown[]) {
+  return function entry(this: unknown, ...args: unknown[]) {
     if (!guardActive()) return original.apply(this, args);
     const frame = currentFrame();
-    if (frame?.call) return original.apply(this, args);
+    // An attested, untraced call needs no site and no model: the recording hook only counts it.
+    if (frame?.call || !siteWanted(frame?.attestation != null)) return original.apply(this, args);
     const model = (args[0] as { model?: unknown } | null | undefined)?.model;
     const marker = {
       recorded: false,
-      stack: siteWanted(frame?.attestation != null) ? captureStack(ENTRY_CAPTURE_LIMIT) : undefined,
+      stack: captureStack(ENTRY_CAPTURE_LIMIT, entry),
       settle: null,
       model: typeof model === "string" ? model : null,
     };
@@ -121,30 +138,50 @@ function stainlessName(owner: object): { sdk: string; provider: string } {
   return { sdk: name.toLowerCase() || "sdk", provider: name.toLowerCase() || "unknown" };
 }
 
+type Route = Omit<CallFacts, "model">;
+const ROUTES_MAX = 256;
+
 function describeStainless(sdk: string, provider: string): Describe {
+  // A client sends the same few requests over and over: remember what each route is (bounded).
+  const routes = new Map<string, Route>();
+  let rulesSeen: unknown = null;
+  const route = (method: string, baseURL: string, path: string): Route => {
+    const rules = activeRules();
+    if (rules !== rulesSeen) {
+      routes.clear(); // the guard was reconfigured: its provider rules may name routes differently
+      rulesSeen = rules;
+    }
+    const key = `${method} ${baseURL}${path}`;
+    let known = routes.get(key);
+    if (known === undefined) {
+      const match = baseURL ? matchUrl(baseURL + path, rules) : null;
+      const parts = baseURL ? splitUrl(baseURL) : null;
+      const name = STAINLESS_TARGETS.find(([suffix]) => path.endsWith(suffix))?.[1] ??
+        `${method.toLowerCase()} ${path}`;
+      known = {
+        provider: match && match.provider !== "openai_compatible" ? match.provider : provider,
+        operation: operationForPath(path),
+        target: `${sdk}.${name}`,
+        detector: "sdk",
+        server: parts?.hostname ?? null,
+        port: parts?.port ?? null,
+      };
+      if (routes.size >= ROUTES_MAX) routes.clear();
+      routes.set(key, known);
+    }
+    return known;
+  };
   return (self, args) => {
     const [method, rawPath, opts] = args as [string, string, { body?: { model?: unknown } }];
     const path = String(rawPath ?? "").split("?")[0]!;
     const baseURL = typeof self.baseURL === "string" ? self.baseURL.replace(/\/+$/, "") : "";
-    const match = baseURL ? matchUrl(baseURL + path, activeRules()) : null;
-    const parts = baseURL ? splitUrl(baseURL) : null;
-    const name = STAINLESS_TARGETS.find(([suffix]) => path.endsWith(suffix))?.[1] ??
-      `${String(method).toLowerCase()} ${path}`;
     const body = opts && typeof (opts as { then?: unknown }).then !== "function"
       ? opts.body
       : undefined;
     const model = typeof body?.model === "string"
       ? body.model
       : currentFrame()?.call?.model ?? null;
-    return {
-      provider: match && match.provider !== "openai_compatible" ? match.provider : provider,
-      operation: operationForPath(path),
-      model,
-      target: `${sdk}.${name}`,
-      detector: "sdk",
-      server: parts?.hostname ?? null,
-      port: parts?.port ?? null,
-    };
+    return { ...route(String(method), baseURL, path), model };
   };
 }
 
