@@ -2,7 +2,7 @@ import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { attest, AttestationError, disableGuard, enableGuard, type GuardRecord } from "../mod.ts";
 import { matchUrl, splitUrl } from "../src/detect/providers.ts";
-import { freshContext } from "./support/mock_ai_server.ts";
+import { freshContext, lineHere } from "./support/mock_ai_server.ts";
 
 beforeEach(freshContext);
 
@@ -71,6 +71,42 @@ test("fetch to a provider host is one record with provider, operation and model"
     assert.equal(gemini.model, "gemini-2.5-flash");
     assert.doesNotMatch(JSON.stringify(guard.records()), /AIza|key=|secret/);
   } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("a fetch record's call site is the calling line; an app's own stack formatter stays in charge", async () => {
+  const net = installNetwork();
+  const E = Error as { prepareStackTrace?: unknown };
+  const hadOwn = Object.prototype.hasOwnProperty.call(E, "prepareStackTrace");
+  const runtimeDefault = E.prepareStackTrace;
+  const guard = enableGuard({ mode: "report", sinks: ["memory"] });
+  const lineOf = (r: GuardRecord | undefined) => Number(r?.call_site?.split(":").at(-2));
+  try {
+    let line = lineHere() + 1;
+    await fetch("https://api.openai.com/v1/embeddings", { method: "POST", body: "{}" });
+    assert.equal(lineOf(aiCalls(guard.records())[0]), line, aiCalls(guard.records())[0]?.call_site);
+    assert.equal(E.prepareStackTrace, runtimeDefault, "the runtime's formatter is put back");
+    assert.equal(Object.prototype.hasOwnProperty.call(E, "prepareStackTrace"), hadOwn);
+    // An app that formats stacks itself (source-map-support does): the guard uses its output.
+    let used = 0;
+    const own = (error: Error, frames: Array<Record<string, () => unknown>>) => {
+      used++;
+      return `${error}` +
+        frames.map((f) =>
+          `\n    at ${f.getFileName!()}:${f.getLineNumber!()}:${f.getColumnNumber!()}`
+        ).join("");
+    };
+    E.prepareStackTrace = own;
+    line = lineHere() + 1;
+    await fetch("https://api.openai.com/v1/embeddings", { method: "POST", body: "{}" });
+    assert.ok(used > 0);
+    assert.equal(E.prepareStackTrace, own);
+    assert.equal(lineOf(aiCalls(guard.records())[1]), line, aiCalls(guard.records())[1]?.call_site);
+  } finally {
+    if (hadOwn) E.prepareStackTrace = runtimeDefault;
+    else delete E.prepareStackTrace;
     await guard.disable();
     net.restore();
   }

@@ -69,10 +69,22 @@ function recordingHook(original: Fn, describe: Describe, settleOnResult: boolean
       if (async) return Promise.reject(error);
       throw error;
     }
-    const result = runInFrame(
-      { attestation: frame?.attestation ?? null, call: marker },
-      () => original.apply(this, args),
-    );
+    let result;
+    const opened = frame?.call;
+    if (opened) {
+      // A site hook above already runs this call in its own frame: mark that one recorded
+      // instead of entering another (each run() costs a context switch).
+      opened.recorded = true;
+      opened.stack = undefined;
+      opened.settle = marker.settle;
+      marker = opened;
+      result = original.apply(this, args);
+    } else {
+      result = runInFrame(
+        { attestation: frame?.attestation ?? null, call: marker },
+        () => original.apply(this, args),
+      );
+    }
     // Only native promises: awaiting an SDK's own promise type may start parsing the body.
     if (settleOnResult && isNativePromise(result)) settleWhen(result, marker);
     return result;
