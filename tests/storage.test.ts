@@ -1,8 +1,11 @@
 // @runtimes deno bun node
+import { test } from "node:test";
+import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
+import { utf8Length } from "../src/storage/_rotating_file.ts";
 import { createMemoryStorage } from "../src/storage/memory.ts";
 import { createConsoleStorage } from "../src/storage/console.ts";
 import { storageContract } from "./support/storage_contract.ts";
@@ -33,4 +36,19 @@ storageContract("console", () => {
     read: () => Promise.resolve(logged),
     cleanup: () => Promise.resolve(),
   });
+});
+
+test("rotation counts UTF-8 bytes without encoding the batch: same as TextEncoder", () => {
+  const samples = [
+    "",
+    "plain ascii\n",
+    "café — naïve\n",
+    "日本語のテキスト\n",
+    "emoji 🤖 and 🧪\n",
+    "lone \ud800 high and \udc00 low surrogates\n",
+    "\u2028\u2029\u0000\u007f\u0080\u07ff\u0800\uffff",
+  ];
+  for (const text of samples) {
+    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text));
+  }
 });

@@ -51,6 +51,24 @@ export function backupName(path: string, n: number): string {
   return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
 }
 
+/** UTF-8 length of a string, without encoding it (a batch can be megabytes). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a surrogate pair: 4 bytes for 2 UTF-16 units
+        i++;
+      } else bytes += 2; // a lone surrogate is written as U+FFFD (3 bytes)
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 const LOCK_STALE_MS = 10_000;
 
 async function withLock<T>(fs: FsPromises, lockPath: string, fn: () => Promise<T>): Promise<T> {
@@ -112,7 +130,7 @@ export function createRotatingFileStorage(
       const fs = fsPromises(name);
       dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await dirReady;
-      const bytes = new TextEncoder().encode(lines).length;
+      const bytes = utf8Length(lines);
       await withLock(fs, `${path}.lock`, async () => {
         const size = await fs.stat(path).then((s) => s.size, () => 0);
         if (size > 0 && size + bytes > maxBytes) await rotate(fs, path, backups);
