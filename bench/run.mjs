@@ -38,23 +38,28 @@ const fmt = (n, d = 2) => Number(n).toFixed(d);
 
 for (const runtime of runtimes) {
   console.log(`\n=== ${runtime} (${version(runtime)}) ===`);
-  // 1. Per-call overhead on a real SDK call: each variant in its own process, 3 times, median.
+  // 1. Per-call overhead on a real SDK call: each variant in its own process. A round runs every
+  // variant once, in an order rotated from round to round; a ratio is the median over the rounds
+  // of each round's own ratio (the machine drifts less within a round than across the run).
   const variants = runtime === "node"
     ? ["baseline", "attested", "unattested", "peer"]
     : ["baseline", "attested", "unattested"];
+  const ROUNDS = 7;
   const perCall = {};
   for (const variant of variants) perCall[variant] = [];
-  for (let rep = 0; rep < 5; rep++) {
-    for (const variant of variants) {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const variant = variants[(k + round) % variants.length];
       perCall[variant].push(run(runtime, "sdk_overhead.ts", [variant, "10000"]).us_per_call);
     }
   }
   const us = Object.fromEntries(variants.map((v) => [v, median(perCall[v])]));
+  const pairedRatio = (v) => median(perCall[v].map((t, i) => t / perCall.baseline[i]));
   const sdk = {
     us_per_call: us,
-    attested_ratio: us.attested / us.baseline,
-    unattested_ratio: us.unattested / us.baseline,
-    ...(us.peer ? { peer_ratio: us.peer / us.baseline } : {}),
+    attested_ratio: pairedRatio("attested"),
+    unattested_ratio: pairedRatio("unattested"),
+    ...(us.peer ? { peer_ratio: pairedRatio("peer") } : {}),
   };
   console.log("sdk overhead", JSON.stringify(sdk));
   const fetchCost = run(runtime, "fetch_overhead.ts");
