@@ -16,6 +16,7 @@ import {
 import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import { encodeLine, makeRecord } from "../src/report/record.ts";
 import { backupName } from "../src/storage/_rotating_file.ts";
+import { RecordQueue } from "../src/report/queue.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
 
@@ -336,4 +337,38 @@ test("a throwing span processor never breaks the call; the failure is said once"
   } finally {
     await guard.disable();
   }
+});
+
+test("the queue writes a burst of 256 records at once and waits ~25 ms for a few", async () => {
+  const appends: number[] = [];
+  const queue = new RecordQueue({
+    name: "counting",
+    append: (lines) => {
+      appends.push(lines.split("\n").filter(Boolean).length);
+      return Promise.resolve();
+    },
+  }, { proc: { runtime: "node", service: null, pid: 1 }, onDrop: () => {}, onFailure: () => {} });
+  const record = (i: number) =>
+    makeRecord(
+      {
+        provider: "openai",
+        operation: "chat",
+        model: `m-${i}`,
+        target: "t",
+        detector: "manual",
+        server: null,
+        port: null,
+      },
+      { action: "reported", mode: "report", attestation: null, callSite: null, stack: [] },
+      { runtime: "node", service: null, pid: 1 },
+    );
+  for (let i = 0; i < 3; i++) queue.push(record(i));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(appends, [], "a few records wait for company");
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(appends, [3]);
+  for (let i = 0; i < 256; i++) queue.push(record(i));
+  assert.deepEqual(appends, [3, 256], "a burst is written without waiting");
+  await queue.flush();
+  assert.equal(queue.size, 0);
 });

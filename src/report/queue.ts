@@ -66,6 +66,16 @@ export class RecordQueue {
       return;
     }
     this.#items.push(record);
+    if (this.#items.length >= EAGER_BATCH && this.#draining === null) {
+      // A burst: write now. Records held for the whole window would outlive the young
+      // generation and be promoted, growing the heap under a sustained burst.
+      if (this.#timer !== null) {
+        clearTimeout(this.#timer);
+        this.#timer = null;
+      }
+      this.#draining = this.#drain();
+      return;
+    }
     // Wait a few milliseconds before writing: one append (a lock, a write) then carries every
     // record of a burst, instead of one each. flush() does not wait.
     this.#arm();
