@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
-import { utf8Length } from "../src/storage/_rotating_file.ts";
+import { utf8Length, utf8LengthScan } from "../src/storage/_rotating_file.ts";
 import { createMemoryStorage } from "../src/storage/memory.ts";
 import { createConsoleStorage } from "../src/storage/console.ts";
 import { storageContract } from "./support/storage_contract.ts";
@@ -49,6 +49,8 @@ test("rotation counts UTF-8 bytes without encoding the batch: same as TextEncode
     "\u2028\u2029\u0000\u007f\u0080\u07ff\u0800\uffff",
   ];
   for (const text of samples) {
-    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text));
+    const expected = new TextEncoder().encode(text).length;
+    assert.equal(utf8Length(text), expected, JSON.stringify(text));
+    assert.equal(utf8LengthScan(text), expected, JSON.stringify(text));
   }
 });

@@ -51,8 +51,18 @@ export function backupName(path: string, n: number): string {
   return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
 }
 
+const nativeByteLength = (globalThis as {
+  Buffer?: { byteLength(text: string, encoding: "utf8"): number };
+}).Buffer?.byteLength;
+
 /** UTF-8 length of a string, without encoding it (a batch can be megabytes). */
 export function utf8Length(text: string): number {
+  if (nativeByteLength !== undefined) return nativeByteLength(text, "utf8");
+  return utf8LengthScan(text);
+}
+
+/** The same, counted in JavaScript (runtimes without `Buffer`). */
+export function utf8LengthScan(text: string): number {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
