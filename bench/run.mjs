@@ -44,7 +44,7 @@ for (const runtime of runtimes) {
   const variants = runtime === "node"
     ? ["baseline", "attested", "unattested", "peer"]
     : ["baseline", "attested", "unattested"];
-  const ROUNDS = 7;
+  const ROUNDS = 11;
   const perCall = {};
   for (const variant of variants) perCall[variant] = [];
   for (let round = 0; round < ROUNDS; round++) {

@@ -84,19 +84,24 @@ function cwd(): string | null {
   return cwdValue;
 }
 
-// The same call site gives the same stack text: remember recent reductions (bounded).
-const reduced = new Map<string, CallSite>();
+// The same call site gives the same stack text: remember recent reductions (bounded), per working
+// directory (paths are made relative to it).
+let reduced = new Map<string, CallSite>();
+let reducedFor: string | null = null;
 const REDUCED_MAX = 512;
 
 /** Reduces an `Error.stack` string to the application frames, as `path:line:column`. */
 export function applicationFrames(stackText: string | undefined, workDir = cwd()): CallSite {
   if (stackText === undefined) return { callSite: null, stack: [] };
-  const key = workDir === null ? stackText : `${workDir}\n${stackText}`;
-  const known = reduced.get(key);
+  if (workDir !== reducedFor) {
+    reduced = new Map();
+    reducedFor = workDir;
+  }
+  const known = reduced.get(stackText);
   if (known) return known;
   const site = reduceFrames(stackText, workDir);
   if (reduced.size >= REDUCED_MAX) reduced.clear();
-  reduced.set(key, site);
+  reduced.set(stackText, site);
   return site;
 }
 
