@@ -34,6 +34,27 @@ async function reportLines(path = paths().reportPath): Promise<GuardRecord[]> {
   return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
 
+/**
+ * A report-mode guard in this process on `socketPath` (falling back to own.jsonl), over a fetch
+ * answered locally; `call(model)` makes one unattested AI call naming that model.
+ */
+function reportingTo(socketPath: string) {
+  const ownPath = join(dir, "own.jsonl");
+  const original = globalThis.fetch;
+  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
+  const guard = enableGuard({ mode: "report", socketPath, reportPath: ownPath, discover: false });
+  const call = (model: string) =>
+    fetch("https://api.openai.com/v1/chat/completions", {
+      method: "POST",
+      body: JSON.stringify({ model }),
+    });
+  const restore = async () => {
+    await guard.disable();
+    globalThis.fetch = original;
+  };
+  return { ownPath, guard, call, restore };
+}
+
 /** Sends raw bytes on one connection and closes it. */
 function send(socketPath: string, ...chunks: Array<string | Uint8Array>): Promise<void> {
   return new Promise((resolvePromise, reject) => {
@@ -138,28 +159,16 @@ test("daemon: garbage, bad UTF-8, a 10 MiB line, half lines and 200 connections 
 test("a connect that completes while the event loop is busy is not taken for a timeout", async () => {
   const p = paths();
   daemon = await runDaemon(p);
-  const ownPath = join(dir, "own.jsonl");
-  const original = globalThis.fetch;
-  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
-  const guard = enableGuard({
-    mode: "report",
-    socketPath: p.socketPath,
-    reportPath: ownPath,
-    discover: false,
-  });
+  const { ownPath, guard, call, restore } = reportingTo(p.socketPath);
   try {
-    await fetch("https://api.openai.com/v1/chat/completions", {
-      method: "POST",
-      body: JSON.stringify({ model: "busy-0" }),
-    });
+    await call("busy-0");
     // Blocks the loop just past the 500 ms connect timeout (as module loading at start can):
     // the timer then runs in the same loop turn as the connect's completion, and first.
     const until = Date.now() + 520;
     while (Date.now() < until) { /* busy */ }
     await guard.flush();
   } finally {
-    await guard.disable();
-    globalThis.fetch = original;
+    await restore();
   }
   await daemon.close();
   daemon = null;
@@ -170,16 +179,8 @@ test("a connect that completes while the event loop is busy is not taken for a t
 test("daemon dies mid-run: the guard falls back to its file without losing a record", async () => {
   const p = paths();
   daemon = await runDaemon(p);
-  const ownPath = join(dir, "own.jsonl");
-  const original = globalThis.fetch;
-  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
-  const guard = enableGuard({ mode: "report", socketPath: p.socketPath, reportPath: ownPath });
+  const { ownPath, guard, call, restore } = reportingTo(p.socketPath);
   try {
-    const call = (model: string) =>
-      fetch("https://api.openai.com/v1/chat/completions", {
-        method: "POST",
-        body: JSON.stringify({ model }),
-      });
     for (let i = 0; i < 5; i++) await call(`before-${i}`);
     await guard.flush();
     await daemon.close();
@@ -188,8 +189,7 @@ test("daemon dies mid-run: the guard falls back to its file without losing a rec
     for (let i = 0; i < 5; i++) await call(`after-${i}`);
     await guard.flush();
   } finally {
-    await guard.disable();
-    globalThis.fetch = original;
+    await restore();
   }
   const viaDaemon = (await reportLines()).map((r) => r.model);
   const viaFile = (await reportLines(ownPath)).map((r) => r.model);

@@ -261,20 +261,27 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
   }
 });
 
-test("records never carry control characters raw, and cap long values", () => {
-  const record = makeRecord(
+const PROC = { runtime: "node", service: null, pid: 1 };
+
+/** A reported record of a manual call naming `model`. */
+function sampleRecord(model: string) {
+  return makeRecord(
     {
       provider: "openai",
       operation: "chat",
-      model: 'm\n{"injected":true}\u2028' + "x".repeat(2000),
+      model,
       target: "t",
       detector: "manual",
       server: null,
       port: null,
     },
     { action: "reported", mode: "report", attestation: null, callSite: null, stack: [] },
-    { runtime: "node", service: null, pid: 1 },
+    PROC,
   );
+}
+
+test("records never carry control characters raw, and cap long values", () => {
+  const record = sampleRecord('m\n{"injected":true}\u2028' + "x".repeat(2000));
   const line = encodeLine(record);
   assert.equal(line.indexOf("\n"), line.length - 1);
   assert.ok(!line.includes("\u2028"));
@@ -347,21 +354,8 @@ test("the queue writes a burst of 256 records at once and waits ~25 ms for a few
       appends.push(lines.split("\n").filter(Boolean).length);
       return Promise.resolve();
     },
-  }, { proc: { runtime: "node", service: null, pid: 1 }, onDrop: () => {}, onFailure: () => {} });
-  const record = (i: number) =>
-    makeRecord(
-      {
-        provider: "openai",
-        operation: "chat",
-        model: `m-${i}`,
-        target: "t",
-        detector: "manual",
-        server: null,
-        port: null,
-      },
-      { action: "reported", mode: "report", attestation: null, callSite: null, stack: [] },
-      { runtime: "node", service: null, pid: 1 },
-    );
+  }, { proc: PROC, onDrop: () => {}, onFailure: () => {} });
+  const record = (i: number) => sampleRecord(`m-${i}`);
   for (let i = 0; i < 3; i++) queue.push(record(i));
   await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(appends, [], "a few records wait for company");

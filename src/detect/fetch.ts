@@ -55,31 +55,25 @@ export function installFetchLayer(): () => void {
       settleWhen(pending, frame.call);
       return pending;
     }
-    const quiet = quietMarker(frame);
-    if (quiet !== null) {
-      return runInFrame(
-        { attestation: frame!.attestation, call: quiet },
-        () => original(input, init),
-      );
-    }
-    const method = requestMethod(input, init);
-    let marker;
-    try {
-      marker = guardCall(
-        {
-          provider: match.provider,
-          operation: match.operation,
-          model: modelFromBody(init?.body) ?? modelFromPath(match.path),
-          target: `fetch ${method} ${match.server}${match.path}`,
-          detector: "fetch",
-          server: match.server,
-          port: match.port,
-        },
-        frame,
-        captureStack(FETCH_CAPTURE_LIMIT, guarded),
-      );
-    } catch (error) {
-      return Promise.reject(error);
+    let marker = quietMarker(frame);
+    if (marker === null) {
+      try {
+        marker = guardCall(
+          {
+            provider: match.provider,
+            operation: match.operation,
+            model: modelFromBody(init?.body) ?? modelFromPath(match.path),
+            target: `fetch ${requestMethod(input, init)} ${match.server}${match.path}`,
+            detector: "fetch",
+            server: match.server,
+            port: match.port,
+          },
+          frame,
+          captureStack(FETCH_CAPTURE_LIMIT, guarded),
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const pending = runInFrame(
       { attestation: frame?.attestation ?? null, call: marker },

@@ -50,24 +50,17 @@ function recordingHook(original: Fn, describe: Describe, settleOnResult: boolean
     if (!guardActive()) return original.apply(this, args);
     const frame = currentFrame();
     if (frame?.call?.recorded) return original.apply(this, args); // an inner hop of one SDK call
-    const quiet = quietMarker(frame);
-    if (quiet !== null) {
-      return runInFrame(
-        { attestation: frame!.attestation, call: quiet },
-        () => original.apply(this, args),
-      );
-    }
-    // Shallow and synchronous, here at the entry: the application frame is a few frames up.
-    const stack = frame?.call?.stack ??
-      (siteWanted(frame?.attestation != null)
-        ? captureStack(ENTRY_CAPTURE_LIMIT, recording)
-        : undefined);
-    let marker;
-    try {
-      marker = guardCall(describe(this, args), frame, stack);
-    } catch (error) {
-      if (async) return Promise.reject(error);
-      throw error;
+    // An attested, untraced call is only counted; anything else is described and decided, with
+    // its stack taken here at the entry, where the application frame is a few frames up.
+    let marker = quietMarker(frame);
+    if (marker === null) {
+      try {
+        const stack = frame?.call?.stack ?? captureStack(ENTRY_CAPTURE_LIMIT, recording);
+        marker = guardCall(describe(this, args), frame, stack);
+      } catch (error) {
+        if (async) return Promise.reject(error);
+        throw error;
+      }
     }
     let result;
     const opened = frame?.call;
