@@ -91,7 +91,7 @@ async function nodeArgs(files) {
 // Each runner's own closing counts: [passed, failed].
 const SUMMARY = {
   deno: /(\d+) passed[^|\n]*\| (\d+) failed/g,
-  bun: /^\s*(\d+) pass\s*\n\s*(\d+) fail/gm,
+  bun: /^\s*(\d+) pass\s*\n(?:\s*\d+ (?:skip|todo)\s*\n)*\s*(\d+) fail/gm,
   node: /ℹ pass (\d+)\s*\nℹ fail (\d+)/g,
   workerd: /workerd summary: (\d+) passed, (\d+) failed/g,
 };

@@ -58,7 +58,7 @@ export async function runInWorkerd({ entries, nodeCompat = true, outboundService
     }
   } finally {
     await mf.dispose();
-    await rm(outDir, { recursive: true, force: true });
+    if (!process.env.AIGUARD_KEEP_BUNDLE) await rm(outDir, { recursive: true, force: true });
   }
 }
 

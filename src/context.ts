@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { registry } from "./registry.ts";
+import { builtinModule } from "./runtime.ts";
 
 /** The two operations the guard needs from an async context store (AsyncLocalStorage fits). */
 export interface ContextStorage<T> {
@@ -33,6 +35,16 @@ export interface CallMarker {
   stack: string | undefined;
   /** Model read from the arguments at the SDK method entry, when the transport cannot see it. */
   model?: string | null;
+  /**
+   * What the SDK entry knows of the call (its provider, operation and target); a transport that
+   * records the call under this marker uses them instead of its own.
+   */
+  hint?: { provider: string; operation: string | null; target: string } | null;
+  /**
+   * Set on a framework run's marker (an agent run may make several AI calls): calls below use its
+   * stack but are decided, and recorded, each on its own.
+   */
+  scope?: boolean;
   /** Ends the span of this call once response headers arrive; idempotent. */
   settle: ((error?: unknown) => void) | null;
 }
@@ -113,27 +125,20 @@ export function resolveContextStorage(
 }
 
 function runtimeSources(): ResolveSources {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } })
-    .process;
-  const getBuiltin = typeof proc?.getBuiltinModule === "function"
-    ? (name: string) => {
-      try {
-        return proc.getBuiltinModule!(name);
-      } catch {
-        return undefined;
-      }
-    }
-    : null;
   return {
     globalAls: (globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage,
-    builtin: getBuiltin,
+    builtin: builtinModule,
   };
 }
 
-let resolved: { storage: ContextStorage<Frame>; kind: ContextKind } | null = null;
+type Resolved = { storage: ContextStorage<Frame>; kind: ContextKind };
 
-function current(): { storage: ContextStorage<Frame>; kind: ContextKind } {
-  return resolved ??= resolveContextStorage(runtimeSources());
+// Kept in the process-wide registry: attest() of any copy of this package is seen by the guard of
+// any other only if they share one store.
+const shared = registry();
+
+function current(): Resolved {
+  return (shared.context ??= resolveContextStorage(runtimeSources())) as Resolved;
 }
 
 /**
@@ -149,7 +154,7 @@ function current(): { storage: ContextStorage<Frame>; kind: ContextKind } {
  * ```
  */
 export function setContextStorage(storage: ContextStorage<unknown> | null): void {
-  resolved = storage ? { storage: storage as ContextStorage<Frame>, kind: "injected" } : null;
+  shared.context = storage ? { storage: storage as ContextStorage<Frame>, kind: "injected" } : null;
 }
 
 /** Which kind of context store is in use. */

@@ -29,7 +29,17 @@ export interface AttestationErrorDetails {
  * }
  * ```
  */
+// Every copy of this package in a process brands its errors alike, so `instanceof` holds across
+// copies (one copy's guard may throw for another copy's caller).
+const BRAND = Symbol.for("@aiguard/attest.AttestationError");
+
 export class AttestationError extends Error {
+  /** True for an AttestationError thrown by any copy of this package in the process. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value !== null && typeof value === "object" &&
+      (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   /** Provider name, e.g. `openai`. */
   readonly provider: string;
   /** GenAI operation name, or `null`. */
@@ -47,6 +57,7 @@ export class AttestationError extends Error {
         `blocked at ${where}: wrap the calling function with attest().`,
     );
     this.name = "AttestationError";
+    Object.defineProperty(this, BRAND, { value: true });
     this.provider = details.provider;
     this.operation = details.operation;
     this.callSite = details.callSite;

@@ -1,16 +1,23 @@
 /**
  * enableGuard()/disableGuard(): owns the patches, the mode decision and the record output.
- * Detectors report facts to `guardCall()`; data flows detector → decision → record → sink.
+ * Detector layers get a {@link GuardCore} when installed and report facts to its `decide()`; data
+ * flows detector → decision → record → sink. The live guard is registered process-wide, so every
+ * copy of this package in the process shares it (see `registry.ts`).
  *
  * @module
  */
 import { AttestationError } from "./errors.ts";
-import type { CallMarker, Frame } from "./context.ts";
+import { type CallMarker, currentFrame, type Frame, runInFrame } from "./context.ts";
 import { applicationFrames, captureStack, DEEP_CAPTURE_LIMIT } from "./detect/call_site.ts";
+import type { DetectorLayer, GuardCore } from "./detect/layer.ts";
 import { Patcher } from "./detect/patcher.ts";
-import { installFetchLayer } from "./detect/fetch.ts";
-import { discoverClients, patchClients } from "./detect/sdk.ts";
-import { installUndiciLayer } from "./detect/undici.ts";
+import { matchUrl } from "./detect/providers.ts";
+import { fetchLayer } from "./detect/fetch.ts";
+import { httpLayer } from "./detect/http.ts";
+import { http2Layer } from "./detect/http2.ts";
+import { websocketLayer } from "./detect/websocket.ts";
+import { undiciLayer } from "./detect/undici.ts";
+import { patchClients } from "./detect/sdk.ts";
 import {
   type GuardOptions,
   optionsFromEnv,
@@ -30,7 +37,9 @@ import {
 import type { RecordOutput, Settle } from "./report/sink.ts";
 import { createOutput } from "./report/chain.ts";
 import { MemoryRing } from "./storage/memory.ts";
+import { compareVersions, type GuardOwner, RECORD_V, registry } from "./registry.ts";
 import { processId, runtimeKey } from "./runtime.ts";
+import { VERSION } from "./version.ts";
 
 /** Counters since the guard was enabled. */
 export interface GuardStats {
@@ -50,23 +59,37 @@ export interface Guard {
   readonly mode: GuardMode;
   /** Resolves once SDK auto-discovery has patched what it found. */
   readonly ready: Promise<void>;
-  /** Resolves when every record produced so far is durable in its sink. */
+  /** Resolves when every record produced so far is durable in its sink (this guard's only). */
   flush(): Promise<void>;
-  /** Same as {@link disableGuard}. */
+  /** Turns this guard off, like {@link disableGuard}; does nothing once this guard is gone. */
   disable(): Promise<void>;
-  /** The memory ring, newest last. */
+  /** This guard's memory ring, newest last. */
   records(): AnyRecord[];
-  /** Counters since enabling. */
+  /** This guard's counters. */
   stats(): GuardStats;
+}
+
+/** The layers, lowest last: an upper layer's marker keeps the ones below quiet. */
+const LAYERS: readonly DetectorLayer[] = [
+  fetchLayer,
+  httpLayer,
+  http2Layer,
+  websocketLayer,
+  undiciLayer,
+];
+
+/** One guard, from enabling to disabling; reconfiguring keeps it. Handles point here. */
+interface Session {
+  ring: MemoryRing;
+  counters: GuardStats;
+  warnedSites: Set<string>;
 }
 
 interface Active {
   options: ResolvedOptions;
   output: RecordOutput;
-  ring: MemoryRing;
-  counters: GuardStats;
-  warnedSites: Set<string>;
   proc: ProcessFacts;
+  session: Session;
 }
 
 let active: Active | null = null;
@@ -76,37 +99,10 @@ let ready: Promise<void> = Promise.resolve();
 
 const NO_MARKER: CallMarker = Object.freeze({ recorded: true, stack: undefined, settle: null });
 
-/**
- * The fast path of an attested call when attested calls are not traced: nothing is described,
- * captured or recorded, the call is only counted. Returns the marker to run it under (so lower
- * layers stay quiet), or `null` when the call needs the full decision of {@link guardCall}.
- */
-export function quietMarker(frame: Frame | undefined): CallMarker | null {
-  const state = active;
-  if (state === null || !frame?.attestation || state.options.traceAttested) return null;
-  state.counters.calls++;
-  return NO_MARKER;
-}
-
-/** Whether the site of an unattested (or, with traceAttested, any) call is wanted. */
-export function siteWanted(attested: boolean): boolean {
-  return active !== null && (!attested || active.options.traceAttested);
-}
-
-/** Whether a guard is live (mode other than `off`). Detectors ask this first: it is the cheap check. */
-export function guardActive(): boolean {
-  return active !== null;
-}
-
-/** The extra provider rules of the live guard. */
-export function activeRules(): ResolvedOptions["providers"] {
-  return active?.options.providers ?? [];
-}
-
 function warnOnce(state: Active, record: GuardRecord): void {
   const key = record.call_site ?? record.target;
-  if (state.warnedSites.has(key)) return;
-  state.warnedSites.add(key);
+  if (state.session.warnedSites.has(key)) return;
+  state.session.warnedSites.add(key);
   try {
     state.options.logger.warn(
       `aiguard: unattested ${record.provider} ${record.operation ?? "call"} (${record.target}) ` +
@@ -120,7 +116,7 @@ function warnOnce(state: Active, record: GuardRecord): void {
 }
 
 function deliver(state: Active, record: GuardRecord): Settle | null {
-  state.ring.push(record);
+  state.session.ring.push(record);
   try {
     state.options.onRecord?.(record);
   } catch (error) {
@@ -130,43 +126,49 @@ function deliver(state: Active, record: GuardRecord): Settle | null {
   return state.options.mode === "warn" ? null : state.output.emit(record);
 }
 
-const sinkFailures = new WeakMap<Active, Set<string>>();
+const sinkFailures = new WeakMap<Session, Set<string>>();
 /** Says once per guard and sink name that a sink failed; the call goes on. */
-export function reportSinkFailure(state: Active | null, name: string, error: unknown): void {
-  const target = state ?? active;
-  if (!target) return;
-  let seen = sinkFailures.get(target);
-  if (!seen) sinkFailures.set(target, seen = new Set());
+function reportSinkFailure(state: Active | null, name: string, error: unknown): void {
+  if (!state) return;
+  let seen = sinkFailures.get(state.session);
+  if (!seen) sinkFailures.set(state.session, seen = new Set());
   if (seen.has(name)) return;
   seen.add(name);
   try {
-    target.options.logger.warn(
-      `aiguard: the ${name} sink failed; records go on without it.`,
-      error,
-    );
+    state.options.logger.warn(`aiguard: the ${name} sink failed; records go on without it.`, error);
   } catch {
     // ignore: the logger itself is broken
   }
 }
 
-/**
- * The decision for one AI call, made before anything is sent. Returns the marker under which the
- * call must run (so lower layers stay quiet); throws {@link AttestationError} in block mode.
- */
-export function guardCall(
-  facts: CallFacts,
+/** Facts an entry hook left on the marker win over a transport's own; an SDK's own facts win. */
+function withHint(facts: CallFacts, opened: CallMarker | null): CallFacts {
+  if (!opened) return facts;
+  const hint = opened.hint;
+  if (hint && facts.detector !== "sdk") {
+    return { ...facts, ...hint, model: opened.model ?? facts.model, detector: "sdk" };
+  }
+  return facts.model === null && opened.model ? { ...facts, model: opened.model } : facts;
+}
+
+function decide(
+  given: CallFacts,
   frame: Frame | undefined,
-  stack?: string,
+  stack: string | undefined,
   canBlock = true,
 ): CallMarker {
   const state = active;
   if (!state) return NO_MARKER;
-  state.counters.calls++;
+  state.session.counters.calls++;
   const attestation = frame?.attestation ?? null;
   const { mode, traceAttested } = state.options;
   if (attestation && !traceAttested) return NO_MARKER;
-  if (!attestation) state.counters.unattested++;
-  let site = applicationFrames(stack ?? frame?.call?.stack ?? captureStack());
+  if (!attestation) state.session.counters.unattested++;
+  const above = frame?.call && !frame.call.recorded ? frame.call : null;
+  // A call's own entry marker is used up by this decision; a framework run's lends its stack only.
+  const opened = above && !above.scope ? above : null;
+  const facts = withHint(given, opened);
+  let site = applicationFrames(above?.stack ?? stack ?? captureStack());
   // No application frame within the usual depth: look deeper from here (where V8's async frames
   // still lead to it; on Bun after an await it stays null).
   if (site.callSite === null) site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
@@ -185,7 +187,7 @@ export function guardCall(
   if (action === "warned") warnOnce(state, record);
   const settle = deliver(state, record);
   if (action === "blocked") {
-    state.counters.blocked++;
+    state.session.counters.blocked++;
     const error = new AttestationError({
       provider: facts.provider,
       operation: facts.operation,
@@ -195,27 +197,50 @@ export function guardCall(
     settle?.(error);
     throw error;
   }
+  if (opened) {
+    // An entry hook above opened this frame for the call: mark it recorded rather than entering
+    // another frame (each run() costs a context switch).
+    opened.recorded = true;
+    opened.stack = undefined;
+    opened.settle = settle;
+    return opened;
+  }
   return { recorded: true, stack: undefined, settle };
 }
 
-/** Runs a guarded call's settle without letting a sink failure reach the host app. */
-export function settleSafely(marker: CallMarker | null | undefined, error?: unknown): void {
-  const settle = marker?.settle;
-  if (!settle) return;
+function settle(marker: CallMarker, error?: unknown): void {
+  const end = marker.settle;
+  if (!end) return;
   marker.settle = null;
   try {
-    settle(error);
+    end(error);
   } catch (failure) {
-    reportSinkFailure(null, "otel", failure);
+    reportSinkFailure(active, "otel", failure);
   }
 }
 
-/** Ends the marker's span when `promise` settles (headers or failure); the promise is untouched. */
-export function settleWhen(promise: Promise<unknown>, marker: CallMarker): void {
-  if (marker.settle) {
-    promise.then(() => settleSafely(marker), (error) => settleSafely(marker, error));
-  }
-}
+/** What every layer is handed: reads of the live guard, and its decision. */
+const core: GuardCore = {
+  active: () => active !== null,
+  rules: () => active?.options.providers ?? [],
+  match: (url) => matchUrl(url, active?.options.providers ?? []),
+  frame: currentFrame,
+  run: runInFrame,
+  quiet(frame) {
+    const state = active;
+    if (state === null || !frame?.attestation || state.options.traceAttested) return null;
+    state.session.counters.calls++;
+    return NO_MARKER;
+  },
+  siteWanted: (attested) => active !== null && (!attested || active.options.traceAttested),
+  decide,
+  settleWhen(promise, marker) {
+    if (marker.settle) {
+      promise.then(() => settle(marker), (error) => settle(marker, error));
+    }
+  },
+  settle,
+};
 
 let exitHookInstalled = false;
 /** Flushes on normal exit: `beforeExit` on Node and Bun, `beforeunload` on Deno. */
@@ -238,15 +263,143 @@ function installExitFlush(): void {
 }
 
 function teardownLayers(): void {
-  for (const uninstall of uninstallers.reverse()) uninstall();
-  uninstallers = [];
+  // Patches first: a layer's undo may publish the restored functions (Node's ESM named exports).
   patcher?.restore();
   patcher = null;
+  for (const uninstall of uninstallers.reverse()) uninstall();
+  uninstallers = [];
+}
+
+function installLayers(): Patcher {
+  const p = new Patcher();
+  for (const layer of LAYERS) {
+    const undo = layer.install(core, p);
+    if (undo) uninstallers.push(undo);
+  }
+  return p;
+}
+
+function handle(session: Session | null, mode: GuardMode): Guard {
+  const live = () => session !== null && active?.session === session;
+  return {
+    mode,
+    ready,
+    flush: () => (live() ? active!.output.flush() : Promise.resolve()),
+    disable: () => (live() ? localDisable() : Promise.resolve()),
+    records: () => session?.ring.toArray() ?? [],
+    stats: () => ({
+      ...(session?.counters ?? { calls: 0, unattested: 0, blocked: 0, dropped: 0 }),
+    }),
+  };
+}
+
+function localEnable(options?: GuardOptions): Guard {
+  const fromCode = validateOptions(options, "enableGuard() options");
+  const resolved = resolveOptions(fromCode, optionsFromEnv(), optionsFromConfigFile());
+  const previous = active;
+  if (resolved.mode === "off") {
+    active = null;
+    teardownLayers();
+    release();
+  } else {
+    const proc: ProcessFacts = {
+      runtime: runtimeKey(),
+      service: resolved.service,
+      pid: processId(),
+    };
+    const session: Session = previous?.session ?? {
+      ring: new MemoryRing(),
+      counters: { calls: 0, unattested: 0, blocked: 0, dropped: 0 },
+      warnedSites: new Set(),
+    };
+    const output = createOutput(resolved, {
+      proc,
+      onDrop: (n) => (session.counters.dropped += n),
+      onFailure: (name, error) => reportSinkFailure(active, name, error),
+    });
+    active = { options: resolved, output, proc, session };
+    registry().owner = OWNER;
+    installExitFlush();
+    patcher ??= installLayers();
+    patchClients(core, patcher, resolved.clients);
+    const p = patcher;
+    const discover = registry().discover;
+    ready = resolved.discover && discover
+      ? discover().then((found) => {
+        if (patcher === p) patchClients(core, p, found);
+      })
+      : Promise.resolve();
+  }
+  if (previous && previous.output !== active?.output) {
+    previous.output.close().catch((error) => reportSinkFailure(previous, "close", error));
+  }
+  return handle(active?.session ?? null, resolved.mode);
+}
+
+async function localDisable(): Promise<void> {
+  const state = active;
+  active = null;
+  teardownLayers();
+  release();
+  if (state) await state.output.close();
+}
+
+function localFlush(): Promise<void> {
+  return active?.output.flush() ?? Promise.resolve();
+}
+
+/** Gives the process-wide guard back once this copy's guard is off. */
+function release(): void {
+  const shared = registry();
+  if (shared.owner === OWNER) shared.owner = null;
+}
+
+const OWNER: GuardOwner = {
+  version: VERSION,
+  v: RECORD_V,
+  enable: (options) => localEnable(options as GuardOptions | undefined),
+  disable: localDisable,
+  flush: localFlush,
+  teardown() {
+    const state = active;
+    active = null;
+    teardownLayers();
+    release();
+    state?.output.close().catch(() => {});
+  },
+};
+
+function sayOnce(message: string): void {
+  const said = registry().said;
+  if (said.has(message)) return;
+  said.add(message);
+  console.warn(message);
+}
+
+/** The copy whose guard serves this call: another live copy's, or this one's. */
+function owner(): GuardOwner {
+  const shared = registry();
+  const other = shared.owner;
+  if (other === null || other === OWNER) return OWNER;
+  if (other.v === RECORD_V) return other;
+  if (compareVersions(VERSION, other.version) > 0) {
+    sayOnce(
+      `aiguard: ${VERSION} takes over the guard of ${other.version} loaded in the same process ` +
+        `(record format v${RECORD_V} vs v${other.v}).`,
+    );
+    other.teardown();
+    return OWNER;
+  }
+  sayOnce(
+    `aiguard: ${VERSION} leaves the guard to the newer ${other.version} loaded in the same process.`,
+  );
+  return other;
 }
 
 /**
- * Turns the guard on, or reconfigures the live one (a second call never patches twice).
- * Options in code win over `AIGUARD_*` variables, which win over `aiguard.jsonc`.
+ * Turns the guard on, or reconfigures the live one (a second call never patches twice, also from
+ * another copy of this package in the same process). Options in code win over `AIGUARD_*`
+ * variables, which win over `aiguard.jsonc`.
  *
  * @example Block unattested AI calls in a test suite
  * ```ts
@@ -259,67 +412,12 @@ function teardownLayers(): void {
  * ```
  */
 export function enableGuard(options?: GuardOptions): Guard {
-  const fromCode = validateOptions(options, "enableGuard() options");
-  const resolved = resolveOptions(fromCode, optionsFromEnv(), optionsFromConfigFile());
-  const previous = active;
-  if (resolved.mode === "off") {
-    active = null;
-    teardownLayers();
-  } else {
-    const proc: ProcessFacts = {
-      runtime: runtimeKey(),
-      service: resolved.service,
-      pid: processId(),
-    };
-    const ring = previous?.ring ?? new MemoryRing();
-    const counters = previous?.counters ?? { calls: 0, unattested: 0, blocked: 0, dropped: 0 };
-    const output = createOutput(resolved, {
-      proc,
-      onDrop: (n) => (counters.dropped += n),
-      onFailure: (name, error) => reportSinkFailure(active, name, error),
-    });
-    active = {
-      options: resolved,
-      output,
-      ring,
-      counters,
-      warnedSites: previous?.warnedSites ?? new Set(),
-      proc,
-    };
-    installExitFlush();
-    if (!patcher) {
-      patcher = new Patcher();
-      uninstallers.push(installFetchLayer());
-      const undici = installUndiciLayer();
-      if (undici) uninstallers.push(undici);
-    }
-    patchClients(patcher, resolved.clients);
-    const p = patcher;
-    ready = resolved.discover
-      ? discoverClients().then((found) => {
-        if (patcher === p) patchClients(p, found);
-      })
-      : Promise.resolve();
-  }
-  if (previous && previous.output !== active?.output) {
-    previous.output.close().catch((error) => reportSinkFailure(previous, "close", error));
-  }
-  const state = active;
-  return {
-    mode: resolved.mode,
-    ready,
-    flush: () => state?.output.flush() ?? Promise.resolve(),
-    disable: disableGuard,
-    records: () => (state ?? previous)?.ring.toArray() ?? [],
-    stats: () => ({
-      ...((state ?? previous)?.counters ?? { calls: 0, unattested: 0, blocked: 0, dropped: 0 }),
-    }),
-  };
+  return owner().enable(options) as Guard;
 }
 
 /**
- * Flushes every record, then restores `fetch` and every patched SDK method to the exact original
- * functions.
+ * Flushes every record, then restores `fetch` and every patched function to the exact originals.
+ * The process-wide switch: it turns off the live guard, whichever copy or handle enabled it.
  *
  * @example
  * ```ts
@@ -329,11 +427,8 @@ export function enableGuard(options?: GuardOptions): Guard {
  * await disableGuard();
  * ```
  */
-export async function disableGuard(): Promise<void> {
-  const state = active;
-  active = null;
-  teardownLayers();
-  if (state) await state.output.close();
+export function disableGuard(): Promise<void> {
+  return owner().disable();
 }
 
 /**
@@ -347,5 +442,5 @@ export async function disableGuard(): Promise<void> {
  * ```
  */
 export function flush(): Promise<void> {
-  return active?.output.flush() ?? Promise.resolve();
+  return owner().flush();
 }

@@ -38,3 +38,32 @@ export function envVar(name: string): string | undefined {
     return undefined; // Deno without --allow-env
   }
 }
+
+/**
+ * A runtime built-in module (`node:http`, `node:diagnostics_channel`, …) through
+ * `process.getBuiltinModule()`, which Node, Deno, Bun and workerd (`nodejs_compat`) have, so nothing
+ * runtime-specific is imported statically. `undefined` where the runtime has no such module.
+ */
+export function builtinModule<T>(name: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } })
+    .process;
+  if (typeof proc?.getBuiltinModule !== "function") return undefined;
+  try {
+    return (proc.getBuiltinModule(name) ?? undefined) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Re-syncs Node's ESM named exports of built-in modules (`import { request } from "node:http"`) with
+ * their (un)patched module objects. Deno and Bun keep the original bindings: the README's
+ * per-runtime table says so.
+ */
+export function syncBuiltinExports(): void {
+  try {
+    builtinModule<{ syncBuiltinESMExports?: () => void }>("node:module")?.syncBuiltinESMExports?.();
+  } catch {
+    // a runtime without it
+  }
+}

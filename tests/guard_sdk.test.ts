@@ -11,6 +11,8 @@ import { generateText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { attest, AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import { ownerOf } from "../src/detect/patcher.ts";
+import { discoverClients } from "../src/detect/discover.ts";
+import { registry } from "../src/registry.ts";
 import {
   freshContext,
   lineHere,
@@ -392,7 +394,10 @@ test("warn mode: one warning per call site through the logger, naming the fix", 
   }
 });
 
-test("auto-discovery patches the SDKs that resolve from the app", async () => {
+test("the preload's discovery patches the SDKs that resolve from the app", async () => {
+  const shared = registry();
+  const before = shared.discover;
+  shared.discover = () => discoverClients(); // what @aiguard/attest/auto registers
   const guard = enableGuard({ mode: "report", sinks: ["memory"] });
   try {
     await guard.ready;
@@ -401,6 +406,7 @@ test("auto-discovery patches the SDKs that resolve from the app", async () => {
     assert.equal(records.length, 1);
     assert.equal(records[0]!.detector, "sdk");
   } finally {
+    shared.discover = before;
     await guard.disable();
   }
 });

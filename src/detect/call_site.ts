@@ -56,7 +56,10 @@ function isOwnOrDependency(path: string): boolean {
 
 function isRuntimeInternal(location: string): boolean {
   return /^(?:node|ext|bun|internal|native|builtin|deno|data):/.test(location) ||
-    location.startsWith("[") || location === "native" || location.startsWith("<");
+    location.startsWith("[") || location.startsWith("<") ||
+    // Bun's built-in modules ("ws", "node-fetch") and "native": a bare name, no path, no extension
+    // (workerd names a bundled worker's frames "worker.mjs").
+    /^[\w@-]+$/.test(location);
 }
 
 function readCwd(): string | null {
@@ -144,7 +147,8 @@ function formatLocations(_error: unknown, frames: V8CallSite[]): string {
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i]!;
     const file = frame.getFileName();
-    out += file
+    // Bun names a Proxy trap's caller "[native code]": no location, like a missing file name.
+    out += file && !file.startsWith("[")
       ? `\n    at ${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`
       : "\n    at native";
   }

@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { currentFrame, runInFrame } from "../context.ts";
-import { activeRules, guardActive, guardCall, quietMarker, settleWhen } from "../guard.ts";
-import { captureStack, FETCH_CAPTURE_LIMIT } from "./call_site.ts";
-import { matchUrl, modelFromPath } from "./providers.ts";
+import { decideRequest, type DetectorLayer, runMarked } from "./layer.ts";
+import { modelFromPath } from "./providers.ts";
 
 const MODEL_IN_BODY = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/;
 const MODEL_SCAN_LIMIT = 64 * 1024;
@@ -38,58 +36,52 @@ function requestMethod(input: unknown, init: RequestInit | undefined): string {
   return typeof method === "string" ? method.toUpperCase() : "GET";
 }
 
-/** Installs the fetch wrapper; returns the function that puts the original back. */
-export function installFetchLayer(): () => void {
-  const g = globalThis as { fetch?: typeof fetch };
-  const original = g.fetch;
-  if (typeof original !== "function") return () => {};
-  const guarded = function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    if (!guardActive()) return original(input, init);
-    const url = requestUrl(input);
-    const match = url === null ? null : matchUrl(url, activeRules());
-    if (match === null) return original(input, init);
-    const frame = currentFrame();
-    if (frame?.call?.recorded) {
-      // An SDK hook already decided this call; only end its span when headers arrive.
-      const pending = original(input, init);
-      settleWhen(pending, frame.call);
-      return pending;
-    }
-    let marker = quietMarker(frame);
-    if (marker === null) {
+/** Wraps `globalThis.fetch`; the patcher puts the original back. */
+export const fetchLayer: DetectorLayer = {
+  name: "fetch",
+  install(core) {
+    const g = globalThis as { fetch?: typeof fetch };
+    const original = g.fetch;
+    if (typeof original !== "function") return;
+    const guarded = function fetch(
+      input: RequestInfo | URL,
+      init?: RequestInit,
+    ): Promise<Response> {
+      if (!core.active()) return original(input, init);
+      const url = requestUrl(input);
+      const match = url === null ? null : core.match(url);
+      if (match === null) return original(input, init);
+      const frame = core.frame();
+      let marker;
       try {
-        marker = guardCall(
-          {
-            provider: match.provider,
-            operation: match.operation,
-            model: modelFromBody(init?.body) ?? modelFromPath(match.path),
-            target: `fetch ${requestMethod(input, init)} ${match.server}${match.path}`,
-            detector: "fetch",
-            server: match.server,
-            port: match.port,
-          },
-          frame,
-          captureStack(FETCH_CAPTURE_LIMIT, guarded),
-        );
+        marker = decideRequest(core, frame, () => ({
+          provider: match.provider,
+          operation: match.operation,
+          model: modelFromBody(init?.body) ?? modelFromPath(match.path),
+          target: `fetch ${requestMethod(input, init)} ${match.server}${match.path}`,
+          detector: "fetch",
+          server: match.server,
+          port: match.port,
+        }), guarded);
       } catch (error) {
         return Promise.reject(error);
       }
+      // Decided above (an SDK hook): only end its span when headers arrive.
+      marker ??= frame!.call!;
+      const pending = runMarked(core, frame, marker, () => original(input, init));
+      core.settleWhen(pending, marker);
+      return pending;
+    };
+    // Keep runtime extras such as Bun's fetch.preconnect.
+    for (const key of Reflect.ownKeys(original)) {
+      if (key === "length" || key === "name" || key === "prototype") continue;
+      const descriptor = Object.getOwnPropertyDescriptor(original, key);
+      if (descriptor) Object.defineProperty(guarded, key, descriptor);
     }
-    const pending = runInFrame(
-      { attestation: frame?.attestation ?? null, call: marker },
-      () => original(input, init),
-    );
-    settleWhen(pending, marker);
-    return pending;
-  };
-  // Keep runtime extras such as Bun's fetch.preconnect.
-  for (const key of Reflect.ownKeys(original)) {
-    if (key === "length" || key === "name" || key === "prototype") continue;
-    const descriptor = Object.getOwnPropertyDescriptor(original, key);
-    if (descriptor) Object.defineProperty(guarded, key, descriptor);
-  }
-  g.fetch = guarded as typeof fetch;
-  return () => {
-    if (g.fetch === guarded) g.fetch = original;
-  };
-}
+    g.fetch = guarded as typeof fetch;
+    // Not through the patcher: a fetch the app installed over ours since stays in place.
+    return () => {
+      if (g.fetch === guarded) g.fetch = original;
+    };
+  },
+};

@@ -85,10 +85,20 @@ const PATTERN_HOSTS: ReadonlyArray<[suffix: string, pattern: RegExp, provider: s
   .filter(([h]) => h.includes("*"))
   .map(([h, provider]) => [h.slice(h.lastIndexOf("*") + 1), globPattern(h), provider]);
 
-/** Paths that make a request an AI call on any host (OpenAI-compatible servers, Ollama, Gemini). */
-const ANY_HOST_PATH =
-  "(?:/v1/(?:chat/completions|completions|responses|embeddings|messages)|:(?:generateContent|streamGenerateContent)|/api/(?:chat|generate))";
+/**
+ * Paths that make a request an AI call on any host: OpenAI-compatible servers (also Realtime),
+ * Ollama, Gemini (also Live), and Bedrock's runtime API (VPC endpoints, proxies).
+ */
+const ANY_HOST_PATH = "(?:/v1/(?:chat/completions|completions|responses|embeddings|messages)" +
+  "|/v1/realtime(?:/(?:sessions|client_secrets|transcription_sessions))?|/openai/realtime" +
+  "|:(?:generateContent|streamGenerateContent)|\\.BidiGenerateContent(?:Constrained)?" +
+  "|/api/(?:chat|generate)" +
+  "|/model/[^/]+/(?:converse|converse-stream|invoke|invoke-with-response-stream))";
 const ANY_HOST_PATHS = new RegExp(`${ANY_HOST_PATH}$`);
+/** Every path above ends in one of these characters: s, t, e or m (a cheap first test). */
+function mayEndAnyHostPath(c: number): boolean {
+  return c === 115 || c === 116 || c === 101 || c === 109;
+}
 
 /** The GenAI operation for a path, on a provider host or an OpenAI-compatible one. */
 export function operationForPath(path: string): string | null {
@@ -100,21 +110,33 @@ export function operationForPath(path: string): string | null {
   if (path.endsWith(":generateContent") || path.endsWith(":streamGenerateContent")) {
     return "generate_content";
   }
-  if (path.endsWith("/api/chat")) return "chat";
-  if (path.endsWith("/api/generate")) return "text_completion";
+  if (path.endsWith(":rawPredict") || path.endsWith(":streamRawPredict")) return "chat";
+  if (REALTIME_PATH.test(path)) return "realtime";
+  // Ollama, and Cohere's v1/v2 chat and generate.
+  if (path.endsWith("/api/chat") || /\/v[12]\/chat$/.test(path)) return "chat";
+  if (path.endsWith("/api/generate") || /\/v1\/generate$/.test(path)) return "text_completion";
   if (path.endsWith("/images/generations")) return "generate_content";
   if (/\/model\/[^/]+\/(?:converse|converse-stream)$/.test(path)) return "chat";
   if (/\/model\/[^/]+\/invoke(?:-with-response-stream)?$/.test(path)) return "generate_content";
   return null;
 }
 
-/** The model named in a URL path (Gemini `models/x:generateContent`, Bedrock `model/x/invoke`). */
+const REALTIME_PATH = /(?:\/realtime(?:\/[a-z_]+)?|\.BidiGenerateContent(?:Constrained)?)$/;
+
+/**
+ * The model named in a URL path: Gemini and Vertex `models/x:generateContent`, Bedrock
+ * `model/x/invoke`, an Azure OpenAI deployment `deployments/x/chat/completions`.
+ */
 export function modelFromPath(path: string): string | null {
-  const gemini = /\/models\/([^/:]+):/.exec(path);
-  if (gemini) return decodeURIComponent(gemini[1]!);
-  const bedrock = /\/model\/([^/]+)\/(?:invoke|converse)/.exec(path);
-  if (bedrock) return decodeURIComponent(bedrock[1]!);
-  return null;
+  const found = /\/models\/([^/:]+):/.exec(path) ??
+    /\/model\/([^/]+)\/(?:invoke|converse)/.exec(path) ??
+    /\/openai\/deployments\/([^/]+)\//.exec(path);
+  if (!found) return null;
+  try {
+    return decodeURIComponent(found[1]!);
+  } catch {
+    return found[1]!; // a malformed escape: the raw text
+  }
 }
 
 /** The provider of a host (`name`, and `name:port`), or `null` when the host is not a known one. */
@@ -162,10 +184,8 @@ function mayBeAi(url: string): boolean {
     if (c === 63 || c === 35) break;
     pathEnd++;
   }
-  // Every AI path ends in s, t or e (completions, generateContent, chat, generate, ...).
-  const last = url.charCodeAt(pathEnd - 1);
   if (
-    (last === 115 || last === 116 || last === 101) && ANY_HOST_PATHS.test(url.slice(end, pathEnd))
+    mayEndAnyHostPath(url.charCodeAt(pathEnd - 1)) && ANY_HOST_PATHS.test(url.slice(end, pathEnd))
   ) return true;
   let authority = url.slice(start, end);
   if (upper) authority = authority.toLowerCase();

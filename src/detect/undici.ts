@@ -1,58 +1,72 @@
 /**
- * Node only: a diagnostics_channel backstop for AI requests that bypass the patched fetch (a client
- * that captured fetch before the guard, the undici package). It can report and warn, not block.
+ * The undici layer: the `undici:request:create` diagnostics channel, published by Node's own fetch
+ * and by the `undici` package wherever it runs (Node, Deno). It sees what the fetch wrapper cannot:
+ * a `fetch` captured before the guard, `undici.request()`/`stream()`/`fetch()`, custom dispatchers.
+ * The channel fires synchronously when the request is created, before it is sent: block mode never
+ * throws there (that would crash the process) but sets the request's error, which undici raises
+ * when the request starts, before anything is written.
  *
  * @module
  */
-import { currentFrame } from "../context.ts";
-import { activeRules, guardActive, guardCall } from "../guard.ts";
-import { runtimeKey } from "../runtime.ts";
-import { matchUrl } from "./providers.ts";
+import { builtinModule } from "../runtime.ts";
+import { decideRequest, type DetectorLayer } from "./layer.ts";
 
 interface DiagnosticsChannel {
   subscribe(name: string, fn: (message: unknown) => void): void;
   unsubscribe(name: string, fn: (message: unknown) => void): void;
 }
 
+interface UndiciRequest {
+  origin?: unknown;
+  path?: unknown;
+  method?: unknown;
+  upgrade?: unknown;
+  error?: unknown;
+}
+
 const CHANNEL = "undici:request:create";
 
-/** Subscribes on Node; returns the unsubscriber, or `null` elsewhere. */
-export function installUndiciLayer(): (() => void) | null {
-  if (runtimeKey() !== "node") return null;
-  const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
-  const dc = proc?.getBuiltinModule?.("node:diagnostics_channel") as DiagnosticsChannel | undefined;
-  if (!dc) return null;
-  const onCreate = (message: unknown) => {
-    if (!guardActive()) return;
-    const frame = currentFrame();
-    if (frame?.call?.recorded) return; // the fetch or SDK layer saw it
-    const request =
-      (message as { request?: { origin?: unknown; path?: unknown; method?: unknown } })
-        .request;
-    if (typeof request?.origin !== "string" || typeof request.path !== "string") return;
-    const match = matchUrl(request.origin + request.path, activeRules());
-    if (!match) return;
+/** Subscribes where the runtime has diagnostics channels; Bun's undici publishes nothing. */
+export const undiciLayer: DetectorLayer = {
+  name: "undici",
+  install(core) {
+    const dc = builtinModule<DiagnosticsChannel>("node:diagnostics_channel");
+    if (!dc) return;
+    const onCreate = (message: unknown) => {
+      try {
+        if (!core.active()) return;
+        const request = (message as { request?: UndiciRequest }).request;
+        if (typeof request?.origin !== "string" || typeof request.path !== "string") return;
+        const match = core.match(request.origin + request.path);
+        if (!match) return;
+        const frame = core.frame();
+        const method = String(request.method ?? "GET").toUpperCase();
+        const websocket = String(request.upgrade).toLowerCase() === "websocket";
+        try {
+          const marker = decideRequest(core, frame, () => ({
+            provider: match.provider,
+            operation: websocket ? match.operation ?? "realtime" : match.operation,
+            model: null,
+            target: `${websocket ? "websocket" : `undici ${method}`} ${match.server}${match.path}`,
+            detector: websocket ? "websocket" : "undici",
+            server: match.server,
+            port: match.port,
+          }), onCreate);
+          // No response event reaches here: a span ends at once.
+          if (marker) core.settle(marker);
+        } catch (error) {
+          // Block mode: undici aborts a request whose error is set before it starts.
+          request.error = error;
+        }
+      } catch {
+        // Never throw inside a diagnostics_channel subscriber: it would crash the process.
+      }
+    };
     try {
-      guardCall(
-        {
-          provider: match.provider,
-          operation: match.operation,
-          model: null,
-          target: `undici ${
-            String(request.method ?? "GET").toUpperCase()
-          } ${match.server}${match.path}`,
-          detector: "undici",
-          server: match.server,
-          port: match.port,
-        },
-        frame,
-        undefined,
-        false,
-      )?.settle?.();
+      dc.subscribe(CHANNEL, onCreate);
     } catch {
-      // Never throw inside a diagnostics_channel subscriber: it would crash the process.
+      return;
     }
-  };
-  dc.subscribe(CHANNEL, onCreate);
-  return () => dc.unsubscribe(CHANNEL, onCreate);
-}
+    return () => dc.unsubscribe(CHANNEL, onCreate);
+  },
+};

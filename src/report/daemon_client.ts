@@ -6,6 +6,7 @@
  * @module
  */
 import { type AnyRecord, encodeLine } from "./record.ts";
+import { builtinModule } from "../runtime.ts";
 
 interface NetSocket {
   write(data: string, cb?: (error?: Error | null) => void): boolean;
@@ -71,9 +72,7 @@ export class DaemonClient {
   }
 
   #connect(): void {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } })
-      .process;
-    const net = proc?.getBuiltinModule?.("node:net") as NetModule | undefined;
+    const net = builtinModule<NetModule>("node:net");
     if (!net) {
       this.#markDown();
       return;

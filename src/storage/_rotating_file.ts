@@ -5,6 +5,7 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
+import { builtinModule } from "../runtime.ts";
 
 /** Options of the file storage adapters. */
 export interface FileStorageOptions {
@@ -34,8 +35,7 @@ export interface FsPromises {
 
 /** node:fs/promises through `process.getBuiltinModule()`, with a hint where there is none. */
 export function fsPromises(adapter: string): FsPromises {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.("node:fs") as { promises?: FsPromises } | undefined;
+  const fs = builtinModule<{ promises?: FsPromises }>("node:fs");
   if (!fs?.promises) {
     throw new Error(
       `The ${adapter} storage needs node:fs (Node, Bun or Deno); on edge runtimes use the console, memory or deno-kv storage.`,

@@ -3,7 +3,7 @@
  * wire formats for the real SDK clients to complete calls, stream, and fail on request.
  * Runs on Node, Deno and Bun through node:http.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface SeenRequest {
@@ -20,7 +20,7 @@ export interface MockAiServer {
   close(): Promise<void>;
 }
 
-function sse(res: ServerResponse, events: Array<{ event?: string; data: unknown }>, done = false) {
+function sse(res: MockResponse, events: Array<{ event?: string; data: unknown }>, done = false) {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   for (const e of events) {
     if (e.event) res.write(`event: ${e.event}\n`);
@@ -30,7 +30,7 @@ function sse(res: ServerResponse, events: Array<{ event?: string; data: unknown 
   res.end();
 }
 
-function json(res: ServerResponse, status: number, body: unknown) {
+function json(res: MockResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json", "x-request-id": "req_mock" });
   res.end(JSON.stringify(body));
 }
@@ -53,7 +53,18 @@ function openaiChat(model: string) {
   };
 }
 
-function handle(req: IncomingMessage, body: string, res: ServerResponse) {
+/** The parts of a request and a response the handler uses: node:http and the http2 compat API fit. */
+export interface MockRequest {
+  url?: string | undefined;
+}
+export interface MockResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  write(chunk: string): unknown;
+  end(chunk?: string): unknown;
+}
+
+/** Answers one request the way the provider would; shared by the HTTP/1.1 and h2c servers. */
+export function handle(req: MockRequest, body: string, res: MockResponse): void {
   const path = (req.url ?? "/").split("?")[0]!;
   let payload: Record<string, unknown> = {};
   try {
@@ -212,6 +223,47 @@ function handle(req: IncomingMessage, body: string, res: ServerResponse) {
   }
   if (path === "/api/embed") {
     return json(res, 200, { model, embeddings: [[0.1, 0.2]] });
+  }
+  // Bedrock Runtime (restJson1): Converse and InvokeModel.
+  if (/\/model\/[^/]+\/converse$/.test(path)) {
+    return json(res, 200, {
+      output: { message: { role: "assistant", content: [{ text: "hello from mock" }] } },
+      stopReason: "end_turn",
+      usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 },
+      metrics: { latencyMs: 1 },
+    });
+  }
+  if (/\/model\/[^/]+\/invoke$/.test(path)) {
+    return json(res, 200, { completion: "hello from mock", stop_reason: "end_turn" });
+  }
+  // Cohere v2 and v1.
+  if (path === "/v2/chat") {
+    return json(res, 200, {
+      id: "cohere-mock",
+      finish_reason: "COMPLETE",
+      message: { role: "assistant", content: [{ type: "text", text: "hello from mock" }] },
+      usage: {
+        billed_units: { input_tokens: 3, output_tokens: 2 },
+        tokens: { input_tokens: 3, output_tokens: 2 },
+      },
+    });
+  }
+  if (path === "/v2/embed" || path === "/v1/embed") {
+    return json(res, 200, {
+      id: "cohere-embed",
+      response_type: "embeddings_floats",
+      embeddings: path === "/v2/embed" ? { float: [[0.1, 0.2]] } : [[0.1, 0.2]],
+      texts: ["x"],
+      meta: { api_version: { version: "2" } },
+    });
+  }
+  if (path === "/v1/chat") {
+    return json(res, 200, {
+      text: "hello from mock",
+      generation_id: "cohere-gen",
+      finish_reason: "COMPLETE",
+      chat_history: [],
+    });
   }
   if (path.endsWith("/models")) {
     return json(res, 200, {

@@ -1,0 +1,260 @@
+/**
+ * The node:http / node:https layer: wraps `request` and `get` on the module objects, which axios,
+ * got, node-fetch 2, `ws` and SDK HTTP handlers look up per request, on Node, Deno and Bun. An AI
+ * request is decided before the original runs, so block mode throws before any byte is sent. On
+ * Node, ESM named imports (`import { request } from "node:http"`) are re-synced to the wrapper, and
+ * `http.client.request.created` catches a `ClientRequest` built directly (it can block only by
+ * destroying the request before it is sent).
+ *
+ * @module
+ */
+import type { CallMarker } from "../context.ts";
+import type { CallFacts } from "../report/record.ts";
+import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
+import { modelFromPath, type ProviderMatch, splitUrl } from "./providers.ts";
+import { describeWebSocket } from "./websocket.ts";
+
+// deno-lint-ignore no-explicit-any
+type Fn = (this: unknown, ...args: any[]) => any;
+type Options = Record<string, unknown>;
+
+interface Emitter {
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+interface ClientRequestLike extends Emitter {
+  method?: string;
+  path?: string;
+  protocol?: string;
+  host?: string;
+  getHeader?(name: string): unknown;
+  destroy?(error?: Error): unknown;
+}
+
+interface DiagnosticsChannel {
+  subscribe(name: string, fn: (message: unknown) => void): void;
+  unsubscribe(name: string, fn: (message: unknown) => void): void;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
+}
+
+/** `[::1]` for an IPv6 literal, so the URL scanner finds the port. */
+function bracketed(hostname: string): string {
+  return hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
+}
+
+/**
+ * The absolute URL a `request()`/`get()` call goes to, from its `(url[, options][, cb])` or
+ * `(options[, cb])` arguments: a string scan and one concatenation, no `new URL()`.
+ */
+export function requestUrl(args: readonly unknown[], defaultProtocol: string): string | null {
+  const first = args[0];
+  let url: string | null = null;
+  let opts: Options | null = null;
+  if (typeof first === "string") url = first;
+  else if (first instanceof URL) url = first.href;
+  else if (first !== null && typeof first === "object") opts = first as Options;
+  if (url !== null) {
+    const second = args[1];
+    if (second !== null && typeof second === "object" && typeof second !== "function") {
+      opts = second as Options;
+    }
+    if (
+      opts === null || (opts.hostname === undefined && opts.host === undefined &&
+        opts.path === undefined && opts.port === undefined && opts.protocol === undefined)
+    ) return url;
+  }
+  if (opts === null) return null;
+  let protocol = defaultProtocol;
+  let hostname = "localhost";
+  let port = "";
+  let path = "/";
+  const parts = url === null ? null : splitUrl(url);
+  if (url !== null && parts !== null) {
+    protocol = url.slice(0, url.indexOf(":") + 1);
+    hostname = bracketed(parts.hostname);
+    port = String(parts.port);
+    path = parts.path;
+  }
+  const agent = opts.agent as { protocol?: unknown } | null | undefined;
+  protocol = text(opts.protocol) ?? text(agent?.protocol) ?? protocol;
+  const named = text(opts.hostname);
+  const host = text(opts.host);
+  if (named !== undefined) hostname = bracketed(named);
+  else if (host !== undefined) {
+    // The legacy `host` option may carry a port: `example.com:8080`.
+    const colon = host.indexOf(":");
+    if (colon > 0 && colon === host.lastIndexOf(":")) {
+      hostname = host.slice(0, colon);
+      port = host.slice(colon + 1);
+    } else hostname = bracketed(host);
+  }
+  port = text(opts.port) ?? port;
+  path = text(opts.path) ?? path;
+  return `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+}
+
+/** Whether request headers ask for a WebSocket upgrade (plain objects or raw pairs). */
+export function isWebSocketUpgrade(headers: unknown): boolean {
+  if (headers === null || typeof headers !== "object") return false;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      if (
+        String(headers[i]).toLowerCase() === "upgrade" &&
+        String(headers[i + 1]).toLowerCase() === "websocket"
+      ) return true;
+    }
+    return false;
+  }
+  for (const key of Object.keys(headers)) {
+    if (key.length === 7 && key.toLowerCase() === "upgrade") {
+      return String((headers as Options)[key]).toLowerCase() === "websocket";
+    }
+  }
+  return false;
+}
+
+function optionsOf(args: readonly unknown[]): Options | null {
+  for (let i = 0; i < 2; i++) {
+    const a = args[i];
+    if (a !== null && typeof a === "object" && !(a instanceof URL)) return a as Options;
+  }
+  return null;
+}
+
+function describe(
+  match: ProviderMatch,
+  url: string,
+  method: string,
+  upgrade: boolean,
+  module: string,
+): CallFacts {
+  if (upgrade) return describeWebSocket(match, url);
+  return {
+    provider: match.provider,
+    operation: match.operation,
+    model: modelFromPath(match.path),
+    target: `${module} ${method.toUpperCase()} ${match.server}${match.path}`,
+    detector: "http",
+    server: match.server,
+    port: match.port,
+  };
+}
+
+/** Ends the span when the response (or the end of the request) arrives; adds no error listener. */
+function settleOn(core: GuardCore, request: unknown, marker: CallMarker): void {
+  if (!marker.settle || request === null || typeof request !== "object") return;
+  const emitter = request as Emitter;
+  if (typeof emitter.once !== "function") return;
+  emitter.once("response", () => core.settle(marker));
+  emitter.once("close", () => core.settle(marker));
+}
+
+function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol: string): Fn {
+  const guarded = function (this: unknown, ...args: unknown[]) {
+    if (!core.active()) return original.apply(this, args);
+    const url = requestUrl(args, protocol);
+    const match = url === null ? null : core.match(url);
+    if (match === null) return original.apply(this, args);
+    const frame = core.frame();
+    const opts = optionsOf(args);
+    const marker = decideRequest(
+      core,
+      frame,
+      () =>
+        describe(
+          match,
+          url!,
+          text(opts?.method) ?? "GET",
+          isWebSocketUpgrade(opts?.headers),
+          module,
+        ),
+      guarded,
+    ) ?? frame!.call!;
+    const request = runMarked(core, frame, marker, () => original.apply(this, args));
+    settleOn(core, request, marker);
+    return request;
+  };
+  Object.defineProperty(guarded, "name", { value: original.name, configurable: true });
+  Object.defineProperty(guarded, "length", { value: original.length, configurable: true });
+  return guarded;
+}
+
+/** Node: a ClientRequest built without `request()`/`get()` is seen when it is created. */
+function subscribeCreated(core: GuardCore): (() => void) | undefined {
+  const dc = builtinModule<DiagnosticsChannel>("node:diagnostics_channel");
+  if (!dc) return undefined;
+  const onCreated = (message: unknown) => {
+    try {
+      if (!core.active()) return;
+      const request = (message as { request?: ClientRequestLike }).request;
+      if (!request || typeof request.getHeader !== "function") return;
+      const frame = core.frame();
+      if (frame?.call?.recorded) return; // the module wrapper or an SDK decided it
+      const host = text(request.getHeader("host")) ?? text(request.host);
+      if (host === undefined || typeof request.path !== "string") return;
+      const url = `${request.protocol ?? "http:"}//${host}${request.path}`;
+      const match = core.match(url);
+      if (!match) return;
+      const method = request.method ?? "GET";
+      const upgrade = String(request.getHeader("upgrade")).toLowerCase() === "websocket";
+      const module = request.protocol === "https:" ? "https" : "http";
+      try {
+        const marker = decideRequest(
+          core,
+          frame,
+          () => describe(match, url, method, upgrade, module),
+          onCreated,
+        );
+        if (marker) settleOn(core, request, marker);
+      } catch (error) {
+        // Block mode: never throw in a channel subscriber (it would crash the process); the
+        // request is destroyed before it is sent and its 'error' event carries the error.
+        request.destroy?.(error as Error);
+      }
+    } catch {
+      // A broken request object must not reach the host app.
+    }
+  };
+  try {
+    dc.subscribe("http.client.request.created", onCreated);
+  } catch {
+    return undefined; // a runtime without the channel
+  }
+  return () => dc.unsubscribe("http.client.request.created", onCreated);
+}
+
+/** Wraps `request` and `get` of node:http and node:https where the runtime has them. */
+export const httpLayer: DetectorLayer = {
+  name: "http",
+  install(core, patcher) {
+    let patched = false;
+    for (
+      const [name, module, protocol] of [
+        ["node:http", "http", "http:"],
+        ["node:https", "https", "https:"],
+      ] as const
+    ) {
+      const mod = builtinModule<Record<string, unknown>>(name);
+      if (!mod) continue;
+      for (const key of ["request", "get"]) {
+        if (typeof mod[key] !== "function") continue;
+        patched = patcher.wrapMethod<Fn>(
+          mod,
+          key,
+          (original) => hook(core, original, module, protocol),
+        ) || patched;
+      }
+    }
+    if (!patched) return;
+    syncBuiltinExports();
+    const unsubscribe = subscribeCreated(core);
+    return () => {
+      unsubscribe?.();
+      syncBuiltinExports();
+    };
+  },
+};

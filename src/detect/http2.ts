@@ -1,0 +1,167 @@
+/**
+ * The node:http2 layer (h2 and h2c): the AWS SDK's default handler sends Bedrock calls over
+ * `http2.connect()` sessions. `ClientHttp2Session.prototype.request` is wrapped, so sessions opened
+ * before the guard are seen too; `connect` is wrapped to remember each session's origin. A stream to
+ * an AI path is decided before it is opened: block mode throws before its HEADERS frame is sent.
+ *
+ * @module
+ */
+import type { CallFacts } from "../report/record.ts";
+import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
+import type { Patcher } from "./patcher.ts";
+import { modelFromPath, type ProviderMatch } from "./providers.ts";
+
+// deno-lint-ignore no-explicit-any
+type Fn = (this: any, ...args: any[]) => any;
+
+interface Http2Module {
+  connect: Fn;
+}
+
+interface SessionLike {
+  encrypted?: boolean;
+  socket?: { servername?: unknown; remoteAddress?: unknown; remotePort?: unknown } | null;
+  on?(event: string, listener: (...args: unknown[]) => void): unknown;
+  destroy?(): void;
+}
+
+interface Emitter {
+  once(event: string, listener: () => void): unknown;
+}
+
+/** `scheme://host:port` of what `connect()` was given (string, URL or URL-like object). */
+function originOf(authority: unknown): string | null {
+  if (typeof authority === "string") {
+    const scheme = authority.indexOf("://");
+    if (scheme === -1) return null;
+    const end = authority.indexOf("/", scheme + 3);
+    return end === -1 ? authority : authority.slice(0, end);
+  }
+  const a = authority as { protocol?: unknown; host?: unknown; hostname?: unknown; port?: unknown };
+  if (a === null || typeof a !== "object") return null;
+  const protocol = typeof a.protocol === "string" ? a.protocol : "https:";
+  const host = typeof a.host === "string" && a.host
+    ? a.host
+    : typeof a.hostname === "string"
+    ? `${a.hostname}${a.port ? `:${a.port}` : ""}`
+    : null;
+  return host === null ? null : `${protocol}//${host}`;
+}
+
+/** The origin of a session not opened through the wrapped `connect` (a named import on Deno). */
+function socketOrigin(session: SessionLike, authority: string | undefined): string | null {
+  const scheme = session.encrypted ? "https" : "http";
+  if (authority !== undefined) return `${scheme}://${authority}`;
+  try {
+    const socket = session.socket;
+    const host = socket?.servername || socket?.remoteAddress;
+    if (typeof host !== "string" || host === "") return null;
+    const name = host.includes(":") ? `[${host}]` : host;
+    return `${scheme}://${name}${socket?.remotePort ? `:${socket.remotePort}` : ""}`;
+  } catch {
+    return null;
+  }
+}
+
+function header(headers: unknown, name: string): string | undefined {
+  const value = (headers as Record<string, unknown> | null | undefined)?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+function describe(match: ProviderMatch, method: string): CallFacts {
+  return {
+    provider: match.provider,
+    operation: match.operation,
+    model: modelFromPath(match.path),
+    target: `http2 ${method.toUpperCase()} ${match.server}${match.path}`,
+    detector: "http2",
+    server: match.server,
+    port: match.port,
+  };
+}
+
+/**
+ * A session's prototype, from a session over a stream that goes nowhere: nothing touches the
+ * network, and it lets sessions opened before the guard be patched too.
+ */
+function probeSessionPrototype(h2: Http2Module): object | null {
+  const stream = builtinModule<{ Duplex?: new (o: object) => object }>("node:stream");
+  if (!stream?.Duplex) return null;
+  const Duplex = stream.Duplex;
+  try {
+    const session = h2.connect("http://aiguard.invalid", {
+      createConnection: () =>
+        new Duplex({
+          read() {},
+          write(_chunk: unknown, _encoding: unknown, done: () => void) {
+            done();
+          },
+        }),
+    }) as SessionLike;
+    session.on?.("error", () => {});
+    const proto = Object.getPrototypeOf(session) as object | null;
+    session.destroy?.();
+    return proto;
+  } catch {
+    return null;
+  }
+}
+
+function wrapRequest(
+  core: GuardCore,
+  patcher: Patcher,
+  proto: object,
+  origins: WeakMap<object, string>,
+): void {
+  patcher.wrapMethod<Fn>(proto, "request", (original) => {
+    const guarded = function (this: SessionLike, headers: unknown, ...rest: unknown[]) {
+      if (!core.active()) return original.call(this, headers, ...rest);
+      const path = header(headers, ":path") ?? "/";
+      const authority = header(headers, ":authority");
+      const origin = origins.get(this) ?? socketOrigin(this, authority);
+      const match = origin === null ? null : core.match(origin + path);
+      if (match === null) return original.call(this, headers, ...rest);
+      const frame = core.frame();
+      const method = header(headers, ":method") ?? "GET";
+      const marker = decideRequest(core, frame, () => describe(match, method), guarded) ??
+        frame!.call!;
+      const stream = runMarked(core, frame, marker, () => original.call(this, headers, ...rest));
+      if (marker.settle && typeof (stream as Emitter | null)?.once === "function") {
+        (stream as Emitter).once("response", () => core.settle(marker));
+        (stream as Emitter).once("close", () => core.settle(marker));
+      }
+      return stream;
+    };
+    return guarded;
+  });
+}
+
+/** Wraps `http2.connect` and the client session's `request` where the runtime has node:http2. */
+export const http2Layer: DetectorLayer = {
+  name: "http2",
+  install(core, patcher) {
+    const h2 = builtinModule<Http2Module>("node:http2");
+    if (!h2 || typeof h2.connect !== "function") return;
+    const origins = new WeakMap<object, string>();
+    const probed = probeSessionPrototype(h2);
+    if (probed) wrapRequest(core, patcher, probed, origins);
+    patcher.wrapMethod<Fn>(
+      h2,
+      "connect",
+      (original) =>
+        function (this: unknown, authority: unknown, ...rest: unknown[]) {
+          const session = original.call(this, authority, ...rest);
+          const origin = originOf(authority);
+          if (origin !== null && session !== null && typeof session === "object") {
+            origins.set(session, origin.toLowerCase());
+            const proto = Object.getPrototypeOf(session) as object | null;
+            if (proto && proto !== probed) wrapRequest(core, patcher, proto, origins);
+          }
+          return session;
+        },
+    );
+    syncBuiltinExports();
+    return syncBuiltinExports;
+  },
+};

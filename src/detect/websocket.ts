@@ -1,0 +1,125 @@
+/**
+ * The WebSocket layer: OpenAI Realtime, Azure realtime and Gemini Live open WebSockets, which no
+ * HTTP hook sees. The global `WebSocket` (Node 22+, Deno, Bun, workerd) is replaced by a Proxy whose
+ * construct trap decides before the upgrade request is made. The `ws` package goes through
+ * node:http on Node and Deno (the http layer sees its upgrade request); Bun's built-in `ws` is
+ * reached through its class (`patchWsClass`), whose client setup assigns `_url` before connecting.
+ *
+ * @module
+ */
+import type { CallFacts } from "../report/record.ts";
+import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
+import type { Patcher } from "./patcher.ts";
+import { modelFromPath, type ProviderMatch } from "./providers.ts";
+
+/** The http(s) URL the provider registry classifies for a `ws:`/`wss:` URL. */
+export function httpUrlOf(url: string): string {
+  if (url.startsWith("wss:")) return `https:${url.slice(4)}`;
+  if (url.startsWith("ws:")) return `http:${url.slice(3)}`;
+  return url;
+}
+
+const MODEL_IN_QUERY = /[?&]model=([^&#]{1,256})/;
+
+/** A realtime connection: operation `realtime`, the model from the `model` query parameter. */
+export function describeWebSocket(match: ProviderMatch, url: string): CallFacts {
+  const query = MODEL_IN_QUERY.exec(url)?.[1];
+  let model: string | null = null;
+  if (query !== undefined) {
+    try {
+      model = decodeURIComponent(query.replace(/\+/g, " "));
+    } catch {
+      model = query;
+    }
+  }
+  return {
+    provider: match.provider,
+    operation: match.operation ?? "realtime",
+    model: model ?? modelFromPath(match.path),
+    target: `websocket ${match.server}${match.path}`,
+    detector: "websocket",
+    server: match.server,
+    port: match.port,
+  };
+}
+
+function urlText(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (value instanceof URL) return value.href;
+  return null;
+}
+
+interface EventTargetLike {
+  addEventListener?(type: string, listener: () => void, options?: { once?: boolean }): void;
+}
+
+/** Ends the span once the connection opens or fails. */
+function settleOnOpen(core: GuardCore, socket: unknown, marker: { settle: unknown }): void {
+  if (!marker.settle) return;
+  const target = socket as EventTargetLike;
+  if (typeof target?.addEventListener !== "function") return;
+  for (const type of ["open", "error", "close"]) {
+    target.addEventListener(type, () => core.settle(marker as never), { once: true });
+  }
+}
+
+/** Wraps `globalThis.WebSocket`; the patcher puts the original class back. */
+export const websocketLayer: DetectorLayer = {
+  name: "websocket",
+  install(core, patcher) {
+    const g = globalThis as { WebSocket?: unknown };
+    const Original = g.WebSocket;
+    if (typeof Original !== "function") return;
+    const handler: ProxyHandler<new (...args: unknown[]) => object> = {
+      construct: function construct(target, args, newTarget) {
+        const build = () =>
+          Reflect.construct(target, args, newTarget === Guarded ? target : newTarget);
+        if (!core.active()) return build();
+        const url = urlText(args[0]);
+        const match = url === null ? null : core.match(httpUrlOf(url));
+        if (match === null) return build();
+        const frame = core.frame();
+        const marker = decideRequest(core, frame, () => describeWebSocket(match, url!), construct);
+        if (marker === null) return build();
+        // Under the marker: Node's WebSocket connects through undici, whose layer stays quiet.
+        const socket = runMarked(core, frame, marker, build);
+        settleOnOpen(core, socket, marker);
+        return socket;
+      },
+    };
+    const Guarded = new Proxy(Original as new (...args: unknown[]) => object, handler);
+    patcher.define(g, "WebSocket", { value: Guarded, writable: true, enumerable: false });
+  },
+};
+
+/**
+ * Patches a `ws`-style client class whose connection setup assigns `this._url` before connecting
+ * (Bun's built-in `ws`): a prototype setter decides there, so block mode throws from the
+ * constructor. Not used where `ws` goes through node:http (Node, Deno): that layer sees it.
+ */
+export function patchWsClass(
+  core: GuardCore,
+  patcher: Patcher,
+  Ws: { prototype: object },
+): boolean {
+  const proto = Ws.prototype;
+  if (Object.prototype.hasOwnProperty.call(proto, "_url")) return false;
+  return patcher.define(proto, "_url", {
+    enumerable: false,
+    get: () => undefined,
+    set: function setUrl(this: object, value: unknown) {
+      Object.defineProperty(this, "_url", {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+      if (!core.active() || typeof value !== "string") return;
+      const match = core.match(httpUrlOf(value));
+      if (match === null) return;
+      // The connection is made right after this assignment, in the same synchronous call: the
+      // record (and, in block mode, the throw out of the constructor) comes first.
+      decideRequest(core, core.frame(), () => describeWebSocket(match, value), setUrl);
+    },
+  });
+}

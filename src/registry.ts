@@ -1,0 +1,71 @@
+/**
+ * The process-wide registry: the one place where process state lives. Every copy of this package
+ * loaded in one process (a nested npm version, jsr + npm, a preload beside a bundled copy) finds the
+ * same object under one `Symbol.for` key, the way `@opentelemetry/api` shares its globals, and
+ * through it one context store and one guard.
+ *
+ * Rule for different versions: copies whose record format (`v`) is the same share the guard of the
+ * copy that enabled it first; a copy with another `v` takes over only when its version is newer (it
+ * tears the older guard down and warns once), else it leaves the newer guard in charge and warns
+ * once.
+ *
+ * @module
+ */
+
+/** The record format version this copy writes. */
+export const RECORD_V = 1;
+
+/** What a copy that owns the guard offers to the other copies. */
+export interface GuardOwner {
+  /** The owning copy's package version. */
+  readonly version: string;
+  /** The owning copy's record format version. */
+  readonly v: number;
+  /** Its `enableGuard()`. */
+  enable(options?: unknown): unknown;
+  /** Its `disableGuard()`. */
+  disable(): Promise<void>;
+  /** Its `flush()`. */
+  flush(): Promise<void>;
+  /** Puts every patch back now, without flushing (for a newer copy taking over). */
+  teardown(): void;
+}
+
+/** The shared object. Members are only ever added, so older copies keep reading theirs. */
+export interface Registry {
+  /** The shared context store, as the first copy to need one resolved it. */
+  context: unknown;
+  /** The copy whose guard is live, if any. */
+  owner: GuardOwner | null;
+  /**
+   * Finds the AI SDK modules the app can load (set by the server-runtime preload, never by the
+   * core, whose bundle must hold no dynamic import).
+   */
+  discover?: (() => Promise<unknown[]>) | undefined;
+  /** Messages said once per process. */
+  readonly said: Set<string>;
+}
+
+const KEY = Symbol.for("@aiguard/attest.registry");
+
+/** The registry of this process, created by the first copy that asks. */
+export function registry(): Registry {
+  const g = globalThis as Record<symbol, unknown>;
+  let found = g[KEY] as Registry | undefined;
+  if (found === undefined) {
+    found = { context: null, owner: null, said: new Set() };
+    Object.defineProperty(g, KEY, { value: found, configurable: true });
+  }
+  return found;
+}
+
+/** Compares two `x.y.z` versions numerically (pre-release tags ignored). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.+-]/, 3).map(Number);
+  const pb = b.split(/[.+-]/, 3).map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] || 0) - (pb[i] || 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
