@@ -570,3 +570,64 @@ test("disable puts node:http, node:http2 and WebSocket back exactly", async () =
   assert.equal(http2.connect, before.connect);
   assert.equal(globalThis.WebSocket, before.WebSocket);
 });
+
+test("node: a ClientRequest built directly is caught when created; block destroys it unsent", {
+  skip: runtime !== "node" && "http.client.request.created is Node's (README: what the guard can see)",
+}, async () => {
+  const send = () =>
+    new Promise<string>((resolve, reject) => {
+      site = lineHere() + 1;
+      const req = new http.ClientRequest(`${servers.http1}/v1/chat/completions`, { method: "POST" });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve(text));
+      });
+      req.on("error", reject);
+      req.end(chat);
+    });
+  let g = guard("report");
+  try {
+    assert.match(await send(), /hello from mock/);
+    const [r, ...rest] = aiCalls(g.records());
+    assert.equal(rest.length, 0);
+    assert.equal(r!.detector, "http");
+    assert.equal(r!.call_site?.split(":").slice(0, 2).join(":"), `${THIS_FILE}:${site}`);
+  } finally {
+    await g.disable();
+  }
+  await barrier();
+  g = guard("block");
+  try {
+    const before = servers.seen.length;
+    await assert.rejects(send(), AttestationError);
+    await barrier();
+    assert.deepEqual(servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/")), []);
+  } finally {
+    await g.disable();
+  }
+});
+
+test("a failing AI request fails as it would without the guard, which adds no error listener", async () => {
+  // A port nobody listens on: the connection is refused.
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const attempt = () =>
+    new Promise<{ code: unknown; listeners: number }>((resolve) => {
+      const req = http.request(`http://127.0.0.1:${port}/v1/chat/completions`, { method: "POST" });
+      const listeners = req.listenerCount("error");
+      req.on("error", (error) => resolve({ code: (error as { code?: unknown }).code, listeners }));
+      req.end(chat);
+    });
+  const without = await attempt();
+  const g = guard("report");
+  try {
+    const withGuard = await attempt();
+    assert.deepEqual(withGuard, without);
+    assert.equal(aiCalls(g.records()).length, 1, "the guard saw the call");
+  } finally {
+    await g.disable();
+  }
+});
