@@ -72,6 +72,8 @@ for (const runtime of runtimes) {
   console.log("sdk overhead", JSON.stringify(sdk));
   const fetchCost = run(runtime, "fetch_overhead.ts");
   console.log("fetch overhead", JSON.stringify(fetchCost));
+  const transports = run(runtime, "transport_overhead.ts");
+  console.log("transport overhead", JSON.stringify(transports));
   const attestCost = run(runtime, "attest_cost.ts");
   console.log("attest cost", JSON.stringify(attestCost));
   const throughput = run(runtime, "report_throughput.ts");
@@ -109,6 +111,20 @@ for (const runtime of runtimes) {
       "≤ 300",
     ],
     ["non-AI fetch to loopback, guard on / off", fmt(fetchCost.real_ratio, 3), "≤ 1.01"],
+    [
+      "non-AI node:http request() / http2 stream / new WebSocket(), ns added (no-op underneath)",
+      [
+        transports.http_micro_ns_added,
+        transports.http2_micro_ns_added,
+        transports.websocket_micro_ns_added,
+      ].map((n) => fmt(n, 0)).join(" / "),
+      "≤ 300 each",
+    ],
+    [
+      "non-AI loopback round trip, guard on / off: node:http / h2c",
+      `${fmt(transports.http_real_ratio, 3)} / ${fmt(transports.http2_real_ratio, 3)}`,
+      "≤ 1.01",
+    ],
     [
       "attest() no-op async call, ns added / ratio",
       `${fmt(attestCost.added_ns, 0)} / ${fmt(attestCost.ratio, 2)}`,

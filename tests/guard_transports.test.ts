@@ -572,12 +572,15 @@ test("disable puts node:http, node:http2 and WebSocket back exactly", async () =
 });
 
 test("node: a ClientRequest built directly is caught when created; block destroys it unsent", {
-  skip: runtime !== "node" && "http.client.request.created is Node's (README: what the guard can see)",
+  skip: runtime !== "node" &&
+    "http.client.request.created is Node's (README: what the guard can see)",
 }, async () => {
   const send = () =>
     new Promise<string>((resolve, reject) => {
       site = lineHere() + 1;
-      const req = new http.ClientRequest(`${servers.http1}/v1/chat/completions`, { method: "POST" });
+      const req = new http.ClientRequest(`${servers.http1}/v1/chat/completions`, {
+        method: "POST",
+      });
       req.on("response", (res) => {
         let text = "";
         res.on("data", (c) => (text += c));

@@ -153,12 +153,25 @@ function settleOn(core: GuardCore, request: unknown, marker: CallMarker): void {
   emitter.once("close", () => core.settle(marker));
 }
 
+/**
+ * Requests the module wrappers are making now (synchronously): Node's `created` channel fires
+ * inside them, and the wrapper has already classified the request.
+ */
+let wrapping = 0;
+
 function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol: string): Fn {
   const guarded = function (this: unknown, ...args: unknown[]) {
     if (!core.active()) return original.apply(this, args);
     const url = requestUrl(args, protocol);
     const match = url === null ? null : core.match(url);
-    if (match === null) return original.apply(this, args);
+    if (match === null) {
+      wrapping++;
+      try {
+        return original.apply(this, args);
+      } finally {
+        wrapping--;
+      }
+    }
     const frame = core.frame();
     const opts = optionsOf(args);
     const marker = decideRequest(
@@ -189,7 +202,7 @@ function subscribeCreated(core: GuardCore): (() => void) | undefined {
   if (!dc) return undefined;
   const onCreated = (message: unknown) => {
     try {
-      if (!core.active()) return;
+      if (wrapping > 0 || !core.active()) return;
       const request = (message as { request?: ClientRequestLike }).request;
       if (!request || typeof request.getHeader !== "function") return;
       const frame = core.frame();

@@ -95,9 +95,39 @@ const ANY_HOST_PATH = "(?:/v1/(?:chat/completions|completions|responses|embeddin
   "|/api/(?:chat|generate)" +
   "|/model/[^/]+/(?:converse|converse-stream|invoke|invoke-with-response-stream))";
 const ANY_HOST_PATHS = new RegExp(`${ANY_HOST_PATH}$`);
-/** Every path above ends in one of these characters: s, t, e or m (a cheap first test). */
-function mayEndAnyHostPath(c: number): boolean {
-  return c === 115 || c === 116 || c === 101 || c === 109;
+/**
+ * The last segment of every path above (after its last `/`, `:` or `.`): a Set lookup answers most
+ * ordinary paths (`app.js`, `users`, `health`) without running the expression.
+ */
+const ANY_HOST_TAILS = new Set([
+  "completions",
+  "responses",
+  "embeddings",
+  "messages",
+  "realtime",
+  "sessions",
+  "client_secrets",
+  "transcription_sessions",
+  "generateContent",
+  "streamGenerateContent",
+  "BidiGenerateContent",
+  "BidiGenerateContentConstrained",
+  "chat",
+  "generate",
+  "converse",
+  "converse-stream",
+  "invoke",
+  "invoke-with-response-stream",
+]);
+
+/** Whether `url.slice(start, end)` (a path) may be an AI path on any host. */
+function mayBeAnyHostPath(url: string, start: number, end: number): boolean {
+  let i = end - 1;
+  for (; i >= start; i--) {
+    const c = url.charCodeAt(i);
+    if (c === 47 /* / */ || c === 58 /* : */ || c === 46 /* . */) break;
+  }
+  return ANY_HOST_TAILS.has(url.slice(i + 1, end)) && ANY_HOST_PATHS.test(url.slice(start, end));
 }
 
 /** The GenAI operation for a path, on a provider host or an OpenAI-compatible one. */
@@ -163,7 +193,7 @@ export function providerForHost(hostname: string, hostWithPort: string): string 
  */
 function mayBeAi(url: string): boolean {
   const scheme = url.indexOf("://");
-  if (scheme < 4 || scheme > 5) return false;
+  if (scheme < 2 || scheme > 5) return false;
   let start = scheme + 3;
   let end = start;
   let colon = -1;
@@ -184,9 +214,7 @@ function mayBeAi(url: string): boolean {
     if (c === 63 || c === 35) break;
     pathEnd++;
   }
-  if (
-    mayEndAnyHostPath(url.charCodeAt(pathEnd - 1)) && ANY_HOST_PATHS.test(url.slice(end, pathEnd))
-  ) return true;
+  if (mayBeAnyHostPath(url, end, pathEnd)) return true;
   let authority = url.slice(start, end);
   if (upper) authority = authority.toLowerCase();
   const hostname = colon === -1 ? authority : authority.slice(0, colon - start);
@@ -201,13 +229,15 @@ interface UrlParts {
 }
 
 /**
- * Splits an absolute http(s) URL with string scans only: this runs for every fetch of the host app,
+ * Splits an absolute http(s) or ws(s) URL with string scans only: this runs for every fetch of the host app,
  * and `new URL()` costs several times more.
  */
 export function splitUrl(url: string): UrlParts | null {
   const schemeEnd = url.indexOf("://");
-  if (schemeEnd < 4 || schemeEnd > 5) return null;
-  const secure = schemeEnd === 5;
+  if (schemeEnd < 2 || schemeEnd > 5) return null;
+  const scheme = url.slice(0, schemeEnd).toLowerCase();
+  if (scheme !== "http" && scheme !== "https" && scheme !== "ws" && scheme !== "wss") return null;
+  const secure = scheme === "https" || scheme === "wss";
   let authorityEnd = url.length;
   for (let i = schemeEnd + 3; i < url.length; i++) {
     const c = url.charCodeAt(i);

@@ -12,13 +12,6 @@ import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./
 import type { Patcher } from "./patcher.ts";
 import { modelFromPath, type ProviderMatch } from "./providers.ts";
 
-/** The http(s) URL the provider registry classifies for a `ws:`/`wss:` URL. */
-export function httpUrlOf(url: string): string {
-  if (url.startsWith("wss:")) return `https:${url.slice(4)}`;
-  if (url.startsWith("ws:")) return `http:${url.slice(3)}`;
-  return url;
-}
-
 const MODEL_IN_QUERY = /[?&]model=([^&#]{1,256})/;
 
 /** A realtime connection: operation `realtime`, the model from the `model` query parameter. */
@@ -72,17 +65,16 @@ export const websocketLayer: DetectorLayer = {
     if (typeof Original !== "function") return;
     const handler: ProxyHandler<new (...args: unknown[]) => object> = {
       construct: function construct(target, args, newTarget) {
-        const build = () =>
-          Reflect.construct(target, args, newTarget === Guarded ? target : newTarget);
-        if (!core.active()) return build();
-        const url = urlText(args[0]);
-        const match = url === null ? null : core.match(httpUrlOf(url));
-        if (match === null) return build();
+        const self = newTarget === Guarded ? target : newTarget;
+        const url = core.active() ? urlText(args[0]) : null;
+        const match = url === null ? null : core.match(url);
+        // Ordinary connections: no closure, no frame, straight to the runtime's class.
+        if (match === null) return Reflect.construct(target, args, self);
         const frame = core.frame();
         const marker = decideRequest(core, frame, () => describeWebSocket(match, url!), construct);
-        if (marker === null) return build();
+        if (marker === null) return Reflect.construct(target, args, self);
         // Under the marker: Node's WebSocket connects through undici, whose layer stays quiet.
-        const socket = runMarked(core, frame, marker, build);
+        const socket = runMarked(core, frame, marker, () => Reflect.construct(target, args, self));
         settleOnOpen(core, socket, marker);
         return socket;
       },
@@ -115,7 +107,7 @@ export function patchWsClass(
         configurable: true,
       });
       if (!core.active() || typeof value !== "string") return;
-      const match = core.match(httpUrlOf(value));
+      const match = core.match(value);
       if (match === null) return;
       // The connection is made right after this assignment, in the same synchronous call: the
       // record (and, in block mode, the throw out of the constructor) comes first.

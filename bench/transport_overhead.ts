@@ -1,0 +1,159 @@
+// What the transport layers cost ordinary (non-AI) traffic, guard off vs on:
+//  - micro: ns per call of the wrapper alone, over a no-op underneath, for node:http request(),
+//    an http2 session's request() and `new WebSocket()`;
+//  - real: a non-AI loopback round trip over node:http and over h2c, ratio on / off.
+// Prints medians of 11 alternating runs as JSON.
+import http from "node:http";
+import http2 from "node:http2";
+import { Duplex } from "node:stream";
+import type { AddressInfo } from "node:net";
+import { disableGuard, enableGuard } from "../mod.ts";
+import { median } from "./_stats.ts";
+
+const MICRO_N = 300_000;
+const REAL_N = 1_500;
+const RUNS = 11;
+const on = () => enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+
+/** ns per call of `fn`, guard off vs on, alternating; returns the medians and the added ns. */
+function micro(fn: () => void) {
+  const time = () => {
+    const start = performance.now();
+    for (let i = 0; i < MICRO_N; i++) fn();
+    return ((performance.now() - start) * 1e6) / MICRO_N;
+  };
+  time(); // warm up
+  const off: number[] = [];
+  const onNs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    off.push(time());
+    on();
+    onNs.push(time());
+    void disableGuard();
+  }
+  return { off: median(off), on: median(onNs), added: median(onNs) - median(off) };
+}
+
+// node:http request(): the module's own function replaced by a no-op before the guard wraps it.
+const httpModule = http as unknown as { request: unknown };
+const realRequest = httpModule.request;
+const fakeRequest = { end() {} };
+httpModule.request = () => fakeRequest;
+const httpMicro = micro(() => {
+  (http.request as unknown as (o: object) => void)({
+    hostname: "127.0.0.1",
+    port: 8080,
+    path: "/static/app.js?v=3",
+    method: "GET",
+  });
+});
+httpModule.request = realRequest;
+
+// An http2 session over a stream that goes nowhere; its prototype's request() made a no-op.
+const session = http2.connect("http://bench.invalid", {
+  createConnection: () =>
+    new Duplex({
+      read() {},
+      write(_c, _e, done) {
+        done();
+      },
+    }),
+});
+session.on("error", () => {});
+const sessionProto = Object.getPrototypeOf(session) as { request: unknown };
+const realH2Request = sessionProto.request;
+sessionProto.request = () => fakeRequest;
+const headers = { ":method": "GET", ":path": "/static/app.js?v=3" };
+const h2Micro = micro(() => {
+  (session as unknown as { request(h: object): void }).request(headers);
+});
+sessionProto.request = realH2Request;
+session.destroy();
+
+// new WebSocket(): a trivial class in place of the runtime's, so no connection is made.
+const RealWebSocket = globalThis.WebSocket;
+(globalThis as { WebSocket: unknown }).WebSocket = class {
+  url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+};
+const wsMicro = micro(() => {
+  new WebSocket("ws://127.0.0.1:8080/live/updates");
+});
+(globalThis as { WebSocket: unknown }).WebSocket = RealWebSocket;
+
+// Real round trips to a loopback server that is no AI endpoint.
+const h1 = http.createServer((_req, res) => res.end("ok"));
+await new Promise<void>((r) => h1.listen(0, "127.0.0.1", r));
+const h1Port = (h1.address() as AddressInfo).port;
+const agent = new http.Agent({ keepAlive: true });
+function getHttp(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.get({ hostname: "127.0.0.1", port: h1Port, path: "/health", agent }, (res) => {
+      res.resume();
+      res.on("end", resolve);
+    }).on("error", reject);
+  });
+}
+const h2 = http2.createServer((_req, res) => res.end("ok"));
+await new Promise<void>((r) => h2.listen(0, "127.0.0.1", r));
+const h2Session = http2.connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
+function getH2(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = h2Session.request({ ":path": "/health" });
+    stream.resume();
+    stream.on("end", resolve);
+    stream.on("error", reject);
+    stream.end();
+  });
+}
+
+async function real(get: () => Promise<void>) {
+  const time = async () => {
+    const start = performance.now();
+    for (let i = 0; i < REAL_N; i++) await get();
+    return (performance.now() - start) / REAL_N;
+  };
+  for (let r = 0; r < 2; r++) {
+    await time();
+    on();
+    await time();
+    await disableGuard();
+  }
+  const off: number[] = [];
+  const onMs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    // Alternate which state goes first, so that neither gains from following the other.
+    if (r % 2) {
+      on();
+      onMs.push(await time());
+      await disableGuard();
+      off.push(await time());
+    } else {
+      off.push(await time());
+      on();
+      onMs.push(await time());
+      await disableGuard();
+    }
+  }
+  return median(onMs.map((t, i) => t / off[i]!));
+}
+
+const httpRatio = await real(getHttp);
+const h2Ratio = await real(getH2);
+h2Session.close();
+agent.destroy();
+h1.close();
+h2.close();
+
+console.log(JSON.stringify({
+  http_micro_ns_added: httpMicro.added,
+  http_micro_ns_off: httpMicro.off,
+  http2_micro_ns_added: h2Micro.added,
+  http2_micro_ns_off: h2Micro.off,
+  websocket_micro_ns_added: wsMicro.added,
+  websocket_micro_ns_off: wsMicro.off,
+  http_real_ratio: httpRatio,
+  http2_real_ratio: h2Ratio,
+}));
