@@ -8,7 +8,8 @@
  */
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
+import http, { request as namedRequest } from "node:http";
+import { Writable } from "node:stream";
 import http2 from "node:http2";
 import axios from "axios";
 import got from "got";
@@ -281,6 +282,72 @@ const CASES: Case[] = [
     result: (v) => assert.equal((v as { id: string }).id, "chatcmpl-mock"),
     path: "/v1/chat/completions",
     expect: { detector: "undici", operation: "chat" },
+  },
+  {
+    name: "undici fetch() and stream() through a custom Agent",
+    runtimes: ["node", "deno"],
+    call: async () => {
+      const dispatcher = new undici.Agent();
+      try {
+        site = lineHere() + 1;
+        const r = await undici.fetch(`${servers.http1}/v1/chat/completions`, {
+          method: "POST",
+          body: chat,
+          dispatcher,
+        });
+        return await r.json();
+      } finally {
+        await dispatcher.close();
+      }
+    },
+    result: (v) => assert.equal((v as { id: string }).id, "chatcmpl-mock"),
+    path: "/v1/chat/completions",
+    expect: { detector: "undici", operation: "chat" },
+  },
+  {
+    name: "undici stream()",
+    runtimes: ["node", "deno"],
+    call: async () => {
+      let text = "";
+      site = lineHere() + 1;
+      await undici.stream(`${servers.http1}/v1/embeddings`, {
+        method: "POST",
+        body: "{}",
+        opaque: null,
+      }, () =>
+        new Writable({
+          write(chunk, _encoding, done) {
+            text += chunk;
+            done();
+          },
+        }));
+      return JSON.parse(text);
+    },
+    result: (v) => assert.equal((v as { object: string }).object, "list"),
+    path: "/v1/embeddings",
+    expect: { detector: "undici", operation: "embeddings" },
+  },
+  {
+    name: "an ESM named import of node:http request",
+    runtimes: ["node"],
+    call: () =>
+      new Promise((resolve, reject) => {
+        site = lineHere() + 1;
+        const req = namedRequest(
+          `${servers.http1}/v1/chat/completions`,
+          { method: "POST" },
+          (res) => {
+            let text = "";
+            res.on("data", (c) => (text += c));
+            res.on("end", () => resolve(text));
+          },
+        );
+        req.on("error", reject);
+        req.end(chat);
+      }),
+    result: (v) => assert.match(String(v), /hello from mock/),
+    path: "/v1/chat/completions",
+    expect: { detector: "http", operation: "chat" },
   },
   {
     name: "a fetch captured before enableGuard()",
