@@ -1,0 +1,116 @@
+// @runtimes deno bun node
+/**
+ * One guard per process: a second physical copy of the package (a nested npm version, jsr + npm,
+ * a preload beside a bundled copy) shares the first one's context store, guard and patches.
+ */
+import { after, before, beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import * as A from "../mod.ts";
+import { type GuardOwner, registry } from "../src/registry.ts";
+import { freshContext } from "./support/mock_ai_server.ts";
+
+let dir: string;
+let B: typeof A;
+
+before(async () => {
+  // A copy on disk of its own: other module instances, other classes, other closures.
+  dir = await mkdtemp(join(process.cwd(), ".tmp", "copy-"));
+  await cp("src", join(dir, "src"), { recursive: true });
+  await cp("mod.ts", join(dir, "mod.ts"));
+  B = await import(pathToFileURL(join(dir, "mod.ts")).href) as typeof A;
+});
+after(() => rm(dir, { recursive: true, force: true }));
+beforeEach(freshContext);
+
+/** A stand-in network under the guard's fetch wrapper, counting what reached it. */
+function network() {
+  const original = globalThis.fetch;
+  const reached: string[] = [];
+  const fake = ((input: RequestInfo | URL) => {
+    reached.push(String(input));
+    return Promise.resolve(new Response("{}", { headers: { "content-type": "application/json" } }));
+  }) as typeof fetch;
+  globalThis.fetch = fake;
+  return { reached, fake, restore: () => void (globalThis.fetch = original) };
+}
+
+const AI = "https://api.openai.com/v1/chat/completions";
+
+test("two copies are two module instances", () => {
+  assert.notEqual(B.enableGuard, A.enableGuard);
+  assert.notEqual(B.AttestationError, A.AttestationError);
+});
+
+test("attest() of copy B is honoured by the block-mode guard of copy A", async () => {
+  const net = network();
+  const guard = A.enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+  try {
+    await B.attest(() => fetch(AI, { method: "POST", body: "{}" }), { id: "reviewed-in-b" })();
+    assert.equal(net.reached.length, 1, "the reviewed call went out");
+    assert.equal(B.isAttested(), false);
+    // And the other way round: unattested in B's terms is blocked by A's guard, and the error is
+    // an AttestationError for both copies.
+    await assert.rejects(fetch(AI, { method: "POST", body: "{}" }), (error) => {
+      assert.ok(error instanceof A.AttestationError);
+      assert.ok(error instanceof B.AttestationError);
+      return true;
+    });
+    assert.equal(net.reached.length, 1);
+    assert.equal(guard.stats().calls, 2);
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("both copies enabled: fetch is wrapped once and a call gives one record", async () => {
+  const net = network();
+  const a = A.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  const wrapped = globalThis.fetch;
+  const b = B.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  try {
+    assert.equal(globalThis.fetch, wrapped, "B reconfigured A's guard instead of wrapping again");
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(net.reached.length, 1);
+    assert.equal(a.records().length, 1);
+    assert.deepEqual(b.records(), a.records(), "one guard, seen from either copy");
+  } finally {
+    await B.disableGuard();
+    await A.disableGuard();
+  }
+  assert.equal(globalThis.fetch, net.fake, "disabling restores fetch exactly");
+  net.restore();
+});
+
+test("a copy with another record format: the newer takes over and says so once", async () => {
+  const shared = registry();
+  const said: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => void said.push(m);
+  let tornDown = 0;
+  const older: GuardOwner = {
+    version: "0.0.1",
+    v: 0,
+    enable: () => assert.fail("the older guard must not serve"),
+    disable: () => Promise.resolve(),
+    flush: () => Promise.resolve(),
+    teardown: () => void tornDown++,
+  };
+  shared.owner = older;
+  try {
+    const guard = A.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    assert.equal(tornDown, 1);
+    assert.notEqual(shared.owner, older);
+    await guard.disable();
+    shared.owner = older;
+    await A.disableGuard();
+    assert.equal(tornDown, 2);
+    assert.equal(said.filter((m) => m.includes("takes over")).length, 1, said.join("\n"));
+  } finally {
+    console.warn = warn;
+    shared.owner = null;
+  }
+});
