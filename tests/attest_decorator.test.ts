@@ -26,6 +26,11 @@ class Service {
   plain(): boolean {
     return isAttested();
   }
+
+  @attest({ id: "calls-plain" })
+  callsPlain(): boolean {
+    return this.plain();
+  }
 }
 
 test("@attest() decorates sync instance methods and keeps this", () => {
@@ -42,6 +47,19 @@ test("@attest() decorates static methods", () => {
   assert.equal(Service.staticCall(), "static-method");
 });
 
-test("undecorated methods stay unattested", () => {
-  assert.equal(new Service().plain(), false);
+test("undecorated methods stay unattested, right after and while decorated ones run", async () => {
+  const service = new Service();
+  // The probe can see a scope: called from a decorated method, it is attested.
+  assert.equal(service.callsPlain(), true);
+  assert.equal(service.plain(), false, "after a decorated method returned");
+  service.syncCall(1);
+  assert.equal(service.plain(), false, "after a decorated sync method returned");
+  const pending = service.asyncCall();
+  assert.equal(service.plain(), false, "while a decorated async method is pending");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(service.plain(), false, "during its await");
+  assert.equal(await pending, "async-method");
+  assert.equal(service.plain(), false, "after it settled");
+  Service.staticCall();
+  assert.equal(service.plain(), false, "after a decorated static method");
 });

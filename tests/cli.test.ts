@@ -1,7 +1,7 @@
 // @runtimes deno bun node
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../cli.ts";
@@ -110,8 +110,31 @@ test("check exits 1 and lists call sites when there are unattested calls, 0 when
   const passing = await run("check", "--file", clean);
   assert.equal(passing.code, 0);
   assert.match(passing.out, /no unattested AI calls/);
-  const missing = await run("check", "--file", join(dir, "none.jsonl"));
-  assert.equal(missing.code, 0);
+  const empty = join(dir, "empty.jsonl");
+  await writeFile(empty, "");
+  const nothingYet = await run("check", "--file", empty);
+  assert.equal(nothingYet.code, 0, "an empty report that exists is a pass");
+});
+
+test("check fails closed: a missing or unreadable report exits 2 with the reason", async () => {
+  const typo = join(dir, "typo.jsonl");
+  const missing = await run("check", "--file", typo);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.out, "");
+  assert.match(
+    missing.err,
+    /^aiguard check: no report at .*typo\.jsonl: did the guard run in report or block mode\?/,
+  );
+  assert.equal(missing.err.trimEnd().split("\n").length, 1, "one line");
+  const allowed = await run("check", "--file", typo, "--allow-missing");
+  assert.equal(allowed.code, 0);
+  assert.match(allowed.out, /no unattested AI calls/);
+  // A directory where the report should be: it exists but cannot be read as a file.
+  const directory = join(dir, "a-directory.jsonl");
+  await mkdir(directory);
+  const unreadable = await run("check", "--file", directory, "--allow-missing");
+  assert.equal(unreadable.code, 2);
+  assert.match(unreadable.err, /cannot read .*a-directory\.jsonl \(EISDIR\)/);
 });
 
 test("unknown flags, bad values and unknown commands exit 2 with a one-line hint", async () => {

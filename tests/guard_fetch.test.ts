@@ -263,30 +263,45 @@ test("off mode patches nothing; disable restores the identical fetch", async () 
   }
 });
 
-test("a broken logger or onRecord never breaks the host app's call", async () => {
+test("a broken logger, sink or onRecord never breaks the host app's call", async () => {
   const net = installNetwork();
-  const guard = enableGuard({
-    mode: "warn",
+  const calls = { sink: 0, logger: 0, onRecord: 0 };
+  const broken = {
     sinks: [() => {
+      calls.sink++;
       throw new Error("sink down");
     }],
     logger: {
       warn() {
+        calls.logger++;
         throw new Error("logger down");
       },
     },
     onRecord() {
+      calls.onRecord++;
       throw new Error("callback down");
     },
-  });
+  };
   try {
-    const response = await fetch("https://api.openai.com/v1/chat/completions", {
-      method: "POST",
-      body: chatBody,
-    });
-    assert.equal(response.status, 200);
+    for (const mode of ["warn", "report"] as const) {
+      const guard = enableGuard({ mode, ...broken });
+      try {
+        const response = await fetch("https://api.openai.com/v1/chat/completions", {
+          method: "POST",
+          body: chatBody,
+        });
+        assert.equal(response.status, 200);
+        assert.equal((await response.json()).id, "chatcmpl-net");
+        assert.equal(aiCalls(guard.records()).length, 1, `${mode}: the guard saw the call`);
+      } finally {
+        await guard.disable();
+      }
+    }
+    // Every broken piece was called, and threw, while the calls went through.
+    assert.equal(calls.onRecord, 2);
+    assert.equal(calls.sink, 1, "report mode sends the record down the sinks");
+    assert.ok(calls.logger >= 2, "warn mode's warning and report mode's sink failure notice");
   } finally {
-    await guard.disable();
     net.restore();
   }
 });

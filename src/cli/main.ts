@@ -82,9 +82,11 @@ Run aiguard <command> --help for its flags.`,
 
 Unattested AI calls grouped by call site: count, providers, models, first and last seen,
 newest first. Reads the report file and its rotated backups.`,
-  check: `Usage: aiguard check [--file P] [--since D]
+  check: `Usage: aiguard check [--file P] [--since D] [--allow-missing]
 
-Lists unattested call sites; exits 1 if there is any, 0 if there is none.`,
+Lists unattested call sites; exits 1 if there is any, 0 if there is none. Fails closed: a report
+that is missing or unreadable exits 2 (a gate that passes when the guard never wrote anything
+proves nothing); --allow-missing passes on a missing report. An empty report that exists passes.`,
   daemon: `Usage: aiguard daemon start|stop|status|run [--socket P] [--file P]
 
 run     the collector in the foreground (SIGTERM/SIGINT flush and stop it)
@@ -134,10 +136,31 @@ async function report(args: string[], io: CliIo): Promise<number> {
 }
 
 async function check(args: string[], io: CliIo): Promise<number> {
-  const { flags } = parseFlags("check", args, { file: "string", since: "string", help: "boolean" });
+  const { flags } = parseFlags("check", args, {
+    file: "string",
+    since: "string",
+    "allow-missing": "boolean",
+    help: "boolean",
+  });
   if (flags.help) return help("check", io);
-  const { records, skipped } = await readReports(reportPath(flags));
-  const groups = groupBySite(records, since(flags, "check"));
+  const sinceMs = since(flags, "check");
+  const path = reportPath(flags);
+  const { records, skipped, files, unreadable } = await readReports(path);
+  if (unreadable.length > 0) {
+    const [first] = unreadable;
+    io.err(
+      `aiguard check: cannot read ${first!.file} (${first!.reason}): the gate fails closed.\n`,
+    );
+    return 2;
+  }
+  if (files.length === 0 && !flags["allow-missing"]) {
+    io.err(
+      `aiguard check: no report at ${path}: did the guard run in report or block mode? ` +
+        `(--allow-missing passes anyway)\n`,
+    );
+    return 2;
+  }
+  const groups = groupBySite(records, sinceMs);
   if (groups.length === 0) {
     io.out(
       `aiguard check: no unattested AI calls${

@@ -15,12 +15,15 @@ export interface ReadResult {
   skipped: number;
   /** Files that existed and were read. */
   files: string[];
+  /** Files that exist but could not be read (permissions, a directory), with the reason. */
+  unreadable: Array<{ file: string; reason: string }>;
 }
 
 /** The report file and its backups that exist, oldest first. */
 export async function readReports(path: string, maxBackups = 9): Promise<ReadResult> {
   const records: AnyRecord[] = [];
   const files: string[] = [];
+  const unreadable: ReadResult["unreadable"] = [];
   let skipped = 0;
   const candidates = [
     ...Array.from({ length: maxBackups }, (_, i) => backupName(path, maxBackups - i)),
@@ -30,7 +33,11 @@ export async function readReports(path: string, maxBackups = 9): Promise<ReadRes
     let text: string;
     try {
       text = await readFile(file, "utf8");
-    } catch {
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== "ENOENT" && (error as Error).name !== "NotFound") {
+        unreadable.push({ file, reason: code ?? (error as Error).message });
+      }
       continue;
     }
     files.push(file);
@@ -41,7 +48,7 @@ export async function readReports(path: string, maxBackups = 9): Promise<ReadRes
       else skipped++;
     }
   }
-  return { records, skipped, files };
+  return { records, skipped, files, unreadable };
 }
 
 /** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */

@@ -175,7 +175,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
       flush: () => flushShared().catch((e) => ctx.onFailure("file", e)),
       close: async () => {
         await daemon?.close().catch((e) => ctx.onFailure("daemon", e));
-        await queue?.flush().catch((e) => ctx.onFailure("file", e));
+        await queue?.close().catch((e) => ctx.onFailure("file", e));
       },
     };
   }
@@ -191,7 +191,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
         name: "file",
         emit: (record) => fileQueue().push(record),
         flush: () => fileQueue().flush(),
-        close: () => fileQueue().flush(),
+        close: () => queue?.close() ?? Promise.resolve(),
       });
     } else if (sink === "daemon") {
       steps.push({
@@ -202,7 +202,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
         flush: flushShared,
         close: async () => {
           await daemon?.close();
-          await queue?.flush();
+          await queue?.close();
         },
       });
     }

@@ -150,4 +150,10 @@ export class RecordQueue {
       this.#flushing--;
     }
   }
+
+  /** Writes what is queued, then releases the storage (its `close()`: a Deno KV store, say). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#storage.close?.();
+  }
 }

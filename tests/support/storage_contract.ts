@@ -15,7 +15,22 @@ export interface StorageUnderTest {
 
 const line = (n: number, extra = "") => JSON.stringify({ v: 1, event: "ai_call", n, extra });
 
-export function storageContract(name: string, make: () => Promise<StorageUnderTest>): void {
+/** A rotating adapter made with a small threshold; `files()` reads backups oldest first, then live. */
+export interface RotatingUnderTest {
+  storage: StorageAdapter;
+  files(): Promise<string[][]>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Runs the contract against an adapter. `rotating` (file adapters) also checks rotation: the
+ * threshold, the number of backups, the order of lines across files, and that nothing is torn.
+ */
+export function storageContract(
+  name: string,
+  make: () => Promise<StorageUnderTest>,
+  rotating?: (maxBytes: number, backups: number) => Promise<RotatingUnderTest>,
+): void {
   const withStorage = (fn: (s: StorageUnderTest) => Promise<void>) => async () => {
     const s = await make();
     try {
@@ -66,4 +81,39 @@ export function storageContract(name: string, make: () => Promise<StorageUnderTe
       assert.equal(new Set(kept).size, 1000);
     }),
   );
+
+  test(
+    `${name} storage closes: what was appended is kept, and closing twice is harmless`,
+    withStorage(async (s) => {
+      await s.storage.append(`${line(1)}\n${line(2)}\n`);
+      await s.storage.close?.();
+      await s.storage.close?.();
+      assert.deepEqual((await s.read()).map((l) => JSON.parse(l).n), [1, 2]);
+    }),
+  );
+
+  if (rotating) {
+    test(`${name} storage rotates at maxBytes, keeps the newest backups, loses no order`, async () => {
+      const r = await rotating(1024, 2);
+      try {
+        // 40 lines of about 100 bytes, one append each: about four files' worth.
+        for (let i = 1; i <= 40; i++) await r.storage.append(`${line(i, "y".repeat(60))}\n`);
+        await r.storage.close?.();
+        const files = await r.files();
+        assert.equal(files.length, 3, "the live file and 2 backups");
+        const encoder = new TextEncoder();
+        for (const lines of files) {
+          const bytes = encoder.encode(lines.map((l) => `${l}\n`).join("")).length;
+          assert.ok(bytes <= 1024, `a file of ${bytes} bytes passed maxBytes`);
+        }
+        const kept = files.flat().map((l) => JSON.parse(l).n as number);
+        assert.equal(kept.at(-1), 40, "the newest line is in the live file");
+        assert.ok(kept[0]! > 1, "the oldest backup was dropped");
+        assert.deepEqual(kept, kept.slice().sort((a, b) => a - b), "oldest first, in order");
+        assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => kept[0]! + i));
+      } finally {
+        await r.cleanup();
+      }
+    });
+  }
 }

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBunFileStorage } from "../../../src/storage/bun_file.ts";
+import { backupName } from "../../../src/storage/_rotating_file.ts";
 import { defaultStorage } from "../../../src/report/chain.ts";
 import { resolveOptions } from "../../../src/config.ts";
 import { storageContract } from "../../support/storage_contract.ts";
@@ -14,6 +15,21 @@ storageContract("bun-file", async () => {
   return {
     storage: createBunFileStorage({ path }),
     read: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}, async (maxBytes, backups) => {
+  const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
+  const path = join(dir, "guard_log.jsonl");
+  const lines = async (file: string) =>
+    (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  return {
+    storage: createBunFileStorage({ path, maxBytes, backups }),
+    files: async () => {
+      const all = [];
+      for (let i = backups; i >= 1; i--) all.push(await lines(backupName(path, i)));
+      all.push(await lines(path));
+      return all.filter((f) => f.length > 0);
+    },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });

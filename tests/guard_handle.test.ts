@@ -1,0 +1,85 @@
+/**
+ * A handle acts only on the guard it returned; disableGuard() is the process-wide switch; closing
+ * the guard reaches the storage adapter.
+ */
+import { beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { disableGuard, enableGuard, type GuardRecord, type StorageAdapter } from "../mod.ts";
+import { freshContext } from "./support/mock_ai_server.ts";
+
+beforeEach(freshContext);
+
+const AI = "https://api.openai.com/v1/chat/completions";
+
+function network() {
+  const original = globalThis.fetch;
+  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
+  return () => void (globalThis.fetch = original);
+}
+
+test("a stale handle touches nothing live: disable(), flush(), records() and stats()", async () => {
+  const restore = network();
+  try {
+    const a = enableGuard({ mode: "report", sinks: ["memory"] });
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(a.records().length, 1);
+    await disableGuard();
+    const b = enableGuard({ mode: "report", sinks: ["memory"] });
+    await a.disable(); // the old guard is gone: this must not end guard b
+    await a.flush();
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(b.records().length, 1, "guard b is still live");
+    assert.equal(b.stats().calls, 1);
+    assert.equal(a.records().length, 1, "a's records are its own guard's");
+    assert.equal(a.stats().calls, 1);
+    await b.disable();
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(b.records().length, 1, "b.disable() ended guard b");
+  } finally {
+    await disableGuard();
+    restore();
+  }
+});
+
+test("reconfiguring keeps the guard: the first handle still ends it", async () => {
+  const restore = network();
+  try {
+    const a = enableGuard({ mode: "report", sinks: ["memory"] });
+    const b = enableGuard({ mode: "warn", sinks: ["memory"], logger: { warn() {} } });
+    assert.equal(b.mode, "warn");
+    await fetch(AI, { method: "POST", body: "{}" });
+    const [r] = a.records() as GuardRecord[];
+    assert.equal(r?.action, "warned", "one guard, reconfigured");
+    await a.disable();
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(b.records().length, 1, "the guard is off");
+  } finally {
+    await disableGuard();
+    restore();
+  }
+});
+
+test("disabling the guard closes the storage adapter after writing what was queued", async () => {
+  const restore = network();
+  const events: string[] = [];
+  const storage: StorageAdapter = {
+    name: "probe",
+    append(lines) {
+      events.push(`append ${lines.split("\n").filter(Boolean).length}`);
+      return Promise.resolve();
+    },
+    close() {
+      events.push("close");
+      return Promise.resolve();
+    },
+  };
+  try {
+    enableGuard({ mode: "report", sinks: ["file"], storage });
+    await fetch(AI, { method: "POST", body: "{}" });
+    await fetch(AI, { method: "POST", body: "{}" });
+    await disableGuard();
+    assert.deepEqual(events, ["append 2", "close"]);
+  } finally {
+    restore();
+  }
+});
