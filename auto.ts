@@ -1,7 +1,8 @@
 /**
  * Side-effect entry: enables the guard with the options from `AIGUARD_*` variables and
- * `aiguard.jsonc`, before any application module builds an AI client, and lets it discover the AI
- * SDKs installed in the app (`discover`, default `true`).
+ * `aiguard.jsonc`, before any application module builds an AI client. With `discover` (default
+ * `true`; `AIGUARD_DISCOVER=false` turns it off) every supported AI SDK the app loads is patched as
+ * it loads, through the runtime's module hooks: nothing the app does not import is imported.
  *
  * - Deno: `deno run --preload jsr:@aiguard/attest/auto main.ts`
  * - Bun: `bun --preload @aiguard/attest/auto main.ts`, or `preload` in `bunfig.toml`
@@ -15,9 +16,18 @@
  * @module
  */
 import { enableGuard } from "./src/guard.ts";
-import { discoverClients } from "./src/detect/discover.ts";
+import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
+import { installLoadHooks } from "./src/preload/load_hooks.ts";
 import { registry } from "./src/registry.ts";
 
-registry().discover ??= () => discoverClients();
-// Top-level await: the preloaded module finishes only once installed SDKs are patched.
+const shared = registry();
+const loaded: unknown[] = [];
+const hooks = installLoadHooks(discoverablePackages(), (exports) => {
+  loaded.push(exports);
+  shared.owner?.patch?.([exports]);
+});
+// A guard enabled (again) later patches what was loaded so far; where the runtime has no module
+// hooks, discovery imports the SDKs that resolve (the cost the README states).
+shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.resolve([...loaded]);
+// Top-level await: the preloaded module finishes only once discovery (if any) has patched.
 await enableGuard().ready;

@@ -10,7 +10,7 @@ import { median } from "./_stats.ts";
 const MICRO_N = 1_000_000;
 const REAL_N = 3_000;
 const RUNS = 11;
-// discover: false keeps SDK imports (bench/discovery.ts) out of these timings.
+// discover: false: no SDK is patched; only the layers are measured.
 const on = () => enableGuard({ mode: "report", sinks: ["memory"], discover: false });
 const url = "http://127.0.0.1:8080/static/app.js?v=3";
 

@@ -29,8 +29,8 @@ if (variant === "attested" || variant === "unattested") {
   const guard = enableGuard({
     mode: "report",
     clients: [OpenAI],
-    // A service that uses one SDK: patch it, import nothing else (discovery's own cost at start is
-    // bench/discovery.ts; its larger heap also slows every GC here).
+    // A service that uses one SDK: patch it, nothing else (the preload's cost at start is
+    // bench/preload_start.ts).
     discover: false,
     reportPath: join(dir, "guard_log.jsonl"),
     socketPath: join(dir, "none.sock"),

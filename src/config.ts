@@ -202,6 +202,25 @@ export function optionsFromEnv(): GuardOptions {
   }
   const service = envVar("AIGUARD_SERVICE");
   if (service) env.service = service;
+  for (
+    const [name, key] of [["AIGUARD_DISCOVER", "discover"], [
+      "AIGUARD_TRACE_ATTESTED",
+      "traceAttested",
+    ]]
+  ) {
+    const value = envVar(name!)?.trim().toLowerCase();
+    if (!value) continue;
+    const flag =
+      ({ true: true, "1": true, yes: true, false: false, "0": false, no: false } as Record<
+        string,
+        boolean
+      >)[value];
+    env[key!] = flag ?? value; // anything else fails validation below, naming the key
+  }
+  for (const [name, key] of [["AIGUARD_MAX_BYTES", "maxBytes"], ["AIGUARD_BACKUPS", "backups"]]) {
+    const value = envVar(name!)?.trim();
+    if (value) env[key!] = /^\d+$/.test(value) ? Number(value) : value;
+  }
   return validateOptions(env, "the environment (AIGUARD_*)");
 }
 

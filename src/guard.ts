@@ -367,6 +367,9 @@ const OWNER: GuardOwner = {
     release();
     state?.output.close().catch(() => {});
   },
+  patch(clients) {
+    if (active?.options.discover && patcher) patchClients(core, patcher, clients);
+  },
 };
 
 function sayOnce(message: string): void {

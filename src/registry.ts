@@ -29,6 +29,8 @@ export interface GuardOwner {
   flush(): Promise<void>;
   /** Puts every patch back now, without flushing (for a newer copy taking over). */
   teardown(): void;
+  /** Patches SDK modules the app just loaded (the preload's load hooks), if `discover` is on. */
+  patch?(clients: unknown[]): void;
 }
 
 /** The shared object. Members are only ever added, so older copies keep reading theirs. */

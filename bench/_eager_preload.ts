@@ -1,0 +1,7 @@
+// The preload as it was before load hooks: every supported SDK that resolves is imported at start.
+import { enableGuard } from "../src/guard.ts";
+import { discoverClients } from "../src/detect/discover.ts";
+import { registry } from "../src/registry.ts";
+
+registry().discover = () => discoverClients();
+await enableGuard().ready;

@@ -1,0 +1,79 @@
+// What the preload costs before the app's first line, per runtime: a plain start, the preload
+// (load hooks: nothing imported until the app imports it), and the eager discovery it replaced
+// (every supported SDK installed here imported at start). Each variant runs in fresh processes,
+// 11 rounds in rotated order; prints medians of the time to the app's first line and of its RSS.
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+import { median } from "./_stats.ts";
+
+const root = resolve(import.meta.dirname!, "..");
+const runtime = (globalThis as { Deno?: unknown }).Deno
+  ? "deno"
+  : (globalThis as { Bun?: unknown }).Bun
+  ? "bun"
+  : "node";
+const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() ??
+  process.execPath;
+const app = join(root, "bench", "_start_app.mjs");
+
+// Node and Bun users get the npm build (JavaScript); Deno users the TypeScript from JSR.
+const outdir = join(root, ".tmp", "bench-preload");
+mkdirSync(outdir, { recursive: true });
+const bundle = async (entry: string, name: string) => {
+  if (runtime === "deno") return join(root, entry);
+  const outfile = join(outdir, name);
+  await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    packages: "external",
+    outfile,
+    logLevel: "error",
+  });
+  return outfile;
+};
+const preload = await bundle("auto.ts", "auto.mjs");
+const eager = await bundle("bench/_eager_preload.ts", "eager.mjs");
+
+function args(preloadFile: string | null): string[] {
+  if (runtime === "deno") {
+    return ["run", "-A", ...(preloadFile ? ["--preload", preloadFile] : []), app];
+  }
+  if (runtime === "bun") return [...(preloadFile ? ["--preload", preloadFile] : []), app];
+  return [...(preloadFile ? ["--import", preloadFile] : []), app];
+}
+
+const variants = { plain: null, preload, eager } as const;
+type Variant = keyof typeof variants;
+const samples: Record<Variant, { ms: number[]; rss: number[] }> = {
+  plain: { ms: [], rss: [] },
+  preload: { ms: [], rss: [] },
+  eager: { ms: [], rss: [] },
+};
+const names = Object.keys(variants) as Variant[];
+const env = { ...process.env, AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" };
+for (let round = 0; round < 11; round++) {
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + round) % names.length]!;
+    const out = execFileSync(exec, args(variants[name]), { cwd: root, env, encoding: "utf8" });
+    const line = JSON.parse(out.trim().split("\n").at(-1)!) as {
+      rss: number;
+      first_line_ms: number;
+    };
+    samples[name].ms.push(line.first_line_ms);
+    samples[name].rss.push(line.rss / 2 ** 20);
+  }
+}
+const m = (name: Variant) => ({ ms: median(samples[name].ms), rss: median(samples[name].rss) });
+const [plain, withPreload, withEager] = [m("plain"), m("preload"), m("eager")];
+console.log(JSON.stringify({
+  plain_ms: plain.ms,
+  plain_rss_mib: plain.rss,
+  preload_ms_added: withPreload.ms - plain.ms,
+  preload_rss_mib_added: withPreload.rss - plain.rss,
+  eager_ms_added: withEager.ms - plain.ms,
+  eager_rss_mib_added: withEager.rss - plain.rss,
+}));

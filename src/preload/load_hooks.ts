@@ -1,0 +1,161 @@
+/**
+ * Load-time patching for the preload: instead of importing every supported SDK at start (seconds
+ * and a hundred MiB with all of them installed), the guard is handed each SDK's entry module when
+ * the app loads it, through the runtime's module hooks:
+ * - Node ≥ 22.15 and Deno: `module.registerHooks()` (synchronous, in-thread). The entry's source
+ *   gets one statement appended that passes its exports (ESM: its own namespace; CommonJS:
+ *   `module.exports`) to the guard once it has run.
+ * - Bun: a runtime plugin does the same for ESM entries. Bun's plugins cannot return CommonJS
+ *   source, so SDKs whose entry Bun resolves to CommonJS are left to the transport layers (or to
+ *   `clients`).
+ * Nothing here imports an SDK.
+ *
+ * @module
+ */
+import { builtinModule, runtimeKey } from "../runtime.ts";
+
+/** Where the appended statement hands an entry's exports. */
+export const LOADED_KEY: unique symbol = Symbol.for("@aiguard/attest.loaded") as never;
+
+/** What the hooks cover: `hooks` (every entry), `esm-only` (Bun), or nothing. */
+export type LoadHookKind = "hooks" | "esm-only" | "none";
+
+interface RegisterHooks {
+  (hooks: {
+    resolve?: (
+      specifier: string,
+      context: unknown,
+      next: (specifier: string, context?: unknown) => { url: string },
+    ) => { url: string };
+    load?: (
+      url: string,
+      context: unknown,
+      next: (url: string, context?: unknown) => { format?: string | null; source?: unknown },
+    ) => { format?: string | null; source?: unknown };
+  }): unknown;
+}
+
+/** `openai` for `openai`, `npm:openai`, `npm:openai@^7`; `null` for anything else. */
+export function packageOf(specifier: string, packages: ReadonlySet<string>): string | null {
+  let name = specifier.startsWith("npm:") ? specifier.slice(4) : specifier;
+  const at = name.indexOf("@", 1);
+  if (at > 0) name = name.slice(0, at);
+  return packages.has(name) ? name : null;
+}
+
+const ESM_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)/m;
+
+/** The statement appended to an entry module: hands its exports over once it has run. */
+export function handOff(url: string, esm: boolean): string {
+  const key = 'globalThis[Symbol.for("@aiguard/attest.loaded")]';
+  return esm
+    ? `\n;import * as __aiguard_entry from ${JSON.stringify(url)};\n${key}?.(__aiguard_entry);\n`
+    : `\n;${key}?.(module.exports);\n`;
+}
+
+function sourceText(source: unknown): string | null {
+  if (typeof source === "string") return source;
+  if (source instanceof Uint8Array) return new TextDecoder().decode(source);
+  if (source instanceof ArrayBuffer) return new TextDecoder().decode(new Uint8Array(source));
+  return null;
+}
+
+function isEsm(url: string, format: string | null | undefined, text: string): boolean {
+  if (format === "module") return true;
+  if (format === "commonjs") return false;
+  if (url.endsWith(".mjs")) return true;
+  if (url.endsWith(".cjs")) return false;
+  return ESM_SYNTAX.test(text); // Deno leaves the format to the loader
+}
+
+function installRegisterHooks(register: RegisterHooks, packages: ReadonlySet<string>): void {
+  const entries = new Set<string>();
+  register({
+    resolve(specifier, context, next) {
+      const resolved = next(specifier, context);
+      if (packageOf(specifier, packages) !== null) entries.add(resolved.url);
+      return resolved;
+    },
+    load(url, context, next) {
+      const loaded = next(url, context);
+      if (!entries.has(url)) return loaded;
+      const text = sourceText(loaded.source);
+      if (text === null) return loaded;
+      return { ...loaded, source: text + handOff(url, isEsm(url, loaded.format, text)) };
+    },
+  });
+}
+
+interface BunLike {
+  plugin(plugin: {
+    name: string;
+    setup(build: {
+      onLoad(
+        options: { filter: RegExp },
+        fn: (args: { path: string }) => { contents: string; loader: "js" },
+      ): void;
+    }): void;
+  }): void;
+  resolveSync(specifier: string, from: string): string;
+}
+
+function installBunPlugin(bun: BunLike, packages: ReadonlySet<string>): boolean {
+  const fs = builtinModule<{ readFileSync(path: string, encoding: "utf8"): string }>("node:fs");
+  const cwd = (globalThis as { process?: { cwd(): string } }).process?.cwd();
+  if (!fs || !cwd) return false;
+  // Only ESM entries: a CommonJS entry cannot come back through a Bun plugin at all.
+  const entries: string[] = [];
+  for (const name of packages) {
+    try {
+      const path = bun.resolveSync(name, `${cwd}/`);
+      if (isEsm(path, null, fs.readFileSync(path, "utf8"))) entries.push(path);
+    } catch {
+      // not installed
+    }
+  }
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const filter = new RegExp(`^(?:${entries.map(escape).join("|")})$`);
+  bun.plugin({
+    name: "@aiguard/attest",
+    setup(build) {
+      build.onLoad({ filter }, ({ path }) => ({
+        contents: fs.readFileSync(path, "utf8") + handOff(path, true),
+        loader: "js",
+      }));
+    },
+  });
+  return true;
+}
+
+/**
+ * Installs the hooks; `onLoaded` receives each SDK entry's exports as the app loads it. Returns
+ * what the runtime allowed.
+ */
+export function installLoadHooks(
+  packages: readonly string[],
+  onLoaded: (exports: unknown) => void,
+): LoadHookKind {
+  const wanted = new Set(packages);
+  const register = builtinModule<{ registerHooks?: RegisterHooks }>("node:module")?.registerHooks;
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  let kind: LoadHookKind = "none";
+  if (typeof register === "function" && runtimeKey() !== "bun") {
+    installRegisterHooks(register, wanted);
+    kind = "hooks";
+  } else if (bun && typeof bun.plugin === "function" && installBunPlugin(bun, wanted)) {
+    kind = "esm-only";
+  }
+  if (kind !== "none") {
+    Object.defineProperty(globalThis, LOADED_KEY, {
+      value: (exports: unknown) => {
+        try {
+          onLoaded(exports);
+        } catch {
+          // never into the app's module evaluation
+        }
+      },
+      configurable: true,
+    });
+  }
+  return kind;
+}

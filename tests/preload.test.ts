@@ -1,0 +1,46 @@
+// @runtimes deno bun node
+/**
+ * The preload patches an SDK when the app loads it, through the runtime's module hooks, and imports
+ * no SDK the app does not import.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+
+const runtime = (globalThis as { Deno?: unknown }).Deno
+  ? "deno"
+  : (globalThis as { Bun?: unknown }).Bun
+  ? "bun"
+  : "node";
+
+function preloadCommand(app: string): [string, string[]] {
+  const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() ??
+    process.execPath;
+  if (runtime === "deno") return [exec, ["run", "-A", "--preload", "./auto.ts", app]];
+  if (runtime === "bun") return [exec, ["--preload", "./auto.ts", app]];
+  return [exec, ["--import", "./auto.ts", app]];
+}
+
+function run(env: Record<string, string>): Promise<Record<string, unknown>> {
+  const [cmd, args] = preloadCommand("tests/support/preload_app.ts");
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${error.message}\n${stderr}`));
+      resolve(JSON.parse(stdout.trim().split("\n").at(-1)!));
+    })
+  );
+}
+
+test("the preload patches the SDK the app loads, as it loads, and imports no other", async () => {
+  const out = await run({ AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" });
+  assert.equal(out.detector, "sdk", JSON.stringify(out));
+  assert.equal(out.target, "openai.chat.completions.create");
+  assert.match(String(out.call_site), /^tests\/support\/preload_app\.ts:11:\d+$/);
+  // Only openai's entry was handed over: the other installed SDKs were never loaded.
+  assert.deepEqual(out.loaded, ["OpenAI"]);
+});
+
+test("AIGUARD_DISCOVER=false: nothing is patched at load; the fetch layer still sees the call", async () => {
+  const out = await run({ AIGUARD_MODE: "report", AIGUARD_SINKS: "memory", AIGUARD_DISCOVER: "0" });
+  assert.equal(out.detector, "fetch", JSON.stringify(out));
+});
