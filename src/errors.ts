@@ -10,6 +10,10 @@ export interface AttestationErrorDetails {
   target: string;
 }
 
+// Every copy of this package in a process brands its errors alike, so `instanceof` holds across
+// copies (one copy's guard may throw for another copy's caller).
+const BRAND = Symbol.for("@aiguard/attest.AttestationError");
+
 /**
  * The one error class thrown in block mode, before any byte of the AI call is sent.
  *
@@ -29,10 +33,6 @@ export interface AttestationErrorDetails {
  * }
  * ```
  */
-// Every copy of this package in a process brands its errors alike, so `instanceof` holds across
-// copies (one copy's guard may throw for another copy's caller).
-const BRAND = Symbol.for("@aiguard/attest.AttestationError");
-
 export class AttestationError extends Error {
   /** True for an AttestationError thrown by any copy of this package in the process. */
   static override [Symbol.hasInstance](value: unknown): boolean {

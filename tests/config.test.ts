@@ -20,6 +20,10 @@ const VARS = [
   "AIGUARD_SINKS",
   "AIGUARD_SERVICE",
   "AIGUARD_SOCKET",
+  "AIGUARD_DISCOVER",
+  "AIGUARD_TRACE_ATTESTED",
+  "AIGUARD_MAX_BYTES",
+  "AIGUARD_BACKUPS",
 ];
 const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
 afterEach(() => {
@@ -132,4 +136,22 @@ test("the JSON error position is found on every runtime (not only where JSON.par
   assert.equal(jsonErrorOffset('{"a": 1 "b": 2}'), 8);
   assert.equal(jsonErrorOffset("[1, 2"), 5);
   assert.equal(jsonErrorOffset('{"a": 1} x'), 9);
+});
+
+test("AIGUARD_DISCOVER, AIGUARD_TRACE_ATTESTED, AIGUARD_MAX_BYTES and AIGUARD_BACKUPS are read", () => {
+  process.env.AIGUARD_DISCOVER = "0";
+  process.env.AIGUARD_TRACE_ATTESTED = "yes";
+  process.env.AIGUARD_MAX_BYTES = "4096";
+  process.env.AIGUARD_BACKUPS = "5";
+  assert.deepEqual(optionsFromEnv(), {
+    discover: false,
+    traceAttested: true,
+    maxBytes: 4096,
+    backups: 5,
+  });
+  process.env.AIGUARD_DISCOVER = "maybe";
+  assert.throws(
+    () => optionsFromEnv(),
+    /"discover" in the environment \(AIGUARD_\*\): expected true or false, got "maybe"/,
+  );
 });
