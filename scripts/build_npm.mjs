@@ -56,13 +56,17 @@ export async function buildNpm() {
     exports,
     bin: { aiguard: "./cli.js" },
     dependencies: { "@opentelemetry/api": pkg.dependencies["@opentelemetry/api"] },
+    // oxc-parser: only `aiguard scan` and `coverage` load it (a native parser: a guarded service
+    // never needs it).
     peerDependencies: {
+      "oxc-parser": `>=${pkg.dependencies["oxc-parser"]}`,
       "@opentelemetry/sdk-trace-base": "^2.0.0",
       "@opentelemetry/resources": "^2.0.0",
       "@opentelemetry/exporter-trace-otlp-http": ">=0.200.0",
       "@opentelemetry/exporter-trace-otlp-proto": ">=0.200.0",
     },
     peerDependenciesMeta: {
+      "oxc-parser": { optional: true },
       "@opentelemetry/sdk-trace-base": { optional: true },
       "@opentelemetry/resources": { optional: true },
       "@opentelemetry/exporter-trace-otlp-http": { optional: true },

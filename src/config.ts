@@ -124,6 +124,16 @@ export function defaultDir(): string {
   return `${homeDir()}/.aiguard`;
 }
 
+/** The default report, `~/.aiguard/guard_log.jsonl`. */
+export function defaultReportPath(): string {
+  return `${defaultDir()}/guard_log.jsonl`;
+}
+
+/** The default daemon socket, `~/.aiguard/guard.sock`. */
+export function defaultSocketPath(): string {
+  return `${defaultDir()}/guard.sock`;
+}
+
 /** An error naming where a bad option came from, the key, and what was expected. */
 export class ConfigError extends TypeError {
   constructor(source: string, key: string, expected: string, got: unknown) {
@@ -230,7 +240,6 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
     for (const layer of layers) if (layer[key] !== undefined) return layer[key];
     return undefined;
   };
-  const dir = defaultDir();
   return {
     mode: pick("mode") ?? "warn",
     clients: pick("clients") ?? [],
@@ -238,10 +247,10 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
     providers: pick("providers") ?? [],
     sinks: pick("sinks") ?? "auto",
     storage: pick("storage") ?? null,
-    reportPath: pick("reportPath") ?? `${dir}/guard_log.jsonl`,
+    reportPath: pick("reportPath") ?? defaultReportPath(),
     maxBytes: pick("maxBytes") ?? 10 * 1024 * 1024,
     backups: pick("backups") ?? 3,
-    socketPath: pick("socketPath") ?? `${dir}/guard.sock`,
+    socketPath: pick("socketPath") ?? defaultSocketPath(),
     service: pick("service") ?? envVar("OTEL_SERVICE_NAME") ?? null,
     traceAttested: pick("traceAttested") ?? false,
     logger: pick("logger") ?? console,

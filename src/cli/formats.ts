@@ -12,7 +12,8 @@ export type ReportFormat = "table" | "json" | "markdown" | "sarif";
 /** All report formats. */
 export const FORMATS: readonly ReportFormat[] = ["table", "json", "markdown", "sarif"];
 
-const RULE_ID = "aiguard/unattested-ai-call";
+/** The one rule of aiguard's SARIF output. */
+export const RULE_ID = "aiguard/unattested-ai-call";
 
 function summary(groups: SiteGroup[], skipped: number): string {
   const calls = groups.reduce((n, g) => n + g.count, 0);
@@ -37,10 +38,15 @@ function columns(g: SiteGroup): string[] {
 
 const HEADER = ["CALL SITE", "COUNT", "PROVIDERS", "MODELS", "FIRST SEEN", "LAST SEEN"];
 
+/** Rows as aligned columns under a header, one line each. */
+export function textTable(header: string[], body: string[][]): string[] {
+  const rows = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
 function table(groups: SiteGroup[], skipped: number): string {
-  const rows = [HEADER, ...groups.map(columns)];
-  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  const lines = textTable(HEADER, groups.map(columns));
   return [...(groups.length ? lines : []), summary(groups, skipped)].join("\n") + "\n";
 }
 
@@ -85,6 +91,11 @@ function sarif(groups: SiteGroup[]): string {
       properties: { count: g.count, providers: g.providers, models: g.models },
     };
   });
+  return sarifDocument(results);
+}
+
+/** A SARIF 2.1.0 log of aiguard's one rule, with these results (report, scan and coverage). */
+export function sarifDocument(results: unknown[]): string {
   return JSON.stringify(
     {
       $schema: "https://json.schemastore.org/sarif-2.1.0.json",

@@ -5,24 +5,12 @@
  *
  * @module
  */
+import { RUNTIME_PACKAGES } from "../catalog.ts";
 import { runtimeKey } from "../runtime.ts";
 
 /** The packages discovery looks for; `ws` only on Bun, where it is built in (no HTTP hook sees it). */
 export function discoverablePackages(): string[] {
-  const packages = [
-    "openai",
-    "@anthropic-ai/sdk",
-    "@google/genai",
-    "groq-sdk",
-    "@mistralai/mistralai",
-    "ollama",
-    "cohere-ai",
-    "together-ai",
-    "@aws-sdk/client-bedrock-runtime",
-    "@langchain/openai",
-    "@langchain/anthropic",
-    "@openai/agents",
-  ];
+  const packages = [...RUNTIME_PACKAGES];
   if (runtimeKey() === "bun") packages.push("ws");
   return packages;
 }

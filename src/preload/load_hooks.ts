@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { packageName } from "../catalog.ts";
 import { builtinModule, runtimeKey } from "../runtime.ts";
 
 /** Where the appended statement hands an entry's exports. */
@@ -35,12 +36,11 @@ interface RegisterHooks {
   }): unknown;
 }
 
-/** `openai` for `openai`, `npm:openai`, `npm:openai@^7`; `null` for anything else. */
-export function packageOf(specifier: string, packages: ReadonlySet<string>): string | null {
-  let name = specifier.startsWith("npm:") ? specifier.slice(4) : specifier;
-  const at = name.indexOf("@", 1);
-  if (at > 0) name = name.slice(0, at);
-  return packages.has(name) ? name : null;
+/** Whether a specifier is one of the packages' entries (`openai`, `npm:openai@^7`; no subpath). */
+export function isEntrySpecifier(specifier: string, packages: ReadonlySet<string>): boolean {
+  const name = packageName(specifier);
+  const bare = specifier.startsWith("npm:") ? specifier.slice(4) : specifier;
+  return packages.has(name) && (bare === name || bare.startsWith(`${name}@`));
 }
 
 const ESM_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)/m;
@@ -73,7 +73,7 @@ function installRegisterHooks(register: RegisterHooks, packages: ReadonlySet<str
   register({
     resolve(specifier, context, next) {
       const resolved = next(specifier, context);
-      if (packageOf(specifier, packages) !== null) entries.add(resolved.url);
+      if (isEntrySpecifier(specifier, packages)) entries.add(resolved.url);
       return resolved;
     },
     load(url, context, next) {

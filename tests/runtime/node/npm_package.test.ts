@@ -40,6 +40,8 @@ test("the npm package's exports mirror deno.json's, and every target exists", as
     await stat(resolve("dist", target.types));
   }
   assert.deepEqual(Object.keys(pkg.dependencies), ["@opentelemetry/api"]);
+  // The scanner's parser is optional: a guarded service never installs it.
+  assert.equal(pkg.peerDependenciesMeta["oxc-parser"].optional, true);
   assert.equal(pkg.bin.aiguard, "./cli.js");
   for (const sdk of ["openai", "@anthropic-ai/sdk", "@google/genai", "ai"]) {
     assert.equal(pkg.dependencies[sdk], undefined);

@@ -1,0 +1,261 @@
+/**
+ * What aiguard knows of each supported SDK, for the static scan and the preload: its package, the classes that build clients,
+ * the client methods that are AI calls (with their GenAI operation), and the functions that are.
+ * The runtime's preload discovers the same packages (`detect/discover.ts`), and provider hosts and
+ * AI paths come from the one provider registry (`detect/providers.ts`).
+ *
+ * @module
+ */
+
+/** One SDK package. */
+export interface SdkEntry {
+  /** The npm package name. */
+  readonly package: string;
+  /** Short name written on sites (`library`), also the first word of `target`. */
+  readonly library: string;
+  /** GenAI provider name. */
+  readonly provider: string;
+  /**
+   * Exported classes whose instances are clients (`"default"` for the default export), with the
+   * name used in targets.
+   */
+  readonly clients: Readonly<Record<string, string>>;
+  /** Client method paths that are AI calls → operation (`null` when none fits). */
+  readonly methods: Readonly<Record<string, string | null>>;
+  /** Exported functions that are AI calls → operation. */
+  readonly functions?: Readonly<Record<string, string | null>>;
+  /** Exported instances that are clients already (ollama's default export). */
+  readonly instances?: readonly string[];
+  /** Bedrock-style command classes passed to `client.send()` → [target, operation]. */
+  readonly commands?: Readonly<Record<string, readonly [string, string]>>;
+  /** Client classes whose provider differs from the package's (`AzureOpenAI`). */
+  readonly providers?: Readonly<Record<string, string>>;
+}
+
+const STAINLESS_OPENAI: Record<string, string | null> = {
+  "chat.completions.create": "chat",
+  "chat.completions.parse": "chat",
+  "chat.completions.stream": "chat",
+  "chat.completions.runTools": "chat",
+  "beta.chat.completions.parse": "chat",
+  "beta.chat.completions.stream": "chat",
+  "beta.chat.completions.runTools": "chat",
+  "completions.create": "text_completion",
+  "embeddings.create": "embeddings",
+  "responses.create": "chat",
+  "responses.parse": "chat",
+  "responses.stream": "chat",
+  "images.generate": "generate_content",
+  "images.edit": "generate_content",
+  "audio.speech.create": "generate_content",
+  "audio.transcriptions.create": "generate_content",
+  "audio.translations.create": "generate_content",
+  "moderations.create": null,
+};
+
+const LANGCHAIN_CHAT: Record<string, string | null> = {
+  invoke: "chat",
+  stream: "chat",
+  batch: "chat",
+  generate: "chat",
+  embedQuery: "embeddings",
+  embedDocuments: "embeddings",
+};
+
+/** Every SDK the scan and the preload know. */
+export const CATALOG: readonly SdkEntry[] = [
+  {
+    package: "openai",
+    library: "openai",
+    provider: "openai",
+    clients: { default: "openai", OpenAI: "openai", AzureOpenAI: "azure_openai" },
+    providers: { AzureOpenAI: "azure.ai.openai" },
+    methods: STAINLESS_OPENAI,
+  },
+  {
+    package: "@anthropic-ai/sdk",
+    library: "anthropic",
+    provider: "anthropic",
+    clients: { default: "anthropic", Anthropic: "anthropic" },
+    methods: {
+      "messages.create": "chat",
+      "messages.stream": "chat",
+      "messages.countTokens": null,
+      "beta.messages.create": "chat",
+      "beta.messages.stream": "chat",
+      "completions.create": "text_completion",
+    },
+  },
+  {
+    package: "@google/genai",
+    library: "google_genai",
+    provider: "gcp.gemini",
+    clients: { GoogleGenAI: "google_genai" },
+    methods: {
+      "models.generateContent": "generate_content",
+      "models.generateContentStream": "generate_content",
+      "models.embedContent": "embeddings",
+      "models.generateImages": "generate_content",
+      "chats.create": null,
+    },
+  },
+  {
+    package: "groq-sdk",
+    library: "groq",
+    provider: "groq",
+    clients: { default: "groq", Groq: "groq" },
+    methods: STAINLESS_OPENAI,
+  },
+  {
+    package: "together-ai",
+    library: "together",
+    provider: "together",
+    clients: { default: "together", Together: "together" },
+    methods: STAINLESS_OPENAI,
+  },
+  {
+    package: "@mistralai/mistralai",
+    library: "mistral",
+    provider: "mistral_ai",
+    clients: { Mistral: "mistral" },
+    methods: {
+      "chat.complete": "chat",
+      "chat.stream": "chat",
+      "fim.complete": "text_completion",
+      "fim.stream": "text_completion",
+      "agents.complete": "chat",
+      "agents.stream": "chat",
+      "embeddings.create": "embeddings",
+    },
+  },
+  {
+    package: "ollama",
+    library: "ollama",
+    provider: "ollama",
+    clients: { Ollama: "ollama" },
+    instances: ["default"],
+    methods: {
+      chat: "chat",
+      generate: "text_completion",
+      embed: "embeddings",
+      embeddings: "embeddings",
+    },
+  },
+  {
+    package: "cohere-ai",
+    library: "cohere",
+    provider: "cohere",
+    clients: { CohereClient: "cohere", CohereClientV2: "cohere" },
+    methods: {
+      chat: "chat",
+      chatStream: "chat",
+      generate: "text_completion",
+      generateStream: "text_completion",
+      embed: "embeddings",
+      rerank: "rerank",
+      "v2.chat": "chat",
+      "v2.chatStream": "chat",
+      "v2.embed": "embeddings",
+      "v2.rerank": "rerank",
+    },
+  },
+  {
+    package: "@aws-sdk/client-bedrock-runtime",
+    library: "bedrock",
+    provider: "aws.bedrock",
+    clients: { BedrockRuntimeClient: "bedrock", BedrockRuntime: "bedrock" },
+    methods: {
+      converse: "chat",
+      converseStream: "chat",
+      invokeModel: "generate_content",
+      invokeModelWithResponseStream: "generate_content",
+    },
+    commands: {
+      ConverseCommand: ["converse", "chat"],
+      ConverseStreamCommand: ["converseStream", "chat"],
+      InvokeModelCommand: ["invokeModel", "generate_content"],
+      InvokeModelWithResponseStreamCommand: ["invokeModelWithResponseStream", "generate_content"],
+      InvokeModelWithBidirectionalStreamCommand: ["invokeModelWithBidirectionalStream", "realtime"],
+    },
+  },
+  {
+    package: "ai",
+    library: "ai",
+    provider: "vercel.ai",
+    clients: {},
+    methods: {},
+    functions: {
+      generateText: "chat",
+      streamText: "chat",
+      generateObject: "chat",
+      streamObject: "chat",
+      embed: "embeddings",
+      embedMany: "embeddings",
+      generateImage: "generate_content",
+    },
+  },
+  {
+    package: "@langchain/openai",
+    library: "langchain",
+    provider: "openai",
+    clients: {
+      ChatOpenAI: "ChatOpenAI",
+      AzureChatOpenAI: "AzureChatOpenAI",
+      OpenAIEmbeddings: "OpenAIEmbeddings",
+      OpenAI: "OpenAI",
+    },
+    methods: LANGCHAIN_CHAT,
+  },
+  {
+    package: "@langchain/anthropic",
+    library: "langchain",
+    provider: "anthropic",
+    clients: { ChatAnthropic: "ChatAnthropic" },
+    methods: LANGCHAIN_CHAT,
+  },
+  {
+    package: "@langchain/google-genai",
+    library: "langchain",
+    provider: "gcp.gemini",
+    clients: {
+      ChatGoogleGenerativeAI: "ChatGoogleGenerativeAI",
+      GoogleGenerativeAIEmbeddings: "GoogleGenerativeAIEmbeddings",
+    },
+    methods: LANGCHAIN_CHAT,
+  },
+  {
+    package: "@langchain/mistralai",
+    library: "langchain",
+    provider: "mistral_ai",
+    clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
+    methods: LANGCHAIN_CHAT,
+  },
+  {
+    package: "@openai/agents",
+    library: "openai_agents",
+    provider: "openai",
+    clients: { Runner: "Runner" },
+    methods: { run: "invoke_agent" },
+    functions: { run: "invoke_agent" },
+  },
+];
+
+/** The package a specifier names: `openai` for `openai`, `npm:openai@^7`, `openai/resources`. */
+export function packageName(specifier: string): string {
+  let name = specifier.startsWith("npm:") ? specifier.slice(4) : specifier;
+  const at = name.indexOf("@", 1);
+  if (at > 0) name = name.slice(0, at);
+  const parts = name.split("/");
+  return name.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+/** The catalog entry of a module specifier's package, or `undefined`. */
+export function sdkOf(specifier: string): SdkEntry | undefined {
+  const name = packageName(specifier);
+  return CATALOG.find((entry) => entry.package === name);
+}
+
+/** Packages whose entry modules the preload hands to the guard (the runtime layers patch them). */
+export const RUNTIME_PACKAGES: readonly string[] = CATALOG.map((e) => e.package).filter((p) =>
+  p !== "ai" && p !== "@langchain/google-genai" && p !== "@langchain/mistralai"
+);

@@ -1,0 +1,106 @@
+/**
+ * What every `aiguard` command shares: the output interface, the usage error (exit 2 with a
+ * one-line hint), the flag parser (`node:util` `parseArgs`, which Node, Deno and Bun all have) and
+ * the default paths.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { defaultReportPath, defaultSocketPath } from "../config.ts";
+import { envVar } from "../runtime.ts";
+import { parseDuration } from "./reports.ts";
+
+/** What a command writes and returns. */
+export interface CliIo {
+  /** Standard output. */
+  out(text: string): void;
+  /** Standard error. */
+  err(text: string): void;
+}
+
+/** The kind of a flag's value; `strings` may be given several times. */
+export type FlagKind = "string" | "strings" | "boolean";
+
+/** Parsed flags: strings, repeated strings and booleans by name. */
+export type Flags = Record<string, string | string[] | boolean | undefined>;
+
+/** One command: its usage text, its flags, and what it does. */
+export interface Command {
+  /** The word after `aiguard`. */
+  readonly name: string;
+  /** One line for `aiguard --help`. */
+  readonly summary: string;
+  /** Its `--help` text. */
+  readonly usage: string;
+  /** Its flags (`--help` is added to every command). */
+  readonly flags: Record<string, FlagKind>;
+  /** Runs it; resolves to the exit code. */
+  run(
+    args: { flags: Flags; positional: string[]; io: CliIo; signal?: AbortSignal },
+  ): Promise<number>;
+}
+
+/** A wrong command line: exit 2 with a one-line hint. */
+export class UsageError extends Error {
+  /** The command whose `--help` the hint names. */
+  readonly command: string;
+  constructor(message: string, command: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+/** Parses `--flag value`, `--flag=value` and boolean flags; rejects anything unknown. */
+export function parseFlags(
+  command: string,
+  args: string[],
+  spec: Record<string, FlagKind>,
+): { flags: Flags; positional: string[] } {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+  for (const [name, kind] of Object.entries<FlagKind>({ ...spec, help: "boolean" })) {
+    options[name] = kind === "strings" ? { type: "string", multiple: true } : { type: kind };
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { flags: values as Flags, positional: positionals };
+  } catch (error) {
+    const message = String((error as Error).message ?? error);
+    const name = /'(--?[\w-]+)/.exec(message)?.[1] ?? "";
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || /unknown option/i.test(message)) {
+      throw new UsageError(`unknown flag ${name}`, command);
+    }
+    if (spec[name.replace(/^-+/, "")] === "boolean" || name === "--help") {
+      throw new UsageError(`${name} takes no value`, command);
+    }
+    throw new UsageError(`${name} needs a value`, command);
+  }
+}
+
+/** `--file`, else `AIGUARD_REPORT_PATH`, else `~/.aiguard/guard_log.jsonl`. */
+export function reportPath(flags: Flags): string {
+  return (flags.file as string | undefined) ?? envVar("AIGUARD_REPORT_PATH") ??
+    defaultReportPath();
+}
+
+/** `--socket`, else `AIGUARD_SOCKET`, else `~/.aiguard/guard.sock`. */
+export function socketPath(flags: Flags): string {
+  return (flags.socket as string | undefined) ?? envVar("AIGUARD_SOCKET") ??
+    defaultSocketPath();
+}
+
+/** `--since` in milliseconds, or `undefined`; a bad duration is a usage error. */
+export function since(flags: Flags, command: string): number | undefined {
+  if (flags.since === undefined) return undefined;
+  try {
+    return parseDuration(flags.since as string);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * `aiguard scan` over a tree: finds the source files (default excludes and `.gitignore` honoured),
+ * parses each with oxc-parser (ESTree for TS, TSX, JSX, ESM and CommonJS), runs the one analysis,
+ * and a second pass for files that import clients another scanned module exports. Memory stays
+ * flat in the tree size: a file's AST is dropped once it is analysed.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { analyze, type Binding, type Node, type Site } from "./analyze.ts";
+
+/** A site as `aiguard scan --format json` writes it. */
+export interface ScanSite {
+  file: string;
+  line: number;
+  column: number;
+  provider: string;
+  library: string;
+  target: string;
+  operation: string | null;
+  attested: boolean;
+  attestation: string | null;
+  confidence: "high" | "low";
+}
+
+/** What a scan found. */
+export interface ScanResult {
+  v: 1;
+  /** Files parsed. */
+  files: number;
+  /** Lines read. */
+  lines: number;
+  sites: ScanSite[];
+  errors: Array<{ file: string; message: string }>;
+}
+
+/** Options of a scan. */
+export interface ScanOptions {
+  /** Files or folders; default the working directory. */
+  paths?: string[];
+  /** Only paths matching one of these globs (relative, `/`-separated). */
+  include?: string[];
+  /** Paths matching one of these globs are skipped, besides the defaults. */
+  exclude?: string[];
+  /** Skip nothing by default (`node_modules` & co. are scanned too: for benchmarks). */
+  noDefaultExcludes?: boolean;
+  /** Base of the relative paths written; default the working directory. */
+  cwd?: string;
+  /** Called every so often with files done and files found (progress on a terminal). */
+  progress?: (done: number, total: number) => void;
+}
+
+/** Folders never scanned by default. */
+export const DEFAULT_EXCLUDES: readonly string[] = [
+  "node_modules",
+  ".git",
+  "dist",
+  "build",
+  "out",
+  "coverage",
+];
+const SOURCE = /\.(?:[cm]?[jt]sx?)$/;
+
+/** A glob (`*`, `**`, `?`) as a RegExp over `/`-separated relative paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        re += glob[i + 2] === "/" ? "(?:.*/)?" : ".*";
+        i += glob[i + 2] === "/" ? 2 : 1;
+      } else re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+interface IgnoreRule {
+  pattern: RegExp;
+  negate: boolean;
+  dirOnly: boolean;
+}
+
+/** The rules of a `.gitignore` (the common subset: globs, `/` anchors, trailing `/`, `!`). */
+export function parseGitignore(text: string): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    let line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const negate = line.startsWith("!");
+    if (negate) line = line.slice(1);
+    const dirOnly = line.endsWith("/");
+    if (dirOnly) line = line.slice(0, -1);
+    const anchored = line.startsWith("/") || line.slice(0, -1).includes("/");
+    if (line.startsWith("/")) line = line.slice(1);
+    const glob = anchored ? line : `**/${line}`;
+    rules.push({ pattern: globToRegExp(glob), negate, dirOnly });
+  }
+  return rules;
+}
+
+function ignored(rules: IgnoreRule[], path: string, isDir: boolean): boolean {
+  let result = false;
+  for (const rule of rules) {
+    if (rule.dirOnly && !isDir) continue;
+    if (rule.pattern.test(path)) result = !rule.negate;
+  }
+  return result;
+}
+
+async function sourceFiles(options: ScanOptions, root: string): Promise<string[]> {
+  const excludes = (options.exclude ?? []).map(globToRegExp);
+  const includes = (options.include ?? []).map(globToRegExp);
+  const defaults = new Set(options.noDefaultExcludes ? [] : DEFAULT_EXCLUDES);
+  const rules = options.noDefaultExcludes
+    ? []
+    : parseGitignore(await readFile(join(root, ".gitignore"), "utf8").catch(() => ""));
+  const out: string[] = [];
+  const rel = (path: string) => relative(root, path).split(sep).join("/");
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      const r = rel(path);
+      if (entry.isDirectory()) {
+        if (defaults.has(entry.name) || ignored(rules, r, true)) continue;
+        if (excludes.some((e) => e.test(r) || e.test(`${r}/`))) continue;
+        await walk(path);
+      } else if (entry.isFile() && SOURCE.test(entry.name) && !entry.name.endsWith(".d.ts")) {
+        if (ignored(rules, r, false) || excludes.some((e) => e.test(r))) continue;
+        if (includes.length && !includes.some((e) => e.test(r))) continue;
+        out.push(path);
+      }
+    }
+  };
+  for (const p of options.paths?.length ? options.paths : ["."]) {
+    const path = resolve(root, p);
+    const info = await stat(path).catch(() => null);
+    if (info?.isDirectory()) await walk(path);
+    else if (info?.isFile()) out.push(path);
+  }
+  return [...new Set(out)].sort();
+}
+
+interface Parser {
+  parseSync(
+    filename: string,
+    source: string,
+    options?: { sourceType?: string },
+  ): { program: Node; errors: Array<{ message: string }> };
+}
+
+let parser: Promise<Parser> | null = null;
+/** oxc-parser, loaded on the first scan (the CLI's other commands never load it). */
+function loadParser(): Promise<Parser> {
+  parser ??= import("oxc-parser").then((m) => m as unknown as Parser).catch((error) => {
+    parser = null;
+    throw new Error(
+      `aiguard scan needs the oxc-parser package (npm i -D oxc-parser): ${
+        (error as Error).message
+      }`,
+    );
+  });
+  return parser;
+}
+
+/** What `@aiguard/attest` exports that the analysis follows. */
+const AIGUARD_EXPORTS = new Map<string, Binding>([
+  ["attest", { kind: "aiguard", member: "attest" }],
+  ["wrap", { kind: "aiguard", member: "wrap" }],
+]);
+
+const packageRoots = new Map<string, boolean>();
+/** Whether a file path lies in a copy of this package (its nearest named manifest's name). */
+function isAiguardModule(path: string): boolean {
+  let dir = dirname(path);
+  const seen: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    const known = packageRoots.get(dir);
+    if (known !== undefined) return remember(seen, known);
+    seen.push(dir);
+    // The nearest manifest with a name decides.
+    for (const manifest of ["deno.json", "package.json"]) {
+      let name: unknown;
+      try {
+        name = JSON.parse(readFileSync(join(dir, manifest), "utf8")).name;
+      } catch {
+        continue; // no such manifest here, or not JSON
+      }
+      if (typeof name === "string") return remember(seen, name === "@aiguard/attest");
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return remember(seen, false);
+}
+
+function remember(dirs: string[], value: boolean): boolean {
+  for (const d of dirs) packageRoots.set(d, value);
+  return value;
+}
+
+const RESOLVE_EXTENSIONS = [".ts", ".tsx", ".mts", ".js", ".jsx", ".mjs", ".cts", ".cjs"];
+
+/** The scanned file a relative specifier names, if any. */
+function resolveRelative(
+  from: string,
+  specifier: string,
+  known: Map<string, unknown>,
+): string | null {
+  const base = resolve(dirname(from), specifier);
+  const candidates = [
+    base,
+    ...RESOLVE_EXTENSIONS.map((e) => base + e),
+    ...(/\.[cm]?js$/.test(base)
+      ? [base.replace(/\.([cm]?)js$/, ".$1ts"), base.replace(/\.js$/, ".tsx")]
+      : []),
+    ...RESOLVE_EXTENSIONS.map((e) => join(base, `index${e}`)),
+  ];
+  return candidates.find((c) => known.has(c)) ?? null;
+}
+
+/** Scans a tree; never throws for a file (a file that does not parse is listed in `errors`). */
+export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const { parseSync } = await loadParser();
+  const files = await sourceFiles(options, cwd);
+  const exportsOf = new Map<string, Map<string, Binding>>();
+  const sites: Array<Site & { path: string }> = [];
+  const errors: ScanResult["errors"] = [];
+  const needsSecondPass: string[] = [];
+  let lines = 0;
+  const parse = async (path: string) => {
+    const source = await readFile(path, "utf8");
+    const result = parseSync(path, source);
+    return { source, result };
+  };
+  let done = 0;
+  for (const path of files) {
+    try {
+      const { source, result } = await parse(path);
+      lines += 1 + (source.match(/\n/g)?.length ?? 0);
+      if (result.errors.length > 0 && !result.program?.body?.length) {
+        errors.push({ file: relative(cwd, path), message: result.errors[0]!.message });
+        continue;
+      }
+      const analysis = analyze(result.program, source);
+      if (analysis.exports.size > 0) exportsOf.set(path, analysis.exports);
+      if (analysis.relativeImports.length > 0) needsSecondPass.push(path);
+      for (const site of analysis.sites) sites.push({ ...site, path });
+    } catch (error) {
+      errors.push({ file: relative(cwd, path), message: (error as Error).message });
+    }
+    if (++done % 200 === 0) options.progress?.(done, files.length);
+  }
+  // Second pass: files importing a scanned module that exports clients, or this package by a
+  // relative path (a monorepo, this repository's own examples). Their sites are taken again.
+  const known = new Map(files.map((f) => [f, true]));
+  for (const path of needsSecondPass) {
+    try {
+      const imports = (specifier: string) => {
+        const target = resolveRelative(path, specifier, known) ??
+          resolve(dirname(path), specifier);
+        return exportsOf.get(target) ?? (isAiguardModule(target) ? AIGUARD_EXPORTS : undefined);
+      };
+      const { source, result } = await parse(path);
+      const analysis = analyze(result.program, source, { imports });
+      if (!analysis.relativeImports.some((s) => imports(s))) continue;
+      for (let i = sites.length - 1; i >= 0; i--) if (sites[i]!.path === path) sites.splice(i, 1);
+      for (const site of analysis.sites) sites.push({ ...site, path });
+    } catch {
+      // already listed in errors by the first pass
+    }
+  }
+  options.progress?.(files.length, files.length);
+  return {
+    v: 1,
+    files: files.length,
+    lines,
+    sites: sites
+      .sort((a, b) => a.path.localeCompare(b.path) || a.offset - b.offset)
+      .map((s) => ({
+        file: relative(cwd, s.path).split(sep).join("/"),
+        line: s.line,
+        column: s.column,
+        provider: s.provider,
+        library: s.library,
+        target: s.target,
+        operation: s.operation,
+        attested: s.attested,
+        attestation: s.attestation,
+        confidence: s.confidence,
+      })),
+    errors,
+  };
+}

@@ -1,0 +1,223 @@
+// @runtimes deno bun node
+/**
+ * `aiguard scan` on a corpus with every form the scan follows, positives and negatives: each
+ * expected site is marked on its line (`// expect: <target> <attested|unattested> [id=…] [low]`);
+ * a line without a marker must give no site.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { scan, type ScanSite } from "../src/scan/scan.ts";
+import { main } from "../cli.ts";
+
+const CORPUS = new URL("./fixtures/scan/", import.meta.url).pathname;
+let dir: string;
+
+before(async () => {
+  // A copy, with what the default excludes must skip (node_modules is not committed).
+  dir = await mkdtemp(join(tmpdir(), "aiguard-scan-"));
+  await cp(CORPUS, dir, { recursive: true });
+  const call = 'import OpenAI from "openai";\nawait new OpenAI().chat.completions.create({});\n';
+  for (const skipped of ["node_modules/pkg", "dist", "build", "out", "coverage", ".git"]) {
+    await mkdir(join(dir, skipped), { recursive: true });
+    await writeFile(join(dir, skipped, "index.ts"), call);
+  }
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+interface Expected {
+  file: string;
+  line: number;
+  target: string;
+  attested: boolean;
+  attestation: string | null;
+  confidence: "high" | "low";
+}
+
+async function expectations(root: string): Promise<Expected[]> {
+  const out: Expected[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "generated") await walk(path);
+        continue;
+      }
+      const lines = (await readFile(path, "utf8")).split("\n");
+      lines.forEach((text, i) => {
+        const m = /\/\/ expect: (.+?) (attested|unattested)(?: id=(\S+))?( low)?\s*$/.exec(text);
+        if (!m) return;
+        out.push({
+          file: relative(root, path).split("\\").join("/"),
+          line: i + 1,
+          target: m[1]!,
+          attested: m[2] === "attested",
+          attestation: m[3] ?? null,
+          confidence: m[4] ? "low" : "high",
+        });
+      });
+    }
+  };
+  await walk(root);
+  return out.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+const shape = (s: ScanSite | Expected) => ({
+  file: s.file,
+  line: s.line,
+  target: s.target,
+  attested: s.attested,
+  attestation: s.attestation,
+  confidence: s.confidence,
+});
+
+test("scan finds exactly the marked sites of the corpus, attested or not, and nothing else", async () => {
+  const result = await scan({ cwd: dir });
+  const expected = await expectations(dir);
+  assert.ok(expected.length >= 40, `${expected.length} marked sites`);
+  assert.deepEqual(result.sites.map(shape), expected.map(shape));
+  assert.deepEqual(result.errors.map((e) => e.file), ["broken.ts"]);
+  assert.match(result.errors[0]!.message, /\S/);
+  // Providers and columns: where each call expression starts.
+  const first = result.sites.find((s) => s.file === "imports.ts")!;
+  assert.equal(first.provider, "openai");
+  assert.equal(first.library, "openai");
+  assert.equal(first.column, 9);
+  const bedrock = result.sites.find((s) => s.target === "bedrock.converse")!;
+  assert.equal(bedrock.provider, "aws.bedrock");
+  assert.equal(
+    result.sites.find((s) => s.target.startsWith("azure_openai"))!.provider,
+    "azure.ai.openai",
+  );
+});
+
+test("default excludes and .gitignore are honoured; --include and --exclude narrow the scan", async () => {
+  const result = await scan({ cwd: dir });
+  const files = new Set(result.sites.map((s) => s.file.split("/")[0]));
+  for (const skipped of ["node_modules", "dist", "build", "out", "coverage", ".git", "generated"]) {
+    assert.equal(files.has(skipped), false, skipped);
+  }
+  const only = await scan({ cwd: dir, include: ["**/*.tsx"] });
+  assert.deepEqual([...new Set(only.sites.map((s) => s.file))], ["component.tsx"]);
+  const without = await scan({ cwd: dir, exclude: ["sdks.ts", "shared/**"] });
+  assert.equal(without.sites.some((s) => s.file === "sdks.ts"), false);
+});
+
+async function cli(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+    return { code, out, err };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+test("aiguard scan: json, table, sarif; --strict fails on high-confidence unattested sites", async () => {
+  const json = await cli("scan", "--format", "json");
+  assert.equal(json.code, 0);
+  const parsed = JSON.parse(json.out);
+  assert.equal(parsed.v, 1);
+  assert.equal(typeof parsed.files, "number");
+  assert.deepEqual(Object.keys(parsed.sites[0]).sort(), [
+    "attestation",
+    "attested",
+    "column",
+    "confidence",
+    "file",
+    "library",
+    "line",
+    "operation",
+    "provider",
+    "target",
+  ]);
+  const table = await cli("scan");
+  assert.match(
+    table.out,
+    /imports\.ts:15:9\s+UNATTESTED\s+openai\s+openai\.chat\.completions\.create/,
+  );
+  assert.match(table.out, /\d+ unattested · \d+ attested · \d+% coverage/);
+  const sarif = JSON.parse((await cli("scan", "--format", "sarif")).out);
+  assert.equal(sarif.version, "2.1.0");
+  assert.ok(sarif.runs[0].results.length > 0);
+  const strict = await cli("scan", "--strict", "--format", "json");
+  assert.equal(strict.code, 1);
+  const reviewedOnly = await cli("scan", "attested.ts", "--strict", "--exclude", "nothing");
+  assert.equal(reviewedOnly.code, 1, "attested.ts has one unreviewed method");
+  const clean = await cli("scan", "lookalikes.ts", "--strict");
+  assert.equal(clean.code, 0);
+  assert.match(clean.out, /0 unattested · 0 attested/);
+});
+
+test("aiguard scan on this repository's examples finds exactly their AI calls", async () => {
+  const cwd = process.cwd();
+  const result = await scan({ cwd, paths: ["examples"] });
+  // Each example's AI calls, found by the text of the call's line.
+  const expected: Array<[file: string, snippet: string, target: string, status: string]> = [
+    [
+      "examples/bun/app.ts",
+      "openai.chat.completions.create(",
+      "openai.chat.completions.create",
+      "bun-example",
+    ],
+    [
+      "examples/cloudflare-worker/src/worker.ts",
+      'fetch("https://api.openai.com',
+      "fetch POST api.openai.com/v1/chat/completions",
+      "worker-chat",
+    ],
+    [
+      "examples/demo/main.ts",
+      "openai.chat.completions.create(",
+      "openai.chat.completions.create",
+      "summarize-v1",
+    ],
+    [
+      "examples/demo/main.ts",
+      "anthropic.messages.create(",
+      "anthropic.messages.create",
+      "unattested",
+    ],
+    [
+      "examples/demo/main.ts",
+      "openai.embeddings.create(",
+      "openai.embeddings.create",
+      "unattested",
+    ],
+    [
+      "examples/deno-deploy/main.ts",
+      "fetch(`${baseUrl}",
+      "fetch POST /chat/completions",
+      "deploy-chat",
+    ],
+    [
+      "examples/deno/main.ts",
+      "openai.chat.completions.create(",
+      "openai.chat.completions.create",
+      "deno-example",
+    ],
+    [
+      "examples/node/app.mjs",
+      "openai.chat.completions.create(",
+      "openai.chat.completions.create",
+      "node-example",
+    ],
+  ];
+  const wanted = [];
+  for (const [file, snippet, target, status] of expected) {
+    const lines = (await readFile(join(cwd, file), "utf8")).split("\n");
+    lines.forEach((text, i) => {
+      if (text.includes(snippet)) wanted.push(`${file}:${i + 1} ${target} ${status}`);
+    });
+  }
+  const found = result.sites.map((s) =>
+    `${s.file}:${s.line} ${s.target} ${s.attested ? s.attestation : "unattested"}`
+  );
+  assert.deepEqual(found, wanted);
+  assert.deepEqual(result.errors, []);
+});
