@@ -131,7 +131,7 @@ function attestId(options: Node | undefined): string | null {
         return v.value;
       }
       if (v.type === "TemplateLiteral" && v.expressions.length === 0) {
-        return v.quasis[0]?.value?.cooked ?? null;
+        return v.quasis[0]?.value?.cooked ?? v.quasis[0]?.cooked ?? null;
       }
     }
   }
@@ -148,7 +148,8 @@ function staticText(node: Node | undefined): { text: string; exact: boolean } | 
   if (n.type === "TemplateLiteral") {
     let text = "";
     (n.quasis as Node[]).forEach((q, i) => {
-      text += q.value?.cooked ?? q.value?.raw ?? "";
+      // ESTree keeps the text under `value`; Deno lint's AST on the element itself.
+      text += q.value?.cooked ?? q.value?.raw ?? q.cooked ?? q.raw ?? "";
       if (i < n.expressions.length) text += "*";
     });
     return { text, exact: n.expressions.length === 0 };

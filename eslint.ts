@@ -1,0 +1,92 @@
+/**
+ * The ESLint plugin (flat config): rule `aiguard/no-unattested-ai-call` reports every AI call site
+ * that does not run inside `attest()`, an `@attest()` method or a `wrap()`ped client. It runs the
+ * same analysis as `aiguard scan`, one file at a time (a client imported from another module is
+ * followed by the scan, not by the rule).
+ *
+ * @example eslint.config.js
+ * ```ts ignore
+ * import aiguard from "@aiguard/attest/eslint";
+ * import tsParser from "@typescript-eslint/parser";
+ *
+ * export default [
+ *   { files: ["**\/*.ts"], languageOptions: { parser: tsParser } },
+ *   aiguard.configs.recommended,
+ * ];
+ * ```
+ *
+ * @module
+ */
+import { analyze, type Node } from "./src/scan/analyze.ts";
+import { VERSION } from "./src/version.ts";
+
+/** What the rule needs of ESLint's rule context. */
+interface RuleContext {
+  sourceCode: { text: string };
+  report(descriptor: { node: Node; messageId: string; data: Record<string, string> }): void;
+}
+
+/** An ESLint rule, as the flat-config plugin format describes one. */
+export interface EslintRule {
+  /** Type, docs, messages and options schema. */
+  meta: {
+    type: "problem";
+    docs: { description: string; recommended: boolean };
+    messages: Record<string, string>;
+    schema: [];
+  };
+  /** The visitor: the whole program is analysed once. */
+  create(context: RuleContext): Record<string, (node: Node) => void>;
+}
+
+/** The plugin object ESLint loads. */
+export interface EslintPlugin {
+  /** Name, version and namespace. */
+  meta: { name: string; version: string; namespace: string };
+  /** `no-unattested-ai-call`. */
+  rules: Record<string, EslintRule>;
+  /** `recommended`: the rule as an error. */
+  configs: Record<string, { plugins: Record<string, EslintPlugin>; rules: Record<string, string> }>;
+}
+
+const rule: EslintRule = {
+  meta: {
+    type: "problem",
+    docs: {
+      description:
+        "AI provider calls must run inside attest(), an @attest() method or a wrap()ped client",
+      recommended: true,
+    },
+    messages: {
+      unattested:
+        "Unattested {{provider}} call ({{target}}): wrap the calling function with attest() once it is reviewed.",
+    },
+    schema: [],
+  },
+  create(context) {
+    return {
+      Program(program) {
+        for (const site of analyze(program, context.sourceCode.text).sites) {
+          if (site.attested) continue;
+          context.report({
+            node: site.node,
+            messageId: "unattested",
+            data: { provider: site.provider, target: site.target },
+          });
+        }
+      },
+    };
+  },
+};
+
+const plugin: EslintPlugin = {
+  meta: { name: "@aiguard/attest", version: VERSION, namespace: "aiguard" },
+  rules: { "no-unattested-ai-call": rule },
+  configs: {},
+};
+plugin.configs.recommended = {
+  plugins: { aiguard: plugin },
+  rules: { "aiguard/no-unattested-ai-call": "error" },
+};
+
+export default plugin;

@@ -1,0 +1,54 @@
+/**
+ * The scan corpus as the lint front-ends see it: one file at a time. Per file, the unattested
+ * sites `aiguard scan` reports (line:column), for comparing the three front-ends.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { scan } from "../../src/scan/scan.ts";
+
+export const CORPUS: string = new URL("../fixtures/scan/", import.meta.url).pathname;
+
+/** Files a lint rule sees alone: not the broken one, nor one whose clients come from another file. */
+const CROSS_MODULE = new Set(["uses_shared.ts", "broken.ts"]);
+
+export interface CorpusFile {
+  name: string;
+  path: string;
+  source: string;
+  /** `line:column` of each unattested site the scan reports, in order. */
+  expected: string[];
+}
+
+/** The corpus files and, for each, the scan's unattested sites. */
+export async function lintCorpus(): Promise<CorpusFile[]> {
+  const result = await scan({ cwd: CORPUS });
+  const files: CorpusFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "generated") await walk(path);
+      } else if (/\.[cm]?[jt]sx?$/.test(entry.name)) {
+        const name = relative(CORPUS, path);
+        if (CROSS_MODULE.has(name)) continue;
+        files.push({
+          name,
+          path,
+          source: await readFile(path, "utf8"),
+          expected: result.sites.filter((s) => s.file === name && !s.attested).map((s) =>
+            `${s.line}:${s.column}`
+          ),
+        });
+      }
+    }
+  };
+  await walk(CORPUS);
+  return files.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `line:column` (1-based) of an offset. */
+export function lineColumn(source: string, offset: number): string {
+  const before = source.slice(0, offset);
+  const line = before.split("\n").length;
+  return `${line}:${offset - before.lastIndexOf("\n")}`;
+}
