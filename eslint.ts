@@ -18,12 +18,22 @@
  * @module
  */
 import { analyze, type Node } from "./src/scan/analyze.ts";
+
+/** An ESTree node, as the linter hands it over. */
+export interface AstNode {
+  /** The node type, e.g. `CallExpression`. */
+  type: string;
+  /** The other ESTree fields. */
+  [key: string]: unknown;
+}
 import { VERSION } from "./src/version.ts";
 
 /** What the rule needs of ESLint's rule context. */
-interface RuleContext {
+export interface RuleContext {
+  /** The file's text. */
   sourceCode: { text: string };
-  report(descriptor: { node: Node; messageId: string; data: Record<string, string> }): void;
+  /** Reports one problem. */
+  report(descriptor: { node: AstNode; messageId: string; data: Record<string, string> }): void;
 }
 
 /** An ESLint rule, as the flat-config plugin format describes one. */
@@ -36,7 +46,7 @@ export interface EslintRule {
     schema: [];
   };
   /** The visitor: the whole program is analysed once. */
-  create(context: RuleContext): Record<string, (node: Node) => void>;
+  create(context: RuleContext): Record<string, (node: AstNode) => void>;
 }
 
 /** The plugin object ESLint loads. */
@@ -66,10 +76,10 @@ const rule: EslintRule = {
   create(context) {
     return {
       Program(program) {
-        for (const site of analyze(program, context.sourceCode.text).sites) {
+        for (const site of analyze(program as Node, context.sourceCode.text).sites) {
           if (site.attested) continue;
           context.report({
-            node: site.node,
+            node: site.node as AstNode,
             messageId: "unattested",
             data: { provider: site.provider, target: site.target },
           });
@@ -79,6 +89,7 @@ const rule: EslintRule = {
   },
 };
 
+/** The plugin: `aiguard/no-unattested-ai-call` and `configs.recommended`. */
 const plugin: EslintPlugin = {
   meta: { name: "@aiguard/attest", version: VERSION, namespace: "aiguard" },
   rules: { "no-unattested-ai-call": rule },

@@ -11,10 +11,20 @@
  */
 import { analyze, type Node } from "./src/scan/analyze.ts";
 
+/** An ESTree node, as the linter hands it over. */
+export interface AstNode {
+  /** The node type, e.g. `CallExpression`. */
+  type: string;
+  /** The other ESTree fields. */
+  [key: string]: unknown;
+}
+
 /** What the rule needs of Deno lint's rule context. */
-interface LintContext {
+export interface LintContext {
+  /** The file's text. */
   sourceCode: { text: string };
-  report(descriptor: { node: Node; message: string }): void;
+  /** Reports one problem. */
+  report(descriptor: { node: AstNode; message: string }): void;
 }
 
 /** A Deno lint plugin, as `deno lint` loads one. */
@@ -22,9 +32,10 @@ export interface DenoLintPlugin {
   /** The plugin's name: rules are reported as `aiguard/<rule>`. */
   name: string;
   /** `no-unattested-ai-call`. */
-  rules: Record<string, { create(context: LintContext): Record<string, (node: Node) => void> }>;
+  rules: Record<string, { create(context: LintContext): Record<string, (node: AstNode) => void> }>;
 }
 
+/** The plugin: `aiguard/no-unattested-ai-call`. */
 const plugin: DenoLintPlugin = {
   name: "aiguard",
   rules: {
@@ -32,10 +43,10 @@ const plugin: DenoLintPlugin = {
       create(context) {
         return {
           Program(program) {
-            for (const site of analyze(program, context.sourceCode.text).sites) {
+            for (const site of analyze(program as Node, context.sourceCode.text).sites) {
               if (site.attested) continue;
               context.report({
-                node: site.node,
+                node: site.node as AstNode,
                 message: `Unattested ${site.provider} call (${site.target}): wrap the calling ` +
                   "function with attest() once it is reviewed.",
               });

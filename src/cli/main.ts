@@ -11,6 +11,7 @@ import { daemonCommand } from "./daemon_command.ts";
 import { tailCommand } from "./tail_command.ts";
 import { exportCommand } from "./export_command.ts";
 import { scanCommand } from "./scan_command.ts";
+import { coverageCommand } from "./coverage_command.ts";
 
 export type { CliIo } from "./command.ts";
 
@@ -21,6 +22,7 @@ const COMMANDS: readonly Command[] = [
   tailCommand,
   exportCommand,
   scanCommand,
+  coverageCommand,
 ];
 
 const MAIN_HELP = `aiguard — find AI calls that are not wrapped with attest()
