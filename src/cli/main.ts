@@ -12,6 +12,7 @@ import { tailCommand } from "./tail_command.ts";
 import { exportCommand } from "./export_command.ts";
 import { scanCommand } from "./scan_command.ts";
 import { coverageCommand } from "./coverage_command.ts";
+import { initCommand } from "./init_command.ts";
 
 export type { CliIo } from "./command.ts";
 
@@ -23,6 +24,7 @@ const COMMANDS: readonly Command[] = [
   exportCommand,
   scanCommand,
   coverageCommand,
+  initCommand,
 ];
 
 const MAIN_HELP = `aiguard — find AI calls that are not wrapped with attest()
