@@ -80,6 +80,8 @@ for (const runtime of runtimes) {
   console.log("report throughput", JSON.stringify(throughput));
   const memory = run(runtime, "memory.ts", ["1000000"]);
   console.log("memory", JSON.stringify(memory));
+  const scanSpeed = run(runtime, "scan_speed.ts");
+  console.log("scan speed", JSON.stringify(scanSpeed));
   const start = run(runtime, "preload_start.ts");
   console.log("preload start", JSON.stringify(start));
   const rows = [
@@ -141,6 +143,16 @@ for (const runtime of runtimes) {
       "RSS growth after 1,000,000 unattested calls (MiB), drops",
       `${fmt(memory.rss_growth_mib, 1)}, ${memory.dropped}`,
       "≤ 64 MiB",
+    ],
+    [
+      `aiguard scan of the installed SDKs' sources (${scanSpeed.files} files, ${scanSpeed.lines} lines): lines/s`,
+      fmt(scanSpeed.lines_per_s, 0),
+      "≥ 100000",
+    ],
+    [
+      "scan heap after a small tree / the whole tree (MiB, after GC)",
+      `${fmt(scanSpeed.heap_mib_after_small, 1)} / ${fmt(scanSpeed.heap_mib_after_large, 1)}`,
+      "flat",
     ],
     [
       "preload (load hooks) before the app's first line: ms / MiB RSS added to a plain start",

@@ -81,7 +81,7 @@ test("init wires every runtime's preload, a config and a CI workflow, and prints
     assert.equal(pkg.scripts.start, "node --import @aiguard/attest/auto src/main.js");
     assert.equal(pkg.scripts.test, "node --import @aiguard/attest/auto --test && eslint .");
     assert.equal(pkg.scripts.lint, "eslint .");
-    assert.match(pkgText, /\n    "name"/, "the file's own indentation is kept");
+    assert.match(pkgText, /\n {4}"name"/, "the file's own indentation is kept");
     const deno = JSON.parse(await readFile(join(dir, "deno.json"), "utf8"));
     assert.equal(deno.tasks.dev, "deno run --preload jsr:@aiguard/attest/auto -A main.ts");
     assert.equal(deno.tasks.fmt, "deno fmt");

@@ -202,6 +202,18 @@ test("aiguard scan on this repository's examples finds exactly their AI calls", 
       "deno-example",
     ],
     [
+      "examples/lint/src/app.ts",
+      'model: "gpt-4o-mini"',
+      "openai.chat.completions.create",
+      "summarize-v1",
+    ],
+    [
+      "examples/lint/src/app.ts",
+      'model: "gpt-4o",',
+      "openai.chat.completions.create",
+      "unattested",
+    ],
+    [
       "examples/node/app.mjs",
       "openai.chat.completions.create(",
       "openai.chat.completions.create",
@@ -212,7 +224,11 @@ test("aiguard scan on this repository's examples finds exactly their AI calls", 
   for (const [file, snippet, target, status] of expected) {
     const lines = (await readFile(join(cwd, file), "utf8")).split("\n");
     lines.forEach((text, i) => {
-      if (text.includes(snippet)) wanted.push(`${file}:${i + 1} ${target} ${status}`);
+      // The site is the line of the call expression: the snippet's line, or the one above it
+      // when the snippet is an argument on a line of its own.
+      if (!text.includes(snippet)) return;
+      const line = text.includes("(") ? i + 1 : i;
+      wanted.push(`${file}:${line} ${target} ${status}`);
     });
   }
   const found = result.sites.map((s) =>

@@ -43,3 +43,17 @@ test("the Deno lint message names the provider, the target and the fix", () => {
     /Unattested openai call \(openai\.embeddings\.create\): wrap the calling function with attest\(\)/,
   );
 });
+
+test("examples/lint: deno lint with the example's deno.json reports the unreviewed call", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["lint", "src/app.ts"],
+    cwd: new URL("../../../examples/lint/", import.meta.url).pathname,
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = (new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr))
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+  assert.equal(output.code, 1, text);
+  assert.match(text, /aiguard\/no-unattested-ai-call/);
+  assert.match(text, /src\/app\.ts:18:10/);
+  assert.match(text, /Found 1 problem/);
+});

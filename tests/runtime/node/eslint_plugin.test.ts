@@ -4,7 +4,7 @@
  */
 import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
-import { Linter, RuleTester } from "eslint";
+import { ESLint, Linter, RuleTester } from "eslint";
 import tsParser from "@typescript-eslint/parser";
 import plugin from "../../../eslint.ts";
 import { lintCorpus } from "../../support/lint_corpus.ts";
@@ -85,4 +85,11 @@ test("ESLint with configs.recommended reports the same sites as aiguard scan on 
     ) => `${m.line}:${m.column}`);
     assert.deepEqual(reported, file.expected, file.name);
   }
+});
+
+test("examples/lint: ESLint with the example's own eslint.config.mjs reports the unreviewed call", async () => {
+  const eslint = new ESLint({ cwd: new URL("../../../examples/lint/", import.meta.url).pathname });
+  const [result] = await eslint.lintFiles(["src/app.ts"]);
+  const problems = result!.messages.map((m) => `${m.ruleId} ${m.line}`);
+  assert.deepEqual(problems, ["aiguard/no-unattested-ai-call 18"]);
 });
