@@ -4,6 +4,7 @@
  * @module
  */
 import { type ProviderRule, validateRules } from "./detect/providers.ts";
+import { type AttestationPolicy, policyProblem } from "./policy.ts";
 import type { GuardMode, GuardRecord } from "./report/record.ts";
 import type { Sink } from "./report/sink.ts";
 import { envVar } from "./runtime.ts";
@@ -60,6 +61,12 @@ export interface GuardOptions {
   logger?: GuardLogger;
   /** Called with every record the guard produces. */
   onRecord?: (record: GuardRecord) => void;
+  /**
+   * Attestation policy: registered attestation ids (owner, ticket, expiry, providers, models),
+   * `requireRegistered`, and the models any call may use. A call that breaks it is recorded with
+   * action `violation`, or blocked in block mode (attested calls included).
+   */
+  policy?: AttestationPolicy;
 }
 
 /** Options with every default filled in. */
@@ -80,6 +87,7 @@ export interface ResolvedOptions {
   traceAttested: boolean;
   logger: GuardLogger;
   onRecord: ((record: GuardRecord) => void) | null;
+  policy: AttestationPolicy | null;
 }
 
 const MODES: readonly GuardMode[] = ["off", "warn", "report", "block"];
@@ -99,6 +107,7 @@ const KEYS = [
   "traceAttested",
   "logger",
   "onRecord",
+  "policy",
 ] as const;
 
 /** Keys that a config file (JSON) may set. */
@@ -113,6 +122,7 @@ export const FILE_KEYS: readonly string[] = [
   "service",
   "traceAttested",
   "discover",
+  "policy",
 ];
 
 function homeDir(): string {
@@ -186,6 +196,10 @@ export function validateOptions(options: unknown, source: string): GuardOptions 
     "an object with a warn() method",
   );
   check("onRecord", (v) => typeof v === "function", "a function");
+  if (o.policy !== undefined) {
+    const problem = policyProblem(o.policy);
+    if (problem) throw new ConfigError(source, problem.key, problem.expected, problem.got);
+  }
   if (o.providers !== undefined) {
     try {
       validateRules(o.providers);
@@ -255,5 +269,6 @@ export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
     traceAttested: pick("traceAttested") ?? false,
     logger: pick("logger") ?? console,
     onRecord: pick("onRecord") ?? null,
+    policy: pick("policy") ?? null,
   };
 }

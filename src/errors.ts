@@ -8,6 +8,10 @@ export interface AttestationErrorDetails {
   callSite: string | null;
   /** What was called, e.g. `openai.chat.completions.create` or `fetch POST api.openai.com/v1/...`. */
   target: string;
+  /** The attestation policy's rule the call broke, when that is why it was blocked. */
+  violation?: string | null;
+  /** Which rule, and what the call did (policy violations). */
+  reason?: string | null;
 }
 
 // Every copy of this package in a process brands its errors alike, so `instanceof` holds across
@@ -48,13 +52,18 @@ export class AttestationError extends Error {
   readonly callSite: string | null;
   /** What was called. */
   readonly target: string;
+  /** The policy rule the call broke, or `null` for an unattested call. */
+  readonly violation: string | null;
 
   /** Builds the error; the message names provider, operation, call site and the fix. */
   constructor(details: AttestationErrorDetails) {
     const where = details.callSite ?? "an unknown call site";
     super(
-      `Unattested ${details.provider} ${details.operation ?? "call"} (${details.target}) ` +
-        `blocked at ${where}: wrap the calling function with attest().`,
+      details.violation
+        ? `${details.provider} ${details.operation ?? "call"} (${details.target}) blocked at ` +
+          `${where}: attestation policy violation (${details.violation}): ${details.reason}.`
+        : `Unattested ${details.provider} ${details.operation ?? "call"} (${details.target}) ` +
+          `blocked at ${where}: wrap the calling function with attest().`,
     );
     this.name = "AttestationError";
     Object.defineProperty(this, BRAND, { value: true });
@@ -62,5 +71,6 @@ export class AttestationError extends Error {
     this.operation = details.operation;
     this.callSite = details.callSite;
     this.target = details.target;
+    this.violation = details.violation ?? null;
   }
 }

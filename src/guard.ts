@@ -38,6 +38,7 @@ import type { RecordOutput, Settle } from "./report/sink.ts";
 import { createOutput } from "./report/chain.ts";
 import { MemoryRing } from "./storage/memory.ts";
 import { compareVersions, type GuardOwner, RECORD_V, registry } from "./registry.ts";
+import { checkPolicy } from "./policy.ts";
 import { processId, runtimeKey } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
@@ -99,16 +100,18 @@ let ready: Promise<void> = Promise.resolve();
 
 const NO_MARKER: CallMarker = Object.freeze({ recorded: true, stack: undefined, settle: null });
 
-function warnOnce(state: Active, record: GuardRecord): void {
-  const key = record.call_site ?? record.target;
+function warnOnce(state: Active, record: GuardRecord, policyReason?: string | null): void {
+  const key = `${record.call_site ?? record.target}\0${record.violation ?? ""}`;
   if (state.session.warnedSites.has(key)) return;
   state.session.warnedSites.add(key);
+  const what = `${record.provider} ${record.operation ?? "call"} (${record.target}) at ${
+    record.call_site ?? "an unknown call site"
+  }`;
   try {
     state.options.logger.warn(
-      `aiguard: unattested ${record.provider} ${record.operation ?? "call"} (${record.target}) ` +
-        `at ${
-          record.call_site ?? "an unknown call site"
-        }: wrap the calling function with attest().`,
+      record.violation
+        ? `aiguard: attestation policy violation (${record.violation}) by ${what}: ${policyReason}.`
+        : `aiguard: unattested ${what}: wrap the calling function with attest().`,
     );
   } catch {
     // A broken logger must not break the host app's call.
@@ -161,30 +164,49 @@ function decide(
   if (!state) return NO_MARKER;
   state.session.counters.calls++;
   const attestation = frame?.attestation ?? null;
-  const { mode, traceAttested } = state.options;
-  if (attestation && !traceAttested) return NO_MARKER;
-  if (!attestation) state.session.counters.unattested++;
+  const { mode, traceAttested, policy } = state.options;
+  if (attestation && !traceAttested && !policy) return NO_MARKER;
   const above = frame?.call && !frame.call.recorded ? frame.call : null;
   // A call's own entry marker is used up by this decision; a framework run's lends its stack only.
   const opened = above && !above.scope ? above : null;
   const facts = withHint(given, opened);
+  const verdict = policy
+    ? checkPolicy(policy, facts, attestation ? attestation.id : undefined)
+    : null;
+  const violation = verdict?.violation ?? null;
+  if (attestation && !traceAttested && violation === null) return NO_MARKER;
+  if (!attestation) state.session.counters.unattested++;
   let site = applicationFrames(above?.stack ?? stack ?? captureStack());
   // No application frame within the usual depth: look deeper from here (where V8's async frames
   // still lead to it; on Bun after an await it stays null).
   if (site.callSite === null) site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
-  const action = attestation
+  const blocks = mode === "block" && canBlock;
+  const action = violation
+    ? (blocks ? "blocked" : "violation")
+    : attestation
     ? "allowed"
-    : mode === "block"
-    ? (canBlock ? "blocked" : "reported")
-    : mode === "report"
+    : blocks
+    ? "blocked"
+    : mode === "block" || mode === "report"
     ? "reported"
     : "warned";
   const record = makeRecord(
     facts,
-    { action, mode, attestation, callSite: site.callSite, stack: site.stack },
+    {
+      action,
+      mode,
+      attestation: attestation && verdict && (verdict.owner !== null || verdict.ticket !== null)
+        ? { ...attestation, owner: verdict.owner, ticket: verdict.ticket }
+        : attestation,
+      callSite: site.callSite,
+      stack: site.stack,
+      violation,
+    },
     state.proc,
   );
-  if (action === "warned") warnOnce(state, record);
+  if (action === "warned" || (violation && mode === "warn")) {
+    warnOnce(state, record, verdict?.reason);
+  }
   const settle = deliver(state, record);
   if (action === "blocked") {
     state.session.counters.blocked++;
@@ -193,6 +215,8 @@ function decide(
       operation: facts.operation,
       callSite: site.callSite,
       target: facts.target,
+      violation,
+      reason: verdict?.reason ?? null,
     });
     settle?.(error);
     throw error;
@@ -228,7 +252,10 @@ const core: GuardCore = {
   run: runInFrame,
   quiet(frame) {
     const state = active;
-    if (state === null || !frame?.attestation || state.options.traceAttested) return null;
+    // With a policy, attested calls are checked too: no fast path.
+    if (
+      state === null || !frame?.attestation || state.options.traceAttested || state.options.policy
+    ) return null;
     state.session.counters.calls++;
     return NO_MARKER;
   },

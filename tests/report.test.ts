@@ -16,6 +16,7 @@ import {
 import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import { encodeLine, makeRecord } from "../src/report/record.ts";
 import { backupName } from "../src/storage/_rotating_file.ts";
+import { verifyChain } from "../src/storage/_chain.ts";
 import { RecordQueue } from "../src/report/queue.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
@@ -252,7 +253,7 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
   const perWriter = 300;
   const script = new URL("./support/rotation_writer.ts", import.meta.url).pathname;
   await Promise.all([0, 1, 2, 3].map((writer) => {
-    const [cmd, args] = runtimeCommand(script, [path, String(writer), String(perWriter), "120000"]);
+    const [cmd, args] = runtimeCommand(script, [path, String(writer), String(perWriter), "160000"]);
     return new Promise<void>((resolve, reject) =>
       execFile(cmd, args, (error, _out, stderr) => error ? reject(new Error(stderr)) : resolve())
     );
@@ -268,15 +269,15 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
   for (const file of [path, backupName(path, 1), backupName(path, 2), backupName(path, 3)]) {
     const text = await readFile(file, "utf8");
     assert.ok(text.endsWith("\n"));
-    assert.ok((await stat(file)).size <= 120000);
+    assert.ok((await stat(file)).size <= 160000);
     for (const line of text.split("\n").filter(Boolean)) {
-      const r = JSON.parse(line) as { writer: string; seq: number };
-      const key = `${r.writer}:${r.seq}`;
+      const r = JSON.parse(line) as { writer: string; n: number };
+      const key = `${r.writer}:${r.n}`;
       assert.ok(!seen.has(key), `duplicate ${key}`);
       seen.add(key);
     }
   }
-  // 4 × 300 lines of ~450 bytes ≈ 540 KB; the newest ~480 KB survive in 4 files of ≤ 120 KB.
+  // 4 × 300 lines of ~540 bytes (chained) ≈ 650 KB; the newest survive in 4 files of ≤ 160 KB.
   // What is gone is only the oldest: for each writer, the kept seqs are one contiguous newest run.
   for (const writer of ["0", "1", "2", "3"]) {
     const kept = [...seen].filter((k) => k.startsWith(`${writer}:`)).map((k) =>
@@ -286,6 +287,19 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
     assert.equal(kept.at(-1), perWriter - 1);
     assert.equal(kept.length, kept.at(-1)! - kept[0]! + 1, `gap in writer ${writer}`);
   }
+  // One hash chain through the four writers and the rotations: intact, seq contiguous.
+  const chain = verifyChain(
+    await Promise.all(
+      [backupName(path, 3), backupName(path, 2), backupName(path, 1), path].map(async (file) => ({
+        file,
+        text: await readFile(file, "utf8"),
+      })),
+    ),
+  );
+  assert.equal(chain.broken, null, JSON.stringify(chain.broken));
+  assert.equal(chain.lines, seen.size);
+  assert.equal(chain.lastSeq, 4 * perWriter, "every line of every writer is in the one chain");
+  assert.equal(chain.lastSeq! - chain.firstSeq! + 1, chain.lines);
 });
 
 const PROC = { runtime: "node", service: null, pid: 1 };

@@ -11,6 +11,7 @@ import process from "node:process";
 import { decodeLine } from "../report/record.ts";
 import { RecordQueue } from "../report/queue.ts";
 import { createNodeFsStorage } from "../storage/node_fs.ts";
+import { envVar } from "../runtime.ts";
 import { processId, runtimeKey } from "../runtime.ts";
 
 /** Longest accepted line, in bytes (without the newline). */
@@ -102,6 +103,7 @@ export async function runDaemon(options: DaemonOptions): Promise<Daemon> {
       path: options.reportPath,
       maxBytes: options.maxBytes ?? 10 * 1024 * 1024,
       backups: options.backups ?? 3,
+      ...(envVar("AIGUARD_SIGNING_KEY") ? { signingKey: envVar("AIGUARD_SIGNING_KEY")! } : {}),
     }),
     {
       capacity: 100_000,

@@ -13,6 +13,7 @@ import { exportCommand } from "./export_command.ts";
 import { scanCommand } from "./scan_command.ts";
 import { coverageCommand } from "./coverage_command.ts";
 import { initCommand } from "./init_command.ts";
+import { verifyCommand } from "./verify_command.ts";
 
 export type { CliIo } from "./command.ts";
 
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   scanCommand,
   coverageCommand,
   initCommand,
+  verifyCommand,
 ];
 
 const MAIN_HELP = `aiguard — find AI calls that are not wrapped with attest()

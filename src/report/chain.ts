@@ -95,7 +95,13 @@ function otelStep(): OutputStep {
  */
 export function defaultStorage(options: ResolvedOptions): StorageAdapter {
   if (options.storage) return options.storage;
-  const file = { path: options.reportPath, maxBytes: options.maxBytes, backups: options.backups };
+  const signingKey = envVar("AIGUARD_SIGNING_KEY");
+  const file = {
+    path: options.reportPath,
+    maxBytes: options.maxBytes,
+    backups: options.backups,
+    ...(signingKey ? { signingKey } : {}),
+  };
   const nodeFs = () =>
     lazyStorage(
       "node-fs",

@@ -9,7 +9,7 @@ import { VERSION } from "../version.ts";
 /** Guard modes. */
 export type GuardMode = "off" | "warn" | "report" | "block";
 /** What the guard did about a call. */
-export type RecordAction = "warned" | "reported" | "blocked" | "allowed";
+export type RecordAction = "warned" | "reported" | "blocked" | "allowed" | "violation";
 /** The layer that saw the call. */
 export type Detector = "sdk" | "fetch" | "http" | "http2" | "websocket" | "undici" | "manual";
 
@@ -51,8 +51,15 @@ export interface GuardRecord {
   service: string | null;
   /** Process id, or `null` on edge runtimes. */
   pid: number | null;
-  /** `{ id, reason }` of attested calls, else `null`. */
-  attestation: { id: string | null; reason: string | null } | null;
+  /**
+   * `{ id, reason }` of attested calls (with the policy's `owner` and `ticket` when the id is
+   * registered), else `null`.
+   */
+  attestation:
+    | { id: string | null; reason: string | null; owner?: string | null; ticket?: string | null }
+    | null;
+  /** Present when the call broke the attestation policy: which rule. */
+  violation?: "unregistered" | "expired" | "provider" | "model";
   /** aiguard version. */
   guard_version: string;
 }
@@ -123,6 +130,7 @@ export function makeRecord(
     attestation: GuardRecord["attestation"];
     callSite: string | null;
     stack: string[];
+    violation?: GuardRecord["violation"] | null;
   },
   /** Facts fixed for the process. */
   proc: ProcessFacts,
@@ -147,8 +155,17 @@ export function makeRecord(
     runtime: proc.runtime,
     service: cap(proc.service),
     pid: proc.pid,
-    attestation: decision.attestation &&
-      { id: cap(decision.attestation.id), reason: cap(decision.attestation.reason) },
+    attestation: decision.attestation && {
+      id: cap(decision.attestation.id),
+      reason: cap(decision.attestation.reason),
+      ...(decision.attestation.owner != null || decision.attestation.ticket != null
+        ? {
+          owner: cap(decision.attestation.owner ?? null),
+          ticket: cap(decision.attestation.ticket ?? null),
+        }
+        : {}),
+    },
+    ...(decision.violation ? { violation: decision.violation } : {}),
     guard_version: VERSION,
   };
 }

@@ -6,6 +6,8 @@
  */
 import type { StorageAdapter } from "../config.ts";
 import { builtinModule } from "../runtime.ts";
+import { chainLines, type ChainState, lastLine, stateAfter } from "./_chain.ts";
+import { type Sealer, sealerFromPem } from "./_seal.ts";
 
 /** Options of the file storage adapters. */
 export interface FileStorageOptions {
@@ -15,12 +17,25 @@ export interface FileStorageOptions {
   maxBytes?: number;
   /** Rotated files kept. Default 3. */
   backups?: number;
+  /** Chain every line (`seq`, `prev`) for `aiguard verify`. Default `true`. */
+  chain?: boolean;
+  /**
+   * Path of an Ed25519 private key (PKCS#8 PEM): a signed seal line follows every batch
+   * (`AIGUARD_SIGNING_KEY`).
+   */
+  signingKey?: string;
 }
 
 /** The file handle operations the adapters use (node:fs/promises). */
 export interface FileHandleLike {
   readonly fd: number;
   write(data: string): Promise<unknown>;
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
   close(): Promise<void>;
 }
 
@@ -30,6 +45,7 @@ export interface FsPromises {
   open(path: string, flags: string, mode?: number): Promise<FileHandleLike>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, options: { force: boolean }): Promise<void>;
+  readFile(path: string, encoding: "utf8"): Promise<string>;
   stat(path: string): Promise<{ size: number; mtimeMs: number }>;
 }
 
@@ -119,9 +135,42 @@ async function rotate(fs: FsPromises, path: string, backups: number): Promise<vo
   await fs.rename(path, backupName(path, 1)).catch(() => {});
 }
 
+/** A file's last line is within its last 64 KiB (records are capped far below that). */
+const TAIL_BYTES = 64 * 1024;
+
+async function tailOf(fs: FsPromises, path: string): Promise<string | null> {
+  let handle: FileHandleLike;
+  try {
+    handle = await fs.open(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const size = (await fs.stat(path)).size;
+    if (size === 0) return null;
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, size - length);
+    return new TextDecoder().decode(buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Where the chain stands in the file (or, when it is empty, in its newest backup). */
+async function readChain(fs: FsPromises, path: string): Promise<ChainState> {
+  for (const file of [path, backupName(path, 1)]) {
+    const tail = await tailOf(fs, file);
+    const line = tail === null ? null : lastLine(tail);
+    if (line !== null) return stateAfter(line);
+  }
+  return { seq: 0, hash: null };
+}
+
 /**
  * A rotating JSONL file storage; `write` appends `lines` to a handle opened for appending
- * (mode 0600, in a directory created 0700).
+ * (mode 0600, in a directory created 0700). Lines are chained (`seq`, `prev`) under the lock, so
+ * writers in several processes keep one chain.
  */
 export function createRotatingFileStorage(
   name: string,
@@ -133,6 +182,22 @@ export function createRotatingFileStorage(
   const backups = options.backups ?? 3;
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
   let dirReady: Promise<unknown> | null = null;
+  const chain = options.chain ?? true;
+  // What this writer last left in the file: when the file is as it left it, the chain need not
+  // be read back (another process's append or a rotation changes size or mtime).
+  let known: { size: number; mtimeMs: number; state: ChainState } | null = null;
+  let sealer: Promise<Sealer | null> | null = null;
+  const loadSealer = (fs: FsPromises): Promise<Sealer | null> =>
+    sealer ??= fs.readFile(options.signingKey!, "utf8")
+      .catch(() => {
+        throw new Error(`The signing key at ${options.signingKey} cannot be read.`);
+      })
+      .then((pem) => sealerFromPem(pem, options.signingKey!))
+      .catch((error: Error) => {
+        // Evidence unsealed beats evidence lost: say so once, write on without seals.
+        console.warn(`aiguard: ${error.message} Records are written without seals.`);
+        return null;
+      });
   return {
     name,
     async append(lines: string): Promise<void> {
@@ -140,15 +205,37 @@ export function createRotatingFileStorage(
       const fs = fsPromises(name);
       dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await dirReady;
-      const bytes = utf8Length(lines);
       await withLock(fs, `${path}.lock`, async () => {
-        const size = await fs.stat(path).then((s) => s.size, () => 0);
-        if (size > 0 && size + bytes > maxBytes) await rotate(fs, path, backups);
+        const before = await fs.stat(path).catch(() => null);
+        let text = lines;
+        if (chain) {
+          const state = known && before && before.size === known.size &&
+              before.mtimeMs === known.mtimeMs
+            ? known.state
+            : await readChain(fs, path);
+          let chained = chainLines(lines, state);
+          const seal = options.signingKey && chained.state.hash !== null
+            ? await loadSealer(fs)
+            : null;
+          if (seal) {
+            const sealLine = await seal.seal(chained.state.seq, chained.state.hash!);
+            const sealed = chainLines(`${sealLine}\n`, chained.state);
+            chained = { text: chained.text + sealed.text, state: sealed.state };
+          }
+          text = chained.text;
+          known = { size: 0, mtimeMs: 0, state: chained.state };
+        }
+        const size = before?.size ?? 0;
+        if (size > 0 && size + utf8Length(text) > maxBytes) await rotate(fs, path, backups);
         const handle = await fs.open(path, "a", 0o600);
         try {
-          await write(handle, lines);
+          await write(handle, text);
         } finally {
           await handle.close();
+        }
+        if (known) {
+          const after = await fs.stat(path).catch(() => null);
+          known = after ? { size: after.size, mtimeMs: after.mtimeMs, state: known.state } : null;
         }
       });
     },

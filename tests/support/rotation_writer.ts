@@ -8,6 +8,6 @@ const storage = createNodeFsStorage({ path: path!, maxBytes: Number(maxBytes), b
 const pad = "x".repeat(400);
 for (let i = 0; i < Number(count); i += 10) {
   let lines = "";
-  for (let j = i; j < i + 10; j++) lines += JSON.stringify({ v: 1, writer, seq: j, pad }) + "\n";
+  for (let j = i; j < i + 10; j++) lines += JSON.stringify({ v: 1, writer, n: j, pad }) + "\n";
   await storage.append(lines);
 }

@@ -1,0 +1,195 @@
+/**
+ * The hash chain over a report: every line the file storage writes carries `seq` (1, 2, …) and
+ * `prev` (hex SHA-256 of the previous line's bytes without its newline; `null` on the first line
+ * ever), continuous across rotation and across processes sharing the file under its lock. An
+ * edited, removed, inserted or reordered line breaks it where `aiguard verify` can name it.
+ *
+ * @module
+ */
+import { builtinModule } from "../runtime.ts";
+
+/** Where the chain stands: the last line's `seq` and hash. */
+export interface ChainState {
+  seq: number;
+  hash: string | null;
+}
+
+interface Hash {
+  update(data: string, encoding: "utf8"): Hash;
+  digest(encoding: "hex"): string;
+}
+
+let createHash: ((algorithm: string) => Hash) | null = null;
+
+/** Hex SHA-256 of a line's UTF-8 bytes (node:crypto, which Node, Deno and Bun have). */
+export function sha256Hex(text: string): string {
+  createHash ??= builtinModule<{ createHash(a: string): Hash }>("node:crypto")?.createHash ??
+    null;
+  if (!createHash) throw new Error("The report's hash chain needs node:crypto (Node, Deno, Bun).");
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** Adds `seq` and `prev` to each JSON line of `lines` (`\n`-terminated), in order. */
+export function chainLines(lines: string, state: ChainState): { text: string; state: ChainState } {
+  let { seq, hash } = state;
+  let text = "";
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf("\n", start);
+    if (end === -1) end = lines.length;
+    const line = lines.slice(start, end);
+    start = end + 1;
+    if (!line) continue;
+    if (line.charCodeAt(0) !== 123 /* { */) {
+      text += `${line}\n`; // not a record: written as it is, outside the chain
+      continue;
+    }
+    seq++;
+    const rest = line.slice(1);
+    const head = `{"seq":${seq},"prev":${hash === null ? "null" : `"${hash}"`}`;
+    const chained = rest === "}" ? `${head}}` : `${head},${rest}`;
+    hash = sha256Hex(chained);
+    text += `${chained}\n`;
+  }
+  return { text, state: { seq, hash } };
+}
+
+/** The chain state after `line` (a report line): its `seq` (0 for a line from before chains). */
+export function stateAfter(line: string): ChainState {
+  const seq = /^\{"seq":(\d+),/.exec(line)?.[1];
+  return { seq: seq === undefined ? 0 : Number(seq), hash: sha256Hex(line) };
+}
+
+/** The last complete line of a file's tail text, or `null`. */
+export function lastLine(tail: string): string | null {
+  const complete = tail.slice(0, Math.max(tail.lastIndexOf("\n"), 0));
+  if (!complete) return null;
+  return complete.slice(complete.lastIndexOf("\n") + 1) || null;
+}
+
+/** Where a chain breaks. */
+export interface ChainBreak {
+  file: string;
+  /** 1-based line in that file. */
+  line: number;
+  reason: string;
+}
+
+/** What `aiguard verify` found. */
+export interface ChainReport {
+  /** Chained lines checked. */
+  lines: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  /** The first break, or `null` when the chain is intact. */
+  broken: ChainBreak | null;
+  /** The seal lines met, with whether each names the hash of the line it seals. */
+  seals: SealLine[];
+}
+
+/** A seal line as `verifyChain` met it. */
+export interface SealLine {
+  file: string;
+  line: number;
+  upto: number;
+  hash: string;
+  sig: string;
+  keyId: string;
+  /** Whether `hash` is the hash of the chained line `upto` (the one before the seal). */
+  matches: boolean;
+}
+
+/**
+ * Walks report files oldest first (the backups, then the live file) and checks every line's `seq`
+ * and `prev`. The first chained line is the anchor: the backups rotation dropped before it are no
+ * break. Lines from before the chain (no `seq`) may only come first.
+ */
+export function verifyChain(files: ReadonlyArray<{ file: string; text: string }>): ChainReport {
+  let prevSeq: number | null = null;
+  let prevHash: string | null = null;
+  let prevAt: { file: string; line: number } | null = null;
+  let lines = 0;
+  let firstSeq: number | null = null;
+  const seals: SealLine[] = [];
+  const result = (broken: ChainBreak | null): ChainReport => ({
+    lines,
+    firstSeq,
+    lastSeq: prevSeq,
+    broken,
+    seals,
+  });
+  for (const { file, text } of files) {
+    const all = text.split("\n");
+    const last = all.length - 1;
+    for (let i = 0; i < all.length; i++) {
+      const line = all[i]!;
+      const at = { file, line: i + 1 };
+      if (i === last) {
+        if (line === "") break;
+        return result({ ...at, reason: "the last line is cut short (truncated)" });
+      }
+      let record: {
+        seq?: unknown;
+        prev?: unknown;
+        event?: unknown;
+        upto?: unknown;
+        hash?: unknown;
+        sig?: unknown;
+        key_id?: unknown;
+      };
+      try {
+        record = JSON.parse(line);
+      } catch {
+        return result({ ...at, reason: "not a JSON line (edited or torn)" });
+      }
+      const hash = sha256Hex(line);
+      if (typeof record.seq !== "number") {
+        if (prevSeq !== null) {
+          return result({ ...at, reason: "a line without seq inside the chain (inserted)" });
+        }
+        prevHash = hash; // history from before the chain
+        continue;
+      }
+      const seq = record.seq;
+      if (prevSeq === null) {
+        firstSeq = seq;
+        const anchored = seq === 1
+          ? record.prev === null
+          : prevHash === null || record.prev === prevHash;
+        if (!anchored) {
+          return result({ ...at, reason: `seq ${seq}: prev does not match the line before` });
+        }
+      } else if (seq !== prevSeq + 1) {
+        return result({
+          ...at,
+          reason: seq > prevSeq + 1
+            ? `seq ${seq} follows seq ${prevSeq}: ${seq - prevSeq - 1} line(s) removed here, ` +
+              "or lines reordered"
+            : `seq ${seq} follows seq ${prevSeq}: lines reordered, duplicated or inserted`,
+        });
+      } else if (record.prev !== prevHash) {
+        // The line before no longer hashes to what this one recorded: it was edited (or this
+        // line's prev was).
+        return result({
+          ...(prevAt ?? at),
+          reason: `seq ${prevSeq}: edited (its hash is not the prev of seq ${seq})`,
+        });
+      }
+      if (record.event === "seal") {
+        seals.push({
+          ...at,
+          upto: Number(record.upto),
+          hash: String(record.hash),
+          sig: String(record.sig),
+          keyId: String(record.key_id),
+          matches: record.upto === prevSeq && record.hash === prevHash,
+        });
+      }
+      prevSeq = seq;
+      prevHash = hash;
+      prevAt = at;
+      lines++;
+    }
+  }
+  return result(null);
+}

@@ -1,0 +1,197 @@
+// @runtimes deno bun node
+/**
+ * Evidence that holds in an audit: the hash chain over the report and `aiguard verify`, and seals
+ * signed with an Ed25519 key (`AIGUARD_SIGNING_KEY`), checked with `aiguard verify --key`.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../cli.ts";
+import { createNodeFsStorage } from "../src/storage/node_fs.ts";
+import { sha256Hex } from "../src/storage/_chain.ts";
+
+let dir: string;
+before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-"))));
+after(() => rm(dir, { recursive: true, force: true }));
+
+const record = (n: number) =>
+  JSON.stringify({ v: 1, ts: new Date().toISOString(), event: "ai_call", provider: "openai", n }) +
+  "\n";
+
+async function report(name: string, count: number, options: { signingKey?: string } = {}) {
+  const path = join(dir, name);
+  const storage = createNodeFsStorage({ path, ...options });
+  // Batches of three, as the queue writes them.
+  for (let i = 1; i <= count; i += 3) {
+    let lines = "";
+    for (let j = i; j < Math.min(i + 3, count + 1); j++) lines += record(j);
+    await storage.append(lines);
+  }
+  await storage.close?.();
+  return path;
+}
+
+async function verify(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const code = await main(["verify", ...argv], {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+  });
+  return { code, out, err };
+}
+
+test("every written line carries seq and prev; verify says intact with the count and range", async () => {
+  const path = await report("intact.jsonl", 10);
+  const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
+  assert.equal(lines.length, 10);
+  lines.forEach((line, i) => {
+    const r = JSON.parse(line);
+    assert.equal(r.seq, i + 1);
+    assert.equal(r.prev, i === 0 ? null : sha256Hex(lines[i - 1]!));
+    assert.equal(r.n, i + 1, "the record itself is kept");
+  });
+  const { code, out } = await verify("--file", path);
+  assert.equal(code, 0);
+  assert.match(out, /intact, 10 chained lines, seq 1–10 in 1 file/);
+});
+
+test("verify names the file and line of an edited, removed, inserted, swapped or cut line", async () => {
+  const path = await report("tampered.jsonl", 8);
+  const original = await readFile(path, "utf8");
+  const lines = original.trimEnd().split("\n");
+  const cases: Array<[string, string, RegExp]> = [
+    [
+      "edited",
+      [...lines.slice(0, 3), lines[3]!.replace('"n":4', '"n":40'), ...lines.slice(4)].join("\n") +
+      "\n",
+      /tampered\.jsonl:4: seq 4: edited/,
+    ],
+    [
+      "removed",
+      [...lines.slice(0, 4), ...lines.slice(5)].join("\n") + "\n",
+      /tampered\.jsonl:5: seq 6 follows seq 4: 1 line\(s\) removed/,
+    ],
+    [
+      "inserted",
+      [...lines.slice(0, 2), record(99).trimEnd(), ...lines.slice(2)].join("\n") + "\n",
+      /tampered\.jsonl:3: a line without seq inside the chain \(inserted\)/,
+    ],
+    [
+      "duplicated",
+      [...lines.slice(0, 6), lines[5], ...lines.slice(6)].join("\n") + "\n",
+      /tampered\.jsonl:7: seq 6 follows seq 6/,
+    ],
+    [
+      "swapped",
+      [...lines.slice(0, 2), lines[3], lines[2], ...lines.slice(4)].join("\n") + "\n",
+      /tampered\.jsonl:3: seq 4 follows seq 2/,
+    ],
+    [
+      "truncated",
+      original.slice(0, original.length - 20),
+      /tampered\.jsonl:8: the last line is cut short/,
+    ],
+  ];
+  for (const [kind, text, expected] of cases) {
+    await writeFile(path, text);
+    const { code, out } = await verify("--file", path);
+    assert.equal(code, 1, kind);
+    assert.match(out, expected, `${kind}: ${out}`);
+  }
+  await writeFile(path, original);
+  assert.equal((await verify("--file", path)).code, 0);
+});
+
+test("the chain goes on across rotation; rotation dropping the oldest backup is no break", async () => {
+  const path = join(dir, "rotated.jsonl");
+  const storage = createNodeFsStorage({ path, maxBytes: 1024, backups: 2 });
+  for (let i = 1; i <= 40; i++) await storage.append(record(i));
+  const { code, out } = await verify("--file", path);
+  assert.equal(code, 0, out);
+  const [, count, first, last] = /intact, (\d+) chained lines, seq (\d+)–(\d+) in 3 files/.exec(
+    out,
+  )!;
+  assert.equal(Number(last), 40);
+  assert.ok(Number(first) > 1, "the oldest lines went with the dropped backup");
+  assert.equal(Number(count), Number(last) - Number(first) + 1);
+});
+
+test("verify fails closed on a missing report", async () => {
+  const missing = await verify("--file", join(dir, "none.jsonl"));
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /no report at/);
+  assert.equal((await verify("--file", join(dir, "none.jsonl"), "--allow-missing")).code, 0);
+});
+
+function pem(label: string, der: ArrayBuffer): string {
+  const b64 = btoa(String.fromCharCode(...new Uint8Array(der)));
+  return `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END ${label}-----\n`;
+}
+
+async function keyPair(name: string) {
+  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const privatePem = pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const publicPem = pem("PUBLIC KEY", await crypto.subtle.exportKey("spki", keys.publicKey));
+  const privatePath = join(dir, `${name}.key.pem`);
+  const publicPath = join(dir, `${name}.pub.pem`);
+  await writeFile(privatePath, privatePem, { mode: 0o600 });
+  await writeFile(publicPath, publicPem);
+  return { privatePem, privatePath, publicPath };
+}
+
+test("seals: signed after every batch, verified with the public key; a wrong key is named", async () => {
+  const signer = await keyPair("signer");
+  const other = await keyPair("other");
+  const path = await report("sealed.jsonl", 7, { signingKey: signer.privatePath });
+  const text = await readFile(path, "utf8");
+  const seals = text.trimEnd().split("\n").map((l) => JSON.parse(l)).filter((r) =>
+    r.event === "seal"
+  );
+  assert.equal(seals.length, 3, "one seal per batch of three");
+  assert.match(seals[0].key_id, /^[0-9a-f]{16}$/);
+  // The key never reaches the report.
+  const body = signer.privatePem.split("\n").slice(1, -2).join("");
+  assert.equal(text.includes(body.slice(0, 40)), false);
+  const good = await verify("--file", path, "--key", signer.publicPath);
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /3 seals verified \(key [0-9a-f]{16}\)/);
+  const wrong = await verify("--file", path, "--key", other.publicPath);
+  assert.equal(wrong.code, 1);
+  assert.match(
+    wrong.out,
+    /sealed\.jsonl:4: seal of seq 3: signed by key [0-9a-f]{16}, not by this key/,
+  );
+  // An unsealed report checked with a key: no seal is a failure.
+  const plain = await report("unsealed.jsonl", 3);
+  const none = await verify("--file", plain, "--key", signer.publicPath);
+  assert.equal(none.code, 1);
+  assert.match(none.out, /no seal in the report/);
+});
+
+test("a bad signing key: records are still written (unsealed), and the warning shows no key", async () => {
+  const bad = join(dir, "bad.pem");
+  await writeFile(
+    bad,
+    "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n",
+  );
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => void warnings.push(m);
+  try {
+    const path = await report("badkey.jsonl", 3, { signingKey: bad });
+    const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
+    assert.equal(lines.length, 3);
+    assert.equal((await verify("--file", path)).code, 0);
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /not an Ed25519 private key in PKCS#8 PEM.*written without seals/);
+  assert.doesNotMatch(warnings[0]!, /c2VjcmV0|secret/);
+});
