@@ -1,6 +1,7 @@
 // Report throughput: records/s through aiguard's file path (bounded queue → node-fs storage with
 // locked rotation, JSONL) next to pino writing the same objects to a file, in the same run.
-// Prints medians of 5 runs and the ratio (ours / pino; ≥ 1.0 means at least as fast).
+// Prints medians of 5 runs and the ratio (ours / pino; ≥ 1.0 means at least as fast), and the same
+// with the hash chain off (the chain's cost: chained / unchained).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,9 +35,9 @@ const records = Array.from({ length: N }, (_, i) =>
     proc,
   ));
 
-async function ours(dir: string): Promise<number> {
+async function ours(dir: string, chain = true): Promise<number> {
   const queue = new RecordQueue(
-    createNodeFsStorage({ path: join(dir, "ours.jsonl"), maxBytes: 1024 ** 3 }),
+    createNodeFsStorage({ path: join(dir, "ours.jsonl"), maxBytes: 1024 ** 3, chain }),
     { capacity: N, proc, onDrop: () => {}, onFailure: (e) => console.error(e) },
   );
   const start = performance.now();
@@ -63,15 +64,20 @@ export async function reportThroughput(): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), "aiguard-bench-"));
   try {
     const a: number[] = [];
+    const unchained: number[] = [];
     const b: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       a.push(await ours(dir));
-      b.push(await peer(dir));
       await rm(join(dir, "ours.jsonl"), { force: true });
+      unchained.push(await ours(dir, false));
+      await rm(join(dir, "ours.jsonl"), { force: true });
+      b.push(await peer(dir));
       await rm(join(dir, "pino.jsonl"), { force: true });
     }
     return {
       aiguard_records_per_s: median(a),
+      unchained_records_per_s: median(unchained),
+      chain_ratio: median(a) / median(unchained),
       pino_records_per_s: median(b),
       ratio: median(a) / median(b),
     };

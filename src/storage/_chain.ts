@@ -19,14 +19,25 @@ interface Hash {
   digest(encoding: "hex"): string;
 }
 
-let createHash: ((algorithm: string) => Hash) | null = null;
+interface NodeCrypto {
+  /** One-shot hashing (Node ≥ 21.7, Bun, Deno): about half the cost of a Hash object. */
+  hash?: (algorithm: string, data: string, encoding: "hex") => string;
+  createHash(algorithm: string): Hash;
+}
+
+let hashLine: ((text: string) => string) | null = null;
 
 /** Hex SHA-256 of a line's UTF-8 bytes (node:crypto, which Node, Deno and Bun have). */
 export function sha256Hex(text: string): string {
-  createHash ??= builtinModule<{ createHash(a: string): Hash }>("node:crypto")?.createHash ??
-    null;
-  if (!createHash) throw new Error("The report's hash chain needs node:crypto (Node, Deno, Bun).");
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  if (hashLine === null) {
+    const c = builtinModule<NodeCrypto>("node:crypto");
+    if (!c) throw new Error("The report's hash chain needs node:crypto (Node, Deno, Bun).");
+    const oneShot = c.hash;
+    hashLine = typeof oneShot === "function"
+      ? (t) => oneShot("sha256", t, "hex")
+      : (t) => c.createHash("sha256").update(t, "utf8").digest("hex");
+  }
+  return hashLine(text);
 }
 
 /** Adds `seq` and `prev` to each JSON line of `lines` (`\n`-terminated), in order. */

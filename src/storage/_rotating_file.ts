@@ -184,8 +184,8 @@ export function createRotatingFileStorage(
   let dirReady: Promise<unknown> | null = null;
   const chain = options.chain ?? true;
   // What this writer last left in the file: when the file is as it left it, the chain need not
-  // be read back (another process's append or a rotation changes size or mtime).
-  let known: { size: number; mtimeMs: number; state: ChainState } | null = null;
+  // be read back.
+  let known: { size: number; state: ChainState } | null = null;
   let sealer: Promise<Sealer | null> | null = null;
   const loadSealer = (fs: FsPromises): Promise<Sealer | null> =>
     sealer ??= fs.readFile(options.signingKey!, "utf8")
@@ -209,8 +209,8 @@ export function createRotatingFileStorage(
         const before = await fs.stat(path).catch(() => null);
         let text = lines;
         if (chain) {
-          const state = known && before && before.size === known.size &&
-              before.mtimeMs === known.mtimeMs
+          // Another writer's append (or rotation) since ours changes the size: then read it back.
+          const state = known && before && before.size === known.size
             ? known.state
             : await readChain(fs, path);
           let chained = chainLines(lines, state);
@@ -223,20 +223,21 @@ export function createRotatingFileStorage(
             chained = { text: chained.text + sealed.text, state: sealed.state };
           }
           text = chained.text;
-          known = { size: 0, mtimeMs: 0, state: chained.state };
+          known = { size: 0, state: chained.state };
         }
-        const size = before?.size ?? 0;
-        if (size > 0 && size + utf8Length(text) > maxBytes) await rotate(fs, path, backups);
+        let size = before?.size ?? 0;
+        const bytes = utf8Length(text);
+        if (size > 0 && size + bytes > maxBytes) {
+          await rotate(fs, path, backups);
+          size = 0;
+        }
         const handle = await fs.open(path, "a", 0o600);
         try {
           await write(handle, text);
         } finally {
           await handle.close();
         }
-        if (known) {
-          const after = await fs.stat(path).catch(() => null);
-          known = after ? { size: after.size, mtimeMs: after.mtimeMs, state: known.state } : null;
-        }
+        if (known) known = { size: size + bytes, state: known.state };
       });
     },
   };
