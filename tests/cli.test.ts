@@ -144,7 +144,7 @@ test("unknown flags, bad values and unknown commands exit 2 with a one-line hint
     [["check", "--since", "yesterday"], /"yesterday" is not a duration/],
     [["report", "--file"], /--file needs a value/],
     [["daemon", "restart"], /daemon needs one of start, stop, status, run/],
-    [["export"], /export needs --kv PATH/],
+    [["export"], /export needs --kv PATH or --format cyclonedx/],
     [["launch"], /unknown command launch \(see aiguard --help\)/],
   ];
   for (const [argv, message] of cases) {

@@ -1,21 +1,58 @@
 /**
- * `aiguard export --kv PATH`: the records kept in a Deno KV store, as JSONL on stdout.
+ * `aiguard export`: the records kept in a Deno KV store as JSONL (`--kv PATH`), or the AI bill of
+ * materials as CycloneDX 1.6 JSON (`--format cyclonedx`, from the report and, with `--scan`, the
+ * static sites).
  *
  * @module
  */
 import { readDenoKvLines } from "../storage/deno_kv.ts";
-import { type Command, UsageError } from "./command.ts";
+import { buildAiBom } from "../report/aibom.ts";
+import { type Command, reportPath, UsageError } from "./command.ts";
+import { readReports } from "./reports.ts";
+import { scan } from "../scan/scan.ts";
 
 /** `aiguard export`. */
 export const exportCommand: Command = {
   name: "export",
-  summary: "write the records kept in a Deno KV store as JSONL (--kv PATH)",
+  summary: "Deno KV records as JSONL (--kv PATH), or the AI-BOM (--format cyclonedx)",
   usage: `Usage: aiguard export --kv PATH
+       aiguard export --format cyclonedx [--file P] [--scan PATH] [--allow-missing]
 
-Writes the records kept in the Deno KV store at PATH to stdout as JSONL (Deno only).`,
-  flags: { kv: "string" },
+--kv: writes the records kept in the Deno KV store at PATH to stdout as JSONL (Deno only).
+--format cyclonedx: the AI bill of materials (CycloneDX 1.6 JSON) of the providers called
+(services, with endpoints), the models used (machine-learning-model components) and their call
+sites (evidence.occurrences), from the report; --scan PATH adds the sites aiguard scan finds.
+A missing report exits 2 (--allow-missing: the BOM of the scan alone).`,
+  flags: {
+    kv: "string",
+    format: "string",
+    file: "string",
+    scan: "strings",
+    "allow-missing": "boolean",
+  },
   async run({ flags, io }) {
-    if (!flags.kv) throw new UsageError("export needs --kv PATH", "export");
+    if (flags.format !== undefined) {
+      if (flags.format !== "cyclonedx") {
+        throw new UsageError("--format must be cyclonedx", "export");
+      }
+      const path = reportPath(flags);
+      const report = await readReports(path);
+      if (report.unreadable.length > 0 || (report.files.length === 0 && !flags["allow-missing"])) {
+        io.err(
+          `aiguard export: ${
+            report.unreadable.length
+              ? `cannot read ${report.unreadable[0]!.file}`
+              : `no report at ${path}`
+          } (--allow-missing builds the BOM from the scan alone)\n`,
+        );
+        return 2;
+      }
+      const scanPaths = flags.scan as string[] | undefined;
+      const sites = scanPaths?.length ? (await scan({ paths: scanPaths })).sites : [];
+      io.out(JSON.stringify(buildAiBom(report.records, sites), null, 2) + "\n");
+      return 0;
+    }
+    if (!flags.kv) throw new UsageError("export needs --kv PATH or --format cyclonedx", "export");
     const deno = (globalThis as { Deno?: { openKv?: (p: string) => Promise<unknown> } }).Deno;
     if (typeof deno?.openKv !== "function") {
       io.err("aiguard export --kv needs Deno with --unstable-kv (deno run -A --unstable-kv ...)\n");
