@@ -80,6 +80,8 @@ for (const runtime of runtimes) {
   console.log("report throughput", JSON.stringify(throughput));
   const memory = run(runtime, "memory.ts", ["1000000"]);
   console.log("memory", JSON.stringify(memory));
+  const evidence = run(runtime, "evidence.ts");
+  console.log("evidence", JSON.stringify(evidence));
   const scanSpeed = run(runtime, "scan_speed.ts");
   console.log("scan speed", JSON.stringify(scanSpeed));
   const start = run(runtime, "preload_start.ts");
@@ -138,6 +140,20 @@ for (const runtime of runtimes) {
         fmt(throughput.ratio)
       })`,
       "≥ 1.0",
+    ],
+    [
+      "report throughput with the hash chain, records/s chained / unchained (ratio)",
+      `${fmt(throughput.aiguard_records_per_s, 0)} / ${
+        fmt(throughput.unchained_records_per_s, 0)
+      } (${fmt(throughput.chain_ratio)})`,
+      "≥ 0.8",
+    ],
+    [
+      "one seal (Ed25519 over a line's hash), µs; aiguard verify of a 40 MiB report, s (MiB/s)",
+      `${fmt(evidence.seal_us, 0)}; ${fmt(evidence.verify_seconds, 2)} (${
+        fmt(evidence.verify_mib_per_s, 0)
+      })`,
+      "",
     ],
     [
       "RSS growth after 1,000,000 unattested calls (MiB), drops",

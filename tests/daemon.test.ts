@@ -7,6 +7,7 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Daemon, daemonPaths, runDaemon } from "../src/cli/daemon.ts";
+import { verifyChain } from "../src/storage/_chain.ts";
 import { enableGuard, type GuardRecord } from "../mod.ts";
 import { main } from "../cli.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
@@ -120,6 +121,10 @@ test("daemon: two, then eight processes of mixed runtimes report into one file, 
   ];
   assert.deepEqual([...models].sort(), expected.sort());
   assert.equal(daemon.stats.received, 300);
+  // The daemon, the only writer, chains every line it writes.
+  const chain = verifyChain([{ file: p.reportPath, text: await readFile(p.reportPath, "utf8") }]);
+  assert.equal(chain.broken, null);
+  assert.deepEqual([chain.firstSeq, chain.lastSeq, chain.lines], [1, 300, 300]);
 });
 
 test("daemon: garbage, bad UTF-8, a 10 MiB line, half lines and 200 connections never stop it", async () => {

@@ -1,0 +1,84 @@
+// What the evidence costs: one seal (an Ed25519 signature over a line's hash, WebCrypto), and
+// `aiguard verify` over a 40 MiB chained report (read, parse, hash every line). Medians of runs.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chainLines, verifyChain } from "../src/storage/_chain.ts";
+import { sealerFromPem } from "../src/storage/_seal.ts";
+import { encodeLine, makeRecord } from "../src/report/record.ts";
+import { median } from "./_stats.ts";
+
+const dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-bench-"));
+try {
+  // A seal: sign the hash of a line.
+  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+  ]) as CryptoKeyPair;
+  const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const pem = `-----BEGIN PRIVATE KEY-----\n${
+    btoa(String.fromCharCode(...der))
+  }\n-----END PRIVATE KEY-----\n`;
+  const sealer = await sealerFromPem(pem, "bench");
+  const hash = "a".repeat(64);
+  for (let i = 0; i < 200; i++) await sealer.seal(i, hash);
+  const sealRuns: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const start = performance.now();
+    for (let i = 0; i < 2000; i++) await sealer.seal(i, hash);
+    sealRuns.push(((performance.now() - start) * 1000) / 2000);
+  }
+
+  // A 40 MiB chained report.
+  const record = makeRecord(
+    {
+      provider: "openai",
+      operation: "chat",
+      model: "gpt-4o-mini",
+      target: "openai.chat.completions.create",
+      detector: "sdk",
+      server: "api.openai.com",
+      port: 443,
+    },
+    {
+      action: "reported",
+      mode: "report",
+      attestation: null,
+      callSite: "src/app.ts:42:7",
+      stack: ["src/app.ts:42:7", "src/main.ts:10:3"],
+    },
+    { runtime: "bench", service: null, pid: 1 },
+  );
+  const line = encodeLine(record);
+  let batch = "";
+  for (let i = 0; i < 1000; i++) batch += line;
+  const path = join(dir, "guard_log.jsonl");
+  const parts: string[] = [];
+  let state = { seq: 0, hash: null as string | null };
+  let size = 0;
+  while (size < 40 * 1024 * 1024) {
+    const chained = chainLines(batch, state);
+    state = chained.state;
+    parts.push(chained.text);
+    size += chained.text.length;
+  }
+  await writeFile(path, parts.join(""));
+  const verifyRuns: number[] = [];
+  let lines = 0;
+  for (let r = 0; r < 3; r++) {
+    const start = performance.now();
+    const report = verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
+    verifyRuns.push((performance.now() - start) / 1000);
+    if (report.broken) throw new Error(`bench report broken: ${report.broken.reason}`);
+    lines = report.lines;
+  }
+  const seconds = median(verifyRuns);
+  console.log(JSON.stringify({
+    seal_us: median(sealRuns),
+    verify_mib: size / 2 ** 20,
+    verify_lines: lines,
+    verify_seconds: seconds,
+    verify_mib_per_s: size / 2 ** 20 / seconds,
+  }));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
