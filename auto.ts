@@ -22,7 +22,8 @@ import { registry } from "./src/registry.ts";
 
 const shared = registry();
 const loaded: unknown[] = [];
-const hooks = installLoadHooks(discoverablePackages(), (exports) => {
+// `ai` has no classes to patch: its entry's functions are rebound as it loads (load hooks only).
+const hooks = installLoadHooks([...discoverablePackages(), "ai"], (exports) => {
   loaded.push(exports);
   shared.owner?.patch?.([exports]);
 });

@@ -18,6 +18,7 @@ import { http2Layer } from "./detect/http2.ts";
 import { websocketLayer } from "./detect/websocket.ts";
 import { undiciLayer } from "./detect/undici.ts";
 import { patchClients } from "./detect/sdk.ts";
+import { scopeHook } from "./detect/sdk/hooks.ts";
 import {
   type GuardOptions,
   optionsFromEnv,
@@ -396,6 +397,12 @@ const OWNER: GuardOwner = {
   },
   patch(clients) {
     if (active?.options.discover && patcher) patchClients(core, patcher, clients);
+  },
+  wrapEntry<F extends (...args: never[]) => unknown>(fn: F): F {
+    const wrapped = scopeHook(core, fn as never);
+    Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
+    Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
+    return wrapped as unknown as F;
   },
 };
 

@@ -31,6 +31,8 @@ export interface GuardOwner {
   teardown(): void;
   /** Patches SDK modules the app just loaded (the preload's load hooks), if `discover` is on. */
   patch?(clients: unknown[]): void;
+  /** Wraps an SDK's exported AI function (`generateText`) so its call site is taken at entry. */
+  wrapEntry?<F extends (...args: never[]) => unknown>(fn: F): F;
 }
 
 /** The shared object. Members are only ever added, so older copies keep reading theirs. */

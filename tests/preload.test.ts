@@ -21,8 +21,11 @@ function preloadCommand(app: string): [string, string[]] {
   return [exec, ["--import", "./auto.ts", app]];
 }
 
-function run(env: Record<string, string>): Promise<Record<string, unknown>> {
-  const [cmd, args] = preloadCommand("tests/support/preload_app.ts");
+function run(
+  env: Record<string, string>,
+  app = "tests/support/preload_app.ts",
+): Promise<Record<string, unknown>> {
+  const [cmd, args] = preloadCommand(app);
   return new Promise((resolve, reject) =>
     execFile(cmd, args, { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`${error.message}\n${stderr}`));
@@ -43,4 +46,18 @@ test("the preload patches the SDK the app loads, as it loads, and imports no oth
 test("AIGUARD_DISCOVER=false: nothing is patched at load; the fetch layer still sees the call", async () => {
   const out = await run({ AIGUARD_MODE: "report", AIGUARD_SINKS: "memory", AIGUARD_DISCOVER: "0" });
   assert.equal(out.detector, "fetch", JSON.stringify(out));
+});
+
+test("the preload rebinds the ai SDK's functions: the call site is the application's, Bun too", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_ai_app.ts",
+  );
+  assert.match(
+    String(out.call_site),
+    /^tests\/support\/preload_ai_app\.ts:14:\d+$/,
+    JSON.stringify(out),
+  );
+  assert.equal(out.detector, "fetch");
+  assert.equal(out.name, "generateText", "the wrapper keeps the function's name");
 });

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { packageName } from "../catalog.ts";
+import { packageName, sdkOf } from "../catalog.ts";
 import { builtinModule, runtimeKey } from "../runtime.ts";
 
 /** Where the appended statement hands an entry's exports. */
@@ -45,12 +45,27 @@ export function isEntrySpecifier(specifier: string, packages: ReadonlySet<string
 
 const ESM_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)/m;
 
-/** The statement appended to an entry module: hands its exports over once it has run. */
-export function handOff(url: string, esm: boolean): string {
+/**
+ * The statements appended to an entry module: hand its exports over once it has run, and rebind
+ * the AI functions it declares (`generateText`, …) to the live guard's entry wrapper, so their
+ * call site is taken where the application calls them. A module's own bindings cannot be put back
+ * from outside: after `disableGuard()` the wrappers pass straight through.
+ */
+export function handOff(url: string, esm: boolean, rebind: readonly string[] = []): string {
   const key = 'globalThis[Symbol.for("@aiguard/attest.loaded")]';
+  const wrap = rebind.length
+    ? `\n;{const __aiguard_wrap=globalThis[Symbol.for("@aiguard/attest.registry")]?.owner?.wrapEntry;` +
+      `if(__aiguard_wrap){${
+        rebind.map((name) =>
+          `try{if(typeof ${name}==="function")${name}=__aiguard_wrap(${name});}catch{}`
+        ).join("")
+      }}}`
+    : "";
   return esm
-    ? `\n;import * as __aiguard_entry from ${JSON.stringify(url)};\n${key}?.(__aiguard_entry);\n`
-    : `\n;${key}?.(module.exports);\n`;
+    ? `${wrap}\n;import * as __aiguard_entry from ${
+      JSON.stringify(url)
+    };\n${key}?.(__aiguard_entry);\n`
+    : `${wrap}\n;${key}?.(module.exports);\n`;
 }
 
 function sourceText(source: unknown): string | null {
@@ -69,21 +84,28 @@ function isEsm(url: string, format: string | null | undefined, text: string): bo
 }
 
 function installRegisterHooks(register: RegisterHooks, packages: ReadonlySet<string>): void {
-  const entries = new Set<string>();
+  const entries = new Map<string, string>(); // entry url → package
   register({
     resolve(specifier, context, next) {
       const resolved = next(specifier, context);
-      if (isEntrySpecifier(specifier, packages)) entries.add(resolved.url);
+      if (isEntrySpecifier(specifier, packages)) entries.set(resolved.url, packageName(specifier));
       return resolved;
     },
     load(url, context, next) {
       const loaded = next(url, context);
-      if (!entries.has(url)) return loaded;
+      const pkg = entries.get(url);
+      if (pkg === undefined) return loaded;
       const text = sourceText(loaded.source);
       if (text === null) return loaded;
-      return { ...loaded, source: text + handOff(url, isEsm(url, loaded.format, text)) };
+      const esm = isEsm(url, loaded.format, text);
+      return { ...loaded, source: text + handOff(url, esm, esm ? aiFunctions(pkg) : []) };
     },
   });
+}
+
+/** The AI functions an SDK entry declares, which the preload rebinds (ESM entries only). */
+function aiFunctions(pkg: string): string[] {
+  return Object.keys(sdkOf(pkg)?.functions ?? {});
 }
 
 interface BunLike {
@@ -104,22 +126,24 @@ function installBunPlugin(bun: BunLike, packages: ReadonlySet<string>): boolean 
   const cwd = (globalThis as { process?: { cwd(): string } }).process?.cwd();
   if (!fs || !cwd) return false;
   // Only ESM entries: a CommonJS entry cannot come back through a Bun plugin at all.
-  const entries: string[] = [];
+  const entries = new Map<string, string>(); // entry path → package
   for (const name of packages) {
     try {
       const path = bun.resolveSync(name, `${cwd}/`);
-      if (isEsm(path, null, fs.readFileSync(path, "utf8"))) entries.push(path);
+      if (isEsm(path, null, fs.readFileSync(path, "utf8"))) entries.set(path, name);
     } catch {
       // not installed
     }
   }
+  if (entries.size === 0) return true;
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  const filter = new RegExp(`^(?:${entries.map(escape).join("|")})$`);
+  const filter = new RegExp(`^(?:${[...entries.keys()].map(escape).join("|")})$`);
   bun.plugin({
     name: "@aiguard/attest",
     setup(build) {
       build.onLoad({ filter }, ({ path }) => ({
-        contents: fs.readFileSync(path, "utf8") + handOff(path, true),
+        contents: fs.readFileSync(path, "utf8") +
+          handOff(path, true, aiFunctions(entries.get(path)!)),
         loader: "js",
       }));
     },
