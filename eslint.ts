@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { analyze, type Node } from "./src/scan/analyze.ts";
+import { lintProblems, type Node } from "./src/scan/analyze.ts";
 
 /** An ESTree node, as the linter hands it over. */
 export interface AstNode {
@@ -76,12 +76,11 @@ const rule: EslintRule = {
   create(context) {
     return {
       Program(program) {
-        for (const site of analyze(program as Node, context.sourceCode.text).sites) {
-          if (site.attested) continue;
+        for (const p of lintProblems(program as Node, context.sourceCode.text)) {
           context.report({
-            node: site.node as AstNode,
+            node: p.node as AstNode,
             messageId: "unattested",
-            data: { provider: site.provider, target: site.target },
+            data: { provider: p.provider, target: p.target },
           });
         }
       },

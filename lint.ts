@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { analyze, type Node } from "./src/scan/analyze.ts";
+import { lintProblems, type Node } from "./src/scan/analyze.ts";
 
 /** An ESTree node, as the linter hands it over. */
 export interface AstNode {
@@ -43,13 +43,8 @@ const plugin: DenoLintPlugin = {
       create(context) {
         return {
           Program(program) {
-            for (const site of analyze(program as Node, context.sourceCode.text).sites) {
-              if (site.attested) continue;
-              context.report({
-                node: site.node as AstNode,
-                message: `Unattested ${site.provider} call (${site.target}): wrap the calling ` +
-                  "function with attest() once it is reviewed.",
-              });
+            for (const p of lintProblems(program as Node, context.sourceCode.text)) {
+              context.report({ node: p.node as AstNode, message: p.message });
             }
           },
         };

@@ -1,3 +1,5 @@
+import { type GuardRecord, makeRecord } from "../src/report/record.ts";
+
 /** Median of a sample (machines are noisy: every figure printed is a median of several runs). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -22,4 +24,27 @@ export function collectGarbage(): void {
   const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
   if (g.gc) g.gc();
   else g.Bun?.gc(true);
+}
+
+/** An unattested openai record at a call site, as the guard writes them (benches of the writer). */
+export function sampleRecord(callSite = "src/app.ts:42:7"): GuardRecord {
+  return makeRecord(
+    {
+      provider: "openai",
+      operation: "chat",
+      model: "gpt-4o-mini",
+      target: "openai.chat.completions.create",
+      detector: "sdk",
+      server: "api.openai.com",
+      port: 443,
+    },
+    {
+      action: "reported",
+      mode: "report",
+      attestation: null,
+      callSite,
+      stack: [callSite, "src/main.ts:10:3"],
+    },
+    { runtime: runtimeLabel(), service: "bench", pid: 1 },
+  );
 }

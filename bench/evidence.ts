@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chainLines, verifyChain } from "../src/storage/_chain.ts";
 import { sealerFromPem } from "../src/storage/_seal.ts";
-import { encodeLine, makeRecord } from "../src/report/record.ts";
-import { median } from "./_stats.ts";
+import { encodeLine } from "../src/report/record.ts";
+import { median, sampleRecord } from "./_stats.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-bench-"));
 try {
@@ -29,25 +29,7 @@ try {
   }
 
   // A 40 MiB chained report.
-  const record = makeRecord(
-    {
-      provider: "openai",
-      operation: "chat",
-      model: "gpt-4o-mini",
-      target: "openai.chat.completions.create",
-      detector: "sdk",
-      server: "api.openai.com",
-      port: 443,
-    },
-    {
-      action: "reported",
-      mode: "report",
-      attestation: null,
-      callSite: "src/app.ts:42:7",
-      stack: ["src/app.ts:42:7", "src/main.ts:10:3"],
-    },
-    { runtime: "bench", service: null, pid: 1 },
-  );
+  const record = sampleRecord();
   const line = encodeLine(record);
   let batch = "";
   for (let i = 0; i < 1000; i++) batch += line;

@@ -6,34 +6,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { makeRecord } from "../src/report/record.ts";
 import { RecordQueue } from "../src/report/queue.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
-import { median, runtimeLabel } from "./_stats.ts";
+import { median, runtimeLabel, sampleRecord } from "./_stats.ts";
 
 const N = 100_000;
 const RUNS = 5;
 const proc = { runtime: runtimeLabel(), service: "bench", pid: 1 };
-const records = Array.from({ length: N }, (_, i) =>
-  makeRecord(
-    {
-      provider: "openai",
-      operation: "chat",
-      model: `gpt-4o-mini`,
-      target: "openai.chat.completions.create",
-      detector: "sdk",
-      server: "api.openai.com",
-      port: 443,
-    },
-    {
-      action: "reported",
-      mode: "report",
-      attestation: null,
-      callSite: `src/app.ts:${i % 500}:7`,
-      stack: [`src/app.ts:${i % 500}:7`, "src/main.ts:10:3"],
-    },
-    proc,
-  ));
+const records = Array.from({ length: N }, (_, i) => sampleRecord(`src/app.ts:${i % 500}:7`));
 
 async function ours(dir: string, chain = true): Promise<number> {
   const queue = new RecordQueue(

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../cli.ts";
+import { cliIn } from "./support/cli_in.ts";
 import { recordJson } from "./support/fixtures.ts";
 
 const CORPUS = new URL("./fixtures/scan/", import.meta.url).pathname;
@@ -41,18 +41,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const cli = (...argv: string[]) => cliIn(dir, ...argv);
 
 test("coverage joins scan sites and runtime records: the four statuses", async () => {
   const { code, out } = await cli("coverage", "--file", report, "--format", "json");

@@ -8,20 +8,13 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../cli.ts";
+import { cliIn } from "./support/cli_in.ts";
 import { parseConfigText } from "../src/config_file.ts";
 import { withBunPreload, withDenoPreload, withNodeImport } from "../src/cli/init_command.ts";
 
 async function cli(dir: string, ...argv: string[]) {
-  let out = "";
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await main(argv, { out: (t) => (out += t), err: (t) => (out += t) });
-    return { code, out };
-  } finally {
-    process.chdir(cwd);
-  }
+  const { code, out, err } = await cliIn(dir, ...argv);
+  return { code, out: out + err };
 }
 
 async function project(): Promise<string> {

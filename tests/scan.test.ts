@@ -10,7 +10,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { scan, type ScanSite } from "../src/scan/scan.ts";
-import { main } from "../cli.ts";
+import { cliIn } from "./support/cli_in.ts";
 
 const CORPUS = new URL("./fixtures/scan/", import.meta.url).pathname;
 let dir: string;
@@ -105,18 +105,7 @@ test("default excludes and .gitignore are honoured; --include and --exclude narr
   assert.equal(without.sites.some((s) => s.file === "sdks.ts"), false);
 });
 
-async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const cli = (...argv: string[]) => cliIn(dir, ...argv);
 
 test("aiguard scan: json, table, sarif; --strict fails on high-confidence unattested sites", async () => {
   const json = await cli("scan", "--format", "json");

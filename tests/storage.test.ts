@@ -5,10 +5,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
-import { backupName, utf8Length, utf8LengthScan } from "../src/storage/_rotating_file.ts";
+import { utf8Length, utf8LengthScan } from "../src/storage/_rotating_file.ts";
 import { createMemoryStorage } from "../src/storage/memory.ts";
 import { createConsoleStorage } from "../src/storage/console.ts";
-import { storageContract } from "./support/storage_contract.ts";
+import { rotatingFiles, storageContract } from "./support/storage_contract.ts";
 
 storageContract("node-fs", async () => {
   const dir = await mkdtemp(join(tmpdir(), "aiguard-nodefs-"));
@@ -18,22 +18,7 @@ storageContract("node-fs", async () => {
     read: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-}, async (maxBytes, backups) => {
-  const dir = await mkdtemp(join(tmpdir(), "aiguard-nodefs-"));
-  const path = join(dir, "guard_log.jsonl");
-  const lines = async (file: string) =>
-    (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
-  return {
-    storage: createNodeFsStorage({ path, maxBytes, backups }),
-    files: async () => {
-      const all = [];
-      for (let i = backups; i >= 1; i--) all.push(await lines(backupName(path, i)));
-      all.push(await lines(path));
-      return all.filter((f) => f.length > 0);
-    },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-});
+}, (maxBytes, backups) => rotatingFiles("aiguard-nodefs-", createNodeFsStorage, maxBytes, backups));
 
 storageContract("memory", () => {
   const storage = createMemoryStorage({ capacity: 5000 });

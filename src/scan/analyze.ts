@@ -809,3 +809,17 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   sites.sort((a, b) => a.offset - b.offset);
   return { sites, exports, relativeImports };
 }
+
+/** What the lint front-ends report: every unattested site, with its message. */
+export function lintProblems(
+  program: Node,
+  source: string,
+): Array<{ node: Node; provider: string; target: string; message: string }> {
+  return analyze(program, source).sites.filter((s) => !s.attested).map((s) => ({
+    node: s.node,
+    provider: s.provider,
+    target: s.target,
+    message: `Unattested ${s.provider} call (${s.target}): wrap the calling function with ` +
+      "attest() once it is reviewed.",
+  }));
+}

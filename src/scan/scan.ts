@@ -11,19 +11,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { analyze, type Binding, type Node, type Site } from "./analyze.ts";
 
-/** A site as `aiguard scan --format json` writes it. */
-export interface ScanSite {
-  file: string;
-  line: number;
-  column: number;
-  provider: string;
-  library: string;
-  target: string;
-  operation: string | null;
-  attested: boolean;
-  attestation: string | null;
-  confidence: "high" | "low";
-}
+/** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
+export type ScanSite = { file: string } & Omit<Site, "offset" | "node">;
 
 /** What a scan found. */
 export interface ScanResult {

@@ -4,7 +4,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { StorageAdapter } from "../../mod.ts";
+import { backupName } from "../../src/storage/_rotating_file.ts";
 
 export interface StorageUnderTest {
   storage: StorageAdapter;
@@ -20,6 +24,29 @@ export interface RotatingUnderTest {
   storage: StorageAdapter;
   files(): Promise<string[][]>;
   cleanup(): Promise<void>;
+}
+
+/** A rotating file adapter under test in a temp folder: `make` builds it for a path. */
+export async function rotatingFiles(
+  prefix: string,
+  make: (options: { path: string; maxBytes: number; backups: number }) => StorageAdapter,
+  maxBytes: number,
+  backups: number,
+): Promise<RotatingUnderTest> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const path = join(dir, "guard_log.jsonl");
+  const lines = async (file: string) =>
+    (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  return {
+    storage: make({ path, maxBytes, backups }),
+    files: async () => {
+      const all = [];
+      for (let i = backups; i >= 1; i--) all.push(await lines(backupName(path, i)));
+      all.push(await lines(path));
+      return all.filter((f) => f.length > 0);
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /**

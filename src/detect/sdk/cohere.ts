@@ -5,20 +5,17 @@
  *
  * @module
  */
+import { sdkOf } from "../../catalog.ts";
 import type { GuardCore } from "../layer.ts";
 import type { Patcher } from "../patcher.ts";
 import { splitUrl } from "../providers.ts";
 import { type Fn, modelArg, recordingHook } from "./hooks.ts";
 import { throwaway } from "./stainless.ts";
 
-const METHODS: Record<string, string> = {
-  chat: "chat",
-  chatStream: "chat",
-  generate: "text_completion",
-  generateStream: "text_completion",
-  embed: "embeddings",
-  rerank: "rerank",
-};
+/** The client methods that are AI calls, from the catalog (the v1 and v2 classes share them). */
+const METHODS = Object.fromEntries(
+  Object.entries(sdkOf("cohere-ai")!.methods).filter(([path]) => !path.includes(".")),
+);
 
 const DEFAULT_URL = "https://api.cohere.com";
 
@@ -45,7 +42,7 @@ function patchResource(core: GuardCore, patcher: Patcher, proto: object, api: st
           original,
           (self, args) => ({
             provider: "cohere",
-            operation,
+            operation: operation ?? null,
             model: modelArg(args),
             target: `cohere.${api}.${method}`,
             detector: "sdk",

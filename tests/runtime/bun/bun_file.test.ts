@@ -4,35 +4,23 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBunFileStorage } from "../../../src/storage/bun_file.ts";
-import { backupName } from "../../../src/storage/_rotating_file.ts";
 import { defaultStorage } from "../../../src/report/chain.ts";
 import { resolveOptions } from "../../../src/config.ts";
-import { storageContract } from "../../support/storage_contract.ts";
+import { rotatingFiles, storageContract } from "../../support/storage_contract.ts";
 
-storageContract("bun-file", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
-  const path = join(dir, "guard_log.jsonl");
-  return {
-    storage: createBunFileStorage({ path }),
-    read: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-}, async (maxBytes, backups) => {
-  const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
-  const path = join(dir, "guard_log.jsonl");
-  const lines = async (file: string) =>
-    (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
-  return {
-    storage: createBunFileStorage({ path, maxBytes, backups }),
-    files: async () => {
-      const all = [];
-      for (let i = backups; i >= 1; i--) all.push(await lines(backupName(path, i)));
-      all.push(await lines(path));
-      return all.filter((f) => f.length > 0);
-    },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-});
+storageContract(
+  "bun-file",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
+    const path = join(dir, "guard_log.jsonl");
+    return {
+      storage: createBunFileStorage({ path }),
+      read: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  (maxBytes, backups) => rotatingFiles("aiguard-bunfile-", createBunFileStorage, maxBytes, backups),
+);
 
 test("bun-file is Bun's default storage; it appends (never truncates) with mode 0600", async () => {
   const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
