@@ -48,3 +48,40 @@ export function sampleRecord(callSite = "src/app.ts:42:7"): GuardRecord {
     { runtime: runtimeLabel(), service: "bench", pid: 1 },
   );
 }
+
+/**
+ * Times `run` with the guard off and on, in rounds that alternate which state goes first (so
+ * neither gains from following the other), after warm-up rounds of both (the JIT settles on the
+ * wrapped and the bare path). Returns the medians and the median of the rounds' on/off ratios,
+ * which follows the machine's drift less than a ratio of medians.
+ */
+export async function pairedRounds(
+  run: () => Promise<number>,
+  on: () => void,
+  off: () => Promise<void>,
+  rounds: number,
+  warmups = 2,
+): Promise<{ off: number; on: number; ratio: number }> {
+  for (let r = 0; r < warmups; r++) {
+    await run();
+    on();
+    await run();
+    await off();
+  }
+  const offs: number[] = [];
+  const ons: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2) {
+      on();
+      ons.push(await run());
+      await off();
+      offs.push(await run());
+    } else {
+      offs.push(await run());
+      on();
+      ons.push(await run());
+      await off();
+    }
+  }
+  return { off: median(offs), on: median(ons), ratio: median(ons.map((t, i) => t / offs[i]!)) };
+}

@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { disableGuard, enableGuard } from "../mod.ts";
-import { median } from "./_stats.ts";
+import { median, pairedRounds } from "./_stats.ts";
 
 const MICRO_N = 1_000_000;
 const REAL_N = 3_000;
@@ -41,37 +41,13 @@ async function real(): Promise<number> {
   for (let i = 0; i < REAL_N; i++) await (await fetch(target)).text();
   return (performance.now() - start) / REAL_N;
 }
-// Warm up both states (the JIT settles on the wrapped and the bare path) before measuring.
-for (let r = 0; r < 3; r++) {
-  await real();
-  on();
-  await real();
-  await disableGuard();
-}
-const realOff: number[] = [];
-const realOn: number[] = [];
-for (let r = 0; r < RUNS; r++) {
-  // Alternate which state goes first, so that neither gains from following the other.
-  if (r % 2) {
-    on();
-    realOn.push(await real());
-    await disableGuard();
-    realOff.push(await real());
-  } else {
-    realOff.push(await real());
-    on();
-    realOn.push(await real());
-    await disableGuard();
-  }
-}
+const real_ = await pairedRounds(real, on, disableGuard, RUNS, 3);
 server.close();
 console.log(JSON.stringify({
   micro_ns_off: median(microOff),
   micro_ns_on: median(microOn),
   micro_ns_added: median(microOn) - median(microOff),
-  real_ms_off: median(realOff),
-  real_ms_on: median(realOn),
-  // Each run's on/off pair was measured back to back: the median of the pairs' ratios follows the
-  // machine's drift less than a ratio of medians.
-  real_ratio: median(realOn.map((t, i) => t / realOff[i]!)),
+  real_ms_off: real_.off,
+  real_ms_on: real_.on,
+  real_ratio: real_.ratio,
 }));

@@ -8,7 +8,7 @@ import http2 from "node:http2";
 import { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { disableGuard, enableGuard } from "../mod.ts";
-import { median } from "./_stats.ts";
+import { median, pairedRounds } from "./_stats.ts";
 
 const MICRO_N = 300_000;
 const REAL_N = 1_500;
@@ -109,35 +109,13 @@ function getH2(): Promise<void> {
   });
 }
 
-async function real(get: () => Promise<void>) {
+async function real(get: () => Promise<void>): Promise<number> {
   const time = async () => {
     const start = performance.now();
     for (let i = 0; i < REAL_N; i++) await get();
     return (performance.now() - start) / REAL_N;
   };
-  for (let r = 0; r < 2; r++) {
-    await time();
-    on();
-    await time();
-    await disableGuard();
-  }
-  const off: number[] = [];
-  const onMs: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    // Alternate which state goes first, so that neither gains from following the other.
-    if (r % 2) {
-      on();
-      onMs.push(await time());
-      await disableGuard();
-      off.push(await time());
-    } else {
-      off.push(await time());
-      on();
-      onMs.push(await time());
-      await disableGuard();
-    }
-  }
-  return median(onMs.map((t, i) => t / off[i]!));
+  return (await pairedRounds(time, on, disableGuard, RUNS)).ratio;
 }
 
 const httpRatio = await real(getHttp);
