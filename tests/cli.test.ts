@@ -156,12 +156,31 @@ test("unknown flags, bad values and unknown commands exit 2 with a one-line hint
 });
 
 test("--help works on every command", async () => {
-  for (const command of ["report", "check", "daemon", "tail", "export"]) {
+  const commands = [
+    "report",
+    "check",
+    "daemon",
+    "tail",
+    "export",
+    "scan",
+    "coverage",
+    "init",
+    "verify",
+  ];
+  for (const command of commands) {
     const { code, out } = await run(command, "--help");
     assert.equal(code, 0);
     assert.match(out, new RegExp(`^Usage: aiguard ${command}`));
+    const unknown = await run(command, "--nope");
+    assert.equal(unknown.code, 2, `${command} --nope`);
+    assert.match(
+      unknown.err,
+      new RegExp(`unknown flag --nope \\(see aiguard ${command} --help\\)`),
+    );
   }
-  assert.match((await run("--help")).out, /Commands:/);
+  const main = (await run("--help")).out;
+  assert.match(main, /Commands:/);
+  for (const command of commands) assert.match(main, new RegExp(`\\n  ${command} `));
 });
 
 test("tail prints each new record on one line and follows the file through rotation", async () => {
