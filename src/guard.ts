@@ -155,18 +155,26 @@ function withHint(facts: CallFacts, opened: CallMarker | null): CallFacts {
   return facts.model === null && opened.model ? { ...facts, model: opened.model } : facts;
 }
 
+/**
+ * An attested call that is neither traced nor judged by a policy: counted, never described,
+ * captured or recorded.
+ */
+function untouched(state: Active, frame: Frame | undefined): boolean {
+  return frame?.attestation != null && !state.options.traceAttested && !state.options.policy;
+}
+
 function decide(
   given: CallFacts,
   frame: Frame | undefined,
-  stack: string | undefined,
+  stack: () => string | undefined,
   canBlock = true,
 ): CallMarker {
   const state = active;
   if (!state) return NO_MARKER;
   state.session.counters.calls++;
+  if (untouched(state, frame)) return NO_MARKER;
   const attestation = frame?.attestation ?? null;
   const { mode, traceAttested, policy } = state.options;
-  if (attestation && !traceAttested && !policy) return NO_MARKER;
   const above = frame?.call && !frame.call.recorded ? frame.call : null;
   // A call's own entry marker is used up by this decision; a framework run's lends its stack only.
   const opened = above && !above.scope ? above : null;
@@ -177,7 +185,8 @@ function decide(
   const violation = verdict?.violation ?? null;
   if (attestation && !traceAttested && violation === null) return NO_MARKER;
   if (!attestation) state.session.counters.unattested++;
-  let site = applicationFrames(above?.stack ?? stack ?? captureStack());
+  // The stack is taken only now that a record is certain (a capture costs microseconds).
+  let site = applicationFrames(above?.stack ?? stack() ?? captureStack());
   // No application frame within the usual depth: look deeper from here (where V8's async frames
   // still lead to it; on Bun after an await it stays null).
   if (site.callSite === null) site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
@@ -253,10 +262,7 @@ const core: GuardCore = {
   run: runInFrame,
   quiet(frame) {
     const state = active;
-    // With a policy, attested calls are checked too: no fast path.
-    if (
-      state === null || !frame?.attestation || state.options.traceAttested || state.options.policy
-    ) return null;
+    if (state === null || !untouched(state, frame)) return null;
     state.session.counters.calls++;
     return NO_MARKER;
   },

@@ -50,7 +50,9 @@ export interface Registry {
   readonly said: Set<string>;
 }
 
-const KEY = Symbol.for("@aiguard/attest.registry");
+/** The `Symbol.for` name of the registry (code appended to SDK modules reaches it by name). */
+export const REGISTRY_KEY = "@aiguard/attest.registry";
+const KEY = Symbol.for(REGISTRY_KEY);
 
 /** The registry of this process, created by the first copy that asks. */
 export function registry(): Registry {

@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, reportPath, since, UsageError } from "./command.ts";
 import { sarifDocument, textTable } from "./formats.ts";
-import { readReports } from "./reports.ts";
+import { failClosed, readReports } from "./reports.ts";
 import { sarifResult, terminalProgress } from "./scan_command.ts";
 import { scan } from "../scan/scan.ts";
 import { type Coverage, coverageHtml, joinCoverage, STATUSES } from "../scan/coverage.ts";
@@ -89,18 +89,14 @@ Fails closed like check: a missing or unreadable report exits 2 (--allow-missing
     const sinceMs = since(flags, "coverage");
     const path = reportPath(flags);
     const report = await readReports(path);
-    if (report.unreadable.length > 0) {
-      const [first] = report.unreadable;
-      io.err(`aiguard coverage: cannot read ${first!.file} (${first!.reason}).\n`);
-      return 2;
-    }
-    if (report.files.length === 0 && !flags["allow-missing"]) {
-      io.err(
-        `aiguard coverage: no report at ${path}: did the guard run in report or block mode? ` +
-          `(--allow-missing joins the scan with no runtime records)\n`,
-      );
-      return 2;
-    }
+    const closed = failClosed(
+      "coverage",
+      path,
+      { files: report.files.length, unreadable: report.unreadable },
+      flags["allow-missing"] === true,
+      io.err,
+    );
+    if (closed !== null) return closed;
     const progress = format === "table" && !flags.out
       ? terminalProgress("aiguard coverage:")
       : undefined;

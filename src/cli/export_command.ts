@@ -8,7 +8,7 @@
 import { readDenoKvLines } from "../storage/deno_kv.ts";
 import { buildAiBom } from "../report/aibom.ts";
 import { type Command, reportPath, UsageError } from "./command.ts";
-import { readReports } from "./reports.ts";
+import { failClosed, readReports } from "./reports.ts";
 import { scan } from "../scan/scan.ts";
 
 /** `aiguard export`. */
@@ -37,16 +37,14 @@ A missing report exits 2 (--allow-missing: the BOM of the scan alone).`,
       }
       const path = reportPath(flags);
       const report = await readReports(path);
-      if (report.unreadable.length > 0 || (report.files.length === 0 && !flags["allow-missing"])) {
-        io.err(
-          `aiguard export: ${
-            report.unreadable.length
-              ? `cannot read ${report.unreadable[0]!.file}`
-              : `no report at ${path}`
-          } (--allow-missing builds the BOM from the scan alone)\n`,
-        );
-        return 2;
-      }
+      const closed = failClosed(
+        "export",
+        path,
+        { files: report.files.length, unreadable: report.unreadable },
+        flags["allow-missing"] === true,
+        io.err,
+      );
+      if (closed !== null) return closed;
       const scanPaths = flags.scan as string[] | undefined;
       const sites = scanPaths?.length ? (await scan({ paths: scanPaths })).sites : [];
       io.out(JSON.stringify(buildAiBom(report.records, sites), null, 2) + "\n");

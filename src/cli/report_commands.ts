@@ -6,7 +6,7 @@
  */
 import { type Command, reportPath, since, UsageError } from "./command.ts";
 import { FORMATS, render, type ReportFormat } from "./formats.ts";
-import { groupBySite, readReports } from "./reports.ts";
+import { failClosed, groupBySite, readReports } from "./reports.ts";
 
 /** `aiguard report`. */
 export const reportCommand: Command = {
@@ -43,20 +43,14 @@ proves nothing); --allow-missing passes on a missing report. An empty report tha
     const sinceMs = since(flags, "check");
     const path = reportPath(flags);
     const { records, skipped, files, unreadable } = await readReports(path);
-    if (unreadable.length > 0) {
-      const [first] = unreadable;
-      io.err(
-        `aiguard check: cannot read ${first!.file} (${first!.reason}): the gate fails closed.\n`,
-      );
-      return 2;
-    }
-    if (files.length === 0 && !flags["allow-missing"]) {
-      io.err(
-        `aiguard check: no report at ${path}: did the guard run in report or block mode? ` +
-          `(--allow-missing passes anyway)\n`,
-      );
-      return 2;
-    }
+    const closed = failClosed(
+      "check",
+      path,
+      { files: files.length, unreadable },
+      flags["allow-missing"] === true,
+      io.err,
+    );
+    if (closed !== null) return closed;
     const groups = groupBySite(records, sinceMs);
     if (groups.length === 0) {
       io.out(

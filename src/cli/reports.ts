@@ -19,28 +19,36 @@ export interface ReadResult {
   unreadable: Array<{ file: string; reason: string }>;
 }
 
-/** The report file and its backups that exist, oldest first. */
-export async function readReports(path: string, maxBackups = 9): Promise<ReadResult> {
-  const records: AnyRecord[] = [];
-  const files: string[] = [];
+/** The report file and its backups that exist, oldest first, with their text. */
+export async function reportTexts(
+  path: string,
+  maxBackups = 9,
+): Promise<{ texts: Array<{ file: string; text: string }>; unreadable: ReadResult["unreadable"] }> {
+  const texts: Array<{ file: string; text: string }> = [];
   const unreadable: ReadResult["unreadable"] = [];
-  let skipped = 0;
   const candidates = [
     ...Array.from({ length: maxBackups }, (_, i) => backupName(path, maxBackups - i)),
     path,
   ];
   for (const file of candidates) {
-    let text: string;
     try {
-      text = await readFile(file, "utf8");
+      texts.push({ file, text: await readFile(file, "utf8") });
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code !== "ENOENT" && (error as Error).name !== "NotFound") {
         unreadable.push({ file, reason: code ?? (error as Error).message });
       }
-      continue;
     }
-    files.push(file);
+  }
+  return { texts, unreadable };
+}
+
+/** The report file and its backups that exist, oldest first, parsed. */
+export async function readReports(path: string, maxBackups = 9): Promise<ReadResult> {
+  const { texts, unreadable } = await reportTexts(path, maxBackups);
+  const records: AnyRecord[] = [];
+  let skipped = 0;
+  for (const { text } of texts) {
     for (const line of text.split("\n")) {
       if (!line.trim()) continue;
       const record = decodeLine(line);
@@ -48,7 +56,34 @@ export async function readReports(path: string, maxBackups = 9): Promise<ReadRes
       else skipped++;
     }
   }
-  return { records, skipped, files, unreadable };
+  return { records, skipped, files: texts.map((t) => t.file), unreadable };
+}
+
+/**
+ * The fail-closed rule of every command that judges a report (check, coverage, verify, export):
+ * an unreadable file, or no report at all without `--allow-missing`, is said in one line and exits
+ * 2. Returns that exit code, or `null` to go on.
+ */
+export function failClosed(
+  command: string,
+  path: string,
+  found: { files: number; unreadable: ReadResult["unreadable"] },
+  allowMissing: boolean,
+  err: (text: string) => void,
+): number | null {
+  const [first] = found.unreadable;
+  if (first) {
+    err(`aiguard ${command}: cannot read ${first.file} (${first.reason}): it fails closed.\n`);
+    return 2;
+  }
+  if (found.files === 0 && !allowMissing) {
+    err(
+      `aiguard ${command}: no report at ${path}: did the guard run in report or block mode? ` +
+        "(--allow-missing goes on without one)\n",
+    );
+    return 2;
+  }
+  return null;
 }
 
 /** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */

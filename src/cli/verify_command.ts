@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { type Command, reportPath } from "./command.ts";
-import { backupName } from "../storage/_rotating_file.ts";
+import { failClosed, reportTexts } from "./reports.ts";
 import { verifyChain } from "../storage/_chain.ts";
 import { checkerFromPem } from "../storage/_seal.ts";
 
@@ -21,31 +21,19 @@ Walks the rotated backups oldest first, then the live file, and checks each line
 with its file and line (exit 1); an intact chain prints the count and the seq range (exit 0).
 The oldest backup dropped by rotation is no break. With --key (an Ed25519 public key, SPKI PEM),
 every seal line must carry the hash of the line it seals and a valid signature, and there must be
-one. A missing report exits 2 (--allow-missing: 0).`,
+one. A missing or unreadable report exits 2 (--allow-missing goes on without one).`,
   flags: { file: "string", key: "string", "allow-missing": "boolean" },
   async run({ flags, io }) {
     const path = reportPath(flags);
-    const files: Array<{ file: string; text: string }> = [];
-    for (let n = 9; n >= 0; n--) {
-      const file = n === 0 ? path : backupName(path, n);
-      try {
-        files.push({ file, text: await readFile(file, "utf8") });
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code !== "ENOENT" && (error as Error).name !== "NotFound") {
-          io.err(`aiguard verify: cannot read ${file} (${code ?? (error as Error).message}).\n`);
-          return 2;
-        }
-      }
-    }
-    if (files.length === 0) {
-      if (flags["allow-missing"]) {
-        io.out(`aiguard verify: no report at ${path}\n`);
-        return 0;
-      }
-      io.err(`aiguard verify: no report at ${path}: nothing to verify (--allow-missing passes)\n`);
-      return 2;
-    }
+    const { texts: files, unreadable } = await reportTexts(path);
+    const closed = failClosed(
+      "verify",
+      path,
+      { files: files.length, unreadable },
+      flags["allow-missing"] === true,
+      io.err,
+    );
+    if (closed !== null) return closed;
     const report = verifyChain(files);
     if (report.broken) {
       const { file, line, reason } = report.broken;

@@ -20,8 +20,8 @@ const MAX_FRAMES = 8;
 const CAPTURE_LIMIT = 32;
 /** Below an SDK method entry the application frame is usually the very next one. */
 export const ENTRY_CAPTURE_LIMIT = 6;
-/** Below the fetch wrapper, an SDK's transport frames may come first. */
-export const FETCH_CAPTURE_LIMIT = 16;
+/** Below a transport entry (fetch, http, http2, …), an SDK's own frames may come first. */
+export const TRANSPORT_CAPTURE_LIMIT = 16;
 /** The deeper limit for a second look. */
 export const DEEP_CAPTURE_LIMIT = 100;
 

@@ -36,7 +36,7 @@ function requestMethod(input: unknown, init: RequestInit | undefined): string {
   return typeof method === "string" ? method.toUpperCase() : "GET";
 }
 
-/** Wraps `globalThis.fetch`; the patcher puts the original back. */
+/** Wraps `globalThis.fetch`; its undo puts the original back unless the app replaced ours since. */
 export const fetchLayer: DetectorLayer = {
   name: "fetch",
   install(core) {

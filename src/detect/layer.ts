@@ -7,7 +7,7 @@
  */
 import type { CallMarker, Frame } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
-import { captureStack, type StackBoundary } from "./call_site.ts";
+import { captureStack, type StackBoundary, TRANSPORT_CAPTURE_LIMIT } from "./call_site.ts";
 import type { Patcher } from "./patcher.ts";
 import type { ProviderMatch, ProviderRule } from "./providers.ts";
 
@@ -39,7 +39,7 @@ export interface GuardCore {
   decide(
     facts: CallFacts,
     frame: Frame | undefined,
-    stack: string | undefined,
+    stack: () => string | undefined,
     canBlock?: boolean,
   ): CallMarker;
   /** Ends the marker's span when `promise` settles; the promise itself is untouched. */
@@ -59,9 +59,6 @@ export interface DetectorLayer {
   install(core: GuardCore, patcher: Patcher): void | (() => void);
 }
 
-/** Below a transport entry, an SDK's own frames may come before the application's. */
-export const TRANSPORT_CAPTURE_LIMIT = 16;
-
 /**
  * The decision for a request a transport is about to send, or `null` when a layer above already
  * made it (then the request runs as it is). `below` is the transport's own entry: frames above it
@@ -73,10 +70,9 @@ export function decideRequest(
   facts: () => CallFacts,
   below: StackBoundary,
 ): CallMarker | null {
-  const opened = frame?.call;
-  if (opened?.recorded) return null;
+  if (frame?.call?.recorded) return null;
   return core.quiet(frame) ??
-    core.decide(facts(), frame, opened?.stack ?? captureStack(TRANSPORT_CAPTURE_LIMIT, below));
+    core.decide(facts(), frame, () => captureStack(TRANSPORT_CAPTURE_LIMIT, below));
 }
 
 /** Runs `send` under `marker` unless the marker is the frame's own already. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
@@ -47,12 +48,12 @@ interface EventTargetLike {
 }
 
 /** Ends the span once the connection opens or fails. */
-function settleOnOpen(core: GuardCore, socket: unknown, marker: { settle: unknown }): void {
+function settleOnOpen(core: GuardCore, socket: unknown, marker: CallMarker): void {
   if (!marker.settle) return;
   const target = socket as EventTargetLike;
   if (typeof target?.addEventListener !== "function") return;
   for (const type of ["open", "error", "close"]) {
-    target.addEventListener(type, () => core.settle(marker as never), { once: true });
+    target.addEventListener(type, () => core.settle(marker), { once: true });
   }
 }
 

@@ -13,10 +13,11 @@
  * @module
  */
 import { packageName, sdkOf } from "../catalog.ts";
+import { REGISTRY_KEY } from "../registry.ts";
 import { builtinModule, runtimeKey } from "../runtime.ts";
 
-/** Where the appended statement hands an entry's exports. */
-export const LOADED_KEY: unique symbol = Symbol.for("@aiguard/attest.loaded") as never;
+/** The `Symbol.for` name under which the appended statement hands an entry's exports over. */
+const LOADED_KEY = "@aiguard/attest.loaded";
 
 /** What the hooks cover: `hooks` (every entry), `esm-only` (Bun), or nothing. */
 export type LoadHookKind = "hooks" | "esm-only" | "none";
@@ -52,9 +53,11 @@ const ESM_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)/m;
  * from outside: after `disableGuard()` the wrappers pass straight through.
  */
 export function handOff(url: string, esm: boolean, rebind: readonly string[] = []): string {
-  const key = 'globalThis[Symbol.for("@aiguard/attest.loaded")]';
+  const key = `globalThis[Symbol.for(${JSON.stringify(LOADED_KEY)})]`;
   const wrap = rebind.length
-    ? `\n;{const __aiguard_wrap=globalThis[Symbol.for("@aiguard/attest.registry")]?.owner?.wrapEntry;` +
+    ? `\n;{const __aiguard_wrap=globalThis[Symbol.for(${
+      JSON.stringify(REGISTRY_KEY)
+    })]?.owner?.wrapEntry;` +
       `if(__aiguard_wrap){${
         rebind.map((name) =>
           `try{if(typeof ${name}==="function")${name}=__aiguard_wrap(${name});}catch{}`
@@ -170,7 +173,7 @@ export function installLoadHooks(
     kind = "esm-only";
   }
   if (kind !== "none") {
-    Object.defineProperty(globalThis, LOADED_KEY, {
+    Object.defineProperty(globalThis, Symbol.for(LOADED_KEY), {
       value: (exports: unknown) => {
         try {
           onLoaded(exports);

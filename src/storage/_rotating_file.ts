@@ -208,9 +208,10 @@ export function createRotatingFileStorage(
       await withLock(fs, `${path}.lock`, async () => {
         const before = await fs.stat(path).catch(() => null);
         let text = lines;
+        let after: ChainState | null = null;
         if (chain) {
           // Another writer's append (or rotation) since ours changes the size: then read it back.
-          const state = known && before && before.size === known.size
+          const state = known && before?.size === known.size
             ? known.state
             : await readChain(fs, path);
           let chained = chainLines(lines, state);
@@ -223,7 +224,7 @@ export function createRotatingFileStorage(
             chained = { text: chained.text + sealed.text, state: sealed.state };
           }
           text = chained.text;
-          known = { size: 0, state: chained.state };
+          after = chained.state;
         }
         let size = before?.size ?? 0;
         const bytes = utf8Length(text);
@@ -231,13 +232,14 @@ export function createRotatingFileStorage(
           await rotate(fs, path, backups);
           size = 0;
         }
+        known = null; // until this write is known to have landed
         const handle = await fs.open(path, "a", 0o600);
         try {
           await write(handle, text);
         } finally {
           await handle.close();
         }
-        if (known) known = { size: size + bytes, state: known.state };
+        if (after) known = { size: size + bytes, state: after };
       });
     },
   };

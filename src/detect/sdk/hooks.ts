@@ -11,7 +11,7 @@
 import type { CallMarker } from "../../context.ts";
 import type { CallFacts } from "../../report/record.ts";
 import { captureStack, ENTRY_CAPTURE_LIMIT } from "../call_site.ts";
-import type { GuardCore } from "../layer.ts";
+import { type GuardCore, runMarked } from "../layer.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Fn = (this: any, ...args: any[]) => any;
@@ -60,16 +60,13 @@ export function recordingHook(
         core.decide(
           describe(this, args),
           frame,
-          frame?.call?.stack ?? captureStack(ENTRY_CAPTURE_LIMIT, recording),
+          () => captureStack(ENTRY_CAPTURE_LIMIT, recording),
         );
     } catch (error) {
       if (async) return Promise.reject(error);
       throw error;
     }
-    const result = frame?.call === marker
-      ? original.apply(this, args)
-      : core.run({ attestation: frame?.attestation ?? null, call: marker }, () =>
-        original.apply(this, args));
+    const result = runMarked(core, frame, marker, () => original.apply(this, args));
     if (settleOnResult && isNativePromise(result)) core.settleWhen(result, marker);
     return result;
   };
@@ -111,7 +108,6 @@ export function siteHook(core: GuardCore, original: Fn, facts?: SiteFacts, ensur
       const hint = marker.hint;
       const late = () => {
         if (marker.recorded || !core.active()) return;
-        const stack = marker.stack;
         try {
           core.settle(core.decide(
             {
@@ -122,7 +118,7 @@ export function siteHook(core: GuardCore, original: Fn, facts?: SiteFacts, ensur
               port: null,
             },
             inner,
-            stack,
+            () => undefined, // the marker's own stack, taken at entry
             false,
           ));
         } catch {
