@@ -33,6 +33,9 @@ before(async () => {
         action: "allowed",
         attestation: { id: "inline-v1", reason: null },
       }),
+      // attested.ts:13 is attested statically (attest(byName)), yet it ran unattested (called
+      // directly too): the runtime has the last word.
+      recordJson({ ts: now, call_site: "attested.ts:13:9" }),
       // A call built at run time that no scan can see.
       recordJson({ ts: now, call_site: "plugins/dynamic.ts:3:5", provider: "anthropic" }),
       "not json",
@@ -58,6 +61,8 @@ test("coverage joins scan sites and runtime records: the four statuses", async (
   assert.equal(at("attested.ts", 9).status, "attested");
   assert.equal(at("attested.ts", 9).runtime.count, 1);
   assert.equal(at("imports.ts", 16).status, "unattested_unseen");
+  assert.equal(at("attested.ts", 13).static.attested, true);
+  assert.equal(at("attested.ts", 13).status, "unattested_seen");
   assert.equal(at("imports.ts", 16).runtime, null);
   const dynamic = at("plugins/dynamic.ts", 3);
   assert.equal(dynamic.status, "runtime_only");
@@ -77,7 +82,7 @@ test("coverage joins scan sites and runtime records: the four statuses", async (
     runtime_only: counts.runtime_only ?? 0,
   });
   assert.equal(coverage.summary.runtime_only, 1);
-  assert.equal(coverage.summary.unattested_seen, 1);
+  assert.equal(coverage.summary.unattested_seen, 2);
 });
 
 test("coverage table, sarif and a self-contained html page; it fails closed without a report", async () => {
@@ -85,7 +90,7 @@ test("coverage table, sarif and a self-contained html page; it fails closed with
   assert.match(table.out, /imports\.ts:15\s+unattested_seen\s+openai/);
   assert.match(
     table.out,
-    /\d+ attested · 1 unattested seen · \d+ unattested unseen · 1 runtime only/,
+    /\d+ attested · 2 unattested seen · \d+ unattested unseen · 1 runtime only/,
   );
   const sarif = JSON.parse((await cli("coverage", "--file", report, "--format", "sarif")).out);
   assert.ok(
