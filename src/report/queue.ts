@@ -12,12 +12,17 @@ import { type AnyRecord, encodeLine, makeDroppedRecord, type ProcessFacts } from
 const DRAIN_DELAY_MS = 25;
 /** Below this many waiting records, the drain waits for more instead of writing at once. */
 const EAGER_BATCH = 256;
+/**
+ * Records per append by default: large enough that a lock and a write are shared by thousands of
+ * lines, small enough that the next batch is encoded while this one is written.
+ */
+const DEFAULT_BATCH = 4096;
 
 /** Options of the queue. */
 export interface QueueOptions {
   /** Most records held. */
   capacity?: number;
-  /** Records written per storage append. */
+  /** Most records written per storage append (default 4096, at most `capacity`). */
   batch?: number;
   /** Facts fixed for the process. */
   proc: ProcessFacts;
@@ -91,7 +96,10 @@ export class RecordQueue {
   }
 
   async #drain(): Promise<void> {
-    const batchSize = this.#options.batch ?? this.#capacity;
+    const batchSize = this.#options.batch ?? Math.min(this.#capacity, DEFAULT_BATCH);
+    // One append in flight while the next batch is encoded: the storage's I/O (or its writer
+    // thread) and this thread's encoding overlap. Appends still land in order.
+    let inFlight: Promise<void> | null = null;
     try {
       // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
       // the next burst instead (each append costs a lock and a write).
@@ -103,17 +111,17 @@ export class RecordQueue {
           lines += encodeLine(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc));
           this.#droppedSinceReport = 0;
         }
-        try {
-          await this.#append(lines);
-        } catch (error) {
+        if (inFlight) await inFlight;
+        inFlight = this.#append(lines).catch((error) => {
           // The storage failed: say so once (the guard's logger), count the batch as dropped.
           this.#options.onFailure(error);
           this.#options.onDrop(batch.length);
-        }
+        });
       } while (
         this.#items.length >= EAGER_BATCH ||
         (this.#flushing > 0 && (this.#items.length > 0 || this.#droppedSinceReport > 0))
       );
+      await inFlight;
     } finally {
       this.#draining = null;
       if (this.#items.length > 0 || this.#droppedSinceReport > 0) this.#arm();
