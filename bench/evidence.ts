@@ -34,16 +34,16 @@ try {
   let batch = "";
   for (let i = 0; i < 1000; i++) batch += line;
   const path = join(dir, "guard_log.jsonl");
-  const parts: string[] = [];
+  const parts: Uint8Array[] = [];
   let state = { seq: 0, hash: null as string | null };
   let size = 0;
   while (size < 40 * 1024 * 1024) {
     const chained = chainLines(batch, state);
     state = chained.state;
-    parts.push(chained.text);
-    size += chained.text.length;
+    parts.push(chained.bytes);
+    size += chained.bytes.length;
   }
-  await writeFile(path, parts.join(""));
+  await writeFile(path, Buffer.concat(parts));
   const verifyRuns: number[] = [];
   let lines = 0;
   for (let r = 0; r < 3; r++) {

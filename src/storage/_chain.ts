@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { builtinModule } from "../runtime.ts";
+import { builtinModule, runtimeKey } from "../runtime.ts";
 
 /** Where the chain stands: the last line's `seq` and hash. */
 export interface ChainState {
@@ -40,29 +40,80 @@ export function sha256Hex(text: string): string {
   return hashLine(text);
 }
 
-/** Adds `seq` and `prev` to each JSON line of `lines` (`\n`-terminated), in order. */
-export function chainLines(lines: string, state: ChainState): { text: string; state: ChainState } {
+interface NodeBuffer extends Uint8Array {
+  write(text: string, offset: number, encoding: "utf8" | "latin1"): number;
+  subarray(start?: number, end?: number): NodeBuffer;
+}
+
+interface BufferModule {
+  Buffer: { allocUnsafe(size: number): NodeBuffer; byteLength(text: string): number };
+}
+
+let bufferModule: BufferModule | null = null;
+
+function buffers(): BufferModule["Buffer"] {
+  bufferModule ??= builtinModule<BufferModule>("node:buffer") ??
+    (() => {
+      throw new Error("The report's hash chain needs node:buffer (Node, Deno, Bun).");
+    })();
+  return bufferModule.Buffer;
+}
+
+/**
+ * For a batch with no byte over 0x7F, Latin-1 and UTF-8 give the same bytes, and Node's Latin-1
+ * write is a copy where its UTF-8 write is ~6× slower (0.05 vs 0.31 µs for a 500-byte line). On
+ * Deno it is the other way round (its Latin-1 write runs in JavaScript: ~1 µs a line).
+ */
+const latin1WhenAscii = runtimeKey() !== "deno";
+
+/** A buffer of at least `size` bytes that holds `kept` bytes of `from` (or a fresh one). */
+function bufferFor(size: number, from?: NodeBuffer, kept = 0): NodeBuffer {
+  const buffer = buffers().allocUnsafe(size);
+  if (from) buffer.set(from.subarray(0, kept));
+  return buffer;
+}
+
+/**
+ * Adds `seq` and `prev` to each JSON line of `lines` (`\n`-terminated), in order, and returns
+ * the chained lines as UTF-8 bytes, ready to append. Each line is hashed once, as it is written
+ * into the output: no second pass over the batch to count or encode it.
+ */
+export function chainLines(
+  lines: string,
+  state: ChainState,
+): { bytes: Uint8Array; state: ChainState } {
   let { seq, hash } = state;
-  let text = "";
+  const encoding = latin1WhenAscii && buffers().byteLength(lines) === lines.length
+    ? "latin1"
+    : "utf8";
+  // Records are mostly ASCII: a prefix of at most ~100 bytes on lines of a few hundred.
+  let out = bufferFor(Math.ceil(lines.length * 1.3) + 256);
+  let at = 0;
   let start = 0;
   while (start < lines.length) {
     let end = lines.indexOf("\n", start);
     if (end === -1) end = lines.length;
-    const line = lines.slice(start, end);
-    start = end + 1;
-    if (!line) continue;
-    if (line.charCodeAt(0) !== 123 /* { */) {
-      text += `${line}\n`; // not a record: written as it is, outside the chain
+    if (end === start) {
+      start++;
       continue;
     }
-    seq++;
-    const rest = line.slice(1);
-    const head = `{"seq":${seq},"prev":${hash === null ? "null" : `"${hash}"`}`;
-    const chained = rest === "}" ? `${head}}` : `${head},${rest}`;
-    hash = sha256Hex(chained);
-    text += `${chained}\n`;
+    let line = lines.slice(start, end);
+    start = end + 1;
+    if (line.charCodeAt(0) === 123 /* { */) {
+      seq++;
+      const head = hash === null ? `{"seq":${seq},"prev":null` : `{"seq":${seq},"prev":"${hash}"`;
+      line = line.length === 2 && line.charCodeAt(1) === 125
+        ? `${head}}`
+        : `${head},${line.slice(1)}`;
+      hash = sha256Hex(line);
+    } // else: not a record, written as it is, outside the chain
+    if (at + line.length * 3 + 1 > out.length) {
+      out = bufferFor(Math.max(out.length * 2, at + line.length * 3 + 1), out, at);
+    }
+    at += out.write(line, at, encoding);
+    out[at++] = 10;
   }
-  return { text, state: { seq, hash } };
+  return { bytes: out.subarray(0, at), state: { seq, hash } };
 }
 
 /** The chain state after `line` (a report line): its `seq` (0 for a line from before chains). */

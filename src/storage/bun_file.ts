@@ -10,7 +10,7 @@ import { createRotatingFileStorage, type FileStorageOptions } from "./_rotating_
 export type { FileStorageOptions, StorageAdapter };
 
 interface BunFileSink {
-  write(chunk: string): number;
+  write(chunk: string | Uint8Array): number;
   flush(): number | Promise<number>;
   end(): number | Promise<number>;
 }
@@ -35,10 +35,10 @@ export function createBunFileStorage(options: FileStorageOptions): StorageAdapte
   if (!bun) {
     throw new Error("The bun-file storage runs on Bun only; use node-fs on Node and Deno.");
   }
-  return createRotatingFileStorage("bun-file", options, async (handle, lines) => {
+  return createRotatingFileStorage("bun-file", options, async (handle, data) => {
     // Bun.file(path).writer() truncates; a writer on an O_APPEND descriptor appends.
     const sink = bun.file(handle.fd).writer();
-    sink.write(lines);
+    sink.write(data);
     await sink.flush();
     await sink.end();
   });

@@ -22,7 +22,7 @@ export type { FileStorageOptions, StorageAdapter };
  * ```
  */
 export function createNodeFsStorage(options: FileStorageOptions): StorageAdapter {
-  return createRotatingFileStorage("node-fs", options, async (handle, lines) => {
-    await handle.write(lines);
+  return createRotatingFileStorage("node-fs", options, async (handle, data) => {
+    await handle.write(data);
   });
 }
