@@ -30,8 +30,7 @@ export async function buildNpm() {
       lib: ["ES2023", "DOM"],
       types: ["node"],
     },
-    // The chain's writer thread is started by URL, not imported: name it so it is built too.
-    files: [...entries, "src/storage/_chain_worker.ts"].map((e) => join(root, e)),
+    files: entries.map((e) => join(root, e)),
   };
   const configPath = join(root, ".tmp", "tsconfig.npm.json");
   await mkdir(join(root, ".tmp"), { recursive: true });

@@ -407,3 +407,44 @@ test("the queue writes a burst of 256 records at once and waits ~25 ms for a few
   await queue.flush();
   assert.equal(queue.size, 0);
 });
+
+test("the queue encodes the next batch while one is written: one append at a time, in order", async () => {
+  const written: string[] = [];
+  const gates: Array<() => void> = [];
+  let inFlight = 0;
+  let most = 0;
+  let dropped = 0;
+  const failures: unknown[] = [];
+  const queue = new RecordQueue({
+    name: "gated",
+    append: async (lines) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      inFlight--;
+      const models = lines.split("\n").filter(Boolean).map((l) => JSON.parse(l).model as string);
+      if (models.includes("m-150")) throw new Error("disk full"); // the second batch fails
+      written.push(...models);
+    },
+  }, {
+    batch: 100,
+    proc: PROC,
+    onDrop: (n) => (dropped += n),
+    onFailure: (e) => failures.push(e),
+  });
+  for (let i = 0; i < 255; i++) queue.push(sampleRecord(`m-${i}`)); // under a burst: no write yet
+  const flushed = queue.flush();
+  await new Promise((r) => setTimeout(r, 5));
+  // Batch 1 is being written, batch 2 is already encoded (taken from the queue), batch 3 waits.
+  assert.equal(gates.length, 1);
+  assert.equal(queue.size, 55);
+  while (written.length + dropped < 255) {
+    gates.shift()?.();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await flushed;
+  assert.equal(most, 1, "never two appends at once");
+  assert.equal(dropped, 100, "the failed batch is counted as dropped");
+  assert.equal(failures.length, 1);
+  const expected = [...Array(100).keys(), ...Array.from({ length: 55 }, (_, i) => i + 200)];
+  assert.deepEqual(written, expected.map((i) => `m-${i}`), "the rest in order");
+});

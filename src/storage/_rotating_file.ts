@@ -7,7 +7,6 @@
 import type { StorageAdapter } from "../config.ts";
 import { builtinModule } from "../runtime.ts";
 import { chainLines, type ChainState, lastLine, stateAfter } from "./_chain.ts";
-import { ChainThread } from "./_chain_thread.ts";
 import { type Sealer, sealerFromPem } from "./_seal.ts";
 
 /** Options of the file storage adapters. */
@@ -25,12 +24,6 @@ export interface FileStorageOptions {
    * (`AIGUARD_SIGNING_KEY`).
    */
   signingKey?: string;
-  /**
-   * Chain large batches (a burst) on a worker thread that writes the file the same way, while this
-   * thread goes on. Started on the first large batch, ended after 10 s idle. Default `true` where
-   * `node:worker_threads` exists; without it, or with `false`, every batch is chained here.
-   */
-  writerThread?: boolean;
 }
 
 /** The file handle operations the adapters use (node:fs/promises). */
@@ -174,13 +167,10 @@ async function readChain(fs: FsPromises, path: string): Promise<ChainState> {
   return { seq: 0, hash: null };
 }
 
-/** Batches from this size (UTF-16 units; about 150 records) go to the writer thread. */
-const THREAD_BATCH_CHARS = 64 * 1024;
-
 /**
  * A rotating JSONL file storage; `write` appends the batch to a handle opened for appending
  * (mode 0600, in a directory created 0700). Lines are chained (`seq`, `prev`) under the lock, so
- * writers in several processes (and the writer thread) keep one chain.
+ * writers in several processes keep one chain.
  */
 export function createRotatingFileStorage(
   name: string,
@@ -208,68 +198,55 @@ export function createRotatingFileStorage(
         console.warn(`aiguard: ${error.message} Records are written without seals.`);
         return null;
       });
-  const here = async (lines: string): Promise<void> => {
-    const fs = fsPromises(name);
-    dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    await dirReady;
-    await withLock(fs, `${path}.lock`, async () => {
-      const before = await fs.stat(path).catch(() => null);
-      let data: string | Uint8Array = lines;
-      let bytes: number;
-      let after: ChainState | null = null;
-      if (chain) {
-        // Another writer's append (or rotation) since ours changes the size: then read it back.
-        const state = known && before?.size === known.size
-          ? known.state
-          : await readChain(fs, path);
-        let chained = chainLines(lines, state);
-        const seal = options.signingKey && chained.state.hash !== null
-          ? await loadSealer(fs)
-          : null;
-        if (seal) {
-          const sealLine = await seal.seal(chained.state.seq, chained.state.hash!);
-          const sealed = chainLines(`${sealLine}\n`, chained.state);
-          const both = new Uint8Array(chained.bytes.length + sealed.bytes.length);
-          both.set(chained.bytes);
-          both.set(sealed.bytes, chained.bytes.length);
-          chained = { bytes: both, state: sealed.state };
-        }
-        data = chained.bytes;
-        bytes = data.length;
-        after = chained.state;
-      } else {
-        bytes = utf8Length(lines);
-      }
-      let size = before?.size ?? 0;
-      if (size > 0 && size + bytes > maxBytes) {
-        await rotate(fs, path, backups);
-        size = 0;
-      }
-      known = null; // until this write is known to have landed
-      const handle = await fs.open(path, "a", 0o600);
-      try {
-        await write(handle, data);
-      } finally {
-        await handle.close();
-      }
-      if (after) known = { size: size + bytes, state: after };
-    });
-  };
-  const thread = chain && options.writerThread !== false
-    ? new ChainThread({ kind: name, options: { ...options } }, here)
-    : null;
   return {
     name,
-    append(lines: string): Promise<void> {
-      if (!lines) return Promise.resolve();
-      if (thread && lines.length >= THREAD_BATCH_CHARS) {
-        const written = thread.append(lines);
-        if (written) return written;
-      }
-      return here(lines);
-    },
-    async close(): Promise<void> {
-      await thread?.close();
+    async append(lines: string): Promise<void> {
+      if (!lines) return;
+      const fs = fsPromises(name);
+      dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      await dirReady;
+      await withLock(fs, `${path}.lock`, async () => {
+        const before = await fs.stat(path).catch(() => null);
+        let data: string | Uint8Array = lines;
+        let bytes: number;
+        let after: ChainState | null = null;
+        if (chain) {
+          // Another writer's append (or rotation) since ours changes the size: then read it back.
+          const state = known && before?.size === known.size
+            ? known.state
+            : await readChain(fs, path);
+          let chained = chainLines(lines, state);
+          const seal = options.signingKey && chained.state.hash !== null
+            ? await loadSealer(fs)
+            : null;
+          if (seal) {
+            const sealLine = await seal.seal(chained.state.seq, chained.state.hash!);
+            const sealed = chainLines(`${sealLine}\n`, chained.state);
+            const both = new Uint8Array(chained.bytes.length + sealed.bytes.length);
+            both.set(chained.bytes);
+            both.set(sealed.bytes, chained.bytes.length);
+            chained = { bytes: both, state: sealed.state };
+          }
+          data = chained.bytes;
+          bytes = data.length;
+          after = chained.state;
+        } else {
+          bytes = utf8Length(lines);
+        }
+        let size = before?.size ?? 0;
+        if (size > 0 && size + bytes > maxBytes) {
+          await rotate(fs, path, backups);
+          size = 0;
+        }
+        known = null; // until this write is known to have landed
+        const handle = await fs.open(path, "a", 0o600);
+        try {
+          await write(handle, data);
+        } finally {
+          await handle.close();
+        }
+        if (after) known = { size: size + bytes, state: after };
+      });
     },
   };
 }
