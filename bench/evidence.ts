@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chainLines, verifyChain } from "../src/storage/_chain.ts";
 import { sealerFromPem } from "../src/storage/_seal.ts";
-import { encodeLine } from "../src/report/record.ts";
+import { encodeJson } from "../src/report/record.ts";
 import { median, sampleRecord } from "./_stats.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-bench-"));
@@ -30,9 +30,7 @@ try {
 
   // A 40 MiB chained report.
   const record = sampleRecord();
-  const line = encodeLine(record);
-  let batch = "";
-  for (let i = 0; i < 1000; i++) batch += line;
+  const batch = Array<string>(1000).fill(encodeJson(record));
   const path = join(dir, "guard_log.jsonl");
   const parts: Uint8Array[] = [];
   let state = { seq: 0, hash: null as string | null };

@@ -22,6 +22,11 @@ export interface GuardLogger {
 export interface StorageAdapter {
   /** Appends encoded JSONL lines in one write; resolves when durable. */
   append(lines: string): Promise<void>;
+  /**
+   * Appends JSON lines given one per element (no newlines), in order, in one write; when an
+   * adapter has it, the queue hands batches this way (no joined batch to split again).
+   */
+  appendLines?(lines: readonly string[]): Promise<void>;
   /** Releases what the adapter holds. */
   close?(): Promise<void>;
   /** A short name for messages, e.g. `node-fs`. */

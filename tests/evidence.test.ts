@@ -58,6 +58,34 @@ test("every written line carries seq and prev; verify says intact with the count
   assert.match(out, /intact, 10 chained lines, seq 1–10 in 1 file/);
 });
 
+test("the chain over lines past ASCII, large batches (kept buffer) and small ones is intact", async () => {
+  const path = join(dir, "unicode.jsonl");
+  const storage = createNodeFsStorage({ path });
+  const texts = ["café", "中文模型", "emoji 😀", "x".repeat(3000) + "é".repeat(3000), "plain"];
+  const written: string[] = [];
+  const batch = (count: number) =>
+    Array.from({ length: count }, (_, i) => {
+      const text = texts[(written.length + i) % texts.length]!;
+      return JSON.stringify({ v: 1, n: written.length + i, text });
+    });
+  for (const count of [3, 400, 400, 2, 400, 1]) {
+    const lines = batch(count);
+    await storage.appendLines!(lines);
+    written.push(...lines);
+  }
+  await storage.append(JSON.stringify({ v: 1, n: written.length, text: "ünïcode" }) + "\n");
+  const text = await readFile(path, "utf8");
+  const lines = text.trimEnd().split("\n");
+  assert.equal(lines.length, written.length + 1);
+  lines.slice(0, -1).forEach((line, i) => {
+    const { seq: _seq, prev: _prev, ...record } = JSON.parse(line);
+    assert.deepEqual(record, JSON.parse(written[i]!), `line ${i + 1} is the record as given`);
+  });
+  const { code, out } = await verify("--file", path);
+  assert.equal(code, 0, out);
+  assert.match(out, new RegExp(`intact, ${lines.length} chained lines`));
+});
+
 test("verify names the file and line of an edited, removed, inserted, swapped or cut line", async () => {
   const path = await report("tampered.jsonl", 8);
   const original = await readFile(path, "utf8");

@@ -10,7 +10,7 @@ import { createConsoleStorage } from "../storage/console.ts";
 import { DaemonClient } from "./daemon_client.ts";
 import { emitSpan } from "./otel.ts";
 import { RecordQueue } from "./queue.ts";
-import { type AnyRecord, encodeLine, type ProcessFacts } from "./record.ts";
+import { type AnyRecord, encodeJson, type ProcessFacts } from "./record.ts";
 import type { RecordOutput, Settle, Sink } from "./sink.ts";
 
 /** What the guard hands the output besides options. */
@@ -60,7 +60,7 @@ function consoleStep(ctx: OutputContext): OutputStep {
     name: "console",
     emit(record) {
       try {
-        console.log(encodeLine(record).trimEnd());
+        console.log(encodeJson(record));
       } catch (error) {
         ctx.onFailure("console", error);
       }

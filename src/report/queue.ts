@@ -6,7 +6,7 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
-import { type AnyRecord, encodeLine, makeDroppedRecord, type ProcessFacts } from "./record.ts";
+import { type AnyRecord, encodeJson, makeDroppedRecord, type ProcessFacts } from "./record.ts";
 
 /** How long the first record of a burst waits for company before the queue writes. */
 const DRAIN_DELAY_MS = 25;
@@ -39,6 +39,11 @@ export function isPermissionError(error: unknown): boolean {
   const e = error as { code?: unknown; name?: unknown } | null;
   return ["EACCES", "EPERM", "EROFS"].includes(String(e?.code)) ||
     e?.name === "PermissionDenied" || e?.name === "NotCapable";
+}
+
+/** Hands a batch of JSON lines to a storage: as they are where it takes them so, else joined. */
+function appendTo(storage: StorageAdapter, lines: string[]): Promise<void> {
+  return storage.appendLines ? storage.appendLines(lines) : storage.append(`${lines.join("\n")}\n`);
 }
 
 /** A bounded queue in front of one storage adapter. */
@@ -105,10 +110,9 @@ export class RecordQueue {
       // the next burst instead (each append costs a lock and a write).
       do {
         const batch = this.#items.splice(0, batchSize);
-        let lines = "";
-        for (const record of batch) lines += encodeLine(record);
+        const lines = batch.map(encodeJson);
         if (this.#droppedSinceReport > 0 && this.#items.length < this.#capacity) {
-          lines += encodeLine(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc));
+          lines.push(encodeJson(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc)));
           this.#droppedSinceReport = 0;
         }
         if (inFlight) await inFlight;
@@ -128,16 +132,16 @@ export class RecordQueue {
     }
   }
 
-  async #append(lines: string): Promise<void> {
+  async #append(lines: string[]): Promise<void> {
     try {
-      await this.#storage.append(lines);
+      await appendTo(this.#storage, lines);
     } catch (error) {
       const fallback = this.#options.fallback;
       if (!fallback || !isPermissionError(error)) throw error;
       this.#options.fallback = undefined;
       this.#storage = fallback();
       this.#options.onFallback?.(error, this.#storage);
-      await this.#storage.append(lines);
+      await appendTo(this.#storage, lines);
     }
   }
 

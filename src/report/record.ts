@@ -185,15 +185,20 @@ export function makeDroppedRecord(count: number, proc: ProcessFacts): DroppedRec
 }
 
 /**
- * One JSONL line, `\n`-terminated. JSON.stringify escapes every control character, so a record can
- * never span two lines; U+2028/U+2029 are escaped too for readers that split on them.
+ * One record as JSON on one line, without its newline. JSON.stringify escapes every control
+ * character, so a record can never span two lines; U+2028/U+2029 are escaped too for readers that
+ * split on them.
  */
+export function encodeJson(record: AnyRecord): string {
+  const json = JSON.stringify(record);
+  return json.indexOf("\u2028") === -1 && json.indexOf("\u2029") === -1
+    ? json
+    : json.replace(/[\u2028\u2029]/g, (c) => c === "\u2028" ? "\\u2028" : "\\u2029");
+}
+
+/** One JSONL line, `\n`-terminated (see {@link encodeJson}). */
 export function encodeLine(record: AnyRecord): string {
-  return JSON.stringify(record).replace(
-    /[\u2028\u2029]/g,
-    (c) => c === "\u2028" ? "\\u2028" : "\\u2029",
-  ) +
-    "\n";
+  return `${encodeJson(record)}\n`;
 }
 
 /** Parses one line; `null` for anything that is not a version-1 record. */

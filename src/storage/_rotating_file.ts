@@ -198,55 +198,59 @@ export function createRotatingFileStorage(
         console.warn(`aiguard: ${error.message} Records are written without seals.`);
         return null;
       });
+  const scratch = {};
+  const appendLines = async (lines: readonly string[]): Promise<void> => {
+    if (lines.length === 0) return;
+    const fs = fsPromises(name);
+    dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await dirReady;
+    await withLock(fs, `${path}.lock`, async () => {
+      const before = await fs.stat(path).catch(() => null);
+      let data: string | Uint8Array;
+      let bytes: number;
+      let after: ChainState | null = null;
+      if (chain) {
+        // Another writer's append (or rotation) since ours changes the size: then read it back.
+        const state = known && before?.size === known.size
+          ? known.state
+          : await readChain(fs, path);
+        let chained = chainLines(lines, state, scratch);
+        const seal = options.signingKey && chained.state.hash !== null
+          ? await loadSealer(fs)
+          : null;
+        if (seal) {
+          const sealLine = await seal.seal(chained.state.seq, chained.state.hash!);
+          const sealed = chainLines([sealLine], chained.state);
+          const both = new Uint8Array(chained.bytes.length + sealed.bytes.length);
+          both.set(chained.bytes);
+          both.set(sealed.bytes, chained.bytes.length);
+          chained = { bytes: both, state: sealed.state };
+        }
+        data = chained.bytes;
+        bytes = data.length;
+        after = chained.state;
+      } else {
+        data = `${lines.join("\n")}\n`;
+        bytes = utf8Length(data);
+      }
+      let size = before?.size ?? 0;
+      if (size > 0 && size + bytes > maxBytes) {
+        await rotate(fs, path, backups);
+        size = 0;
+      }
+      known = null; // until this write is known to have landed
+      const handle = await fs.open(path, "a", 0o600);
+      try {
+        await write(handle, data);
+      } finally {
+        await handle.close();
+      }
+      if (after) known = { size: size + bytes, state: after };
+    });
+  };
   return {
     name,
-    async append(lines: string): Promise<void> {
-      if (!lines) return;
-      const fs = fsPromises(name);
-      dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
-      await dirReady;
-      await withLock(fs, `${path}.lock`, async () => {
-        const before = await fs.stat(path).catch(() => null);
-        let data: string | Uint8Array = lines;
-        let bytes: number;
-        let after: ChainState | null = null;
-        if (chain) {
-          // Another writer's append (or rotation) since ours changes the size: then read it back.
-          const state = known && before?.size === known.size
-            ? known.state
-            : await readChain(fs, path);
-          let chained = chainLines(lines, state);
-          const seal = options.signingKey && chained.state.hash !== null
-            ? await loadSealer(fs)
-            : null;
-          if (seal) {
-            const sealLine = await seal.seal(chained.state.seq, chained.state.hash!);
-            const sealed = chainLines(`${sealLine}\n`, chained.state);
-            const both = new Uint8Array(chained.bytes.length + sealed.bytes.length);
-            both.set(chained.bytes);
-            both.set(sealed.bytes, chained.bytes.length);
-            chained = { bytes: both, state: sealed.state };
-          }
-          data = chained.bytes;
-          bytes = data.length;
-          after = chained.state;
-        } else {
-          bytes = utf8Length(lines);
-        }
-        let size = before?.size ?? 0;
-        if (size > 0 && size + bytes > maxBytes) {
-          await rotate(fs, path, backups);
-          size = 0;
-        }
-        known = null; // until this write is known to have landed
-        const handle = await fs.open(path, "a", 0o600);
-        try {
-          await write(handle, data);
-        } finally {
-          await handle.close();
-        }
-        if (after) known = { size: size + bytes, state: after };
-      });
-    },
+    append: (text) => appendLines(text.split("\n").filter((line) => line !== "")),
+    appendLines,
   };
 }
