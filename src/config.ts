@@ -23,10 +23,12 @@ export interface StorageAdapter {
   /** Appends encoded JSONL lines in one write; resolves when durable. */
   append(lines: string): Promise<void>;
   /**
-   * Appends JSON lines given one per element (no newlines), in order, in one write; when an
-   * adapter has it, the queue hands batches this way (no joined batch to split again).
+   * Appends JSON lines given one per element (no newlines), in order, in one write; resolves when
+   * durable. When an adapter has it, the queue hands batches this way (no joined batch to split
+   * again), and prepares the next batch once `onWrite` is called: when this batch's bytes are on
+   * their way to the file.
    */
-  appendLines?(lines: readonly string[]): Promise<void>;
+  appendLines?(lines: readonly string[], onWrite?: () => void): Promise<void>;
   /** Releases what the adapter holds. */
   close?(): Promise<void>;
   /** A short name for messages, e.g. `node-fs`. */

@@ -408,6 +408,37 @@ test("the queue writes a burst of 256 records at once and waits ~25 ms for a few
   assert.equal(queue.size, 0);
 });
 
+test("with appendLines, the queue encodes the next batch once this one's write has started", async () => {
+  const calls: { lines: readonly string[]; onWrite: () => void; done: () => void }[] = [];
+  const queue = new RecordQueue({
+    name: "lines",
+    append: () => Promise.reject(new Error("the queue hands lines to appendLines")),
+    appendLines: (lines, onWrite) =>
+      new Promise<void>((done) => calls.push({ lines, onWrite: onWrite!, done })),
+  }, { batch: 100, proc: PROC, onDrop: () => {}, onFailure: (e) => assert.fail(String(e)) });
+  for (let i = 0; i < 255; i++) queue.push(sampleRecord(`m-${i}`));
+  const flushed = queue.flush();
+  const tick = () => new Promise((r) => setTimeout(r, 2));
+  await tick();
+  assert.equal(calls.length, 1);
+  assert.equal(queue.size, 155, "the next batch waits until this one is being written");
+  calls[0]!.onWrite();
+  await tick();
+  assert.equal(queue.size, 55, "…and is encoded while it is written");
+  assert.equal(calls.length, 1, "one append at a time");
+  calls[0]!.done();
+  await tick();
+  assert.equal(calls.length, 2);
+  calls[1]!.done(); // a storage that never says: the queue goes on when the append is done
+  await tick();
+  assert.equal(calls.length, 3);
+  calls[2]!.done();
+  await flushed;
+  const models = calls.flatMap((c) => c.lines.map((l) => JSON.parse(l).model));
+  assert.deepEqual(models, Array.from({ length: 255 }, (_, i) => `m-${i}`));
+  assert.ok(calls.every((c) => c.lines.every((l) => !l.includes("\n"))), "one record a line");
+});
+
 test("the queue encodes the next batch while one is written: one append at a time, in order", async () => {
   const written: string[] = [];
   const gates: Array<() => void> = [];

@@ -42,8 +42,10 @@ export function isPermissionError(error: unknown): boolean {
 }
 
 /** Hands a batch of JSON lines to a storage: as they are where it takes them so, else joined. */
-function appendTo(storage: StorageAdapter, lines: string[]): Promise<void> {
-  return storage.appendLines ? storage.appendLines(lines) : storage.append(`${lines.join("\n")}\n`);
+function appendTo(storage: StorageAdapter, lines: string[], onWrite: () => void): Promise<void> {
+  return storage.appendLines
+    ? storage.appendLines(lines, onWrite)
+    : storage.append(`${lines.join("\n")}\n`);
 }
 
 /** A bounded queue in front of one storage adapter. */
@@ -102,8 +104,8 @@ export class RecordQueue {
 
   async #drain(): Promise<void> {
     const batchSize = this.#options.batch ?? Math.min(this.#capacity, DEFAULT_BATCH);
-    // One append in flight while the next batch is encoded: the storage's I/O (or its writer
-    // thread) and this thread's encoding overlap. Appends still land in order.
+    // One append at a time, in order. The next batch is encoded while this one is written: once
+    // its write has started, where the storage says so (`appendLines`), else at once.
     let inFlight: Promise<void> | null = null;
     try {
       // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
@@ -116,11 +118,14 @@ export class RecordQueue {
           this.#droppedSinceReport = 0;
         }
         if (inFlight) await inFlight;
-        inFlight = this.#append(lines).catch((error) => {
+        let writing!: () => void;
+        const started = new Promise<void>((resolve) => (writing = resolve));
+        inFlight = this.#append(lines, writing).catch((error) => {
           // The storage failed: say so once (the guard's logger), count the batch as dropped.
           this.#options.onFailure(error);
           this.#options.onDrop(batch.length);
         });
+        if (this.#storage.appendLines) await Promise.race([started, inFlight]);
       } while (
         this.#items.length >= EAGER_BATCH ||
         (this.#flushing > 0 && (this.#items.length > 0 || this.#droppedSinceReport > 0))
@@ -132,16 +137,16 @@ export class RecordQueue {
     }
   }
 
-  async #append(lines: string[]): Promise<void> {
+  async #append(lines: string[], onWrite: () => void): Promise<void> {
     try {
-      await appendTo(this.#storage, lines);
+      await appendTo(this.#storage, lines, onWrite);
     } catch (error) {
       const fallback = this.#options.fallback;
       if (!fallback || !isPermissionError(error)) throw error;
       this.#options.fallback = undefined;
       this.#storage = fallback();
       this.#options.onFallback?.(error, this.#storage);
-      await appendTo(this.#storage, lines);
+      await appendTo(this.#storage, lines, onWrite);
     }
   }
 

@@ -97,11 +97,21 @@ export function utf8LengthScan(text: string): number {
 
 const LOCK_STALE_MS = 10_000;
 
-async function withLock<T>(fs: FsPromises, lockPath: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` holding the lock file. What `fn` hands back to finish (the report file's close) runs
+ * alongside the lock's release: each step of an append is a round trip to the I/O threads, and
+ * steps that do not depend on each other go together.
+ */
+async function withLock(
+  fs: FsPromises,
+  lockPath: string,
+  fn: () => Promise<{ finish: Promise<void> }>,
+): Promise<void> {
   let wait = 1;
+  let lock: FileHandleLike;
   for (;;) {
     try {
-      await (await fs.open(lockPath, "wx", 0o600)).close();
+      lock = await fs.open(lockPath, "wx", 0o600);
       break;
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
@@ -116,10 +126,11 @@ async function withLock<T>(fs: FsPromises, lockPath: string, fn: () => Promise<T
       wait = Math.min(wait * 2, 50);
     }
   }
+  let finish: Promise<void> | undefined;
   try {
-    return await fn();
+    ({ finish } = await fn());
   } finally {
-    await fs.rm(lockPath, { force: true });
+    await Promise.all([lock.close(), fs.rm(lockPath, { force: true }), finish]);
   }
 }
 
@@ -199,13 +210,20 @@ export function createRotatingFileStorage(
         return null;
       });
   const scratch = {};
-  const appendLines = async (lines: readonly string[]): Promise<void> => {
+  const appendLines = async (
+    lines: readonly string[],
+    onWrite?: () => void,
+  ): Promise<void> => {
     if (lines.length === 0) return;
     const fs = fsPromises(name);
     dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await dirReady;
     await withLock(fs, `${path}.lock`, async () => {
-      const before = await fs.stat(path).catch(() => null);
+      // Opened for appending while its size is read; reopened only when it rotates.
+      let [before, handle] = await Promise.all([
+        fs.stat(path).catch(() => null),
+        fs.open(path, "a", 0o600),
+      ]);
       let data: string | Uint8Array;
       let bytes: number;
       let after: ChainState | null = null;
@@ -235,17 +253,22 @@ export function createRotatingFileStorage(
       }
       let size = before?.size ?? 0;
       if (size > 0 && size + bytes > maxBytes) {
+        await handle.close();
         await rotate(fs, path, backups);
+        handle = await fs.open(path, "a", 0o600);
         size = 0;
       }
       known = null; // until this write is known to have landed
-      const handle = await fs.open(path, "a", 0o600);
       try {
-        await write(handle, data);
-      } finally {
-        await handle.close();
+        const writing = write(handle, data);
+        onWrite?.(); // the caller may prepare its next batch while this one is written
+        await writing;
+      } catch (error) {
+        await handle.close().catch(() => {});
+        throw error;
       }
       if (after) known = { size: size + bytes, state: after };
+      return { finish: handle.close() };
     });
   };
   return {
