@@ -5,6 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +85,28 @@ test("the chain over lines past ASCII, large batches (kept buffer) and small one
   const { code, out } = await verify("--file", path);
   assert.equal(code, 0, out);
   assert.match(out, new RegExp(`intact, ${lines.length} chained lines`));
+});
+
+test("a burst keeps the lock for the writer's next batch, releases it after, and shares the chain", async () => {
+  const path = join(dir, "burst.jsonl");
+  const lockPath = `${path}.lock`;
+  const mine = createNodeFsStorage({ path });
+  const other = createNodeFsStorage({ path }); // another writer (as another process would be)
+  const batch = (writer: string, from: number) =>
+    Array.from({ length: 100 }, (_, i) => JSON.stringify({ v: 1, writer, n: from + i }));
+  const first = mine.appendLines!(batch("a", 0));
+  const second = mine.appendLines!(batch("a", 100)); // waiting while the first is written
+  const theirs = other.appendLines!(batch("b", 0));
+  await first;
+  assert.ok(existsSync(lockPath), "held for the batch that was waiting");
+  await Promise.all([second, theirs]);
+  assert.ok(!existsSync(lockPath), "released once no batch waits");
+  const records = (await readFile(path, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(records.length, 300);
+  const a = records.filter((r) => r.writer === "a").map((r) => r.n);
+  assert.deepEqual(a, Array.from({ length: 200 }, (_, i) => i), "one writer's batches in order");
+  const { code, out } = await verify("--file", path);
+  assert.equal(code, 0, out);
 });
 
 test("verify names the file and line of an edited, removed, inserted, swapped or cut line", async () => {

@@ -408,7 +408,7 @@ test("the queue writes a burst of 256 records at once and waits ~25 ms for a few
   assert.equal(queue.size, 0);
 });
 
-test("with appendLines, the queue encodes the next batch once this one's write has started", async () => {
+test("with appendLines, the next batch is encoded and handed over once this one's write has started", async () => {
   const calls: { lines: readonly string[]; onWrite: () => void; done: () => void }[] = [];
   const queue = new RecordQueue({
     name: "lines",
@@ -425,10 +425,10 @@ test("with appendLines, the queue encodes the next batch once this one's write h
   calls[0]!.onWrite();
   await tick();
   assert.equal(queue.size, 55, "…and is encoded while it is written");
-  assert.equal(calls.length, 1, "one append at a time");
+  assert.equal(calls.length, 2, "…and handed over (the storage lands it after the first)");
   calls[0]!.done();
   await tick();
-  assert.equal(calls.length, 2);
+  assert.equal(calls.length, 2, "the third waits for the second's write");
   calls[1]!.done(); // a storage that never says: the queue goes on when the append is done
   await tick();
   assert.equal(calls.length, 3);

@@ -104,8 +104,8 @@ export class RecordQueue {
 
   async #drain(): Promise<void> {
     const batchSize = this.#options.batch ?? Math.min(this.#capacity, DEFAULT_BATCH);
-    // One append at a time, in order. The next batch is encoded while this one is written: once
-    // its write has started, where the storage says so (`appendLines`), else at once.
+    // Appends land in order. The next batch is encoded while this one is written: once its write
+    // has started where the storage says so (`appendLines`), else at once.
     let inFlight: Promise<void> | null = null;
     try {
       // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
@@ -117,15 +117,23 @@ export class RecordQueue {
           lines.push(encodeJson(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc)));
           this.#droppedSinceReport = 0;
         }
-        if (inFlight) await inFlight;
         let writing!: () => void;
         const started = new Promise<void>((resolve) => (writing = resolve));
-        inFlight = this.#append(lines, writing).catch((error) => {
-          // The storage failed: say so once (the guard's logger), count the batch as dropped.
-          this.#options.onFailure(error);
-          this.#options.onDrop(batch.length);
-        });
-        if (this.#storage.appendLines) await Promise.race([started, inFlight]);
+        const handOver = () =>
+          this.#append(lines, writing).catch((error) => {
+            // The storage failed: say so once (the guard's logger), count the batch as dropped.
+            this.#options.onFailure(error);
+            this.#options.onDrop(batch.length);
+          });
+        if (this.#storage.appendLines) {
+          // Handed over at once (it lands after the one before: the storage keeps the order, and
+          // its lock, for it); the next batch is encoded once this one is being written.
+          inFlight = handOver();
+          await Promise.race([started, inFlight]);
+        } else {
+          if (inFlight) await inFlight;
+          inFlight = handOver();
+        }
       } while (
         this.#items.length >= EAGER_BATCH ||
         (this.#flushing > 0 && (this.#items.length > 0 || this.#droppedSinceReport > 0))
@@ -138,14 +146,18 @@ export class RecordQueue {
   }
 
   async #append(lines: string[], onWrite: () => void): Promise<void> {
+    const storage = this.#storage;
     try {
-      await appendTo(this.#storage, lines, onWrite);
+      await appendTo(storage, lines, onWrite);
     } catch (error) {
-      const fallback = this.#options.fallback;
-      if (!fallback || !isPermissionError(error)) throw error;
-      this.#options.fallback = undefined;
-      this.#storage = fallback();
-      this.#options.onFallback?.(error, this.#storage);
+      if (!isPermissionError(error)) throw error;
+      if (this.#storage === storage) {
+        const fallback = this.#options.fallback;
+        if (!fallback) throw error;
+        this.#options.fallback = undefined;
+        this.#storage = fallback();
+        this.#options.onFallback?.(error, this.#storage);
+      } // else: a batch handed over with the one that switched storage follows it there
       await appendTo(this.#storage, lines, onWrite);
     }
   }

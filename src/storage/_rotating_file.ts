@@ -97,22 +97,12 @@ export function utf8LengthScan(text: string): number {
 
 const LOCK_STALE_MS = 10_000;
 
-/**
- * Runs `fn` holding the lock file. What `fn` hands back to finish (the report file's close) runs
- * alongside the lock's release: each step of an append is a round trip to the I/O threads, and
- * steps that do not depend on each other go together.
- */
-async function withLock(
-  fs: FsPromises,
-  lockPath: string,
-  fn: () => Promise<{ finish: Promise<void> }>,
-): Promise<void> {
+/** Takes the lock file: created exclusively, removed to release it. */
+async function takeLock(fs: FsPromises, lockPath: string): Promise<FileHandleLike> {
   let wait = 1;
-  let lock: FileHandleLike;
   for (;;) {
     try {
-      lock = await fs.open(lockPath, "wx", 0o600);
-      break;
+      return await fs.open(lockPath, "wx", 0o600);
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
       try {
@@ -126,13 +116,21 @@ async function withLock(
       wait = Math.min(wait * 2, 50);
     }
   }
-  let finish: Promise<void> | undefined;
-  try {
-    ({ finish } = await fn());
-  } finally {
-    await Promise.all([lock.close(), fs.rm(lockPath, { force: true }), finish]);
-  }
 }
+
+/** A writer's hold on the file: the lock, the report opened for appending, and its size. */
+interface Hold {
+  lock: FileHandleLike;
+  handle: FileHandleLike;
+  size: number;
+  since: number;
+}
+
+/**
+ * How long a writer may keep the lock for its next batch when that batch is already waiting (a
+ * burst): lock, size and open file then carry over, instead of one round trip each per batch.
+ */
+const HOLD_MS = 50;
 
 async function rotate(fs: FsPromises, path: string, backups: number): Promise<void> {
   if (backups === 0) {
@@ -210,28 +208,41 @@ export function createRotatingFileStorage(
         return null;
       });
   const scratch = {};
-  const appendLines = async (
-    lines: readonly string[],
-    onWrite?: () => void,
-  ): Promise<void> => {
-    if (lines.length === 0) return;
-    const fs = fsPromises(name);
-    dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    await dirReady;
-    await withLock(fs, `${path}.lock`, async () => {
+  const lockPath = `${path}.lock`;
+  let hold: Hold | null = null;
+  // Batches land one after another, in the order they were handed over.
+  let turn: Promise<void> = Promise.resolve();
+  let waiting = 0;
+
+  const take = async (fs: FsPromises): Promise<Hold> => {
+    const lock = await takeLock(fs, lockPath);
+    try {
       // Opened for appending while its size is read; reopened only when it rotates.
-      let [before, handle] = await Promise.all([
+      const [before, handle] = await Promise.all([
         fs.stat(path).catch(() => null),
         fs.open(path, "a", 0o600),
       ]);
+      return { lock, handle, size: before?.size ?? 0, since: Date.now() };
+    } catch (error) {
+      await Promise.all([lock.close(), fs.rm(lockPath, { force: true })]).catch(() => {});
+      throw error;
+    }
+  };
+  const release = (fs: FsPromises, { lock, handle }: Hold): Promise<unknown> =>
+    Promise.all([handle.close(), lock.close(), fs.rm(lockPath, { force: true })]);
+
+  const land = async (lines: readonly string[], onWrite?: () => void): Promise<void> => {
+    const fs = fsPromises(name);
+    dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await dirReady;
+    const held = hold ??= await take(fs);
+    try {
       let data: string | Uint8Array;
       let bytes: number;
       let after: ChainState | null = null;
       if (chain) {
         // Another writer's append (or rotation) since ours changes the size: then read it back.
-        const state = known && before?.size === known.size
-          ? known.state
-          : await readChain(fs, path);
+        const state = known && held.size === known.size ? known.state : await readChain(fs, path);
         let chained = chainLines(lines, state, scratch);
         const seal = options.signingKey && chained.state.hash !== null
           ? await loadSealer(fs)
@@ -251,25 +262,39 @@ export function createRotatingFileStorage(
         data = `${lines.join("\n")}\n`;
         bytes = utf8Length(data);
       }
-      let size = before?.size ?? 0;
-      if (size > 0 && size + bytes > maxBytes) {
-        await handle.close();
+      if (held.size > 0 && held.size + bytes > maxBytes) {
+        await held.handle.close();
         await rotate(fs, path, backups);
-        handle = await fs.open(path, "a", 0o600);
-        size = 0;
+        held.handle = await fs.open(path, "a", 0o600);
+        held.size = 0;
       }
       known = null; // until this write is known to have landed
-      try {
-        const writing = write(handle, data);
-        onWrite?.(); // the caller may prepare its next batch while this one is written
-        await writing;
-      } catch (error) {
-        await handle.close().catch(() => {});
-        throw error;
-      }
-      if (after) known = { size: size + bytes, state: after };
-      return { finish: handle.close() };
+      const writing = write(held.handle, data);
+      onWrite?.(); // the caller may prepare its next batch while this one is written
+      await writing;
+      held.size += bytes;
+      if (after) known = { size: held.size, state: after };
+    } catch (error) {
+      hold = null;
+      await release(fs, held).catch(() => {});
+      throw error;
+    }
+    // Keep the hold for this writer's next batch if it is already waiting, for a short while.
+    if (waiting === 0 || Date.now() - held.since > HOLD_MS) {
+      hold = null;
+      await release(fs, held);
+    }
+  };
+
+  const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> => {
+    if (lines.length === 0) return Promise.resolve();
+    waiting++;
+    const landed = turn.then(() => {
+      waiting--;
+      return land(lines, onWrite);
     });
+    turn = landed.catch(() => {});
+    return landed;
   };
   return {
     name,
