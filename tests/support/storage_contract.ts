@@ -113,6 +113,22 @@ export function storageContract(
   );
 
   test(
+    `${name} storage: appendLines, where it has it, lands overlapping calls in call order`,
+    withStorage(async (s) => {
+      if (!s.storage.appendLines) return; // optional: the queue joins lines for `append` instead
+      let started = 0;
+      await Promise.all(Array.from({ length: 10 }, (_, batch) =>
+        s.storage.appendLines!(
+          Array.from({ length: 30 }, (_, i) => line(batch * 30 + i, "z".repeat(50))),
+          () => started++,
+        )));
+      const kept = (await s.read()).map((l) => JSON.parse(l).n as number);
+      assert.deepEqual(kept, Array.from({ length: 300 }, (_, i) => i));
+      assert.equal(started, 10, "onWrite is called once per batch");
+    }),
+  );
+
+  test(
     `${name} storage closes: what was appended is kept, and closing twice is harmless`,
     withStorage(async (s) => {
       await s.storage.append(`${line(1)}\n${line(2)}\n`);
