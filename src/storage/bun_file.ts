@@ -1,6 +1,6 @@
 /**
- * The `bun-file` storage adapter: the same rotating JSONL file as `node-fs`, written through
- * `Bun.write()` on a descriptor opened for appending.
+ * The `bun-file` storage adapter: the same rotating JSONL file as `node-fs`, written through Bun's
+ * `FileSink` (`Bun.file(fd).writer()`) on a descriptor opened for appending.
  *
  * @module
  */
@@ -9,9 +9,14 @@ import { createRotatingFileStorage, type FileStorageOptions } from "./_rotating_
 
 export type { FileStorageOptions, StorageAdapter };
 
+interface BunFileSink {
+  write(chunk: string | Uint8Array): number;
+  flush(): number | Promise<number>;
+  end(): number | Promise<number>;
+}
+
 interface BunGlobal {
-  file(fd: number): unknown;
-  write(destination: unknown, data: string | Uint8Array): Promise<number>;
+  file(fd: number): { writer(): BunFileSink };
 }
 
 /**
@@ -31,7 +36,10 @@ export function createBunFileStorage(options: FileStorageOptions): StorageAdapte
     throw new Error("The bun-file storage runs on Bun only; use node-fs on Node and Deno.");
   }
   return createRotatingFileStorage("bun-file", options, async (handle, data) => {
-    // Bun.write() to a path truncates; to a descriptor opened for appending, it appends.
-    await bun.write(bun.file(handle.fd), data);
+    // Bun.file(path).writer() truncates; a writer on an O_APPEND descriptor appends.
+    const sink = bun.file(handle.fd).writer();
+    sink.write(data);
+    await sink.flush();
+    await sink.end();
   });
 }
