@@ -107,6 +107,7 @@ export class RecordQueue {
     // Appends land in order. The next batch is encoded while this one is written: once its write
     // has started where the storage says so (`appendLines`), else at once.
     let inFlight: Promise<void> | null = null;
+    let handedOver: Promise<unknown> = Promise.resolve();
     try {
       // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
       // the next burst instead (each append costs a lock and a write).
@@ -129,6 +130,7 @@ export class RecordQueue {
           // Handed over at once (it lands after the one before: the storage keeps the order, and
           // its lock, for it); the next batch is encoded once this one is being written.
           inFlight = handOver();
+          handedOver = Promise.all([handedOver, inFlight]);
           await Promise.race([started, inFlight]);
         } else {
           if (inFlight) await inFlight;
@@ -138,7 +140,7 @@ export class RecordQueue {
         this.#items.length >= EAGER_BATCH ||
         (this.#flushing > 0 && (this.#items.length > 0 || this.#droppedSinceReport > 0))
       );
-      await inFlight;
+      await Promise.all([handedOver, inFlight]);
     } finally {
       this.#draining = null;
       if (this.#items.length > 0 || this.#droppedSinceReport > 0) this.#arm();
