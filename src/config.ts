@@ -23,10 +23,10 @@ export interface StorageAdapter {
   /** Appends encoded JSONL lines in one write; resolves when durable. */
   append(lines: string): Promise<void>;
   /**
-   * Appends JSON lines given one per element (no newlines), in order, in one write; resolves when
-   * durable. When an adapter has it, the queue hands batches this way (no joined batch to split
-   * again), and prepares the next batch once `onWrite` is called: when this batch's bytes are on
-   * their way to the file.
+   * Appends JSON lines given one per element (no newlines) in one write; resolves when durable.
+   * Calls may overlap and must land in call order. When an adapter has it, the queue hands batches
+   * this way (no joined batch to split again) and hands over the next batch once `onWrite` is
+   * called: when this batch's bytes are on their way to the file.
    */
   appendLines?(lines: readonly string[], onWrite?: () => void): Promise<void>;
   /** Releases what the adapter holds. */
