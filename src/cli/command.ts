@@ -8,7 +8,6 @@
 import { parseArgs } from "node:util";
 import { defaultReportPath, defaultSocketPath } from "../config.ts";
 import { envVar } from "../runtime.ts";
-import { parseDuration } from "./reports.ts";
 
 /** What a command writes and returns. */
 export interface CliIo {
@@ -87,6 +86,16 @@ export function parseFlags(
 export function reportPath(flags: Flags): string {
   return (flags.file as string | undefined) ?? envVar("AIGUARD_REPORT_PATH") ??
     defaultReportPath();
+}
+
+/** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
+  if (!m) {
+    throw new TypeError(`"${text}" is not a duration: use a number and s, m, h or d (e.g. 24h).`);
+  }
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+  return Number(m[1]) * unit;
 }
 
 /** `--socket`, else `AIGUARD_SOCKET`, else `~/.aiguard/guard.sock`. */

@@ -4,9 +4,9 @@
  * @module
  */
 import { writeFile } from "node:fs/promises";
-import { type Command, reportPath, since, UsageError } from "./command.ts";
+import { type Command, since, UsageError } from "./command.ts";
 import { sarifDocument, textTable } from "./formats.ts";
-import { failClosed, readReports } from "./reports.ts";
+import { judgedReport, readReports } from "./reports.ts";
 import { sarifResult, terminalProgress } from "./scan_command.ts";
 import { scan } from "../scan/scan.ts";
 import { type Coverage, coverageHtml, joinCoverage, STATUSES } from "../scan/coverage.ts";
@@ -87,16 +87,14 @@ Fails closed like check: a missing or unreadable report exits 2 (--allow-missing
       throw new UsageError(`--format must be one of ${COVERAGE_FORMATS.join(", ")}`, "coverage");
     }
     const sinceMs = since(flags, "coverage");
-    const path = reportPath(flags);
-    const report = await readReports(path);
-    const closed = failClosed(
+    const report = await judgedReport(
       "coverage",
-      path,
-      { files: report.files.length, unreadable: report.unreadable },
-      flags["allow-missing"] === true,
+      flags,
       io.err,
+      readReports,
+      (r) => r.files.length,
     );
-    if (closed !== null) return closed;
+    if (typeof report === "number") return report;
     const progress = format === "table" && !flags.out
       ? terminalProgress("aiguard coverage:")
       : undefined;

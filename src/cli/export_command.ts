@@ -7,8 +7,8 @@
  */
 import { readDenoKvLines } from "../storage/deno_kv.ts";
 import { buildAiBom } from "../report/aibom.ts";
-import { type Command, reportPath, UsageError } from "./command.ts";
-import { failClosed, readReports } from "./reports.ts";
+import { type Command, UsageError } from "./command.ts";
+import { judgedReport, readReports } from "./reports.ts";
 import { scan } from "../scan/scan.ts";
 
 /** `aiguard export`. */
@@ -35,16 +35,14 @@ A missing report exits 2 (--allow-missing: the BOM of the scan alone).`,
       if (flags.format !== "cyclonedx") {
         throw new UsageError("--format must be cyclonedx", "export");
       }
-      const path = reportPath(flags);
-      const report = await readReports(path);
-      const closed = failClosed(
+      const report = await judgedReport(
         "export",
-        path,
-        { files: report.files.length, unreadable: report.unreadable },
-        flags["allow-missing"] === true,
+        flags,
         io.err,
+        readReports,
+        (r) => r.files.length,
       );
-      if (closed !== null) return closed;
+      if (typeof report === "number") return report;
       const scanPaths = flags.scan as string[] | undefined;
       const sites = scanPaths?.length ? (await scan({ paths: scanPaths })).sites : [];
       io.out(JSON.stringify(buildAiBom(report.records, sites), null, 2) + "\n");

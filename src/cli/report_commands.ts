@@ -6,7 +6,7 @@
  */
 import { type Command, reportPath, since, UsageError } from "./command.ts";
 import { FORMATS, render, type ReportFormat } from "./formats.ts";
-import { failClosed, groupBySite, readReports } from "./reports.ts";
+import { groupBySite, judgedReport, readReports } from "./reports.ts";
 
 /** `aiguard report`. */
 export const reportCommand: Command = {
@@ -41,16 +41,9 @@ proves nothing); --allow-missing passes on a missing report. An empty report tha
   flags: { file: "string", since: "string", "allow-missing": "boolean" },
   async run({ flags, io }) {
     const sinceMs = since(flags, "check");
-    const path = reportPath(flags);
-    const { records, skipped, files, unreadable } = await readReports(path);
-    const closed = failClosed(
-      "check",
-      path,
-      { files: files.length, unreadable },
-      flags["allow-missing"] === true,
-      io.err,
-    );
-    if (closed !== null) return closed;
+    const report = await judgedReport("check", flags, io.err, readReports, (r) => r.files.length);
+    if (typeof report === "number") return report;
+    const { records, skipped } = report;
     const groups = groupBySite(records, sinceMs);
     if (groups.length === 0) {
       io.out(

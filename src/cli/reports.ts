@@ -5,6 +5,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
+import { type Flags, reportPath } from "./command.ts";
 import { type AnyRecord, decodeLine, type GuardRecord } from "../report/record.ts";
 import { backupName } from "../storage/_rotating_file.ts";
 
@@ -60,40 +61,32 @@ export async function readReports(path: string, maxBackups = 9): Promise<ReadRes
 }
 
 /**
- * The fail-closed rule of every command that judges a report (check, coverage, verify, export):
- * an unreadable file, or no report at all without `--allow-missing`, is said in one line and exits
- * 2. Returns that exit code, or `null` to go on.
+ * Reads the report at `--file` for a command that judges it (check, coverage, verify, export), and
+ * fails closed: an unreadable file, or no report at all without `--allow-missing`, is said in one
+ * line and the command exits 2. Returns what `read` found, or that exit code.
  */
-export function failClosed(
+export async function judgedReport<T extends { unreadable: ReadResult["unreadable"] }>(
   command: string,
-  path: string,
-  found: { files: number; unreadable: ReadResult["unreadable"] },
-  allowMissing: boolean,
+  flags: Flags,
   err: (text: string) => void,
-): number | null {
+  read: (path: string) => Promise<T>,
+  filesFound: (found: T) => number,
+): Promise<T | number> {
+  const path = reportPath(flags);
+  const found = await read(path);
   const [first] = found.unreadable;
   if (first) {
     err(`aiguard ${command}: cannot read ${first.file} (${first.reason}): it fails closed.\n`);
     return 2;
   }
-  if (found.files === 0 && !allowMissing) {
+  if (filesFound(found) === 0 && flags["allow-missing"] !== true) {
     err(
       `aiguard ${command}: no report at ${path}: did the guard run in report or block mode? ` +
         "(--allow-missing goes on without one)\n",
     );
     return 2;
   }
-  return null;
-}
-
-/** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
-  if (!m) {
-    throw new TypeError(`"${text}" is not a duration: use a number and s, m, h or d (e.g. 24h).`);
-  }
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
-  return Number(m[1]) * unit;
+  return found;
 }
 
 /** Unattested calls at one call site. */

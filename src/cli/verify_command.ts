@@ -5,8 +5,8 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { type Command, reportPath } from "./command.ts";
-import { failClosed, reportTexts } from "./reports.ts";
+import type { Command } from "./command.ts";
+import { judgedReport, reportTexts } from "./reports.ts";
 import { verifyChain } from "../storage/_chain.ts";
 import { checkerFromPem } from "../storage/_seal.ts";
 
@@ -24,16 +24,9 @@ every seal line must carry the hash of the line it seals and a valid signature, 
 one. A missing or unreadable report exits 2 (--allow-missing goes on without one).`,
   flags: { file: "string", key: "string", "allow-missing": "boolean" },
   async run({ flags, io }) {
-    const path = reportPath(flags);
-    const { texts: files, unreadable } = await reportTexts(path);
-    const closed = failClosed(
-      "verify",
-      path,
-      { files: files.length, unreadable },
-      flags["allow-missing"] === true,
-      io.err,
-    );
-    if (closed !== null) return closed;
+    const found = await judgedReport("verify", flags, io.err, reportTexts, (r) => r.texts.length);
+    if (typeof found === "number") return found;
+    const files = found.texts;
     const report = verifyChain(files);
     if (report.broken) {
       const { file, line, reason } = report.broken;
