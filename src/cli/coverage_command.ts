@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, since, UsageError } from "./command.ts";
 import { sarifDocument, textTable } from "./formats.ts";
-import { judgedReport, readReports } from "./reports.ts";
+import { judgedRecords } from "./reports.ts";
 import { sarifResult, terminalProgress } from "./scan_command.ts";
 import { scan } from "../scan/scan.ts";
 import { type Coverage, coverageHtml, joinCoverage, STATUSES } from "../scan/coverage.ts";
@@ -87,13 +87,7 @@ Fails closed like check: a missing or unreadable report exits 2 (--allow-missing
       throw new UsageError(`--format must be one of ${COVERAGE_FORMATS.join(", ")}`, "coverage");
     }
     const sinceMs = since(flags, "coverage");
-    const report = await judgedReport(
-      "coverage",
-      flags,
-      io.err,
-      readReports,
-      (r) => r.files.length,
-    );
+    const report = await judgedRecords("coverage", flags, io.err);
     if (typeof report === "number") return report;
     const progress = format === "table" && !flags.out
       ? terminalProgress("aiguard coverage:")

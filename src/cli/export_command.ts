@@ -8,7 +8,7 @@
 import { readDenoKvLines } from "../storage/deno_kv.ts";
 import { buildAiBom } from "../report/aibom.ts";
 import { type Command, UsageError } from "./command.ts";
-import { judgedReport, readReports } from "./reports.ts";
+import { judgedRecords } from "./reports.ts";
 import { scan } from "../scan/scan.ts";
 
 /** `aiguard export`. */
@@ -35,13 +35,7 @@ A missing report exits 2 (--allow-missing: the BOM of the scan alone).`,
       if (flags.format !== "cyclonedx") {
         throw new UsageError("--format must be cyclonedx", "export");
       }
-      const report = await judgedReport(
-        "export",
-        flags,
-        io.err,
-        readReports,
-        (r) => r.files.length,
-      );
+      const report = await judgedRecords("export", flags, io.err);
       if (typeof report === "number") return report;
       const scanPaths = flags.scan as string[] | undefined;
       const sites = scanPaths?.length ? (await scan({ paths: scanPaths })).sites : [];

@@ -6,7 +6,7 @@
  */
 import { type Command, reportPath, since, UsageError } from "./command.ts";
 import { FORMATS, render, type ReportFormat } from "./formats.ts";
-import { groupBySite, judgedReport, readReports } from "./reports.ts";
+import { groupBySite, judgedRecords, readReports } from "./reports.ts";
 
 /** `aiguard report`. */
 export const reportCommand: Command = {
@@ -41,7 +41,7 @@ proves nothing); --allow-missing passes on a missing report. An empty report tha
   flags: { file: "string", since: "string", "allow-missing": "boolean" },
   async run({ flags, io }) {
     const sinceMs = since(flags, "check");
-    const report = await judgedReport("check", flags, io.err, readReports, (r) => r.files.length);
+    const report = await judgedRecords("check", flags, io.err);
     if (typeof report === "number") return report;
     const { records, skipped } = report;
     const groups = groupBySite(records, sinceMs);

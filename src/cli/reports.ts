@@ -146,3 +146,12 @@ export function splitCallSite(site: string): { path: string; line: number; colum
 export function isAiCall(record: AnyRecord): record is GuardRecord {
   return record.event === "ai_call";
 }
+
+/** {@link judgedReport} of the decoded records (check, coverage, export). */
+export function judgedRecords(
+  command: string,
+  flags: Flags,
+  err: (text: string) => void,
+): Promise<ReadResult | number> {
+  return judgedReport(command, flags, err, readReports, (found) => found.files.length);
+}
