@@ -50,6 +50,34 @@ export function sampleRecord(callSite = "src/app.ts:42:7"): GuardRecord {
 }
 
 /**
+ * ns per call of `fn` (a synchronous call into a wrapper over a no-op), `runs` times with the
+ * guard off then on, after a warm-up; the medians and the ns the guard adds.
+ */
+export async function microRounds(
+  fn: () => void,
+  calls: number,
+  on: () => void,
+  off: () => unknown,
+  runs: number,
+): Promise<{ off: number; on: number; added: number }> {
+  const time = () => {
+    const start = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    return ((performance.now() - start) * 1e6) / calls;
+  };
+  time(); // warm up
+  const offNs: number[] = [];
+  const onNs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    offNs.push(time());
+    on();
+    onNs.push(time());
+    await off();
+  }
+  return { off: median(offNs), on: median(onNs), added: median(onNs) - median(offNs) };
+}
+
+/**
  * Times `run` with the guard off and on, in rounds that alternate which state goes first (so
  * neither gains from following the other), after warm-up rounds of both (the JIT settles on the
  * wrapped and the bare path). Returns the medians and the median of the rounds' on/off ratios,

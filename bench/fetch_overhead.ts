@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { disableGuard, enableGuard } from "../mod.ts";
-import { median, pairedRounds } from "./_stats.ts";
+import { microRounds, pairedRounds } from "./_stats.ts";
 
 const MICRO_N = 1_000_000;
 const REAL_N = 3_000;
@@ -14,23 +14,10 @@ const RUNS = 11;
 const on = () => enableGuard({ mode: "report", sinks: ["memory"], discover: false });
 const url = "http://127.0.0.1:8080/static/app.js?v=3";
 
-function micro(): number {
-  const start = performance.now();
-  for (let i = 0; i < MICRO_N; i++) fetch(url);
-  return ((performance.now() - start) * 1e6) / MICRO_N;
-}
-
 const realFetch = globalThis.fetch;
 const done = Promise.resolve(new Response(null));
 globalThis.fetch = (() => done) as typeof fetch;
-const microOff: number[] = [];
-const microOn: number[] = [];
-for (let r = 0; r < RUNS; r++) {
-  microOff.push(micro());
-  on();
-  microOn.push(micro());
-  await disableGuard();
-}
+const micro = await microRounds(() => void fetch(url), MICRO_N, on, disableGuard, RUNS);
 globalThis.fetch = realFetch;
 
 const server = createServer((_req, res) => res.end("ok"));
@@ -44,9 +31,9 @@ async function real(): Promise<number> {
 const real_ = await pairedRounds(real, on, disableGuard, RUNS, 3);
 server.close();
 console.log(JSON.stringify({
-  micro_ns_off: median(microOff),
-  micro_ns_on: median(microOn),
-  micro_ns_added: median(microOn) - median(microOff),
+  micro_ns_off: micro.off,
+  micro_ns_on: micro.on,
+  micro_ns_added: micro.added,
   real_ms_off: real_.off,
   real_ms_on: real_.on,
   real_ratio: real_.ratio,

@@ -70,22 +70,20 @@ for (const runtime of runtimes) {
     ...(us.peer ? { peer_ratio: pairedRatio("peer") } : {}),
   };
   console.log("sdk overhead", JSON.stringify(sdk));
-  const fetchCost = run(runtime, "fetch_overhead.ts");
-  console.log("fetch overhead", JSON.stringify(fetchCost));
-  const transports = run(runtime, "transport_overhead.ts");
-  console.log("transport overhead", JSON.stringify(transports));
-  const attestCost = run(runtime, "attest_cost.ts");
-  console.log("attest cost", JSON.stringify(attestCost));
-  const throughput = run(runtime, "report_throughput.ts");
-  console.log("report throughput", JSON.stringify(throughput));
-  const memory = run(runtime, "memory.ts", ["1000000"]);
-  console.log("memory", JSON.stringify(memory));
-  const evidence = run(runtime, "evidence.ts");
-  console.log("evidence", JSON.stringify(evidence));
-  const scanSpeed = run(runtime, "scan_speed.ts");
-  console.log("scan speed", JSON.stringify(scanSpeed));
-  const start = run(runtime, "preload_start.ts");
-  console.log("preload start", JSON.stringify(start));
+  /** Runs one bench program on this runtime and prints what it measured. */
+  const measure = (label, file, args) => {
+    const result = run(runtime, file, args);
+    console.log(label, JSON.stringify(result));
+    return result;
+  };
+  const fetchCost = measure("fetch overhead", "fetch_overhead.ts");
+  const transports = measure("transport overhead", "transport_overhead.ts");
+  const attestCost = measure("attest cost", "attest_cost.ts");
+  const throughput = measure("report throughput", "report_throughput.ts");
+  const memory = measure("memory", "memory.ts", ["1000000"]);
+  const evidence = measure("evidence", "evidence.ts");
+  const scanSpeed = measure("scan speed", "scan_speed.ts");
+  const start = measure("preload start", "preload_start.ts");
   const rows = [
     [
       "openai SDK call, attested / baseline (rounds' middle half)",

@@ -8,38 +8,22 @@ import http2 from "node:http2";
 import { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { disableGuard, enableGuard } from "../mod.ts";
-import { median, pairedRounds } from "./_stats.ts";
+import { microRounds, pairedRounds } from "./_stats.ts";
 
 const MICRO_N = 300_000;
 const REAL_N = 1_500;
 const RUNS = 11;
 const on = () => enableGuard({ mode: "report", sinks: ["memory"], discover: false });
 
-/** ns per call of `fn`, guard off vs on, alternating; returns the medians and the added ns. */
-function micro(fn: () => void) {
-  const time = () => {
-    const start = performance.now();
-    for (let i = 0; i < MICRO_N; i++) fn();
-    return ((performance.now() - start) * 1e6) / MICRO_N;
-  };
-  time(); // warm up
-  const off: number[] = [];
-  const onNs: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    off.push(time());
-    on();
-    onNs.push(time());
-    void disableGuard();
-  }
-  return { off: median(off), on: median(onNs), added: median(onNs) - median(off) };
-}
+/** ns per call of `fn`, guard off vs on, alternating; the medians and the added ns. */
+const micro = (fn: () => void) => microRounds(fn, MICRO_N, on, disableGuard, RUNS);
 
 // node:http request(): the module's own function replaced by a no-op before the guard wraps it.
 const httpModule = http as unknown as { request: unknown };
 const realRequest = httpModule.request;
 const fakeRequest = { end() {} };
 httpModule.request = () => fakeRequest;
-const httpMicro = micro(() => {
+const httpMicro = await micro(() => {
   (http.request as unknown as (o: object) => void)({
     hostname: "127.0.0.1",
     port: 8080,
@@ -64,7 +48,7 @@ const sessionProto = Object.getPrototypeOf(session) as { request: unknown };
 const realH2Request = sessionProto.request;
 sessionProto.request = () => fakeRequest;
 const headers = { ":method": "GET", ":path": "/static/app.js?v=3" };
-const h2Micro = micro(() => {
+const h2Micro = await micro(() => {
   (session as unknown as { request(h: object): void }).request(headers);
 });
 sessionProto.request = realH2Request;
@@ -78,7 +62,7 @@ const RealWebSocket = globalThis.WebSocket;
     this.url = url;
   }
 };
-const wsMicro = micro(() => {
+const wsMicro = await micro(() => {
   new WebSocket("ws://127.0.0.1:8080/live/updates");
 });
 (globalThis as { WebSocket: unknown }).WebSocket = RealWebSocket;
