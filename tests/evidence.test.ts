@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../cli.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
-import { sha256Hex } from "../src/storage/_chain.ts";
+import { chainLines, sha256Hex } from "../src/storage/_chain.ts";
 
 let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-"))));
@@ -85,6 +85,21 @@ test("the chain over lines past ASCII, large batches (kept buffer) and small one
   const { code, out } = await verify("--file", path);
   assert.equal(code, 0, out);
   assert.match(out, new RegExp(`intact, ${lines.length} chained lines`));
+});
+
+test("seq is written right where it gains a digit, and prev is the hash of the line before", () => {
+  const lines = ['{"n":1}', '{"n":2}', "{}"];
+  for (const start of [0, 8, 98, 999, 123456789, Number.MAX_SAFE_INTEGER - 2]) {
+    const prior = start === 0 ? null : sha256Hex(`{"seq":${start}}`);
+    const { bytes, state } = chainLines(lines, { seq: start, hash: prior });
+    const written = new TextDecoder().decode(bytes).trimEnd().split("\n");
+    assert.deepEqual(written.map((l) => JSON.parse(l).seq), [start + 1, start + 2, start + 3]);
+    assert.deepEqual(
+      written.map((l) => JSON.parse(l).prev),
+      [prior, sha256Hex(written[0]!), sha256Hex(written[1]!)],
+    );
+    assert.deepEqual(state, { seq: start + 3, hash: sha256Hex(written[2]!) });
+  }
 });
 
 test("a burst keeps the lock for the writer's next batch, releases it after, and shares the chain", async () => {
