@@ -1,17 +1,31 @@
 // The demo: a small app that calls OpenAI and Anthropic through their real SDK clients, against a
 // loopback mock server, with the guard in report mode. Some calls are attested, some are not; the
-// demo prints what the guard caught, grouped by call site.
+// demo prints what the guard caught, grouped by call site. Then the evidence: the report file the
+// guard wrote (hash-chained JSONL), the CI gate over it (`aiguard check`), its integrity
+// (`aiguard verify`), and the same check on a copy with one line edited.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { attest, enableGuard, type GuardRecord } from "../../mod.ts";
+import { main as aiguard } from "../../cli.ts";
 import { startMockAiServer } from "../../tests/support/mock_ai_server.ts";
 
 const server = await startMockAiServer();
 const openai = new OpenAI({ apiKey: "sk-demo", baseURL: `${server.url}/v1` });
 const anthropic = new Anthropic({ apiKey: "sk-ant-demo", baseURL: server.url });
 
-// Enabled after the clients exist: prototype patching still catches their calls.
-const guard = enableGuard({ mode: "report", sinks: ["memory"], clients: [OpenAI, Anthropic] });
+// Enabled after the clients exist: prototype patching still catches their calls. Records go to
+// memory (for the summary below) and to the report file (for the CLI).
+const dir = await mkdtemp(join(tmpdir(), "aiguard-demo-"));
+const reportPath = join(dir, "guard_log.jsonl");
+const guard = enableGuard({
+  mode: "report",
+  sinks: ["memory", "file"],
+  reportPath,
+  clients: [OpenAI, Anthropic],
+});
 
 async function summarize(text: string): Promise<string> {
   const r = await openai.chat.completions.create({
@@ -54,5 +68,29 @@ for (const [site, records] of bySite) {
   );
 }
 console.log("\nFix: wrap the calling functions with attest().");
-await guard.disable();
+await guard.disable(); // flushes the report file
+
+/** Runs one aiguard CLI command in this process, its output indented under the command line. */
+async function cli(...argv: string[]): Promise<number> {
+  console.log(`\n$ aiguard ${argv.join(" ").replaceAll(dir, "$REPORT_DIR")}`);
+  const show = (text: string) =>
+    process.stdout.write(text.replaceAll(dir, "$REPORT_DIR").replace(/^(?=.)/gm, "  "));
+  const code = await aiguard(argv, { out: show, err: show });
+  console.log(`  (exit ${code})`);
+  return code;
+}
+
+console.log(`\nThe report file ($REPORT_DIR/guard_log.jsonl): one chained JSON line per record.`);
+const gate = await cli("check", "--file", reportPath);
+const intact = await cli("verify", "--file", reportPath);
+// An edit after the fact (a record turned into an attested one) breaks the chain where it is.
+const lines = (await readFile(reportPath, "utf8")).split("\n");
+lines[1] = lines[1]!.replace('"attested":false', '"attested":true');
+const edited = join(dir, "edited.jsonl");
+await writeFile(edited, lines.join("\n"));
+const broken = await cli("verify", "--file", edited);
+
 await server.close();
+await rm(dir, { recursive: true, force: true });
+// The demo shows the gate failing on purpose; it fails itself only if something did not behave.
+process.exitCode = gate === 1 && intact === 0 && broken === 1 ? 0 : 1;
