@@ -1,5 +1,6 @@
-// Report throughput: records/s through aiguard's file path (bounded queue → node-fs storage with
-// locked rotation, JSONL) next to pino writing the same objects to a file, in the same run.
+// Report throughput: records/s through aiguard's file path (bounded queue → the runtime's default
+// file storage, bun-file on Bun and node-fs elsewhere, with locked rotation, JSONL) next to pino
+// writing the same objects to a file, in the same run.
 //
 // Two sinks, each long-lived as in a running service (one untimed burst first), timed in turns
 // over bursts of 100,000 records: with the hash chain (the default) and without. Every timed run
@@ -11,11 +12,14 @@ import { join } from "node:path";
 import pino from "pino";
 import { RecordQueue } from "../src/report/queue.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
+import { createBunFileStorage } from "../src/storage/bun_file.ts";
 import { collectGarbage, median, runtimeLabel, sampleRecord } from "./_stats.ts";
 
 const N = 100_000;
 const RUNS = 5;
 const proc = { runtime: runtimeLabel(), service: "bench", pid: 1 };
+const onBun = "Bun" in globalThis;
+const createStorage = onBun ? createBunFileStorage : createNodeFsStorage;
 const records = Array.from({ length: N }, (_, i) => sampleRecord(`src/app.ts:${i % 500}:7`));
 
 /** Pushes a burst and waits until it is written: records/s. */
@@ -29,7 +33,7 @@ async function burst(queue: RecordQueue): Promise<number> {
 
 function sink(dir: string, name: string, chain: boolean): RecordQueue {
   return new RecordQueue(
-    createNodeFsStorage({ path: join(dir, `${name}.jsonl`), backups: 1, chain }),
+    createStorage({ path: join(dir, `${name}.jsonl`), backups: 1, chain }),
     { capacity: N, proc, onDrop: () => {}, onFailure: (e) => console.error(e) },
   );
 }

@@ -1,6 +1,7 @@
 /**
  * The `bun-file` storage adapter: the same rotating JSONL file as `node-fs`, written through Bun's
- * `FileSink` (`Bun.file(fd).writer()`) on a descriptor opened for appending.
+ * `FileSink` (`Bun.file(fd).writer()`) on a descriptor opened for appending. A burst's large
+ * batches are written off the main thread instead (see {@link OFF_THREAD_FROM}).
  *
  * @module
  */
@@ -14,6 +15,14 @@ interface BunFileSink {
   flush(): number | Promise<number>;
   end(): number | Promise<number>;
 }
+
+/**
+ * From this size (characters or bytes) a batch goes through the descriptor's own asynchronous
+ * write, on Bun's thread pool, while the queue encodes the next batch. FileSink writes on the main
+ * thread: for a 2 MiB batch that is ~0.6–1.9 ms the encoder waits (bursts through `FileSink` ran
+ * ~20% slower); below ~256 KiB both cost the same.
+ */
+const OFF_THREAD_FROM = 256 * 1024;
 
 interface BunGlobal {
   file(fd: number): { writer(): BunFileSink };
@@ -36,6 +45,10 @@ export function createBunFileStorage(options: FileStorageOptions): StorageAdapte
     throw new Error("The bun-file storage runs on Bun only; use node-fs on Node and Deno.");
   }
   return createRotatingFileStorage("bun-file", options, async (handle, data) => {
+    if (data.length >= OFF_THREAD_FROM) {
+      await handle.write(data);
+      return;
+    }
     // Bun.file(path).writer() truncates; a writer on an O_APPEND descriptor appends.
     const sink = bun.file(handle.fd).writer();
     sink.write(data);

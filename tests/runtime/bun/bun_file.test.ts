@@ -36,3 +36,29 @@ test("bun-file is Bun's default storage; it appends (never truncates) with mode 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("bun-file: large batches (off the main thread) and small ones (FileSink) land in order, chained", async () => {
+  const { verifyChain } = await import("../../../src/storage/_chain.ts");
+  const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
+  try {
+    const path = join(dir, "guard_log.jsonl");
+    const storage = createBunFileStorage({ path, maxBytes: 1024 ** 3 });
+    const line = (n: number) => JSON.stringify({ v: 1, event: "ai_call", n, pad: "x".repeat(200) });
+    let n = 0;
+    const batches: string[][] = [];
+    // ~700 KiB, then 3 lines, then ~700 KiB again, …: both write paths, back to back, overlapping.
+    for (let round = 0; round < 4; round++) {
+      batches.push(Array.from({ length: 3000 }, () => line(++n)));
+      batches.push(Array.from({ length: 3 }, () => line(++n)));
+    }
+    await Promise.all(batches.map((b) => storage.appendLines!(b)));
+    const text = await readFile(path, "utf8");
+    const ns = text.trimEnd().split("\n").map((l) => JSON.parse(l).n);
+    assert.deepEqual(ns, Array.from({ length: n }, (_, i) => i + 1));
+    const report = verifyChain([{ file: path, text }]);
+    assert.equal(report.broken, null);
+    assert.equal(report.lines, n);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
