@@ -1,24 +1,13 @@
 // @runtimes deno bun node
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { utf8Length, utf8LengthScan } from "../src/storage/_rotating_file.ts";
 import { createMemoryStorage } from "../src/storage/memory.ts";
 import { createConsoleStorage } from "../src/storage/console.ts";
-import { rotatingFiles, storageContract } from "./support/storage_contract.ts";
+import { fileStorageContract, storageContract } from "./support/storage_contract.ts";
 
-storageContract("node-fs", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "aiguard-nodefs-"));
-  const path = join(dir, "guard_log.jsonl");
-  return {
-    storage: createNodeFsStorage({ path }),
-    read: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-}, (maxBytes, backups) => rotatingFiles("aiguard-nodefs-", createNodeFsStorage, maxBytes, backups));
+fileStorageContract("node-fs", "aiguard-nodefs-", createNodeFsStorage);
 
 storageContract("memory", () => {
   const storage = createMemoryStorage({ capacity: 5000 });

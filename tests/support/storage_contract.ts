@@ -49,6 +49,31 @@ export async function rotatingFiles(
   };
 }
 
+type MakeFileStorage = (
+  options: { path: string; maxBytes?: number; backups?: number },
+) => StorageAdapter;
+
+/**
+ * The contract for a rotating file adapter (node-fs, bun-file): made for a file in a temp folder,
+ * read back line by line, rotation included.
+ */
+export function fileStorageContract(name: string, prefix: string, make: MakeFileStorage): void {
+  storageContract(
+    name,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), prefix));
+      const path = join(dir, "guard_log.jsonl");
+      return {
+        storage: make({ path }),
+        read: async () =>
+          (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+    (maxBytes, backups) => rotatingFiles(prefix, make, maxBytes, backups),
+  );
+}
+
 /**
  * Runs the contract against an adapter. `rotating` (file adapters) also checks rotation: the
  * threshold, the number of backups, the order of lines across files, and that nothing is torn.

@@ -6,21 +6,10 @@ import { join } from "node:path";
 import { createBunFileStorage } from "../../../src/storage/bun_file.ts";
 import { defaultStorage } from "../../../src/report/chain.ts";
 import { resolveOptions } from "../../../src/config.ts";
-import { rotatingFiles, storageContract } from "../../support/storage_contract.ts";
+import { fileStorageContract } from "../../support/storage_contract.ts";
+import { verifyChain } from "../../../src/storage/_chain.ts";
 
-storageContract(
-  "bun-file",
-  async () => {
-    const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
-    const path = join(dir, "guard_log.jsonl");
-    return {
-      storage: createBunFileStorage({ path }),
-      read: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    };
-  },
-  (maxBytes, backups) => rotatingFiles("aiguard-bunfile-", createBunFileStorage, maxBytes, backups),
-);
+fileStorageContract("bun-file", "aiguard-bunfile-", createBunFileStorage);
 
 test("bun-file is Bun's default storage; it appends (never truncates) with mode 0600", async () => {
   const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
@@ -38,7 +27,6 @@ test("bun-file is Bun's default storage; it appends (never truncates) with mode 
 });
 
 test("bun-file: large batches (off the main thread) and small ones (FileSink) land in order, chained", async () => {
-  const { verifyChain } = await import("../../../src/storage/_chain.ts");
   const dir = await mkdtemp(join(tmpdir(), "aiguard-bunfile-"));
   try {
     const path = join(dir, "guard_log.jsonl");
