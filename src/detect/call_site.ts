@@ -161,7 +161,11 @@ function isRuntimeFormatter(prepare: unknown): boolean {
     (typeof prepare === "function" && prepare.name === "ErrorPrepareStackTrace");
 }
 
-/** Node maps positions through source maps only in its own formatter (`--enable-source-maps`). */
+/**
+ * Node maps positions through source maps only in its own formatter (`--enable-source-maps`).
+ * Deno says `true` here too: its own formatter is the cheaper one there (in the SDK bench ~32 µs a
+ * capture, against ~38 µs through ours, whose every CallSite read is mapped on its own).
+ */
 function sourceMapsEnabled(): boolean {
   const proc = (globalThis as { process?: { sourceMapsEnabled?: boolean } }).process;
   return proc?.sourceMapsEnabled === true;
