@@ -201,6 +201,148 @@ export function encodeLine(record: AnyRecord): string {
   return `${encodeJson(record)}\n`;
 }
 
+/** Checks one field's value as the record format allows it. */
+type FieldCheck = (value: unknown) => boolean;
+
+const isString: FieldCheck = (v) => typeof v === "string" && v.length <= MAX_STRING;
+const isStringOrNull: FieldCheck = (v) => v === null || isString(v);
+const isOneOf = (...values: unknown[]): FieldCheck => (v) => values.includes(v);
+const isCount: FieldCheck = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const isCountOrNull: FieldCheck = (v) => v === null || isCount(v);
+const isTimestamp: FieldCheck = (v) =>
+  typeof v === "string" && v.length <= 40 && !Number.isNaN(Date.parse(v));
+
+const ACTIONS: readonly RecordAction[] = ["warned", "reported", "blocked", "allowed", "violation"];
+const MODES: readonly GuardMode[] = ["off", "warn", "report", "block"];
+const DETECTORS: readonly Detector[] = [
+  "sdk",
+  "fetch",
+  "http",
+  "http2",
+  "websocket",
+  "undici",
+  "manual",
+];
+const VIOLATIONS: readonly NonNullable<GuardRecord["violation"]>[] = [
+  "unregistered",
+  "expired",
+  "provider",
+  "model",
+];
+
+/** A field of the record format: how its value is checked, and whether a record may lack it. */
+interface FieldRule {
+  check: FieldCheck;
+  optional?: true;
+}
+
+const ATTESTATION_FIELDS: Readonly<Record<string, FieldRule>> = {
+  id: { check: isStringOrNull },
+  reason: { check: isStringOrNull },
+  owner: { check: isStringOrNull, optional: true },
+  ticket: { check: isStringOrNull, optional: true },
+};
+
+const COMMON_FIELDS = {
+  v: { check: isOneOf(1) },
+  ts: { check: isTimestamp },
+  runtime: { check: isString },
+  service: { check: isStringOrNull },
+  pid: { check: isCountOrNull },
+  guard_version: { check: isString },
+} satisfies Record<string, FieldRule>;
+
+/**
+ * Every field a record may carry, with its check: the Record section of the contract plus the
+ * extras this version writes (`port`, `violation`, the attestation's `owner`/`ticket`). Typed
+ * against the record interfaces, so a field added there and not here fails to compile. A reader
+ * that must vouch for a record (the daemon) keeps these and nothing else.
+ */
+export const RECORD_FIELDS: {
+  readonly ai_call: { readonly [K in keyof GuardRecord]-?: FieldRule };
+  readonly dropped: { readonly [K in keyof DroppedRecord]-?: FieldRule };
+} = {
+  ai_call: {
+    ...COMMON_FIELDS,
+    event: { check: isOneOf("ai_call") },
+    attested: { check: (v) => typeof v === "boolean" },
+    action: { check: isOneOf(...ACTIONS) },
+    mode: { check: isOneOf(...MODES) },
+    provider: { check: isString },
+    operation: { check: isStringOrNull },
+    model: { check: isStringOrNull },
+    target: { check: isString },
+    detector: { check: isOneOf(...DETECTORS) },
+    server: { check: isStringOrNull },
+    // Older clients wrote no port.
+    port: { check: (v) => v === null || (isCount(v) && (v as number) <= 65535), optional: true },
+    call_site: { check: isStringOrNull },
+    stack: { check: (v) => Array.isArray(v) && v.length <= 8 && v.every(isString) },
+    attestation: {
+      check: (v) =>
+        v === null || (typeof v === "object" && !Array.isArray(v) &&
+          pickFields(v as Record<string, unknown>, ATTESTATION_FIELDS) !== null),
+    },
+    violation: { check: isOneOf(...VIOLATIONS), optional: true },
+  },
+  dropped: {
+    ...COMMON_FIELDS,
+    event: { check: isOneOf("dropped") },
+    count: { check: isCount },
+  },
+};
+
+/** The fields `rules` allows, each checked; `null` when one is missing or wrongly typed. */
+function pickFields(
+  value: Record<string, unknown>,
+  rules: Readonly<Record<string, FieldRule>>,
+): Record<string, unknown> | null {
+  const kept: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(rules)) {
+    if (!Object.hasOwn(value, name)) {
+      if (rule.optional) continue;
+      return null;
+    }
+    const field = value[name];
+    if (!rule.check(field)) return null;
+    kept[name] = name === "attestation" && field !== null
+      ? pickFields(field as Record<string, unknown>, ATTESTATION_FIELDS)
+      : name === "stack"
+      ? [...(field as string[])]
+      : field;
+  }
+  return kept;
+}
+
+/**
+ * A record rebuilt from what someone else sent, keeping only {@link RECORD_FIELDS}: anything else
+ * (a prompt, headers, a key, a client's own `seq`/`prev`) is left out, never copied. `null` when
+ * a field the format requires is missing or wrongly typed: such a record is not written at all.
+ *
+ * @example Keep a record's own fields only
+ * ```ts
+ * import { vouchRecord } from "./record.ts";
+ *
+ * const sent = {
+ *   v: 1, ts: "2026-11-23T16:00:00.000Z", event: "dropped", count: 3,
+ *   runtime: "node", service: null, pid: 7, guard_version: "0.1.0", prompt: "a secret",
+ * };
+ * vouchRecord(sent); // the same record without `prompt`
+ * vouchRecord({ ...sent, count: "3" }); // null: a wrongly typed field
+ * ```
+ */
+export function vouchRecord(value: unknown): AnyRecord | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const event = (value as { event?: unknown }).event;
+  const rules = event === "ai_call"
+    ? RECORD_FIELDS.ai_call
+    : event === "dropped"
+    ? RECORD_FIELDS.dropped
+    : null;
+  if (rules === null) return null;
+  return pickFields(value as Record<string, unknown>, rules) as AnyRecord | null;
+}
+
 /** Parses one line; `null` for anything that is not a version-1 record. */
 export function decodeLine(line: string): AnyRecord | null {
   try {
