@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
@@ -148,7 +149,7 @@ test("daemon: garbage, bad UTF-8, a 10 MiB line, half lines and 200 connections 
   });
   assert.equal(code, 0, out);
   assert.match(out, /running \(pid \d+\)/);
-  assert.match(out, /2 malformed, 2 oversized, 1 invalid UTF-8, 1 truncated/);
+  assert.match(out, /2 malformed, 2 oversized, 1 invalid UTF-8, 1 truncated; 0 stripped/);
   await daemon.close();
   const models = (await reportLines()).map((r) => r.model);
   assert.equal(models.length, 205);
@@ -236,4 +237,180 @@ test("daemon start, status, stop through the CLI; files are 0600 in a 0700 direc
   assert.match(after.out, /not running/);
   assert.match(after.out, /entries: 3/);
   assert.deepEqual((await reportLines()).map((r) => r.model), ["s-0", "s-1", "s-2"]);
+});
+
+/**
+ * Sends `text` then a flush line on one connection; resolves with the ack line once it comes, and
+ * the report's lines as they were the moment it came (read synchronously: nothing can land between).
+ */
+function sendAndFlush(
+  socketPath: string,
+  text: string,
+  id: number,
+): Promise<{ ack: string; linesAtAck: number }> {
+  return new Promise((resolvePromise, reject) => {
+    let received = "";
+    const socket = createConnection({ path: socketPath }, () => {
+      socket.write(text + `{"event":"flush","id":${id}}\n`);
+    });
+    socket.on("data", (chunk) => {
+      received += chunk;
+      if (received.includes("\n")) {
+        const report = readFileSync(paths().reportPath, "utf8");
+        socket.end();
+        resolvePromise({ ack: received, linesAtAck: report.split("\n").length - 1 });
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`closed without an ack: ${received}`)));
+  });
+}
+
+test("daemon: a flush line is acknowledged only once every record before it is in the file", async () => {
+  const p = paths();
+  daemon = await runDaemon(p);
+  writeFileSync(p.reportPath, ""); // read at the ack, also when an early ack came before any write
+  // Enough lines (~7 MB, below the 10 MiB rotation) that the write takes a while: an early ack
+  // would be seen.
+  const many = Array.from({ length: 15_000 }, (_, i) => good(`m${i}`)).join("");
+  assert.deepEqual(await sendAndFlush(p.socketPath, many, 41), {
+    ack: '{"ack":41}\n',
+    linesAtAck: 15_000,
+  });
+  const models = (await reportLines()).map((r) => r.model);
+  assert.equal(models[14_999], "m14999");
+  // Nothing new since: answered at once, with the id given.
+  assert.deepEqual(await sendAndFlush(p.socketPath, "", 0), {
+    ack: '{"ack":0}\n',
+    linesAtAck: 15_000,
+  });
+});
+
+test("daemon: writes only a record's own fields, never a client's seq/prev or anything secret-shaped", async () => {
+  const p = paths();
+  daemon = await runDaemon(p);
+  const SECRET = "sk-live-0123456789abcdef";
+  const sent = [
+    // A client's own chain fields would fork the daemon's chain.
+    recordJson({ model: "own-seq", seq: 1, prev: null }),
+    recordJson({
+      model: "with-secrets",
+      prompt: `tell me ${SECRET}`,
+      messages: [{ role: "user", content: SECRET }],
+      headers: { authorization: `Bearer ${SECRET}` },
+      body: SECRET,
+      api_key: SECRET,
+      authorization: SECRET,
+      attestation: { id: "a1", reason: null, owner: "ml", ticket: "T-1", token: SECRET },
+    }),
+    recordJson({ model: "plain" }),
+    JSON.stringify({
+      v: 1,
+      ts: "2026-11-23T10:00:00.000Z",
+      event: "dropped",
+      count: 4,
+      runtime: "node",
+      service: null,
+      pid: 9,
+      guard_version: "0.1.0",
+      query: `?key=${SECRET}`,
+    }),
+    // Wrongly typed or missing fields: not a record the daemon can vouch for.
+    recordJson({ model: "bad-ts", ts: 5 }),
+    recordJson({ model: "bad-provider", provider: {} }),
+    recordJson({ model: "bad-action", action: 7 }),
+    recordJson({ model: "bad-stack", stack: SECRET }),
+    recordJson({ model: "bad-attested", attested: "yes" }),
+    recordJson({ model: "bad-port", port: "443" }),
+    recordJson({ model: "bad-attestation", attestation: { id: 5, reason: null } }),
+    recordJson({ model: "no-target", target: undefined }),
+    recordJson({ model: "bad-event", event: "seal" }),
+    JSON.stringify({ event: "flush" }), // a flush line without its id
+  ];
+  assert.deepEqual(await sendAndFlush(p.socketPath, sent.join("\n") + "\n", 1), {
+    ack: '{"ack":1}\n',
+    linesAtAck: 4,
+  });
+  await daemon.close();
+  const text = await readFile(p.reportPath, "utf8");
+  assert.ok(!text.includes(SECRET), text);
+  const written = text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(written.map((r) => r.model ?? r.event), [
+    "own-seq",
+    "with-secrets",
+    "plain",
+    "dropped",
+  ]);
+  const recordKeys = Object.keys(JSON.parse(recordJson())).concat("seq", "prev").sort();
+  for (const r of written.slice(0, 3)) assert.deepEqual(Object.keys(r).sort(), recordKeys);
+  assert.deepEqual(written[1].attestation, { id: "a1", reason: null, owner: "ml", ticket: "T-1" });
+  assert.deepEqual(Object.keys(written[3]).sort(), [
+    "count",
+    "event",
+    "guard_version",
+    "pid",
+    "prev",
+    "runtime",
+    "seq",
+    "service",
+    "ts",
+    "v",
+  ]);
+  const chain = verifyChain([{ file: p.reportPath, text }]);
+  assert.equal(chain.broken, null);
+  assert.deepEqual([chain.firstSeq, chain.lastSeq], [1, 4]);
+  assert.equal(daemon.stats.malformed, 10);
+  assert.equal(daemon.stats.stripped, 3);
+  assert.equal(daemon.stats.received, 4);
+});
+
+test("daemon: a symlink at guard.pid or guard.stats.json is replaced, its target never written", async () => {
+  const { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } = await import(
+    "node:fs"
+  );
+  const p = paths();
+  const elsewhere = join(dir, "elsewhere");
+  mkdirSync(elsewhere);
+  for (const name of ["victim-pid", "victim-stats"]) {
+    writeFileSync(join(elsewhere, name), "precious\n");
+  }
+  symlinkSync(join(elsewhere, "victim-pid"), p.pidPath);
+  symlinkSync(join(elsewhere, "victim-stats"), p.statsPath);
+  daemon = await runDaemon(p);
+  assert.ok(!lstatSync(p.pidPath).isSymbolicLink());
+  assert.equal(lstatSync(p.pidPath).mode & 0o777, 0o600);
+  assert.equal(readFileSync(p.pidPath, "utf8").trim(), String(process.pid));
+  await daemon.close(); // writes the stats file
+  daemon = null;
+  assert.ok(!lstatSync(p.statsPath).isSymbolicLink());
+  assert.equal(lstatSync(p.statsPath).mode & 0o777, 0o600);
+  for (const name of ["victim-pid", "victim-stats"]) {
+    assert.equal(readFileSync(join(elsewhere, name), "utf8"), "precious\n");
+  }
+});
+
+test("daemon: a directory others can write is refused, by run and by start, with what to do", async () => {
+  const { chmodSync, existsSync, mkdirSync, writeFileSync } = await import("node:fs");
+  const open = join(dir, "shared");
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  const p = daemonPaths(join(open, "guard.sock"), join(open, "guard_log.jsonl"));
+  await assert.rejects(runDaemon(p), {
+    name: "UnsafeDirectoryError",
+    message: `The daemon's directory ${open} can be written by others (mode 0777): refused. ` +
+      `Run chmod 700 ${open}, or use another directory (--socket).`,
+  });
+  let err = "";
+  const code = await main(["daemon", "start", "--socket", p.socketPath, "--file", p.reportPath], {
+    out: () => {},
+    err: (t) => (err += t),
+  });
+  assert.equal(code, 2);
+  assert.match(err, /^aiguard daemon: The daemon's directory .* can be written by others/);
+  assert.equal(existsSync(p.socketPath) || existsSync(p.pidPath), false);
+  // Something at the socket path that is not a socket is not removed to make room.
+  const own = paths();
+  writeFileSync(own.socketPath, "not a socket");
+  await assert.rejects(runDaemon(own), /exists and is not a socket/);
+  assert.equal(await readFile(own.socketPath, "utf8"), "not a socket");
 });

@@ -8,7 +8,14 @@ import { readFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { type CliIo, type Command, reportPath, socketPath, UsageError } from "./command.ts";
-import { daemonPaths, type DaemonStats, runDaemonForeground, socketAlive } from "./daemon.ts";
+import {
+  daemonPaths,
+  type DaemonStats,
+  prepareDaemonDirectory,
+  runDaemonForeground,
+  socketAlive,
+  UnsafeDirectoryError,
+} from "./daemon.ts";
 import { readReports } from "./reports.ts";
 
 function pidAlive(pid: number): boolean {
@@ -40,6 +47,8 @@ async function start(paths: Paths, io: CliIo): Promise<number> {
     io.out(`aiguard daemon: already running on ${paths.socketPath}\n`);
     return 0;
   }
+  // Checked here too: the detached daemon's own refusal would go nowhere the user sees.
+  await prepareDaemonDirectory(paths.dir);
   const [cmd, base] = selfCommand();
   const child = spawn(
     cmd,
@@ -90,7 +99,8 @@ async function status(paths: Paths, io: CliIo): Promise<number> {
     lines.push(
       `received: ${stats.received}, connections: ${stats.connections}, dropped: ` +
         `${stats.malformed} malformed, ${stats.oversized} oversized, ` +
-        `${stats.invalid_utf8} invalid UTF-8, ${stats.truncated} truncated`,
+        `${stats.invalid_utf8} invalid UTF-8, ${stats.truncated} truncated; ` +
+        `${stats.stripped ?? 0} stripped of unknown fields, ${stats.write_failed ?? 0} not written`,
     );
   }
   io.out(lines.join("\n") + "\n");
@@ -110,10 +120,16 @@ start   the collector detached; stop ends it; status exits 0 if it runs, 1 if no
     const paths = daemonPaths(socketPath(flags), reportPath(flags));
     switch (positional[0]) {
       case "run":
-        await runDaemonForeground(paths);
-        return 0;
       case "start":
-        return await start(paths, io);
+        try {
+          if (positional[0] === "start") return await start(paths, io);
+          await runDaemonForeground(paths);
+          return 0;
+        } catch (error) {
+          if (!(error instanceof UnsafeDirectoryError)) throw error;
+          io.err(`aiguard daemon: ${error.message}\n`);
+          return 2;
+        }
       case "stop":
         return await stop(paths, io);
       case "status":

@@ -1,7 +1,14 @@
 /**
  * The daemon step: newline-delimited JSON over the daemon's Unix socket, through `node:net`.
  * Connects lazily with a short timeout; while it is not connected, records fall through to the next
- * step, and lines not yet handed to the socket when it fails are handed back, never lost.
+ * step.
+ *
+ * Nothing acknowledged is lost, nothing unacknowledged is dropped: records are sent in batches,
+ * each followed by `{"event":"flush","id":n}`, and kept until the daemon answers `{"ack":n}` (it
+ * has written them). When the connection dies, every batch not acknowledged is handed to the
+ * fallback (the file queue); acknowledged ones never are. The one window left: the daemon killed
+ * after writing a batch and before its acknowledgement left, whose records the fallback writes a
+ * second time.
  *
  * @module
  */
@@ -14,8 +21,9 @@ interface NetSocket {
   destroy(): void;
   once(event: string, fn: (...args: unknown[]) => void): void;
   on(event: string, fn: (...args: unknown[]) => void): void;
+  ref?(): void;
   unref?(): void;
-  readonly connecting?: boolean;
+  setEncoding?(encoding: "utf8"): void;
 }
 
 interface NetModule {
@@ -24,16 +32,45 @@ interface NetModule {
 
 const CONNECT_TIMEOUT_MS = 500;
 const RETRY_AFTER_MS = 5_000;
+/**
+ * A daemon that acknowledges nothing for this long while batches wait (stopped, or stuck on a
+ * full disk) is given up on: its batches go to the fallback rather than wait for ever.
+ */
+const ACK_TIMEOUT_MS = 10_000;
 
-/** A client of the daemon socket. */
+/** Records sent together and acknowledged together. */
+interface Batch {
+  id: number;
+  records: AnyRecord[];
+}
+
+/**
+ * A client of the daemon socket.
+ *
+ * @example
+ * ```ts
+ * const client = new DaemonClient("/home/me/.aiguard/guard.sock", (records) => queue.push(...records));
+ * if (!client.offer(record)) queue.push(record);
+ * await client.flush(); // the daemon has written it, or the fallback has it
+ * ```
+ */
 export class DaemonClient {
   readonly #path: string;
   readonly #fallback: (records: AnyRecord[]) => void;
   #socket: NetSocket | null = null;
   #state: "idle" | "connecting" | "up" | "down" = "idle";
   #downSince = 0;
-  #pending: AnyRecord[] = [];
-  #inFlight = new Set<Promise<void>>();
+  /** Records taken and not yet sent (while connecting, or until the current task ends). */
+  #outgoing: AnyRecord[] = [];
+  #sendScheduled = false;
+  /** Sent, not yet acknowledged, oldest first. */
+  #unacked: Batch[] = [];
+  #nextId = 1;
+  #lastProgress = 0;
+  #watchdog: ReturnType<typeof setInterval> | null = null;
+  /** Called whenever nothing is left waiting for an acknowledgement. */
+  #settled: Array<() => void> = [];
+  #received = "";
 
   constructor(path: string, fallback: (records: AnyRecord[]) => void) {
     this.#path = path;
@@ -46,36 +83,93 @@ export class DaemonClient {
       if (Date.now() - this.#downSince < RETRY_AFTER_MS) return false;
       this.#state = "idle";
     }
-    if (this.#state === "idle") this.#connect();
-    if (this.#state === "connecting") {
-      this.#pending.push(record);
-      return true;
-    }
-    if (this.#state === "up" && this.#socket) {
-      this.#write(this.#socket, [record]);
-      return true;
-    }
-    return false;
-  }
-
-  #write(socket: NetSocket, records: AnyRecord[]): void {
-    let lines = "";
-    for (const r of records) lines += encodeLine(r);
-    const done = new Promise<void>((resolve) => {
-      socket.write(lines, (error) => {
-        if (error) this.#fallback(records);
-        resolve();
+    if (this.#state === "idle" && !this.#connect()) return false;
+    this.#outgoing.push(record);
+    if (this.#state === "up" && !this.#sendScheduled) {
+      // One batch per task: a burst of calls shares one write and one acknowledgement.
+      this.#sendScheduled = true;
+      queueMicrotask(() => {
+        this.#sendScheduled = false;
+        this.#send();
       });
-    });
-    this.#inFlight.add(done);
-    done.then(() => this.#inFlight.delete(done));
+    }
+    return true;
   }
 
-  #connect(): void {
+  #send(): void {
+    const socket = this.#socket;
+    if (this.#state !== "up" || !socket || this.#outgoing.length === 0) return;
+    const batch: Batch = { id: this.#nextId++, records: this.#outgoing };
+    this.#outgoing = [];
+    let lines = "";
+    for (const r of batch.records) lines += encodeLine(r);
+    lines += `{"event":"flush","id":${batch.id}}\n`;
+    if (this.#unacked.length === 0) {
+      this.#lastProgress = Date.now();
+      // Waiting for an acknowledgement keeps the process alive (bounded by the watchdog), so a
+      // normal end does not write a batch the daemon is about to acknowledge a second time.
+      socket.ref?.();
+    }
+    this.#unacked.push(batch);
+    this.#armWatchdog();
+    // A failed write also fails the socket: its error handler hands every unacked batch back.
+    socket.write(lines);
+  }
+
+  #onData(chunk: unknown): void {
+    this.#received += typeof chunk === "string" ? chunk : new TextDecoder().decode(
+      chunk as Uint8Array,
+    );
+    let nl: number;
+    let acked = 0;
+    while ((nl = this.#received.indexOf("\n")) !== -1) {
+      const line = this.#received.slice(0, nl);
+      this.#received = this.#received.slice(nl + 1);
+      try {
+        const id = (JSON.parse(line) as { ack?: unknown }).ack;
+        if (typeof id === "number") acked = Math.max(acked, id);
+      } catch {
+        // not ours to understand; the daemon says nothing else today
+      }
+    }
+    if (acked === 0) return;
+    // Acknowledgements come in order: one for batch n covers every batch before it.
+    let drop = 0;
+    while (drop < this.#unacked.length && this.#unacked[drop]!.id <= acked) drop++;
+    if (drop === 0) return;
+    this.#unacked.splice(0, drop);
+    this.#lastProgress = Date.now();
+    if (this.#unacked.length === 0) this.#settle();
+  }
+
+  #settle(): void {
+    this.#socket?.unref?.();
+    if (this.#watchdog !== null) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = null;
+    }
+    const settled = this.#settled;
+    this.#settled = [];
+    for (const resolve of settled) resolve();
+  }
+
+  #armWatchdog(): void {
+    if (this.#watchdog !== null) return;
+    this.#watchdog = setInterval(() => {
+      if (this.#unacked.length > 0 && Date.now() - this.#lastProgress > ACK_TIMEOUT_MS) {
+        this.#socket?.destroy();
+        this.#markDown();
+      }
+    }, ACK_TIMEOUT_MS / 4);
+    (this.#watchdog as { unref?: () => void }).unref?.();
+  }
+
+  /** Starts connecting; `false` when there is nothing to connect with. */
+  #connect(): boolean {
     const net = builtinModule<NetModule>("node:net");
     if (!net) {
       this.#markDown();
-      return;
+      return false;
     }
     this.#state = "connecting";
     let socket: NetSocket;
@@ -83,7 +177,7 @@ export class DaemonClient {
       socket = net.createConnection({ path: this.#path });
     } catch {
       this.#markDown();
-      return;
+      return false;
     }
     // A connect that takes long only because the event loop was blocked (modules loading at
     // startup) is no failed connect: a timer that fires late is re-armed, a few times at most.
@@ -110,37 +204,54 @@ export class DaemonClient {
       this.#socket = socket;
       this.#state = "up";
       socket.unref?.();
-      const pending = this.#pending;
-      this.#pending = [];
-      if (pending.length) this.#write(socket, pending);
+      this.#send();
     });
     socket.on("error", () => {
       clearTimeout(timer);
       if (this.#socket === socket || this.#state === "connecting") this.#markDown();
     });
-    // The daemon ending its side (shutdown) means later lines would go nowhere: fall back now.
+    // The daemon ending its side (shutdown) acknowledges nothing more: hand back what waits.
     for (const event of ["end", "close"]) {
       socket.on(event, () => {
         if (this.#socket === socket) this.#markDown();
       });
     }
-    // The daemon never answers; reading keeps nothing alive.
-    socket.on("data", () => {});
+    socket.on("data", (chunk) => this.#onData(chunk));
+    return true;
   }
 
   #markDown(): void {
     this.#state = "down";
     this.#downSince = Date.now();
     this.#socket = null;
-    const pending = this.#pending;
-    this.#pending = [];
-    if (pending.length) this.#fallback(pending);
+    this.#received = "";
+    const records = this.takeUnacknowledged();
+    if (records.length) this.#fallback(records);
+    this.#settle();
   }
 
-  /** Resolves when every line handed to the socket was written (or handed back). */
+  /**
+   * Removes and returns every record the daemon has not acknowledged, oldest first: the exit
+   * path writes them itself (an acknowledgement arriving later then changes nothing).
+   */
+  takeUnacknowledged(): AnyRecord[] {
+    const records: AnyRecord[] = [];
+    for (const batch of this.#unacked) for (const r of batch.records) records.push(r);
+    for (const r of this.#outgoing) records.push(r);
+    this.#unacked = [];
+    this.#outgoing = [];
+    return records;
+  }
+
+  /**
+   * Resolves when every record offered so far is acknowledged by the daemon, or was handed to the
+   * fallback because the daemon went away.
+   */
   async flush(): Promise<void> {
     while (this.#state === "connecting") await new Promise((r) => setTimeout(r, 5));
-    await Promise.all([...this.#inFlight]);
+    this.#send();
+    if (this.#unacked.length === 0) return;
+    await new Promise<void>((resolve) => this.#settled.push(resolve));
   }
 
   /** Flushes and closes the connection. */
