@@ -37,6 +37,7 @@ import {
 } from "./report/record.ts";
 import type { RecordOutput, Settle } from "./report/sink.ts";
 import { createOutput } from "./report/chain.ts";
+import { installExitFlush } from "./exit_flush.ts";
 import { MemoryRing } from "./storage/memory.ts";
 import { compareVersions, type GuardOwner, RECORD_V, registry } from "./registry.ts";
 import { checkPolicy } from "./policy.ts";
@@ -276,26 +277,6 @@ const core: GuardCore = {
   settle,
 };
 
-let exitHookInstalled = false;
-/** Flushes on normal exit: `beforeExit` on Node and Bun, `beforeunload` on Deno. */
-function installExitFlush(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const g = globalThis as {
-    Deno?: unknown;
-    addEventListener?: (type: string, fn: () => void) => void;
-    process?: { on?: (event: string, fn: () => void) => void };
-  };
-  const onExit = () => {
-    if (active) active.output.flush().catch(() => {});
-  };
-  if (g.Deno !== undefined && typeof g.addEventListener === "function") {
-    g.addEventListener("beforeunload", onExit);
-  } else if (typeof g.process?.on === "function") {
-    g.process.on("beforeExit", onExit);
-  }
-}
-
 function teardownLayers(): void {
   // Patches first: a layer's undo may publish the restored functions (Node's ESM named exports).
   patcher?.restore();
@@ -394,6 +375,13 @@ const OWNER: GuardOwner = {
   enable: (options) => localEnable(options as GuardOptions | undefined),
   disable: localDisable,
   flush: localFlush,
+  flushSync() {
+    try {
+      active?.output.flushSync?.();
+    } catch {
+      // an exit path: nothing may throw from here
+    }
+  },
   teardown() {
     const state = active;
     active = null;

@@ -27,6 +27,8 @@ export interface GuardOwner {
   disable(): Promise<void>;
   /** Its `flush()`. */
   flush(): Promise<void>;
+  /** Writes its pending records synchronously (exit paths); never throws. */
+  flushSync?(): void;
   /** Puts every patch back now, without flushing (for a newer copy taking over). */
   teardown(): void;
   /** Patches SDK modules the app just loaded (the preload's load hooks), if `discover` is on. */
@@ -48,6 +50,8 @@ export interface Registry {
   discover?: (() => Promise<unknown[]>) | undefined;
   /** Messages said once per process. */
   readonly said: Set<string>;
+  /** Set once the exit listeners are installed: one set per process, whichever copy did it. */
+  exitFlush?: boolean;
 }
 
 /** The `Symbol.for` name of the registry (code appended to SDK modules reaches it by name). */
