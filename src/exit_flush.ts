@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { registry } from "./registry.ts";
+import { type ExitOutput, registry } from "./registry.ts";
 
 /** The signals whose default action (ending the process) skips every exit event. */
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -47,32 +47,45 @@ interface EventHost {
 }
 
 /**
- * Installs the exit listeners once per process, whichever copy of the package asks first (two
- * sets would each see the other's signal listener as the app's, and neither would end the
- * process). They write through the guard that is live at exit, in whichever copy; they never
- * throw and write nothing when nothing is pending.
+ * Has `output`'s pending records written on every way out of the process until the returned
+ * function is called (once the output is closed). The exit listeners are installed once per
+ * process, whichever copy of the package asks first: two sets would each take the other's signal
+ * listener for the app's, and neither would end the process.
  *
  * @example
  * ```ts
- * import { installExitFlush } from "./exit_flush.ts";
+ * import { flushOnExit } from "./exit_flush.ts";
  *
- * installExitFlush();
+ * const output = { flush: () => Promise.resolve(), flushSync() {} };
+ * const forget = flushOnExit(output);
+ * // ... once the output is closed:
+ * forget();
  * ```
  */
-export function installExitFlush(): void {
+export function flushOnExit(output: ExitOutput): () => void {
   const shared = registry();
-  if (shared.exitFlush) return;
-  shared.exitFlush = true;
+  let outputs = shared.exitOutputs;
+  if (outputs === undefined) {
+    outputs = shared.exitOutputs = new Set();
+    installListeners(outputs);
+  }
+  outputs.add(output);
+  return () => outputs.delete(output);
+}
+
+function installListeners(outputs: Set<ExitOutput>): void {
   const writeSync = () => {
-    try {
-      registry().owner?.flushSync?.();
-    } catch {
-      // The output says its own failures; an exit path must not throw.
+    for (const output of outputs) {
+      try {
+        output.flushSync?.();
+      } catch {
+        // The output says its own failures; an exit path must not throw.
+      }
     }
   };
   // A normal end still lets the asynchronous writer do it (it batches and pipelines).
   const writeAsync = () => {
-    registry().owner?.flush().catch(() => {});
+    for (const output of outputs) output.flush().catch(() => {});
   };
   const g = globalThis as {
     Deno?: DenoSignals;

@@ -37,7 +37,7 @@ import {
 } from "./report/record.ts";
 import type { RecordOutput, Settle } from "./report/sink.ts";
 import { createOutput } from "./report/chain.ts";
-import { installExitFlush } from "./exit_flush.ts";
+import { flushOnExit } from "./exit_flush.ts";
 import { MemoryRing } from "./storage/memory.ts";
 import { compareVersions, type GuardOwner, RECORD_V, registry } from "./registry.ts";
 import { checkPolicy } from "./policy.ts";
@@ -91,6 +91,8 @@ interface Session {
 interface Active {
   options: ResolvedOptions;
   output: RecordOutput;
+  /** Ends the exit listeners' hold on `output` (once it is closed). */
+  forgetOnExit: () => void;
   proc: ProcessFacts;
   session: Session;
 }
@@ -332,9 +334,8 @@ function localEnable(options?: GuardOptions): Guard {
       onDrop: (n) => (session.counters.dropped += n),
       onFailure: (name, error) => reportSinkFailure(active, name, error),
     });
-    active = { options: resolved, output, proc, session };
+    active = { options: resolved, output, forgetOnExit: flushOnExit(output), proc, session };
     registry().owner = OWNER;
-    installExitFlush();
     patcher ??= installLayers();
     patchClients(core, patcher, resolved.clients);
     const p = patcher;
@@ -346,7 +347,8 @@ function localEnable(options?: GuardOptions): Guard {
       : Promise.resolve();
   }
   if (previous && previous.output !== active?.output) {
-    previous.output.close().catch((error) => reportSinkFailure(previous, "close", error));
+    previous.output.close().catch((error) => reportSinkFailure(previous, "close", error))
+      .finally(previous.forgetOnExit);
   }
   return handle(active?.session ?? null, resolved.mode);
 }
@@ -356,7 +358,7 @@ async function localDisable(): Promise<void> {
   active = null;
   teardownLayers();
   release();
-  if (state) await state.output.close();
+  if (state) await state.output.close().finally(state.forgetOnExit);
 }
 
 function localFlush(): Promise<void> {
@@ -375,19 +377,12 @@ const OWNER: GuardOwner = {
   enable: (options) => localEnable(options as GuardOptions | undefined),
   disable: localDisable,
   flush: localFlush,
-  flushSync() {
-    try {
-      active?.output.flushSync?.();
-    } catch {
-      // an exit path: nothing may throw from here
-    }
-  },
   teardown() {
     const state = active;
     active = null;
     teardownLayers();
     release();
-    state?.output.close().catch(() => {});
+    state?.output.close().catch(() => {}).finally(state.forgetOnExit);
   },
   patch(clients) {
     if (active?.options.discover && patcher) patchClients(core, patcher, clients);

@@ -27,14 +27,20 @@ export interface GuardOwner {
   disable(): Promise<void>;
   /** Its `flush()`. */
   flush(): Promise<void>;
-  /** Writes its pending records synchronously (exit paths); never throws. */
-  flushSync?(): void;
   /** Puts every patch back now, without flushing (for a newer copy taking over). */
   teardown(): void;
   /** Patches SDK modules the app just loaded (the preload's load hooks), if `discover` is on. */
   patch?(clients: unknown[]): void;
   /** Wraps an SDK's exported AI function (`generateText`) so its call site is taken at entry. */
   wrapEntry?<F extends (...args: never[]) => unknown>(fn: F): F;
+}
+
+/** What the exit listeners need of a record output (every copy's output has it). */
+export interface ExitOutput {
+  /** Lets the asynchronous writer finish (a normal end). */
+  flush(): Promise<void>;
+  /** Writes what is pending synchronously; never throws. */
+  flushSync?(): void;
 }
 
 /** The shared object. Members are only ever added, so older copies keep reading theirs. */
@@ -50,8 +56,11 @@ export interface Registry {
   discover?: (() => Promise<unknown[]>) | undefined;
   /** Messages said once per process. */
   readonly said: Set<string>;
-  /** Set once the exit listeners are installed: one set per process, whichever copy did it. */
-  exitFlush?: boolean;
+  /**
+   * Record outputs that may hold pending records (a live guard's, one still closing), in any
+   * copy: written on every way out of the process. Present once the exit listeners are installed.
+   */
+  exitOutputs?: Set<ExitOutput>;
 }
 
 /** The `Symbol.for` name of the registry (code appended to SDK modules reaches it by name). */

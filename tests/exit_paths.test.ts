@@ -187,15 +187,20 @@ test("exit path: a blocked call's uncaught AttestationError ends the app, and it
   const name = `blocked-uncaught-${++serial}`;
   const reportPath = join(dir, `${name}.jsonl`);
   const ackPath = join(dir, `${name}.ack`);
-  const ended = await run(APP, {
-    HOME: dir,
-    EXIT_HOW: "blocked-uncaught",
-    EXIT_URL: server.url,
-    EXIT_ACK: ackPath,
-    AIGUARD_MODE: "block",
-    AIGUARD_REPORT_PATH: reportPath,
-    AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
-  }, null, null);
+  const ended = await run(
+    APP,
+    {
+      HOME: dir,
+      EXIT_HOW: "blocked-uncaught",
+      EXIT_URL: server.url,
+      EXIT_ACK: ackPath,
+      AIGUARD_MODE: "block",
+      AIGUARD_REPORT_PATH: reportPath,
+      AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
+    },
+    null,
+    null,
+  );
   assert.equal(ended.code, 1);
   assert.match(ended.stderr, /AttestationError/);
   const { acknowledged } = JSON.parse(await readFile(ackPath, "utf8"));
@@ -210,13 +215,18 @@ test("exit path: a blocked call's uncaught AttestationError ends the app, and it
 
 test("mocha --exit: two unattested axios calls, then process.exit(0): the report has both and `aiguard check` fails", async () => {
   const reportPath = join(dir, `mocha-${++serial}.jsonl`);
-  const ended = await run(MOCHA_EXIT, {
-    HOME: dir,
-    EXIT_URL: server.url,
-    AIGUARD_MODE: "report",
-    AIGUARD_REPORT_PATH: reportPath,
-    AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
-  }, null, null);
+  const ended = await run(
+    MOCHA_EXIT,
+    {
+      HOME: dir,
+      EXIT_URL: server.url,
+      AIGUARD_MODE: "report",
+      AIGUARD_REPORT_PATH: reportPath,
+      AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
+    },
+    null,
+    null,
+  );
   assert.equal(ended.code, 0, ended.stderr);
   const records = await recordsIn(reportPath);
   assert.equal(records.length, 2);
