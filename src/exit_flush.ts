@@ -127,16 +127,13 @@ function installDenoSignals(
   const appListeners = new Map<string, Set<unknown>>();
   const add = deno.addSignalListener;
   const remove = deno.removeSignalListener;
-  const ours = new Set<unknown>();
   try {
     Object.defineProperty(deno, "addSignalListener", {
       value: function addSignalListener(signal: string, fn: () => void): void {
         add.call(deno, signal, fn);
-        if (!ours.has(fn)) {
-          let set = appListeners.get(signal);
-          if (!set) appListeners.set(signal, set = new Set());
-          set.add(fn);
-        }
+        let set = appListeners.get(signal);
+        if (!set) appListeners.set(signal, set = new Set());
+        set.add(fn);
       },
       writable: true,
       configurable: true,
@@ -161,7 +158,6 @@ function installDenoSignals(
       remove.call(deno, signal, onSignal);
       deno.kill(deno.pid, signal);
     };
-    ours.add(onSignal);
     try {
       add.call(deno, signal, onSignal);
     } catch {

@@ -68,7 +68,9 @@ function run(
         if (ackPath !== null && existsSync(ackPath)) {
           clearInterval(poll!);
           poll = null;
-          child.kill(signal);
+          // Not child.kill(): Deno's child_process then reports the signal as the way the child
+          // ended even when the child's own handler exited with a code.
+          process.kill(child.pid!, signal);
         }
       }, 5);
     }
@@ -124,6 +126,13 @@ const CASES: Case[] = [
   { how: "signal", signal: "SIGTERM", expect: { code: null, signal: "SIGTERM" } },
   { how: "signal", signal: "SIGINT", expect: { code: null, signal: "SIGINT" } },
   { how: "signal-handled", signal: "SIGTERM", expect: { code: 42, signal: null } },
+  ...(isDeno
+    ? [{
+      how: "signal-handled-deno",
+      signal: "SIGTERM" as const,
+      expect: { code: 42, signal: null },
+    }]
+    : []),
 ];
 
 let serial = 0;
