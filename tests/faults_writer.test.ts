@@ -6,6 +6,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, verify as verifySignature } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -14,7 +15,9 @@ import { join } from "node:path";
 import { main } from "../cli.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { backupName } from "../src/storage/_rotating_file.ts";
-import { verifyChain } from "../src/storage/_chain.ts";
+import { sha256Hex, verifyChain } from "../src/storage/_chain.ts";
+import { runtimeKey } from "../src/runtime.ts";
+import { runtimeCommand } from "./support/runtime_command.ts";
 import { sealMessage } from "../src/storage/_seal.ts";
 
 let dir: string;
@@ -174,4 +177,143 @@ test("rotation: every file begins with a head line naming the report; dropped_up
     assert.equal(chain.broken, null);
     assert.equal(files.flat().at(-1)!.n, 60);
   }
+});
+
+/** Runs the child writer on this test's runtime; `stdout` collects what it printed. */
+function spawnWriter(args: string[]): { child: ChildProcess; stdout: () => string } {
+  const [cmd, argv] = runtimeCommand(
+    new URL("./support/report_writer.ts", import.meta.url).pathname,
+    args,
+  );
+  const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (chunk: string) => (out += chunk));
+  return { child, stdout: () => out };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+
+async function until(what: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** The last `ack <n>` a writer printed: records 0…n were acknowledged to it. */
+const lastAck = (out: string) =>
+  Math.max(-1, ...[...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])));
+
+/**
+ * Checks a report a new writer appended to after a torn tail: the fragment ends in the file, the
+ * recovered line measures it and names the last intact seq, every acknowledged record and every
+ * new one is readable, and the chain is intact.
+ */
+async function checkRecovered(path: string, fragment: Uint8Array, acked: number, writer: string) {
+  const text = await readFile(path, "utf8");
+  const lines = text.trimEnd().split("\n");
+  const at = lines.findIndex((l) => l.includes('"event":"recovered"'));
+  assert.ok(at > 0, "a recovered line follows the fragment");
+  const recovered = JSON.parse(lines[at]!);
+  assert.equal(recovered.torn_bytes, fragment.length);
+  assert.equal(new TextEncoder().encode(lines[at - 1]!).length, fragment.length);
+  assert.throws(() => JSON.parse(lines[at - 1]!), "the fragment stays, unparsable");
+  const intact = JSON.parse(lines[at - 2]!);
+  assert.equal(recovered.after_seq, intact.seq);
+  assert.equal(recovered.seq, intact.seq + 1);
+  assert.equal(recovered.prev, sha256Hex(lines[at - 2]!));
+  const records = lines.filter((_, i) => i !== at - 1).map((l) => JSON.parse(l));
+  const mine = new Set(records.filter((r) => r.writer === writer).map((r) => r.n as number));
+  for (let n = 0; n <= acked; n++) assert.ok(mine.has(n), `acknowledged record ${n} is there`);
+  assert.deepEqual(records.filter((r) => r.writer === "after").map((r) => r.n), [0, 1, 2, 3, 4]);
+  const chain = verifyChain([{ file: path, text }]);
+  assert.equal(chain.broken, null, JSON.stringify(chain.broken));
+  assert.equal(chain.recovered.length, 1);
+  return mine.size;
+}
+
+const after5 = () =>
+  Array.from({ length: 5 }, (_, n) => JSON.stringify({ v: 1, writer: "after", n }));
+
+test("torn tail: a report cut mid-line is ended, a recovered line written, and the chain goes on", async () => {
+  for (const exitPath of [false, true]) {
+    const path = await reportPath();
+    const storage = createNodeFsStorage({ path });
+    await storage.appendLines!(
+      Array.from({ length: 10 }, (_, n) => JSON.stringify({ v: 1, writer: "w", n })),
+    );
+    await storage.close();
+    const whole = readFileSync(path);
+    // Cut the last record mid-line, as a crash mid-write leaves it.
+    const cut = whole.subarray(0, whole.length - 17);
+    writeFileSync(path, cut);
+    const fragment = cut.subarray(cut.lastIndexOf(10) + 1);
+    const next = createNodeFsStorage({ path });
+    if (exitPath) next.appendLinesSync(after5());
+    else await next.appendLines!(after5());
+    await next.close();
+    // Records 0…8 were whole; 9 was cut.
+    assert.equal(await checkRecovered(path, fragment, 8, "w"), 9);
+    const checked = await verify("--file", path);
+    assert.equal(checked.code, 0, checked.out);
+  }
+});
+
+test("torn tail: SIGKILL of a writer mid-write of 2 MB batches loses nothing acknowledged", async () => {
+  let tries = 0;
+  let torn: { acked: number; found: number; fragment: number } | null = null;
+  let ackedTotal = 0;
+  let foundTotal = 0;
+  while (tries < 30 && torn === null) {
+    tries++;
+    const path = await reportPath();
+    // The writer kills itself (SIGKILL) while a batch's write runs on the thread pool.
+    const { child, stdout } = spawnWriter([
+      path,
+      "k",
+      "1000000000",
+      "8000",
+      "200",
+      String(1024 ** 3),
+      "3",
+      "killed-mid-write",
+    ]);
+    await exited(child);
+    assert.equal(child.signalCode, "SIGKILL");
+    const acked = lastAck(stdout());
+    const bytes = readFileSync(path);
+    const end = bytes.lastIndexOf(10);
+    const whole = new TextDecoder().decode(bytes.subarray(0, end)).split("\n");
+    const found = new Set(
+      whole.map((l) => JSON.parse(l)).filter((r) => r.writer === "k").map((r) => r.n),
+    );
+    for (let n = 0; n <= acked; n++) assert.ok(found.has(n), `acknowledged record ${n} is there`);
+    ackedTotal += acked + 1;
+    foundTotal += Math.min(found.size, acked + 1);
+    if (end === bytes.length - 1) {
+      await rm(path, { force: true });
+      continue;
+    }
+    const fragment = bytes.subarray(end + 1);
+    const next = createNodeFsStorage({ path });
+    await next.appendLines!(after5());
+    await next.close();
+    torn = {
+      acked: acked + 1,
+      found: await checkRecovered(path, fragment, acked, "k"),
+      fragment: fragment.length,
+    };
+  }
+  console.log(
+    `[faults] SIGKILL mid-write (${runtimeKey()}): ${tries} tries, torn tail ${
+      torn ? `found (${torn.fragment} bytes)` : "not seen"
+    }; acknowledged ${ackedTotal}, found ${foundTotal}`,
+  );
+  assert.equal(foundTotal, ackedTotal);
 });
