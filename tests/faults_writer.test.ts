@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, verify as verifySignature } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -316,4 +316,34 @@ test("torn tail: SIGKILL of a writer mid-write of 2 MB batches loses nothing ack
     }; acknowledged ${ackedTotal}, found ${foundTotal}`,
   );
   assert.equal(foundTotal, ackedTotal);
+});
+
+test("a writer whose file was rotated and refilled to the size it left re-reads the chain", async () => {
+  const path = await reportPath();
+  const x = createNodeFsStorage({ path, maxBytes: 4096, backups: 2 });
+  const y = createNodeFsStorage({ path, maxBytes: 4096, backups: 2 });
+  await x.appendLines!([record(1, "x".repeat(2500))]);
+  const left = statSync(path).size; // where x left the file
+  const before = statSync(path).ino;
+  // y's batch passes maxBytes (a rotation); then y tops the new file up to exactly `left`.
+  await y.appendLines!([record(2, "y".repeat(2000))]);
+  assert.notEqual(statSync(path).ino, before, "rotated");
+  const ino = statSync(path).ino;
+  const size = statSync(path).size;
+  assert.ok(size < left, `the new file (${size} bytes) is still below ${left}`);
+  const lastSeq = parsed(path).at(-1)!.seq as number;
+  // A chained line is the record plus `{"seq":N,"prev":"<64 hex>",`: 82 bytes and N's digits.
+  const fill = left - size - 82 - String(lastSeq + 1).length;
+  const filler = record(5, "");
+  await y.appendLines!([record(5, "z".repeat(fill - filler.length))]);
+  assert.equal(statSync(path).size, left, "the new file has the size x left the old one");
+  assert.equal(statSync(path).ino, ino);
+  await x.appendLines!([record(6)]);
+  await Promise.all([x.close(), y.close()]);
+  const files = [backupName(path, 2), backupName(path, 1), path].filter((f) => existsSync(f));
+  const chain = verifyChain(
+    await Promise.all(files.map(async (file) => ({ file, text: await readFile(file, "utf8") }))),
+  );
+  assert.equal(chain.broken, null, JSON.stringify(chain.broken));
+  assert.equal(parsed(path).at(-1)!.seq, lastSeq + 2, "x continued from y's last line");
 });

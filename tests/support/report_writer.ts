@@ -71,7 +71,10 @@ if (mode === "hold") {
   for (let from = 0; from < count; from += batch) {
     const lines: string[] = [];
     for (let n = from; n < Math.min(from + batch, count); n++) {
-      lines.push(JSON.stringify({ v: 1, event: "ai_call", writer, n, pad }));
+      // Every record the same size (the pad makes up for n's digits).
+      lines.push(
+        JSON.stringify({ v: 1, event: "ai_call", writer, n, pad: pad.slice(String(n).length) }),
+      );
     }
     await storage.appendLines!(lines, killMidWrite(from));
     print(`ack ${from + lines.length - 1}`);
