@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, verify as verifySignature } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -346,4 +346,113 @@ test("a writer whose file was rotated and refilled to the size it left re-reads 
   );
   assert.equal(chain.broken, null, JSON.stringify(chain.broken));
   assert.equal(parsed(path).at(-1)!.seq, lastSeq + 2, "x continued from y's last line");
+});
+
+/** Starts a child that takes the report's lock and holds it until killed. */
+async function lockHolder(path: string, viaTimeout = false): Promise<ChildProcess> {
+  const [cmd, argv] = runtimeCommand(
+    new URL("./support/report_writer.ts", import.meta.url).pathname,
+    [path, "holder", "0", "1", "0", "0", "0", "hold"],
+  );
+  // `timeout` sends SIGTERM after 3 s: a runtime with no handler of its own dies of it, lock left.
+  const [file, args] = viaTimeout ? ["timeout", ["-s", "TERM", "3", cmd, ...argv]] : [cmd, argv];
+  const child = spawn(file, args, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  await until(() => out.includes("locked"));
+  assert.match(out, /^locked/);
+  return child;
+}
+
+test("stale lock: a holder killed (SIGKILL, or SIGTERM through timeout) is taken over at once; a 30k burst drops nothing", async () => {
+  for (const how of ["no lock (baseline)", "SIGKILL", "SIGTERM via timeout"] as const) {
+    const path = await reportPath();
+    if (how !== "no lock (baseline)") {
+      const holder = await lockHolder(path, how !== "SIGKILL");
+      if (how === "SIGKILL") holder.kill("SIGKILL");
+      await exited(holder);
+      assert.ok(existsSync(`${path}.lock`), "the dead writer left its lock behind");
+    }
+    const { child, stdout } = spawnWriter([
+      path,
+      "burst",
+      "30000",
+      "500",
+      "200",
+      "1073741824",
+      "3",
+      "burst",
+    ]);
+    await exited(child);
+    const waited = Number(/^waited (\d+)$/m.exec(stdout())?.[1]);
+    const dropped = Number(/^dropped (\d+)$/m.exec(stdout())?.[1]);
+    const found = parsed(path).filter((l) => l.writer === "burst" && (l.n as number) >= 0).length;
+    console.log(
+      `[faults] stale lock, ${how} (${runtimeKey()}): first write took ${waited} ms; burst 30000, dropped ${dropped}, found ${found}`,
+    );
+    assert.ok(waited < 1000, `waited ${waited} ms for a dead holder's lock`);
+    assert.equal(dropped, 0);
+    assert.equal(found, 30_000);
+    assert.equal(existsSync(`${path}.lock`), false);
+    assert.equal(verifyChain([{ file: path, text: await readFile(path, "utf8") }]).broken, null);
+  }
+});
+
+test("a live holder of the lock is waited for; its end lets the writer on at once", async () => {
+  const path = await reportPath();
+  const holder = await lockHolder(path);
+  const storage = createNodeFsStorage({ path });
+  let landed = 0;
+  const writing = storage.appendLines!([record(1)]).then(() => (landed = performance.now()));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(landed, 0, "nothing written while the holder lives");
+  assert.equal(existsSync(path), false);
+  const killed = performance.now();
+  holder.kill("SIGKILL");
+  await writing;
+  await storage.close();
+  assert.ok(landed - killed < 1000, `written ${landed - killed} ms after the holder died`);
+  assert.equal(parsed(path).filter((l) => l.event === "ai_call").length, 1);
+});
+
+test("lock takeover: a reused pid (another start time) and an old empty lock are stale; a fresh empty one is not", async () => {
+  const path = await reportPath();
+  const lockPath = `${path}.lock`;
+  const storage = createNodeFsStorage({ path });
+  // A live pid (this process) but another start time: the pid was reused.
+  writeFileSync(
+    lockPath,
+    JSON.stringify({ pid: process.pid, host: hostname(), started: 1, ts: 1 }),
+  );
+  let t0 = performance.now();
+  await storage.appendLines!([record(1)]);
+  assert.ok(performance.now() - t0 < 500, "taken over at once");
+  // An empty lock file older than 2 s: its writer died before writing who it was.
+  writeFileSync(lockPath, "");
+  utimesSync(lockPath, new Date(Date.now() - 5000), new Date(Date.now() - 5000));
+  t0 = performance.now();
+  await storage.appendLines!([record(2)]);
+  assert.ok(performance.now() - t0 < 500, "taken over at once");
+  // A fresh empty one: being written by a live writer this moment; waited for until it is 2 s old.
+  writeFileSync(lockPath, "");
+  t0 = performance.now();
+  await storage.appendLines!([record(3)]);
+  const waited = performance.now() - t0;
+  assert.ok(waited >= 1500 && waited < 4000, `waited ${waited} ms`);
+  await storage.close();
+  assert.deepEqual(parsed(path).filter((l) => l.event === "ai_call").map((l) => l.n), [1, 2, 3]);
+});
+
+test("stale lock: several writers waiting on a dead holder's lock take it over one at a time, one chain", async () => {
+  const path = await reportPath();
+  const holder = await lockHolder(path);
+  holder.kill("SIGKILL");
+  await exited(holder);
+  const writers = ["a", "b", "c"].map((w) => spawnWriter([path, w, "3000", "100", "100"]));
+  await Promise.all(writers.map(({ child }) => exited(child)));
+  const lines = parsed(path);
+  const chain = verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
+  assert.equal(chain.broken, null, JSON.stringify(chain.broken));
+  assert.equal(lines.filter((l) => l.event === "ai_call").length, 9000);
+  assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i + 1));
 });
