@@ -456,3 +456,84 @@ test("stale lock: several writers waiting on a dead holder's lock take it over o
   assert.equal(lines.filter((l) => l.event === "ai_call").length, 9000);
   assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i + 1));
 });
+
+/** Last lines whose seq must never be continued from. */
+const HOSTILE_SEQS: Record<string, string> = {
+  "310 digits": "9".repeat(310),
+  "1e400": "1e400",
+  "unsafe": "9007199254740993",
+  "fraction": "1.5",
+  "negative": "-5",
+  "zero": "0",
+  "string": '"5"',
+  "null": "null",
+  "array": "[7]",
+  "object": '{"n":1}',
+};
+
+test("hostile chain state: a last line with a broken seq is never continued from; the app's heartbeat keeps ticking", async () => {
+  const hash = "a".repeat(64);
+  const cases: Array<{ name: string; path: string; withValid: boolean; validLine?: string }> = [];
+  for (const [name, seq] of Object.entries(HOSTILE_SEQS)) {
+    for (const withValid of [true, false]) {
+      const path = await reportPath();
+      let validLine: string | undefined;
+      if (withValid) {
+        const storage = createNodeFsStorage({ path });
+        await storage.appendLines!([record(1), record(2)]);
+        await storage.close();
+        validLine = readFileSync(path, "utf8").trimEnd().split("\n").at(-1)!;
+      }
+      const hostile = `{"seq":${seq},"prev":"${hash}","v":1,"event":"ai_call"}\n`;
+      writeFileSync(path, (existsSync(path) ? readFileSync(path, "utf8") : "") + hostile);
+      cases.push({ name, path, withValid, ...(validLine ? { validLine } : {}) });
+    }
+  }
+  const [cmd, argv] = runtimeCommand(
+    new URL("./support/hostile_tail_child.ts", import.meta.url).pathname,
+    cases.map((c) => c.path),
+  );
+  const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ended = await Promise.race([
+    exited(child).then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 30_000))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) child.kill("SIGKILL");
+  assert.equal(ended, true, "the app ended (no writer loop froze it)");
+  assert.equal(child.exitCode, 0);
+  const [, ticks, ms] = /ticks (\d+) ms (\d+)/.exec(out)!.map(Number);
+  console.log(
+    `[faults] hostile seqs (${runtimeKey()}): ${cases.length} reports in ${ms} ms, heartbeat ${ticks} ticks`,
+  );
+  // A 5 ms heartbeat over the run: a frozen loop would leave it near zero.
+  assert.ok(ticks! >= ms! / 5 / 4, `heartbeat ${ticks} ticks in ${ms} ms`);
+  for (const c of cases) {
+    const lines = readFileSync(c.path, "utf8").trimEnd().split("\n");
+    const hostileAt = lines.findIndex((l) => l.includes(hash));
+    const after = lines.slice(hostileAt + 1).map((l) => JSON.parse(l));
+    if (c.withValid) {
+      // Continued from the last line with a valid seq, past the broken one.
+      const valid = JSON.parse(c.validLine!);
+      assert.deepEqual(after.map((l) => l.seq), [valid.seq + 1, valid.seq + 2], c.name);
+      assert.equal(after[0].prev, sha256Hex(c.validLine!), c.name);
+    } else {
+      // Nothing to continue from: a new chain segment that says why.
+      assert.equal(after[0].event, "reset", c.name);
+      assert.deepEqual(after.map((l) => l.seq), [1, 2, 3], c.name);
+      assert.equal(after[0].prev, null);
+      assert.match(after[0].reason, /seq/);
+      assert.match(after[0].report, /^[0-9a-f]{32}$/);
+    }
+    assert.deepEqual(after.filter((l) => l.event === "ai_call").map((l) => l.n), [1, 2], c.name);
+    if (c.withValid) {
+      // verify names the broken line itself (it never reads the seq as a number to go on from).
+      const chain = verifyChain([{ file: c.path, text: readFileSync(c.path, "utf8") }]);
+      assert.equal(chain.broken?.line, hostileAt + 1, c.name);
+      assert.match(chain.broken!.reason, /not a positive safe integer/);
+    }
+  }
+});
