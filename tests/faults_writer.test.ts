@@ -8,7 +8,18 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, verify as verifySignature } from "node:crypto";
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lutimesSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +30,9 @@ import { sha256Hex, verifyChain } from "../src/storage/_chain.ts";
 import { runtimeKey } from "../src/runtime.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
 import { sealMessage } from "../src/storage/_seal.ts";
+import { createMemoryStorage } from "../src/storage/memory.ts";
+import { RecordQueue } from "../src/report/queue.ts";
+import process from "node:process";
 
 let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-faults-"))));
@@ -535,5 +549,103 @@ test("hostile chain state: a last line with a broken seq is never continued from
       assert.equal(chain.broken?.line, hostileAt + 1, c.name);
       assert.match(chain.broken!.reason, /not a positive safe integer/);
     }
+  }
+});
+
+/** Runs `fn` with console.warn collected. */
+function warnings<T>(fn: () => T): { value: T; said: string[] } {
+  const said: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => void said.push(m);
+  try {
+    return { value: fn(), said };
+  } finally {
+    console.warn = warn;
+  }
+}
+
+test("files: a new report directory is 0700, the report and its lock 0600", async () => {
+  const path = join(await mkdtemp(join(dir, "modes-")), "deeper", "guard_log.jsonl");
+  const holder = await lockHolder(path.replace("/deeper/guard_log.jsonl", "/held.jsonl"));
+  assert.equal(
+    statSync(path.replace("/deeper/guard_log.jsonl", "/held.jsonl.lock")).mode & 0o777,
+    0o600,
+  );
+  holder.kill("SIGKILL");
+  await exited(holder);
+  const storage = createNodeFsStorage({ path });
+  await storage.appendLines!([record(1)]);
+  await storage.close();
+  assert.equal(statSync(join(path, "..")).mode & 0o777, 0o700);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+});
+
+test("files: a symlink at the report path is refused, its target untouched", async () => {
+  const path = await reportPath();
+  const target = join(dir, "target.txt");
+  writeFileSync(target, "precious\n");
+  symlinkSync(target, path);
+  const storage = createNodeFsStorage({ path });
+  await assert.rejects(storage.appendLines!([record(1)]), (error: Error & { code?: string }) => {
+    assert.match(error.message, /is a symlink; refusing to follow it/);
+    assert.equal(error.code, "EPERM", "a permission error: the queue falls back");
+    return true;
+  });
+  const { said } = warnings(() => storage.appendLinesSync([record(2)]));
+  assert.match(said.join("\n"), /could not be written on exit: .*is a symlink/);
+  assert.equal(readFileSync(target, "utf8"), "precious\n");
+  assert.equal(existsSync(`${path}.lock`), false, "the lock is released after the refusal");
+});
+
+test("files: a symlink at the lock path is never followed; once stale it is moved aside", async () => {
+  const path = await reportPath();
+  const target = join(dir, "lock-target.txt");
+  writeFileSync(target, "precious\n");
+  symlinkSync(target, `${path}.lock`);
+  const old = new Date(Date.now() - 5000);
+  lutimesSync(`${path}.lock`, old, old);
+  const storage = createNodeFsStorage({ path });
+  await storage.appendLines!([record(1)]);
+  await storage.close();
+  assert.equal(readFileSync(target, "utf8"), "precious\n");
+  assert.equal(parsed(path).filter((l) => l.event === "ai_call").length, 1);
+});
+
+test("files: a report directory others can write, or another user owns, is refused; the queue falls back with one warning", async () => {
+  const open = await mkdtemp(join(dir, "open-"));
+  chmodSync(open, 0o777);
+  const path = join(open, "guard_log.jsonl");
+  const storage = createNodeFsStorage({ path });
+  const fallback = createMemoryStorage();
+  const fellBack: string[] = [];
+  const queue = new RecordQueue(storage, {
+    proc: { runtime: runtimeKey(), service: null, pid: 1 },
+    onDrop: () => assert.fail("nothing is dropped"),
+    onFailure: (error) => assert.fail(String(error)),
+    fallback: () => fallback,
+    onFallback: (error) => void fellBack.push((error as Error).message),
+  });
+  for (let i = 0; i < 3; i++) {
+    queue.push(JSON.parse(record(i)));
+    await queue.flush();
+  }
+  assert.equal(fellBack.length, 1, "one warning");
+  assert.match(fellBack[0]!, /writable by others \(mode 777\); refusing to write there/);
+  assert.equal(fallback.records().length, 3, "the records went to the fallback");
+  assert.equal(existsSync(path), false);
+  const { said } = warnings(() => storage.appendLinesSync([record(9)]));
+  assert.match(said.join("\n"), /writable by others/);
+  assert.equal(existsSync(path), false);
+  // Another user's directory (when this test may hand one over: it runs as root).
+  const getuid = (process as { getuid?: () => number }).getuid;
+  if (getuid?.() === 0) {
+    const theirs = await mkdtemp(join(dir, "theirs-"));
+    chownSync(theirs, 4242, 4242);
+    const other = createNodeFsStorage({ path: join(theirs, "guard_log.jsonl") });
+    await assert.rejects(
+      other.appendLines!([record(1)]),
+      /belongs to uid 4242, not to this user \(0\)/,
+    );
+    assert.deepEqual(readdirSync(theirs), []);
   }
 });

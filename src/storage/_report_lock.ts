@@ -23,6 +23,7 @@ export interface SyncFs {
     fd: number,
   ): { ino: number; size: number; mode: number; uid: number; isFile(): boolean };
   statSync(path: string): { mode: number; uid: number; mtimeMs: number; isDirectory(): boolean };
+  lstatSync(path: string): { mtimeMs: number };
   mkdirSync(path: string, options: { recursive: boolean; mode: number }): unknown;
   renameSync(from: string, to: string): void;
   linkSync(existing: string, path: string): void;
@@ -196,8 +197,16 @@ function takeOverStale(fs: SyncFs, path: string): boolean {
       fs.closeSync(fd);
     }
   } catch (error) {
-    // Gone (released): try again at once. A symlink or worse at the lock path: no takeover.
-    return (error as { code?: string }).code === "ENOENT";
+    // Gone (released): try again at once.
+    if ((error as { code?: string }).code === "ENOENT") return true;
+    // A symlink (or worse) at the lock path says nobody's name: stale once 2 s old, like an
+    // empty lock; renaming it moves the link, never its target.
+    try {
+      text = "";
+      mtimeMs = fs.lstatSync(path).mtimeMs;
+    } catch {
+      return true;
+    }
   }
   if (!holderGone(fs, text, mtimeMs)) return false;
   const aside = `${path}.stale.${whoAmI(fs).pid}.${++takeovers}.${Date.now()}`;
