@@ -192,35 +192,38 @@ for (const c of CASES) {
   });
 }
 
-test("exit path: a blocked call's uncaught AttestationError ends the app, and its record is written", async () => {
-  const name = `blocked-uncaught-${++serial}`;
-  const reportPath = join(dir, `${name}.jsonl`);
-  const ackPath = join(dir, `${name}.ack`);
-  const ended = await run(
-    APP,
-    {
-      HOME: dir,
-      EXIT_HOW: "blocked-uncaught",
-      EXIT_URL: server.url,
-      EXIT_ACK: ackPath,
-      AIGUARD_MODE: "block",
-      AIGUARD_REPORT_PATH: reportPath,
-      AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
-    },
-    null,
-    null,
-  );
-  assert.equal(ended.code, 1);
-  assert.match(ended.stderr, /AttestationError/);
-  const { acknowledged } = JSON.parse(await readFile(ackPath, "utf8"));
-  assert.equal(acknowledged, 4);
-  const records = await recordsIn(reportPath);
-  assert.equal(records.length, 4);
-  assert.equal(records.at(-1)!.action, "blocked");
-  assert.equal(existsSync(`${reportPath}.lock`), false);
-  const verdict = await verify(reportPath, false);
-  assert.equal(verdict.code, 0, verdict.out);
-});
+for (const sinks of ["file", "auto"]) {
+  test(`exit path: a blocked call's uncaught AttestationError ends the app, its record is written (sinks ${sinks})`, async () => {
+    const name = `blocked-uncaught-${++serial}`;
+    const reportPath = join(dir, `${name}.jsonl`);
+    const ackPath = join(dir, `${name}.ack`);
+    const ended = await run(
+      APP,
+      {
+        HOME: dir,
+        EXIT_HOW: "blocked-uncaught",
+        EXIT_URL: server.url,
+        EXIT_ACK: ackPath,
+        AIGUARD_MODE: "block",
+        AIGUARD_SINKS: sinks,
+        AIGUARD_REPORT_PATH: reportPath,
+        AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
+      },
+      null,
+      null,
+    );
+    assert.equal(ended.code, 1);
+    assert.match(ended.stderr, /AttestationError/);
+    const { acknowledged } = JSON.parse(await readFile(ackPath, "utf8"));
+    assert.equal(acknowledged, 4);
+    const records = await recordsIn(reportPath);
+    assert.equal(records.length, acknowledged);
+    assert.deepEqual(records.map((r) => r.action), Array(4).fill("blocked"));
+    assert.equal(existsSync(`${reportPath}.lock`), false);
+    const verdict = await verify(reportPath, false);
+    assert.equal(verdict.code, 0, verdict.out);
+  });
+}
 
 test("mocha --exit: two unattested axios calls, then process.exit(0): the report has both and `aiguard check` fails", async () => {
   const reportPath = join(dir, `mocha-${++serial}.jsonl`);
