@@ -37,6 +37,7 @@ import {
 } from "./report/record.ts";
 import type { RecordOutput, Settle } from "./report/sink.ts";
 import { createOutput } from "./report/chain.ts";
+import { flushOnExit } from "./exit_flush.ts";
 import { MemoryRing } from "./storage/memory.ts";
 import { compareVersions, type GuardOwner, RECORD_V, registry } from "./registry.ts";
 import { checkPolicy } from "./policy.ts";
@@ -90,6 +91,8 @@ interface Session {
 interface Active {
   options: ResolvedOptions;
   output: RecordOutput;
+  /** Ends the exit listeners' hold on `output` (once it is closed). */
+  forgetOnExit: () => void;
   proc: ProcessFacts;
   session: Session;
 }
@@ -276,26 +279,6 @@ const core: GuardCore = {
   settle,
 };
 
-let exitHookInstalled = false;
-/** Flushes on normal exit: `beforeExit` on Node and Bun, `beforeunload` on Deno. */
-function installExitFlush(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const g = globalThis as {
-    Deno?: unknown;
-    addEventListener?: (type: string, fn: () => void) => void;
-    process?: { on?: (event: string, fn: () => void) => void };
-  };
-  const onExit = () => {
-    if (active) active.output.flush().catch(() => {});
-  };
-  if (g.Deno !== undefined && typeof g.addEventListener === "function") {
-    g.addEventListener("beforeunload", onExit);
-  } else if (typeof g.process?.on === "function") {
-    g.process.on("beforeExit", onExit);
-  }
-}
-
 function teardownLayers(): void {
   // Patches first: a layer's undo may publish the restored functions (Node's ESM named exports).
   patcher?.restore();
@@ -351,9 +334,8 @@ function localEnable(options?: GuardOptions): Guard {
       onDrop: (n) => (session.counters.dropped += n),
       onFailure: (name, error) => reportSinkFailure(active, name, error),
     });
-    active = { options: resolved, output, proc, session };
+    active = { options: resolved, output, forgetOnExit: flushOnExit(output), proc, session };
     registry().owner = OWNER;
-    installExitFlush();
     patcher ??= installLayers();
     patchClients(core, patcher, resolved.clients);
     const p = patcher;
@@ -365,7 +347,8 @@ function localEnable(options?: GuardOptions): Guard {
       : Promise.resolve();
   }
   if (previous && previous.output !== active?.output) {
-    previous.output.close().catch((error) => reportSinkFailure(previous, "close", error));
+    previous.output.close().catch((error) => reportSinkFailure(previous, "close", error))
+      .finally(previous.forgetOnExit);
   }
   return handle(active?.session ?? null, resolved.mode);
 }
@@ -375,7 +358,7 @@ async function localDisable(): Promise<void> {
   active = null;
   teardownLayers();
   release();
-  if (state) await state.output.close();
+  if (state) await state.output.close().finally(state.forgetOnExit);
 }
 
 function localFlush(): Promise<void> {
@@ -399,7 +382,7 @@ const OWNER: GuardOwner = {
     active = null;
     teardownLayers();
     release();
-    state?.output.close().catch(() => {});
+    state?.output.close().catch(() => {}).finally(state.forgetOnExit);
   },
   patch(clients) {
     if (active?.options.discover && patcher) patchClients(core, patcher, clients);

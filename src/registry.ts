@@ -35,6 +35,14 @@ export interface GuardOwner {
   wrapEntry?<F extends (...args: never[]) => unknown>(fn: F): F;
 }
 
+/** What the exit listeners need of a record output (every copy's output has it). */
+export interface ExitOutput {
+  /** Lets the asynchronous writer finish (a normal end). */
+  flush(): Promise<void>;
+  /** Writes what is pending synchronously; never throws. */
+  flushSync?(): void;
+}
+
 /** The shared object. Members are only ever added, so older copies keep reading theirs. */
 export interface Registry {
   /** The shared context store, as the first copy to need one resolved it. */
@@ -48,6 +56,11 @@ export interface Registry {
   discover?: (() => Promise<unknown[]>) | undefined;
   /** Messages said once per process. */
   readonly said: Set<string>;
+  /**
+   * Record outputs that may hold pending records (a live guard's, one still closing), in any
+   * copy: written on every way out of the process. Present once the exit listeners are installed.
+   */
+  exitOutputs?: Set<ExitOutput>;
 }
 
 /** The `Symbol.for` name of the registry (code appended to SDK modules reaches it by name). */

@@ -47,16 +47,17 @@ async function verify(...argv: string[]) {
 test("every written line carries seq and prev; verify says intact with the count and range", async () => {
   const path = await report("intact.jsonl", 10);
   const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
-  assert.equal(lines.length, 10);
+  assert.equal(lines.length, 11, "the chain_start head line, then the 10 records");
+  assert.match(lines[0]!, /^\{"seq":1,"prev":null,"event":"chain_start","report":"[0-9a-f]{32}"/);
   lines.forEach((line, i) => {
     const r = JSON.parse(line);
     assert.equal(r.seq, i + 1);
     assert.equal(r.prev, i === 0 ? null : sha256Hex(lines[i - 1]!));
-    assert.equal(r.n, i + 1, "the record itself is kept");
+    if (i > 0) assert.equal(r.n, i, "the record itself is kept");
   });
   const { code, out } = await verify("--file", path);
   assert.equal(code, 0);
-  assert.match(out, /intact, 10 chained lines, seq 1–10 in 1 file/);
+  assert.match(out, /intact, 11 chained lines, seq 1–11 in 1 file/);
 });
 
 test("the chain over lines past ASCII, large batches (kept buffer) and small ones is intact", async () => {
@@ -77,8 +78,8 @@ test("the chain over lines past ASCII, large batches (kept buffer) and small one
   await storage.append(JSON.stringify({ v: 1, n: written.length, text: "ünïcode" }) + "\n");
   const text = await readFile(path, "utf8");
   const lines = text.trimEnd().split("\n");
-  assert.equal(lines.length, written.length + 1);
-  lines.slice(0, -1).forEach((line, i) => {
+  assert.equal(lines.length, written.length + 2, "head line, records, the last append");
+  lines.slice(1, -1).forEach((line, i) => {
     const { seq: _seq, prev: _prev, ...record } = JSON.parse(line);
     assert.deepEqual(record, JSON.parse(written[i]!), `line ${i + 1} is the record as given`);
   });
@@ -116,7 +117,8 @@ test("a burst keeps the lock for the writer's next batch, releases it after, and
   assert.ok(existsSync(lockPath), "held for the batch that was waiting");
   await Promise.all([second, theirs]);
   assert.ok(!existsSync(lockPath), "released once no batch waits");
-  const records = (await readFile(path, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+  const records = (await readFile(path, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l))
+    .filter((r) => r.event !== "chain_start");
   assert.equal(records.length, 300);
   const a = records.filter((r) => r.writer === "a").map((r) => r.n);
   assert.deepEqual(a, Array.from({ length: 200 }, (_, i) => i), "one writer's batches in order");
@@ -131,7 +133,7 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
   const cases: Array<[string, string, RegExp]> = [
     [
       "edited",
-      [...lines.slice(0, 3), lines[3]!.replace('"n":4', '"n":40'), ...lines.slice(4)].join("\n") +
+      [...lines.slice(0, 3), lines[3]!.replace('"n":3', '"n":30'), ...lines.slice(4)].join("\n") +
       "\n",
       /tampered\.jsonl:4: seq 4: edited/,
     ],
@@ -158,7 +160,7 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
     [
       "truncated",
       original.slice(0, original.length - 20),
-      /tampered\.jsonl:8: the last line is cut short/,
+      /tampered\.jsonl:9: the last line is cut short/,
     ],
   ];
   for (const [kind, text, expected] of cases) {
@@ -180,7 +182,10 @@ test("the chain goes on across rotation; rotation dropping the oldest backup is 
   const [, count, first, last] = /intact, (\d+) chained lines, seq (\d+)–(\d+) in 3 files/.exec(
     out,
   )!;
-  assert.equal(Number(last), 40);
+  const live = (await readFile(path, "utf8")).trimEnd().split("\n");
+  assert.equal(JSON.parse(live.at(-1)!).n, 40, "the newest record ends the live file");
+  assert.equal(JSON.parse(live[0]!).event, "rotated", "the live file begins with its head line");
+  assert.equal(JSON.parse(live.at(-1)!).seq, Number(last));
   assert.ok(Number(first) > 1, "the oldest lines went with the dropped backup");
   assert.equal(Number(count), Number(last) - Number(first) + 1);
 });
@@ -231,7 +236,7 @@ test("seals: signed after every batch, verified with the public key; a wrong key
   assert.equal(wrong.code, 1);
   assert.match(
     wrong.out,
-    /sealed\.jsonl:4: seal of seq 3: signed by key [0-9a-f]{16}, not by this key/,
+    /sealed\.jsonl:5: seal of seq 4: signed by key [0-9a-f]{16}, not by this key/,
   );
   // An unsealed report checked with a key: no seal is a failure.
   const plain = await report("unsealed.jsonl", 3);
@@ -252,7 +257,7 @@ test("a bad signing key: records are still written (unsealed), and the warning s
   try {
     const path = await report("badkey.jsonl", 3, { signingKey: bad });
     const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 4, "the head line and 3 records");
     assert.equal((await verify("--file", path)).code, 0);
   } finally {
     console.warn = warn;

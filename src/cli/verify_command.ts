@@ -52,7 +52,7 @@ one. A missing or unreadable report exits 2 (--allow-missing goes on without one
           ? "its hash is not the hash of the line it seals"
           : seal.keyId !== checker.keyId
           ? `signed by key ${seal.keyId}, not by this key (${checker.keyId})`
-          : !(await checker.check(seal.hash, seal.sig))
+          : !(await checker.check(seal.report, seal.upto, seal.hash, seal.sig))
           ? "its signature does not verify with this key"
           : null;
         if (why) {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ResolvedOptions, StorageAdapter } from "../config.ts";
-import { envVar, runtimeKey } from "../runtime.ts";
+import { builtinModule, envVar, runtimeKey } from "../runtime.ts";
 import { createConsoleStorage } from "../storage/console.ts";
 import { DaemonClient } from "./daemon_client.ts";
 import { emitSpan } from "./otel.ts";
@@ -27,6 +27,8 @@ export interface OutputStep {
   emit(record: AnyRecord): Settle | null | void;
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Writes what this step holds synchronously (exit paths); may throw (the output catches). */
+  flushSync?(): void;
 }
 
 function functionStep(sink: Sink, index: number, ctx: OutputContext): OutputStep {
@@ -102,22 +104,28 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
     backups: options.backups,
     ...(signingKey ? { signingKey } : {}),
   };
+  type NodeFs = typeof import("../storage/node_fs.ts");
   const nodeFs = () =>
     lazyStorage(
       "node-fs",
       async () => (await import("../storage/node_fs.ts")).createNodeFsStorage(file),
+      () => requireSync<NodeFs>("../storage/node_fs").createNodeFsStorage(file),
     );
   switch (runtimeKey()) {
-    case "bun":
+    case "bun": {
+      type BunFile = typeof import("../storage/bun_file.ts");
       return lazyStorage(
         "bun-file",
         async () => (await import("../storage/bun_file.ts")).createBunFileStorage(file),
+        () => requireSync<BunFile>("../storage/bun_file").createBunFileStorage(file),
       );
+    }
     case "deno":
       return envVar("DENO_DEPLOYMENT_ID")
         ? lazyStorage(
           "deno-kv",
           async () => (await import("../storage/deno_kv.ts")).createDenoKvStorage(),
+          null,
         )
         : nodeFs();
     case "node":
@@ -128,16 +136,56 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
 }
 
 /**
- * A storage adapter loaded on its first write: the file adapters stay out of the core until a
- * record actually has to be written (edge bundles and cold imports never pay for them).
+ * Loads one of this package's modules synchronously (`path` without extension, relative to this
+ * file): on an exit path an `import()` never settles, and the adapter may not have been loaded
+ * yet when the process ends in the same turn as its first record.
  */
-function lazyStorage(name: string, load: () => Promise<StorageAdapter>): StorageAdapter {
-  let adapter: Promise<StorageAdapter> | null = null;
+function requireSync<T>(path: string): T {
+  const modules = builtinModule<{ createRequire(from: string): (id: string) => unknown }>(
+    "node:module",
+  );
+  if (!modules) throw new Error("This runtime cannot load the file storage synchronously.");
+  // Source runs as .ts (Deno, Bun, Node's type stripping); the npm build as .js.
+  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return modules.createRequire(import.meta.url)(`${path}${extension}`) as T;
+}
+
+/**
+ * A storage adapter whose module is loaded in the background from its creation (the queue creates
+ * it with its first record): the file adapters stay out of the core until a record actually has
+ * to be written (edge bundles and cold imports never pay for them). It forwards `appendLines`
+ * (the queue's fast path) and `appendLinesSync` (exit paths; loading the module synchronously if
+ * the background load has not finished).
+ */
+function lazyStorage(
+  name: string,
+  load: () => Promise<StorageAdapter>,
+  loadSync: (() => StorageAdapter) | null,
+): StorageAdapter {
+  let loaded: StorageAdapter | null = null;
+  // A synchronous load that won the race (an exit path) stays the one adapter.
+  const adapter = load().then((ready) => (loaded ??= ready));
+  adapter.catch(() => {}); // said by the first write that needs it
   return {
     name,
-    append: async (lines) => (await (adapter ??= load())).append(lines),
+    append: async (lines) => (await adapter).append(lines),
+    appendLines: async (lines, onWrite) => {
+      const to = await adapter;
+      return to.appendLines ? to.appendLines(lines, onWrite) : to.append(`${lines.join("\n")}\n`);
+    },
+    appendLinesSync(lines) {
+      if (loaded === null) {
+        if (loadSync === null) throw new Error(`The ${name} storage cannot write synchronously.`);
+        loaded = loadSync();
+      }
+      if (!loaded.appendLinesSync) {
+        throw new Error(`The ${name} storage cannot write synchronously.`);
+      }
+      loaded.appendLinesSync(lines);
+    },
     close: async () => {
-      if (adapter) await (await adapter).close?.();
+      const to = await adapter.catch(() => null);
+      await to?.close?.();
     },
   };
 }
@@ -164,6 +212,19 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
     await daemon?.flush();
     await queue?.flush();
   };
+  // What the daemon has not acknowledged goes to the file first, then the file queue's own.
+  const flushSharedSync = () => {
+    try {
+      (daemon as { flushSync?(): void } | null)?.flushSync?.();
+    } catch (error) {
+      ctx.onFailure("daemon", error);
+    }
+    try {
+      queue?.flushSync();
+    } catch (error) {
+      ctx.onFailure("file", error);
+    }
+  };
 
   if (options.sinks === "auto") {
     // One record, one place: span if a real provider is registered, else daemon, else file.
@@ -179,6 +240,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
         return null;
       },
       flush: () => flushShared().catch((e) => ctx.onFailure("file", e)),
+      flushSync: flushSharedSync,
       close: async () => {
         await daemon?.close().catch((e) => ctx.onFailure("daemon", e));
         await queue?.close().catch((e) => ctx.onFailure("file", e));
@@ -197,6 +259,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
         name: "file",
         emit: (record) => fileQueue().push(record),
         flush: () => fileQueue().flush(),
+        flushSync: () => queue?.flushSync(),
         close: () => queue?.close() ?? Promise.resolve(),
       });
     } else if (sink === "daemon") {
@@ -206,6 +269,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
           if (!daemonClient().offer(record)) fileQueue().push(record);
         },
         flush: flushShared,
+        flushSync: flushSharedSync,
         close: async () => {
           await daemon?.close();
           await queue?.close();
@@ -230,6 +294,15 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
     },
     close: async () => {
       await Promise.all(steps.map((s) => s.close().catch((e) => ctx.onFailure(s.name, e))));
+    },
+    flushSync() {
+      for (const step of steps) {
+        try {
+          step.flushSync?.();
+        } catch (error) {
+          ctx.onFailure(step.name, error);
+        }
+      }
     },
   };
 }

@@ -58,6 +58,10 @@ export class RecordQueue {
   #draining: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #flushing = 0;
+  /** Batches handed to the storage and not yet acknowledged, oldest first. */
+  readonly #unacknowledged = new Set<string[]>();
+  /** Batches the synchronous flush took over: their async outcome no longer counts. */
+  readonly #takenOver = new WeakSet<string[]>();
 
   constructor(storage: StorageAdapter, options: QueueOptions) {
     this.#storage = storage;
@@ -120,12 +124,14 @@ export class RecordQueue {
         }
         let writing!: () => void;
         const started = new Promise<void>((resolve) => (writing = resolve));
+        this.#unacknowledged.add(lines);
         const handOver = () =>
           this.#append(lines, writing).catch((error) => {
+            if (this.#takenOver.has(lines)) return; // flushSync wrote it
             // The storage failed: say so once (the guard's logger), count the batch as dropped.
             this.#options.onFailure(error);
             this.#options.onDrop(batch.length);
-          });
+          }).finally(() => this.#unacknowledged.delete(lines));
         if (this.#storage.appendLines) {
           // Handed over at once (it lands after the one before: the storage keeps the order, and
           // its lock, for it); the next batch is encoded once this one is being written.
@@ -179,6 +185,70 @@ export class RecordQueue {
       }
     } finally {
       this.#flushing--;
+    }
+  }
+
+  /**
+   * Writes every pending record synchronously through the storage's `appendLinesSync`: the
+   * batches handed over and not yet acknowledged (the storage skips what of them already landed),
+   * then the queue. For exit paths, where no promise settles any more; a storage without
+   * `appendLinesSync` keeps what it holds. Never throws: a failure is counted as dropped.
+   *
+   * @example
+   * ```ts
+   * import { RecordQueue } from "./queue.ts";
+   * import { createNodeFsStorage } from "../storage/node_fs.ts";
+   *
+   * const queue = new RecordQueue(createNodeFsStorage({ path: "./guard.jsonl" }), {
+   *   proc: { runtime: "node", service: null, pid: 1 },
+   *   onDrop() {},
+   *   onFailure() {},
+   * });
+   * process.on("exit", () => queue.flushSync());
+   * ```
+   */
+  flushSync(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (!this.#storage.appendLinesSync) return;
+    const handedOver = [...this.#unacknowledged];
+    if (handedOver.length === 0 && this.#items.length === 0 && this.#droppedSinceReport === 0) {
+      return;
+    }
+    const lines: string[] = [];
+    for (const batch of handedOver) {
+      this.#takenOver.add(batch);
+      this.#unacknowledged.delete(batch);
+      lines.push(...batch);
+    }
+    const queued = this.#items.splice(0);
+    for (const record of queued) lines.push(encodeJson(record));
+    const records = lines.length;
+    if (this.#droppedSinceReport > 0) {
+      lines.push(encodeJson(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc)));
+      this.#droppedSinceReport = 0;
+    }
+    try {
+      this.#appendSync(lines);
+    } catch (error) {
+      this.#options.onFailure(error);
+      this.#options.onDrop(records);
+    }
+  }
+
+  #appendSync(lines: string[]): void {
+    try {
+      this.#storage.appendLinesSync!(lines);
+    } catch (error) {
+      const fallback = this.#options.fallback;
+      if (!isPermissionError(error) || !fallback) throw error;
+      this.#options.fallback = undefined;
+      this.#storage = fallback();
+      this.#options.onFallback?.(error, this.#storage);
+      if (!this.#storage.appendLinesSync) throw error;
+      this.#storage.appendLinesSync(lines);
     }
   }
 

@@ -17,4 +17,9 @@ export interface RecordOutput {
   flush(): Promise<void>;
   /** Flushes, then releases files, sockets and timers. */
   close(): Promise<void>;
+  /**
+   * Writes everything pending synchronously, for exit paths where no promise will settle
+   * (`process.exit()`, an uncaught exception, a signal). Never throws.
+   */
+  flushSync?(): void;
 }

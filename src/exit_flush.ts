@@ -1,0 +1,167 @@
+/**
+ * Pending records are written on every way out of the process: a normal end, `process.exit()`,
+ * `Deno.exit()`, an uncaught exception, an unhandled rejection, SIGTERM and SIGINT. What each
+ * runtime fires on each of them was measured (Node 24, Deno 2.9, Bun 1.4):
+ *
+ * | way out                      | Node, Bun          | Deno                          |
+ * | ---------------------------- | ------------------ | ----------------------------- |
+ * | normal end                   | `beforeExit`, `exit` | `beforeunload`, `unload`    |
+ * | `process.exit()`             | `exit`             | `unload`                      |
+ * | `Deno.exit()`                | —                  | `unload`                      |
+ * | uncaught exception           | `exit`             | `error` event only            |
+ * | unhandled rejection, top-level await | `exit`     | `unhandledrejection` event only |
+ * | SIGTERM, SIGINT              | nothing (killed)   | nothing (killed)              |
+ *
+ * Only listeners that change nothing are added: no `uncaughtException` or `unhandledRejection`
+ * listener (on Node either would swallow the error), no `preventDefault()`. A signal listener does
+ * replace the runtime's default (exit by that signal), so once it has written, and when the app
+ * has no listener of its own for that signal, it removes itself and raises the signal again: the
+ * process ends as it would without the guard (the parent sees the signal, the shell 130 or 143).
+ * When the app has its own listener, the app decides what the signal does.
+ *
+ * @module
+ */
+import { type ExitOutput, registry } from "./registry.ts";
+
+/** The signals whose default action (ending the process) skips every exit event. */
+const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+type ExitSignal = typeof SIGNALS[number];
+
+interface NodeProcess {
+  pid: number;
+  on(event: string, fn: () => void): unknown;
+  removeListener(event: string, fn: () => void): unknown;
+  listenerCount(event: string): number;
+  kill(pid: number, signal: string): unknown;
+}
+
+interface DenoSignals {
+  pid: number;
+  addSignalListener(signal: string, fn: () => void): void;
+  removeSignalListener(signal: string, fn: () => void): void;
+  kill(pid: number, signal: string): void;
+}
+
+interface EventHost {
+  addEventListener(type: string, fn: () => void): void;
+}
+
+/**
+ * Has `output`'s pending records written on every way out of the process until the returned
+ * function is called (once the output is closed). The exit listeners are installed once per
+ * process, whichever copy of the package asks first: two sets would each take the other's signal
+ * listener for the app's, and neither would end the process.
+ *
+ * @example
+ * ```ts
+ * import { flushOnExit } from "./exit_flush.ts";
+ *
+ * const output = { flush: () => Promise.resolve(), flushSync() {} };
+ * const forget = flushOnExit(output);
+ * // ... once the output is closed:
+ * forget();
+ * ```
+ */
+export function flushOnExit(output: ExitOutput): () => void {
+  const shared = registry();
+  let outputs = shared.exitOutputs;
+  if (outputs === undefined) {
+    outputs = shared.exitOutputs = new Set();
+    installListeners(outputs);
+  }
+  outputs.add(output);
+  return () => outputs.delete(output);
+}
+
+function installListeners(outputs: Set<ExitOutput>): void {
+  const writeSync = () => {
+    for (const output of outputs) {
+      try {
+        output.flushSync?.();
+      } catch {
+        // The output says its own failures; an exit path must not throw.
+      }
+    }
+  };
+  // A normal end still lets the asynchronous writer do it (it batches and pipelines).
+  const writeAsync = () => {
+    for (const output of outputs) output.flush().catch(() => {});
+  };
+  const g = globalThis as {
+    Deno?: DenoSignals;
+    process?: NodeProcess;
+  } & Partial<EventHost>;
+  if (g.Deno !== undefined && typeof g.addEventListener === "function") {
+    g.addEventListener("beforeunload", writeAsync);
+    g.addEventListener("unload", writeSync);
+    g.addEventListener("error", writeSync);
+    g.addEventListener("unhandledrejection", writeSync);
+    installDenoSignals(g.Deno, g.process, writeSync);
+  } else if (typeof g.process?.on === "function") {
+    const proc = g.process;
+    proc.on("beforeExit", writeAsync);
+    proc.on("exit", writeSync);
+    for (const signal of SIGNALS) {
+      const onSignal = () => {
+        writeSync();
+        // Another listener is the app's: it decides what the signal does.
+        if (proc.listenerCount(signal) > 1) return;
+        proc.removeListener(signal, onSignal);
+        proc.kill(proc.pid, signal);
+      };
+      proc.on(signal, onSignal);
+    }
+  }
+}
+
+/**
+ * Deno's signal listeners: `Deno.addSignalListener` keeps no count the guard could read, so the
+ * app's are counted as they are added (the wrapper passes every call through unchanged), and
+ * `process.on(signal)` listeners through `process.listenerCount`.
+ */
+function installDenoSignals(
+  deno: DenoSignals,
+  proc: NodeProcess | undefined,
+  writeSync: () => void,
+): void {
+  const appListeners = new Map<string, Set<unknown>>();
+  const add = deno.addSignalListener;
+  const remove = deno.removeSignalListener;
+  try {
+    Object.defineProperty(deno, "addSignalListener", {
+      value: function addSignalListener(signal: string, fn: () => void): void {
+        add.call(deno, signal, fn);
+        let set = appListeners.get(signal);
+        if (!set) appListeners.set(signal, set = new Set());
+        set.add(fn);
+      },
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(deno, "removeSignalListener", {
+      value: function removeSignalListener(signal: string, fn: () => void): void {
+        remove.call(deno, signal, fn);
+        appListeners.get(signal)?.delete(fn);
+      },
+      writable: true,
+      configurable: true,
+    });
+  } catch {
+    // A frozen Deno namespace: the app's own Deno listeners cannot be seen, process.on ones can.
+  }
+  const appHasListener = (signal: ExitSignal) =>
+    (appListeners.get(signal)?.size ?? 0) > 0 || (proc?.listenerCount?.(signal) ?? 0) > 0;
+  for (const signal of SIGNALS) {
+    const onSignal = () => {
+      writeSync();
+      if (appHasListener(signal)) return;
+      remove.call(deno, signal, onSignal);
+      deno.kill(deno.pid, signal);
+    };
+    try {
+      add.call(deno, signal, onSignal);
+    } catch {
+      // A signal this platform does not have (SIGTERM on Windows).
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// @runtimes deno bun node
+// The synchronous write of exit paths: the queue hands what is pending to appendLinesSync, and the
+// default `file` storage (a module loaded lazily) forwards appendLines and appendLinesSync to the
+// runtime's adapter.
+import { afterEach, beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveOptions } from "../../src/config.ts";
+import { defaultStorage } from "../../src/report/chain.ts";
+import { RecordQueue } from "../../src/report/queue.ts";
+import { makeRecord } from "../../src/report/record.ts";
+import { createNodeFsStorage } from "../../src/storage/node_fs.ts";
+import { verifyChain } from "../../src/storage/_chain.ts";
+
+const PROC = { runtime: "node", service: null, pid: 1 };
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "aiguard-flushsync-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A reported record of a manual call naming `model`. */
+function sampleRecord(model: string) {
+  return makeRecord(
+    {
+      provider: "openai",
+      operation: "chat",
+      model,
+      target: "t",
+      detector: "manual",
+      server: null,
+      port: null,
+    },
+    { action: "reported", mode: "report", attestation: null, callSite: null, stack: [] },
+    PROC,
+  );
+}
+
+const modelsOf = (text: string) =>
+  text.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.event === "ai_call")
+    .map((r) => r.model as string);
+
+test("flushSync hands the batch in flight (unacknowledged) and then the queue to appendLinesSync, once", async () => {
+  const handed: string[][] = [];
+  let release!: () => void;
+  const queue = new RecordQueue({
+    name: "gated",
+    append: () => Promise.reject(new Error("the queue hands lines to appendLines")),
+    // The first batch is taken and never acknowledged before the exit.
+    appendLines: () => new Promise<void>((resolve) => (release = resolve)),
+    appendLinesSync: (lines) => void handed.push([...lines]),
+  }, { batch: 100, proc: PROC, onDrop: () => {}, onFailure: (e) => assert.fail(String(e)) });
+  for (let i = 0; i < 300; i++) queue.push(sampleRecord(`m-${i}`)); // a burst: a batch is taken
+  await new Promise((r) => setTimeout(r, 5));
+  assert.ok(queue.size < 300, "a batch is in flight");
+  queue.flushSync();
+  assert.equal(handed.length, 1, "one synchronous write");
+  assert.deepEqual(
+    handed[0]!.map((l) => JSON.parse(l).model),
+    Array.from({ length: 300 }, (_, i) => `m-${i}`),
+    "in order: the unacknowledged batch first, then every queued record",
+  );
+  assert.equal(queue.size, 0);
+  queue.flushSync();
+  assert.equal(handed.length, 1, "nothing is handed twice");
+  release();
+});
+
+test("flushSync through the real file storage: every record once, chained, with a batch in flight", async () => {
+  const path = join(dir, "guard_log.jsonl");
+  const queue = new RecordQueue(createNodeFsStorage({ path }), {
+    proc: PROC,
+    onDrop: () => assert.fail("nothing may be dropped"),
+    onFailure: (e) => assert.fail(String(e)),
+  });
+  for (let i = 0; i < 5000; i++) queue.push(sampleRecord(`m-${i}`)); // the first 4096 go out
+  queue.flushSync(); // in the same turn: as process.exit() right after a burst
+  const text = readFileSync(path, "utf8");
+  assert.deepEqual(modelsOf(text), Array.from({ length: 5000 }, (_, i) => `m-${i}`));
+  const report = verifyChain([{ file: path, text }]);
+  assert.equal(report.broken, null);
+  // If the process goes on (an app's own SIGTERM handler), the async write in flight must not
+  // write the batch again.
+  await queue.flush();
+  const after = await readFile(path, "utf8");
+  assert.equal(modelsOf(after).length, 5000, "the batch in flight is not written twice");
+  assert.equal(verifyChain([{ file: path, text: after }]).broken, null);
+});
+
+test("the default file storage forwards appendLines: batches reach the adapter's own fast path", async () => {
+  const path = join(dir, "guard_log.jsonl");
+  const storage = defaultStorage(resolveOptions({ reportPath: path }));
+  assert.equal(typeof storage.appendLines, "function");
+  let writing = false;
+  const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify(sampleRecord(`m-${i}`)));
+  await storage.appendLines!(lines, () => (writing = true));
+  // Only the adapter's own appendLines says when its write has started (the queue pipelines on it).
+  assert.equal(writing, true);
+  const text = await readFile(path, "utf8");
+  assert.deepEqual(modelsOf(text), ["m-0", "m-1", "m-2"]);
+  assert.equal(verifyChain([{ file: path, text }]).broken, null);
+});
+
+test("the default file storage writes synchronously before its module has loaded (an exit in the first turn)", () => {
+  const path = join(dir, "guard_log.jsonl");
+  const storage = defaultStorage(resolveOptions({ reportPath: path }));
+  storage.appendLinesSync!([JSON.stringify(sampleRecord("first-turn"))]);
+  const text = readFileSync(path, "utf8");
+  assert.deepEqual(modelsOf(text), ["first-turn"]);
+  assert.equal(verifyChain([{ file: path, text }]).broken, null);
+});
