@@ -243,13 +243,14 @@ test("daemon start, status, stop through the CLI; files are 0600 in a 0700 direc
 
 /**
  * Sends `text` then a flush line on one connection; resolves with the ack line once it comes, and
- * the report's lines as they were the moment it came (read synchronously: nothing can land between).
+ * the report's records as they were the moment it came (read synchronously: nothing can land
+ * between).
  */
 function sendAndFlush(
   socketPath: string,
   text: string,
   id: number,
-): Promise<{ ack: string; linesAtAck: number }> {
+): Promise<{ ack: string; recordsAtAck: number }> {
   return new Promise((resolvePromise, reject) => {
     let received = "";
     const socket = createConnection({ path: socketPath }, () => {
@@ -260,7 +261,8 @@ function sendAndFlush(
       if (received.includes("\n")) {
         const report = readFileSync(paths().reportPath, "utf8");
         socket.end();
-        resolvePromise({ ack: received, linesAtAck: report.split("\n").length - 1 });
+        const records = report.split("\n").filter((l) => /"event":"(ai_call|dropped)"/.test(l));
+        resolvePromise({ ack: received, recordsAtAck: records.length });
       }
     });
     socket.on("error", reject);
@@ -277,14 +279,14 @@ test("daemon: a flush line is acknowledged only once every record before it is i
   const many = Array.from({ length: 15_000 }, (_, i) => good(`m${i}`)).join("");
   assert.deepEqual(await sendAndFlush(p.socketPath, many, 41), {
     ack: '{"ack":41}\n',
-    linesAtAck: 15_000,
+    recordsAtAck: 15_000,
   });
   const models = (await reportLines()).map((r) => r.model);
   assert.equal(models[14_999], "m14999");
   // Nothing new since: answered at once, with the id given.
   assert.deepEqual(await sendAndFlush(p.socketPath, "", 0), {
     ack: '{"ack":0}\n',
-    linesAtAck: 15_000,
+    recordsAtAck: 15_000,
   });
 });
 
@@ -331,12 +333,13 @@ test("daemon: writes only a record's own fields, never a client's seq/prev or an
   ];
   assert.deepEqual(await sendAndFlush(p.socketPath, sent.join("\n") + "\n", 1), {
     ack: '{"ack":1}\n',
-    linesAtAck: 4,
+    recordsAtAck: 4,
   });
   await daemon.close();
   const text = await readFile(p.reportPath, "utf8");
   assert.ok(!text.includes(SECRET), text);
   const written = text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(written.shift().event, "chain_start"); // the daemon's own head line
   assert.deepEqual(written.map((r) => r.model ?? r.event), [
     "own-seq",
     "with-secrets",
@@ -360,7 +363,7 @@ test("daemon: writes only a record's own fields, never a client's seq/prev or an
   ]);
   const chain = verifyChain([{ file: p.reportPath, text }]);
   assert.equal(chain.broken, null);
-  assert.deepEqual([chain.firstSeq, chain.lastSeq], [1, 4]);
+  assert.deepEqual([chain.firstSeq, chain.lastSeq], [1, 5]);
   assert.equal(daemon.stats.malformed, 10);
   assert.equal(daemon.stats.stripped, 3);
   assert.equal(daemon.stats.received, 4);

@@ -206,7 +206,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
   const daemonClient = (): DaemonClient =>
     daemon ??= new DaemonClient(
       options.socketPath,
-      (records) => records.forEach((r) => fileQueue().push(r)),
+      (records) => fileQueue().pushUndelivered(records),
     );
   const flushShared = async () => {
     await daemon?.flush();
@@ -215,7 +215,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
   // What the daemon has not acknowledged goes to the file first, then the file queue's own.
   const flushSharedSync = () => {
     try {
-      (daemon as { flushSync?(): void } | null)?.flushSync?.();
+      daemon?.flushSync();
     } catch (error) {
       ctx.onFailure("daemon", error);
     }

@@ -244,6 +244,17 @@ export class DaemonClient {
   }
 
   /**
+   * Exit paths: hands every record the daemon has not acknowledged to the fallback at once (the
+   * output then writes the file queue synchronously, `appendLinesSync`). Acknowledged records are
+   * not handed on; a batch the daemon wrote without its acknowledgement reaching us is the one
+   * thing written twice.
+   */
+  flushSync(): void {
+    const records = this.takeUnacknowledged();
+    if (records.length) this.#fallback(records);
+  }
+
+  /**
    * Resolves when every record offered so far is acknowledged by the daemon, or was handed to the
    * fallback because the daemon went away.
    */

@@ -74,6 +74,23 @@ export class RecordQueue {
     return this.#items.length;
   }
 
+  /**
+   * Queues records another step had taken and could not deliver (the daemon's unacknowledged
+   * ones when it went away), past the capacity: they are held in memory already, and dropping
+   * them here would lose records nobody was told were dropped.
+   *
+   * @example
+   * ```ts
+   * const daemon = new DaemonClient(socketPath, (records) => queue.pushUndelivered(records));
+   * ```
+   */
+  pushUndelivered(records: readonly AnyRecord[]): void {
+    if (records.length === 0) return;
+    for (const record of records) this.#items.push(record);
+    // Not drained at once: on an exit path flushSync() comes next and writes them.
+    this.#arm();
+  }
+
   /** Queues a record; drops and counts it when the queue is full. */
   push(record: AnyRecord): void {
     if (this.#items.length >= this.#capacity) {
