@@ -21,7 +21,7 @@ const CLIENTS: Record<string, [string, string[]]> = {
   bun: [bin("bun"), [CLIENT]],
 };
 const SIZE = 500;
-const ROUNDS = 30;
+const ROUNDS = 20;
 const KILLS_PER_RUNTIME = 4;
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -27,7 +27,7 @@ await guard.flush();
 process.stdout.write("acked\n");
 while (!existsSync(env("EXIT_GO")!)) await new Promise((r) => setTimeout(r, 10));
 await calls("after", Number(env("EXIT_AFTER") ?? "10"));
-// On the socket by now, and not acknowledged: the daemon is stopped.
-await new Promise((r) => setTimeout(r, 50));
+// On the socket by now, and not acknowledged when the daemon is stopped.
+await new Promise((r) => setTimeout(r, Number(env("EXIT_SETTLE_MS") ?? "50")));
 if (env("EXIT_HOW") === "throw") throw new Error("the app failed");
 process.exit(0);
