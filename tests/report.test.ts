@@ -152,7 +152,12 @@ test("auto chain: a listening daemon socket gets the lines; when it dies, the fi
       buffer += chunk;
       const parts = buffer.split("\n");
       buffer = parts.pop()!;
-      received.push(...parts);
+      for (const part of parts) {
+        // The daemon protocol: a flush line is answered once what came before it is kept.
+        const flush = JSON.parse(part) as { event?: string; id?: number };
+        if (flush.event === "flush") socket.write(`{"ack":${flush.id}}\n`);
+        else received.push(part);
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
