@@ -93,3 +93,64 @@ for (const runtime of Object.keys(CLIENTS)) {
     });
   }
 }
+
+// A live daemon and process.exit() right after a burst: the exit path waits (bounded) for the
+// acknowledgements of what the daemon already has, reading the socket's descriptor, so nothing is
+// written twice. Deno gives no descriptor: there the burst may be in both files, never in neither.
+for (const runtime of Object.keys(CLIENTS)) {
+  test(
+    `daemon step, process-exit right after a burst, daemon alive (${runtime}): every record kept${
+      runtime === "deno" ? "" : ", none twice"
+    }`,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "aiguard-daemon-exit-"));
+      const socket = join(dir, "guard.sock");
+      const report = join(dir, "guard_log.jsonl");
+      const own = join(dir, "client.jsonl");
+      const go = join(dir, "go");
+      writeFileSync(go, "");
+      const daemon = spawn(
+        bin("node"),
+        [resolve("cli.ts"), "daemon", "run", "--socket", socket, "--file", report],
+        { stdio: "ignore" },
+      );
+      try {
+        for (let i = 0; i < 200 && !(await socketAlive(socket, 100)); i++) {
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        const [cmd, args] = CLIENTS[runtime]!;
+        const client = spawn(cmd, args, {
+          env: {
+            ...process.env,
+            AIGUARD_MODE: "report",
+            AIGUARD_SOCKET: socket,
+            AIGUARD_REPORT_PATH: own,
+            EXIT_BEFORE: "1",
+            EXIT_AFTER: String(AFTER),
+            EXIT_GO: go,
+            EXIT_SETTLE_MS: "1", // sent, not yet acknowledged
+            EXIT_HOW: "process-exit",
+          },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        client.stderr!.on("data", (d) => (stderr += d));
+        assert.equal(await exited(client), 0, stderr);
+        daemon.kill("SIGTERM"); // writes what it took, then stops
+        await exited(daemon);
+        const count = new Map<string, number>();
+        for (const m of [...await models(report), ...await models(own)]) {
+          count.set(m, (count.get(m) ?? 0) + 1);
+        }
+        const expected = [...names("before", 1), ...names("after", AFTER)];
+        assert.deepEqual([...count.keys()].sort(), expected.sort());
+        const twice = [...count.values()].filter((n) => n > 1).length;
+        console.log(`exit right after a burst, ${runtime}: ${AFTER + 1} records, ${twice} twice`);
+        if (runtime !== "deno") assert.equal(twice, 0);
+      } finally {
+        daemon.kill("SIGKILL");
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}

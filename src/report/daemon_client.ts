@@ -16,6 +16,8 @@ import { type AnyRecord, encodeLine } from "./record.ts";
 import { builtinModule } from "../runtime.ts";
 
 interface NetSocket {
+  /** Node's and Bun's socket handle: its `fd` is the descriptor (not in Deno, where it is a resource id). */
+  readonly _handle?: { fd?: unknown } | null;
   write(data: string, cb?: (error?: Error | null) => void): boolean;
   end(cb?: () => void): void;
   destroy(): void;
@@ -30,6 +32,10 @@ interface NetModule {
   createConnection(options: { path: string }): NetSocket;
 }
 
+interface FsSync {
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
+}
+
 const CONNECT_TIMEOUT_MS = 500;
 const RETRY_AFTER_MS = 5_000;
 /**
@@ -37,6 +43,11 @@ const RETRY_AFTER_MS = 5_000;
  * full disk) is given up on: its batches go to the fallback rather than wait for ever.
  */
 const ACK_TIMEOUT_MS = 10_000;
+/**
+ * Longest an exit path waits for acknowledgements of what the daemon already has. A live daemon
+ * answers within milliseconds; a stopped one costs this much once, at the end.
+ */
+const EXIT_ACK_WAIT_MS = 500;
 
 /** Records sent together and acknowledged together. */
 interface Batch {
@@ -250,8 +261,39 @@ export class DaemonClient {
    * thing written twice.
    */
   flushSync(): void {
+    this.#awaitAcknowledgementsSync();
     const records = this.takeUnacknowledged();
     if (records.length) this.#fallback(records);
+  }
+
+  /**
+   * Reads the daemon's acknowledgements synchronously from the socket's descriptor for a bounded
+   * while, so that a batch the daemon is writing right now is not written a second time by the
+   * exit path (an app that calls `process.exit()` right after a burst). Where the runtime gives no
+   * descriptor (Deno), nothing is waited for and such a batch may be written twice.
+   */
+  #awaitAcknowledgementsSync(): void {
+    const socket = this.#socket;
+    if (this.#state !== "up" || !socket || this.#unacked.length === 0) return;
+    const fd = socket._handle?.fd;
+    const fs = builtinModule<FsSync>("node:fs");
+    if (typeof fd !== "number" || fd < 0 || !fs) return;
+    const buffer = new Uint8Array(4096);
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + EXIT_ACK_WAIT_MS;
+    while (this.#unacked.length > 0 && Date.now() < deadline) {
+      let read: number;
+      try {
+        read = fs.readSync(fd, buffer, 0, buffer.length, null);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== "EAGAIN" && code !== "EWOULDBLOCK") return;
+        Atomics.wait(sleeper, 0, 0, 1); // nothing yet: the daemon is writing
+        continue;
+      }
+      if (read === 0) return; // the daemon closed: what it did not acknowledge is ours to write
+      this.#onData(buffer.slice(0, read));
+    }
   }
 
   /**
