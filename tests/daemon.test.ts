@@ -419,3 +419,31 @@ test("daemon: a directory others can write is refused, by run and by start, with
   await assert.rejects(runDaemon(own), /exists and is not a socket/);
   assert.equal(await readFile(own.socketPath, "utf8"), "not a socket");
 });
+
+test("daemon: a write that fails acknowledges nothing; the clients write those records themselves, once", async () => {
+  const { mkdirSync, rmSync } = await import("node:fs");
+  const p = paths();
+  daemon = await runDaemon(p);
+  const { ownPath, guard, call, restore } = reportingTo(p.socketPath);
+  const errors: unknown[] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    for (let i = 0; i < 5; i++) await call(`ok-${i}`);
+    await guard.flush();
+    await new Promise((r) => setTimeout(r, 100)); // the writer lets go of the file
+    // The report becomes a directory: the daemon's next append fails.
+    rmSync(p.reportPath);
+    mkdirSync(p.reportPath);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => call(`lost-${i}`)));
+    await guard.flush();
+  } finally {
+    console.error = consoleError;
+    await restore();
+  }
+  assert.equal(errors.length, 1, String(errors));
+  assert.equal(daemon.stats.write_failed, 5);
+  assert.equal(daemon.stats.written, 5); // the ok-* records, in the report now replaced
+  const own = (await reportLines(ownPath)).filter((r) => r.event === "ai_call");
+  assert.deepEqual(own.map((r) => r.model), ["lost-0", "lost-1", "lost-2", "lost-3", "lost-4"]);
+});

@@ -271,7 +271,10 @@ export async function runDaemon(options: DaemonOptions): Promise<Daemon> {
           taken = stats.written;
           queued = [];
           acks.length = 0;
-          for (const c of connections) c.socket.destroy();
+          for (const c of connections) {
+            c.untaken = []; // the client has them too: taken at its connection's end, twice
+            c.socket.destroy();
+          }
         }
         if (queued.length < HIGH_WATER / 4) setPaused(false);
       }
