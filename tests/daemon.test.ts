@@ -413,6 +413,16 @@ test("daemon: a directory others can write is refused, by run and by start, with
   assert.equal(code, 2);
   assert.match(err, /^aiguard daemon: The daemon's directory .* can be written by others/);
   assert.equal(existsSync(p.socketPath) || existsSync(p.pidPath), false);
+  // Another user's directory (made here by chown, where this runs as root) is refused too.
+  if (process.getuid?.() === 0) {
+    const theirs = join(dir, "theirs");
+    mkdirSync(theirs, { mode: 0o700 });
+    (await import("node:fs")).chownSync(theirs, 65534, 65534);
+    await assert.rejects(
+      runDaemon(daemonPaths(join(theirs, "guard.sock"), join(theirs, "guard_log.jsonl"))),
+      { name: "UnsafeDirectoryError", message: /belongs to another user \(uid 65534\): refused/ },
+    );
+  }
   // Something at the socket path that is not a socket is not removed to make room.
   const own = paths();
   writeFileSync(own.socketPath, "not a socket");
