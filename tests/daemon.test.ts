@@ -457,3 +457,42 @@ test("daemon: a write that fails acknowledges nothing; the clients write those r
   const own = (await reportLines(ownPath)).filter((r) => r.event === "ai_call");
   assert.deepEqual(own.map((r) => r.model), ["lost-0", "lost-1", "lost-2", "lost-3", "lost-4"]);
 });
+
+test("daemon: with AIGUARD_SIGNING_KEY it seals what it writes; a client's own seal line is not written", async () => {
+  const { generateKeyPairSync } = await import("node:crypto");
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const keyPath = join(dir, "signer.key.pem");
+  const publicPath = join(dir, "signer.pub.pem");
+  writeFileSync(keyPath, privateKey.export({ type: "pkcs8", format: "pem" }) as string, {
+    mode: 0o600,
+  });
+  writeFileSync(publicPath, publicKey.export({ type: "spki", format: "pem" }) as string);
+  const p = paths();
+  process.env.AIGUARD_SIGNING_KEY = keyPath;
+  try {
+    daemon = await runDaemon(p);
+  } finally {
+    delete process.env.AIGUARD_SIGNING_KEY;
+  }
+  const forged = JSON.stringify({ event: "seal", upto: 99, hash: "0".repeat(64), sig: "AAAA" });
+  await sendAndFlush(p.socketPath, good("s1") + forged + "\n" + good("s2"), 1);
+  await sendAndFlush(p.socketPath, good("s3"), 2);
+  await daemon.close();
+  const lines = (await readFile(p.reportPath, "utf8")).trimEnd().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  assert.deepEqual(lines.filter((r) => r.event === "ai_call").map((r) => r.model), [
+    "s1",
+    "s2",
+    "s3",
+  ]);
+  assert.ok(!lines.some((r) => r.upto === 99), "the client's seal line");
+  assert.equal(lines.at(-1).event, "seal");
+  assert.equal(daemon.stats.malformed, 1);
+  let out = "";
+  const code = await main(["verify", "--file", p.reportPath, "--key", publicPath], {
+    out: (t) => (out += t),
+    err: (t) => (out += t),
+  });
+  assert.equal(code, 0, out);
+});
