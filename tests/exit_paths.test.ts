@@ -120,6 +120,7 @@ interface Case {
 const CASES: Case[] = [
   { how: "normal", expect: { code: 0, signal: null } },
   { how: "process-exit", expect: { code: 3, signal: null } },
+  { how: "disable-exit", expect: { code: 5, signal: null } },
   ...(isDeno ? [{ how: "deno-exit", expect: { code: 4, signal: null } }] : []),
   { how: "throw", expect: { code: 1, signal: null } },
   { how: "reject", expect: { code: 1, signal: null } },
