@@ -212,10 +212,31 @@ export function chainLines(
  * number to continue from (a 310-digit seq is `Infinity`).
  */
 export function chainedSeq(line: string): number | null {
-  const digits = /^\{"seq":([1-9][0-9]{0,15}),"prev":(?:null|"[0-9a-f]{64}")[,}]/.exec(line)?.[1];
-  if (digits === undefined) return null;
-  const seq = Number(digits);
-  return Number.isSafeInteger(seq) ? seq : null;
+  // By hand: a regular expression over every line of a report costs verify a third of its time.
+  if (!line.startsWith('{"seq":')) return null;
+  let at = 7;
+  let seq = 0;
+  for (; at < line.length && at < 7 + 17; at++) {
+    const c = line.charCodeAt(at);
+    if (c < 48 || c > 57) break;
+    if (at === 7 && c === 48) return null; // no leading zero, no seq 0
+    seq = seq * 10 + (c - 48);
+  }
+  if (at === 7 || at > 7 + 16 || !Number.isSafeInteger(seq)) return null;
+  if (!line.startsWith(',"prev":', at)) return null;
+  at += 8;
+  if (line.startsWith("null", at)) at += 4;
+  else {
+    if (line.charCodeAt(at) !== 34) return null;
+    for (let i = at + 1; i <= at + 64; i++) {
+      const c = line.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return null;
+    }
+    if (line.charCodeAt(at + 65) !== 34) return null;
+    at += 66;
+  }
+  const next = line.charCodeAt(at);
+  return next === 44 || next === 125 ? seq : null;
 }
 
 /** What the end of a report file says about where its chain stands. */
@@ -363,7 +384,8 @@ export function verifyChain(files: ReadonlyArray<{ file: string; text: string }>
         return result({ ...at, reason: "not a JSON line (edited or torn)" });
       }
       const hash = sha256Hex(line);
-      if (record.seq !== undefined && chainedSeq(line) === null) {
+      const seqValue = record.seq;
+      if (seqValue !== undefined && !(Number.isSafeInteger(seqValue) && (seqValue as number) > 0)) {
         return result({ ...at, reason: "seq is not a positive safe integer (a broken line)" });
       }
       if (typeof record.seq !== "number") {

@@ -1,6 +1,12 @@
 /**
  * What the file adapters share: a JSONL file with rotation under a lock file, so several processes
- * never tear, interleave or lose a line. An adapter only supplies how bytes are appended.
+ * never tear, interleave or lose a line. An adapter only supplies how a batch's bytes are appended;
+ * the small steps around it (lock, open, the file's tail, rotation) are synchronous node:fs calls,
+ * so the exit path (`appendLinesSync`) and the batches share one implementation.
+ *
+ * The file's own lines (formats: head, recovery, seal) are written here: `chain_start` or `rotated`
+ * first in every file, `report_id` for a file an older version began, `recovered` after a torn
+ * tail, `reset` where no valid `seq` is left to continue from, and a seal after every batch.
  *
  * @module
  */
@@ -298,9 +304,25 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The adapter the file storages share; `appendLinesSync` is for exit paths. */
+/**
+ * The adapter the file storages share (node-fs, bun-file): a {@link StorageAdapter} that can also
+ * write synchronously, for exit paths.
+ *
+ * @example
+ * ```ts
+ * import { createNodeFsStorage } from "@aiguard/attest/storage/node-fs";
+ *
+ * const storage = createNodeFsStorage({ path: "./guard.jsonl" });
+ * process.once("exit", () => storage.appendLinesSync(['{"v":1,"event":"ai_call"}']));
+ * ```
+ */
 export interface RotatingFileStorage extends StorageAdapter {
+  /**
+   * Exit paths only: writes lines synchronously before the process ends — under the lock (waited
+   * for at most 2 s), chained, rotated and sealed as `appendLines` does. Never throws.
+   */
   appendLinesSync(lines: readonly string[]): void;
+  /** Waits for the batches handed over, then releases the lock if this writer still holds it. */
   close(): Promise<void>;
 }
 
