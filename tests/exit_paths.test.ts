@@ -251,7 +251,7 @@ for (const sinks of ["file", "auto"]) {
         AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
       },
       null,
-      null,
+      [],
     );
     assert.equal(ended.code, 1);
     assert.match(ended.stderr, /AttestationError/);
@@ -278,7 +278,7 @@ test("mocha --exit: two unattested axios calls, then process.exit(0): the report
       AIGUARD_SOCKET: join(dir, "no-daemon.sock"),
     },
     null,
-    null,
+    [],
   );
   assert.equal(ended.code, 0, ended.stderr);
   const records = await recordsIn(reportPath);
