@@ -215,6 +215,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
   // What the daemon has not acknowledged goes to the file first, then the file queue's own.
   const flushSharedSync = () => {
     try {
+      // The daemon client's flushSync is the daemon step's own (its branch adds it).
       (daemon as { flushSync?(): void } | null)?.flushSync?.();
     } catch (error) {
       ctx.onFailure("daemon", error);
