@@ -505,10 +505,19 @@ export function createRotatingFileStorage(
     let { at, lead } = known && known.ino === held.ino && known.size === held.size
       ? { at: known, lead: [] as string[] }
       : locate(fs, held);
-    let batch = chainBatch(lead, lines, at, seal);
-    if (held.size > 0 && held.size + batch.bytes.length > maxBytes) {
+    const rotateFirst = (): void => {
       lead = [line({ event: "rotated", report: at.report, dropped_upto: rotate(fs, held, at) })];
       at = { ...at, ino: held.ino, size: 0 };
+    };
+    // Rotation is decided before the batch is chained (the rotated line comes first, and chaining
+    // twice would cost a batch's hashing), on its size as counted in UTF-16 units: exact for
+    // ASCII; a batch with wider characters that still passes maxBytes is chained again.
+    if (held.size > 0 && held.size + estimatedBytes(lead, lines, at.state.seq, seal) > maxBytes) {
+      rotateFirst();
+    }
+    let batch = chainBatch(lead, lines, at, seal);
+    if (held.size > 0 && held.size + batch.bytes.length > maxBytes) {
+      rotateFirst();
       batch = chainBatch(lead, lines, at, seal);
     }
     return {
@@ -680,6 +689,26 @@ export function createRotatingFileStorage(
       }
     },
   };
+}
+
+/** A seal line's most bytes (chained): report id, hashes, signature, key id, time. */
+const SEAL_BYTES = 400;
+
+/**
+ * A chained batch's size, from its lines' UTF-16 lengths: each JSON line gains
+ * `{"seq":<n>,"prev":"<64 hex>",` and a newline (82 bytes and n's digits).
+ */
+function estimatedBytes(
+  lead: readonly string[],
+  lines: readonly string[],
+  seq: number,
+  seal: Sealer | null,
+): number {
+  const head = 83 + String(seq + lead.length + lines.length + 1).length;
+  let bytes = seal ? SEAL_BYTES : 0;
+  for (const l of lead) bytes += l.length + head;
+  for (const l of lines) bytes += l.length + head;
+  return bytes;
 }
 
 /** Sleeps (Atomics.wait) until the file reaches `size` bytes or `timeoutMs` passes. */
