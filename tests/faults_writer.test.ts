@@ -646,3 +646,20 @@ test("files: a report directory others can write, or another user owns, is refus
     assert.deepEqual(readdirSync(theirs), []);
   }
 });
+
+test("appendLinesSync while the writer's batch still waits for the lock: that batch does not write its lines again", async () => {
+  const path = await reportPath();
+  const holder = await lockHolder(path);
+  const storage = createNodeFsStorage({ path });
+  const waitingBatch = [record(1), record(2)];
+  const landed = storage.appendLines!(waitingBatch);
+  await new Promise((r) => setTimeout(r, 50)); // the batch waits for the live holder
+  holder.kill("SIGKILL");
+  await exited(holder);
+  // The exit path comes first: it takes the dead holder's lock and writes everything pending.
+  storage.appendLinesSync([...waitingBatch, record(3)]);
+  await landed;
+  await storage.close();
+  assert.deepEqual(parsed(path).filter((l) => l.event === "ai_call").map((l) => l.n), [1, 2, 3]);
+  assert.equal(verifyChain([{ file: path, text: readFileSync(path, "utf8") }]).broken, null);
+});

@@ -393,6 +393,8 @@ export function createRotatingFileStorage(
   // Batches land one after another, in the order they were handed over.
   let turn: Promise<void> = Promise.resolve();
   let waiting = 0;
+  // Batches handed over and not yet landed (waiting, or being written).
+  let unfinished = 0;
 
   const ensureDirectory = (fs: SyncFs): void => {
     if (!dirChecked) {
@@ -558,11 +560,6 @@ export function createRotatingFileStorage(
   };
 
   const land = async (given: readonly string[], onWrite?: () => void): Promise<void> => {
-    const lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
-    if (lines.length === 0) {
-      onWrite?.();
-      return;
-    }
     const fs = syncFs(name);
     ensureDirectory(fs);
     const seal = options.signingKey && chain ? await loadSealer() : null;
@@ -571,6 +568,12 @@ export function createRotatingFileStorage(
     }
     const held = hold;
     try {
+      // An exit path may have written some of these while this batch waited.
+      const lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
+      if (lines.length === 0) {
+        onWrite?.();
+        return;
+      }
       const { bytes, after } = prepare(fs, held, lines, seal);
       known = null; // until this write is known to have landed
       inFlight = { lines, from: held.size, bytes: bytes.length };
@@ -594,22 +597,24 @@ export function createRotatingFileStorage(
         // the error that brought us here says more
       }
       throw error;
-    }
-    // Keep the hold for this writer's next batch if it is already waiting, for a short while.
-    if (waiting === 0 || Date.now() - held.since > HOLD_MS) {
-      hold = null;
-      release(fs, held);
+    } finally {
+      // Keep the hold for this writer's next batch if it is already waiting, for a short while.
+      if (hold === held && (waiting === 0 || Date.now() - held.since > HOLD_MS)) {
+        hold = null;
+        release(fs, held);
+      }
     }
   };
 
   const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> => {
     if (lines.length === 0) return Promise.resolve();
     waiting++;
+    unfinished++;
     const landed = turn.then(() => {
       waiting--;
       return land(lines, onWrite);
     }).finally(() => {
-      if (waiting === 0) writtenOnExit.clear();
+      if (--unfinished === 0) writtenOnExit.clear();
     });
     turn = landed.catch(() => {});
     return landed;
@@ -657,7 +662,7 @@ export function createRotatingFileStorage(
       syncWrites++;
       writeNow(fs, held, bytes);
       known = after;
-      if (waiting > 0) { for (const l of pending) writtenOnExit.add(l); }
+      if (unfinished > 0) { for (const l of pending) writtenOnExit.add(l); }
     } catch (error) {
       console.warn(
         `aiguard: ${lines.length} records could not be written on exit: ${
