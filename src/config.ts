@@ -29,7 +29,10 @@ export interface StorageAdapter {
    * called: when this batch's bytes are on their way to the file.
    */
   appendLines?(lines: readonly string[], onWrite?: () => void): Promise<void>;
-  /** Exit paths only: writes lines synchronously (lock, chain, seal, rotation as appendLines) before the process ends. */
+  /**
+   * Exit paths only: writes lines synchronously (lock, chain, seal, rotation as appendLines)
+   * before the process ends.
+   */
   appendLinesSync?(lines: readonly string[]): void;
   /** Releases what the adapter holds. */
   close?(): Promise<void>;

@@ -22,6 +22,7 @@
  * @module
  */
 import { type ExitOutput, registry } from "./registry.ts";
+import { builtinModule } from "./runtime.ts";
 
 /** The signals whose default action (ending the process) skips every exit event. */
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -101,7 +102,10 @@ function installListeners(outputs: Set<ExitOutput>): void {
     const proc = g.process;
     proc.on("beforeExit", writeAsync);
     proc.on("exit", writeSync);
+    const ignored = ignoredSignals();
     for (const signal of SIGNALS) {
+      // An ignored signal ends nothing, and a listener would end the ignoring.
+      if (ignored.has(signal)) continue;
       const onSignal = () => {
         writeSync();
         // Another listener is the app's: it decides what the signal does.
@@ -112,6 +116,42 @@ function installListeners(outputs: Set<ExitOutput>): void {
       proc.on(signal, onSignal);
     }
   }
+}
+
+const STATUS = "/proc/self/status";
+
+/** Signal numbers (Linux) of the signals handled here. */
+const SIGNAL_NUMBERS: Record<ExitSignal, number> = { SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * The signals this process ignores (`SigIgn` in `/proc/self/status`, Linux). A process started in
+ * the background by a non-interactive shell inherits SIGINT ignored; Bun keeps that (Node resets it,
+ * Deno did either in our runs), and removing a listener restores the default, not the ignoring:
+ * such a signal gets no listener. Where nothing can be read, every signal gets one.
+ */
+function ignoredSignals(): Set<ExitSignal> {
+  const ignored = new Set<ExitSignal>();
+  try {
+    const deno = (globalThis as {
+      Deno?: { permissions?: { querySync?(d: { name: string; path: string }): { state: string } } };
+    }).Deno;
+    // Deno would prompt for a read it was not granted: ask first, never prompt.
+    const query = deno?.permissions?.querySync?.({ name: "read", path: STATUS });
+    if (deno !== undefined && query?.state !== "granted") return ignored;
+    const fs = builtinModule<{ readFileSync(path: string, encoding: "utf8"): string }>("node:fs");
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(
+      fs?.readFileSync(STATUS, "utf8") ?? "",
+    );
+    if (mask) {
+      const bits = BigInt(`0x${mask[1]}`);
+      for (const signal of SIGNALS) {
+        if ((bits >> BigInt(SIGNAL_NUMBERS[signal] - 1)) & 1n) ignored.add(signal);
+      }
+    }
+  } catch {
+    // not Linux, or no permission to read it
+  }
+  return ignored;
 }
 
 /**
@@ -151,7 +191,9 @@ function installDenoSignals(
   }
   const appHasListener = (signal: ExitSignal) =>
     (appListeners.get(signal)?.size ?? 0) > 0 || (proc?.listenerCount?.(signal) ?? 0) > 0;
+  const ignored = ignoredSignals();
   for (const signal of SIGNALS) {
+    if (ignored.has(signal)) continue;
     const onSignal = () => {
       writeSync();
       if (appHasListener(signal)) return;

@@ -30,6 +30,7 @@ import { sha256Hex, verifyChain } from "../src/storage/_chain.ts";
 import { runtimeKey } from "../src/runtime.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
 import { sealMessage } from "../src/storage/_seal.ts";
+import { lockSync, syncFs } from "../src/storage/_report_lock.ts";
 import { createMemoryStorage } from "../src/storage/memory.ts";
 import { RecordQueue } from "../src/report/queue.ts";
 import process from "node:process";
@@ -137,12 +138,8 @@ test("appendLinesSync during the writer's own batch in flight: every line once, 
 
 test("appendLinesSync waits at most ~2 s for a live holder of the lock, then writes anyway", async () => {
   const path = await reportPath();
-  // A lock held by a live process on this host: this one.
-  const started = Math.round(performance.timeOrigin);
-  writeFileSync(
-    `${path}.lock`,
-    JSON.stringify({ pid: process.pid, host: hostname(), started, ts: Date.now() }),
-  );
+  // A lock held by a live process on this host: this one (as another writer in it would).
+  assert.ok(lockSync(syncFs("node-fs"), `${path}.lock`, 0));
   const storage = createNodeFsStorage({ path });
   const warnings: string[] = [];
   const warn = console.warn;
@@ -648,4 +645,21 @@ test("files: a report directory others can write, or another user owns, is refus
     );
     assert.deepEqual(readdirSync(theirs), []);
   }
+});
+
+test("appendLinesSync while the writer's batch still waits for the lock: that batch does not write its lines again", async () => {
+  const path = await reportPath();
+  const holder = await lockHolder(path);
+  const storage = createNodeFsStorage({ path });
+  const waitingBatch = [record(1), record(2)];
+  const landed = storage.appendLines!(waitingBatch);
+  await new Promise((r) => setTimeout(r, 50)); // the batch waits for the live holder
+  holder.kill("SIGKILL");
+  await exited(holder);
+  // The exit path comes first: it takes the dead holder's lock and writes everything pending.
+  storage.appendLinesSync([...waitingBatch, record(3)]);
+  await landed;
+  await storage.close();
+  assert.deepEqual(parsed(path).filter((l) => l.event === "ai_call").map((l) => l.n), [1, 2, 3]);
+  assert.equal(verifyChain([{ file: path, text: readFileSync(path, "utf8") }]).broken, null);
 });

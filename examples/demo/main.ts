@@ -80,12 +80,14 @@ async function cli(...argv: string[]): Promise<number> {
   return code;
 }
 
-console.log(`\nThe report file ($REPORT_DIR/guard_log.jsonl): one chained JSON line per record.`);
+console.log(
+  `\nThe report file ($REPORT_DIR/guard_log.jsonl): a head line naming the report, then one chained JSON line per record.`,
+);
 const gate = await cli("check", "--file", reportPath);
 const intact = await cli("verify", "--file", reportPath);
 // An edit after the fact (a record turned into an attested one) breaks the chain where it is.
 const lines = (await readFile(reportPath, "utf8")).split("\n");
-lines[1] = lines[1]!.replace('"attested":false', '"attested":true');
+lines[1] = lines[1]!.replace('"attested":false', '"attested":true'); // the first record
 const edited = join(dir, "edited.jsonl");
 await writeFile(edited, lines.join("\n"));
 const broken = await cli("verify", "--file", edited);

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { type Flags, reportPath } from "./command.ts";
 import { type AnyRecord, decodeLine, type GuardRecord } from "../report/record.ts";
 import { backupName } from "../storage/_rotating_file.ts";
+import { isChainLine } from "../storage/_chain.ts";
 
 /** What a report read found. */
 export interface ReadResult {
@@ -51,7 +52,7 @@ export async function readReports(path: string, maxBackups = 9): Promise<ReadRes
   let skipped = 0;
   for (const { text } of texts) {
     for (const line of text.split("\n")) {
-      if (!line.trim()) continue;
+      if (!line.trim() || isChainLine(line)) continue;
       const record = decodeLine(line);
       if (record) records.push(record);
       else skipped++;

@@ -225,20 +225,20 @@ export class RecordQueue {
    * ```
    */
   flushSync(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
     if (!this.#storage.appendLinesSync) return;
     const handedOver = [...this.#unacknowledged];
     if (handedOver.length === 0 && this.#items.length === 0 && this.#droppedSinceReport === 0) {
       return;
     }
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
     const lines: string[] = [];
     for (const batch of handedOver) {
       this.#takenOver.add(batch);
       this.#unacknowledged.delete(batch);
-      lines.push(...batch);
+      for (const line of batch) lines.push(line);
     }
     const queued = this.#items.splice(0);
     for (const record of queued) lines.push(encodeJson(record));

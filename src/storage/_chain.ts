@@ -286,6 +286,23 @@ export function headReport(line: string): string | null {
   return HEAD_LINE.exec(line)?.[1] ?? null;
 }
 
+const CHAIN_LINE =
+  /^\{"seq":[1-9][0-9]{0,15},"prev":(?:null|"[0-9a-f]{64}"),"event":"(?:chain_start|rotated|reset|report_id|recovered|seal)"/;
+
+/**
+ * Whether a report line is one the chain writes for itself (a head, recovery, reset or seal line),
+ * not a record.
+ *
+ * @example
+ * ```ts
+ * import { isChainLine } from "./_chain.ts";
+ * isChainLine('{"seq":1,"prev":null,"event":"chain_start","report":"…"}'); // true
+ * ```
+ */
+export function isChainLine(line: string): boolean {
+  return CHAIN_LINE.test(line);
+}
+
 /** A new report id: 32 lowercase hex characters, random. */
 export function newReportId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));

@@ -393,6 +393,8 @@ export function createRotatingFileStorage(
   // Batches land one after another, in the order they were handed over.
   let turn: Promise<void> = Promise.resolve();
   let waiting = 0;
+  // Batches handed over and not yet landed (waiting, or being written).
+  let unfinished = 0;
 
   const ensureDirectory = (fs: SyncFs): void => {
     if (!dirChecked) {
@@ -505,10 +507,19 @@ export function createRotatingFileStorage(
     let { at, lead } = known && known.ino === held.ino && known.size === held.size
       ? { at: known, lead: [] as string[] }
       : locate(fs, held);
-    let batch = chainBatch(lead, lines, at, seal);
-    if (held.size > 0 && held.size + batch.bytes.length > maxBytes) {
+    const rotateFirst = (): void => {
       lead = [line({ event: "rotated", report: at.report, dropped_upto: rotate(fs, held, at) })];
       at = { ...at, ino: held.ino, size: 0 };
+    };
+    // Rotation is decided before the batch is chained (the rotated line comes first, and chaining
+    // twice would cost a batch's hashing), on its size as counted in UTF-16 units: exact for
+    // ASCII; a batch with wider characters that still passes maxBytes is chained again.
+    if (held.size > 0 && held.size + estimatedBytes(lead, lines, at.state.seq, seal) > maxBytes) {
+      rotateFirst();
+    }
+    let batch = chainBatch(lead, lines, at, seal);
+    if (held.size > 0 && held.size + batch.bytes.length > maxBytes) {
+      rotateFirst();
       batch = chainBatch(lead, lines, at, seal);
     }
     return {
@@ -549,11 +560,6 @@ export function createRotatingFileStorage(
   };
 
   const land = async (given: readonly string[], onWrite?: () => void): Promise<void> => {
-    const lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
-    if (lines.length === 0) {
-      onWrite?.();
-      return;
-    }
     const fs = syncFs(name);
     ensureDirectory(fs);
     const seal = options.signingKey && chain ? await loadSealer() : null;
@@ -562,6 +568,12 @@ export function createRotatingFileStorage(
     }
     const held = hold;
     try {
+      // An exit path may have written some of these while this batch waited.
+      const lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
+      if (lines.length === 0) {
+        onWrite?.();
+        return;
+      }
       const { bytes, after } = prepare(fs, held, lines, seal);
       known = null; // until this write is known to have landed
       inFlight = { lines, from: held.size, bytes: bytes.length };
@@ -585,22 +597,24 @@ export function createRotatingFileStorage(
         // the error that brought us here says more
       }
       throw error;
-    }
-    // Keep the hold for this writer's next batch if it is already waiting, for a short while.
-    if (waiting === 0 || Date.now() - held.since > HOLD_MS) {
-      hold = null;
-      release(fs, held);
+    } finally {
+      // Keep the hold for this writer's next batch if it is already waiting, for a short while.
+      if (hold === held && (waiting === 0 || Date.now() - held.since > HOLD_MS)) {
+        hold = null;
+        release(fs, held);
+      }
     }
   };
 
   const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> => {
     if (lines.length === 0) return Promise.resolve();
     waiting++;
+    unfinished++;
     const landed = turn.then(() => {
       waiting--;
       return land(lines, onWrite);
     }).finally(() => {
-      if (waiting === 0) writtenOnExit.clear();
+      if (--unfinished === 0) writtenOnExit.clear();
     });
     turn = landed.catch(() => {});
     return landed;
@@ -648,7 +662,7 @@ export function createRotatingFileStorage(
       syncWrites++;
       writeNow(fs, held, bytes);
       known = after;
-      if (waiting > 0) { for (const l of pending) writtenOnExit.add(l); }
+      if (unfinished > 0) { for (const l of pending) writtenOnExit.add(l); }
     } catch (error) {
       console.warn(
         `aiguard: ${lines.length} records could not be written on exit: ${
@@ -680,6 +694,26 @@ export function createRotatingFileStorage(
       }
     },
   };
+}
+
+/** A seal line's most bytes (chained): report id, hashes, signature, key id, time. */
+const SEAL_BYTES = 400;
+
+/**
+ * A chained batch's size, from its lines' UTF-16 lengths: each JSON line gains
+ * `{"seq":<n>,"prev":"<64 hex>",` and a newline (82 bytes and n's digits).
+ */
+function estimatedBytes(
+  lead: readonly string[],
+  lines: readonly string[],
+  seq: number,
+  seal: Sealer | null,
+): number {
+  const head = 83 + String(seq + lead.length + lines.length + 1).length;
+  let bytes = seal ? SEAL_BYTES : 0;
+  for (const l of lead) bytes += l.length + head;
+  for (const l of lines) bytes += l.length + head;
+  return bytes;
 }
 
 /** Sleeps (Atomics.wait) until the file reaches `size` bytes or `timeoutMs` passes. */

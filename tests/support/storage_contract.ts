@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StorageAdapter } from "../../mod.ts";
 import { backupName } from "../../src/storage/_rotating_file.ts";
+import { isChainLine } from "../../src/storage/_chain.ts";
 
 export interface StorageUnderTest {
   storage: StorageAdapter;
@@ -19,14 +20,11 @@ export interface StorageUnderTest {
 
 const line = (n: number, extra = "") => JSON.stringify({ v: 1, event: "ai_call", n, extra });
 
-/** Lines the chain itself writes (head, recovery, seal): not records the adapter was given. */
-const CHAIN_EVENT =
-  /^\{"seq":\d+,"prev":[^,]+,"event":"(?:chain_start|rotated|report_id|reset|recovered|seal)"/;
-
 /** A report file's record lines (the chain's own lines left out). */
 export async function recordLines(file: string): Promise<string[]> {
   const text = await readFile(file, "utf8").catch(() => "");
-  return text.split("\n").filter((l) => l !== "" && !CHAIN_EVENT.test(l));
+  // The chain's own lines (head, recovery, seal) are not records the adapter was given.
+  return text.split("\n").filter((l) => l !== "" && !isChainLine(l));
 }
 
 /** A rotating adapter made with a small threshold; `files()` reads backups oldest first, then live. */

@@ -24,7 +24,9 @@ test("examples/deno: --preload auto guards the app; block stops the unattested c
     assert.match(decode(stdout), /attested: hello from mock/);
     assert.match(decode(stdout), /blocked: Unattested openai chat .* at main\.ts:\d+:\d+/);
     assert.equal(server.requests.length, 1);
-    const [record] = (await Deno.readTextFile(`${dir}/guard_log.jsonl`)).trim().split("\n");
+    // The record (after the report's chain_start head line).
+    const [record] = (await Deno.readTextFile(`${dir}/guard_log.jsonl`)).trim().split("\n")
+      .filter((l) => JSON.parse(l).v === 1);
     assert.equal(JSON.parse(record!).action, "blocked");
   } finally {
     await server.close();
