@@ -101,7 +101,14 @@ test("report --format sarif is SARIF 2.1.0 with one located result per call site
 });
 
 test("check exits 1 and lists call sites when there are unattested calls, 0 when none", async () => {
-  const failing = await run("check", "--file", file);
+  // The backup holds one malformed line: check fails closed on it unless told to skip it.
+  const closed = await run("check", "--file", file);
+  assert.equal(closed.code, 2);
+  assert.match(
+    closed.err,
+    /^aiguard check: 1 malformed line that no recovery line explains \(first at .*guard_log\.1\.jsonl:2: not a JSON line/,
+  );
+  const failing = await run("check", "--file", file, "--allow-malformed");
   assert.equal(failing.code, 1);
   assert.match(failing.out, /src\/b\.ts:3:9/);
   assert.match(failing.out, /check: failed/);
@@ -134,7 +141,10 @@ test("check fails closed: a missing or unreadable report exits 2 with the reason
   await mkdir(directory);
   const unreadable = await run("check", "--file", directory, "--allow-missing");
   assert.equal(unreadable.code, 2);
-  assert.match(unreadable.err, /cannot read .*a-directory\.jsonl \(EISDIR\)/);
+  assert.match(
+    unreadable.err,
+    /cannot read .*a-directory\.jsonl \(a directory, not a regular file\): it fails closed/,
+  );
 });
 
 test("unknown flags, bad values and unknown commands exit 2 with a one-line hint", async () => {

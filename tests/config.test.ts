@@ -57,7 +57,7 @@ test("config errors name the file, the key and what was expected", () => {
   );
   assert.throws(
     () => parseConfigText('{ "colour": true }', "/app/aiguard.jsonc"),
-    /Invalid aiguard option "colour" in \/app\/aiguard\.jsonc: expected one of the keys mode, providers/,
+    /Invalid aiguard option "colour" in \/app\/aiguard\.jsonc: expected one of the keys mode, discover, providers/,
   );
   assert.throws(
     () => parseConfigText('{ "backups": "three" }', "c.jsonc"),

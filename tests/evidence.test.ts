@@ -12,14 +12,13 @@ import { join } from "node:path";
 import { main } from "../cli.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { chainLines, sha256Hex } from "../src/storage/_chain.ts";
+import { recordJson } from "./support/fixtures.ts";
 
 let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-"))));
 after(() => rm(dir, { recursive: true, force: true }));
 
-const record = (n: number) =>
-  JSON.stringify({ v: 1, ts: new Date().toISOString(), event: "ai_call", provider: "openai", n }) +
-  "\n";
+const record = (n: number) => recordJson({ ts: new Date().toISOString(), n }) + "\n";
 
 async function report(name: string, count: number, options: { signingKey?: string } = {}) {
   const path = join(dir, name);
@@ -143,7 +142,7 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
     [
       "inserted",
       [...lines.slice(0, 2), record(99).trimEnd(), ...lines.slice(2)].join("\n") + "\n",
-      /tampered\.jsonl:3: a line without seq inside the chain \(inserted\)/,
+      /tampered\.jsonl:3: a line without seq and prev: not part of the chain \(inserted\)/,
     ],
     [
       "duplicated",

@@ -5,7 +5,7 @@
  * @module
  */
 import process from "node:process";
-import { type CliIo, type Command, parseFlags, UsageError } from "./command.ts";
+import { type CliIo, type Command, CommandFailure, parseFlags, UsageError } from "./command.ts";
 import { checkCommand, reportCommand } from "./report_commands.ts";
 import { daemonCommand } from "./daemon_command.ts";
 import { tailCommand } from "./tail_command.ts";
@@ -62,6 +62,10 @@ export async function main(
     }
     return await command.run({ flags, positional, io, ...(signal ? { signal } : {}) });
   } catch (error) {
+    if (error instanceof CommandFailure) {
+      io.err(`aiguard ${error.command}: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       const hint = error.command === "main" ? "aiguard --help" : `aiguard ${error.command} --help`;
       io.err(`aiguard: ${error.message} (see ${hint})\n`);
