@@ -5,7 +5,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import type { Command } from "./command.ts";
+import { type Command, UsageError } from "./command.ts";
 import { judgedRead } from "./reports.ts";
 import { auditReport } from "../report/audit.ts";
 import { loadVerifyKey, type VerifyKey } from "../storage/_signing_key.ts";
@@ -28,9 +28,15 @@ and the tail are unprotected. With --key (an Ed25519 public key, SPKI PEM) every
 the hash of the line it seals and a valid signature binding this report's id and position, every
 chained line must be covered by a later seal and the report must end in one; a tail left unsealed
 by a crash is named "unsealed, recovered" (exit 1).
+A report cut back to an earlier seal looks like one written only that far: --min-seq N (the last
+seq an earlier verify printed) fails a report that ends before N.
 A missing or unreadable report exits 2 (--allow-missing goes on without one).`,
-  flags: { file: "string", key: "string", "allow-missing": "boolean" },
+  flags: { file: "string", key: "string", "min-seq": "string", "allow-missing": "boolean" },
   async run({ flags, io }) {
+    const minSeq = flags["min-seq"] === undefined ? null : Number(flags["min-seq"]);
+    if (minSeq !== null && !(Number.isSafeInteger(minSeq) && minSeq > 0)) {
+      throw new UsageError("--min-seq must be a positive whole number (a seq)", "verify");
+    }
     let key: VerifyKey | null = null;
     if (typeof flags.key === "string") {
       try {
@@ -54,6 +60,16 @@ A missing or unreadable report exits 2 (--allow-missing goes on without one).`,
     const result = await auditReport(found.lines, key);
     for (const r of result.recovered) {
       io.out(`aiguard verify: recovered torn tail at ${r.file}:${r.line} (a crash, not an edit)\n`);
+    }
+    if (!result.finding && minSeq !== null && result.lastSeq! < minSeq) {
+      const last = found.lines.at(-1)!;
+      result.finding = {
+        file: last.file,
+        line: last.line,
+        kind: "broken",
+        reason: `the report ends at seq ${result.lastSeq}, before seq ${minSeq} that an earlier ` +
+          "verify saw: lines cut from the end",
+      };
     }
     if (result.finding) {
       const { file, line, reason, kind } = result.finding;

@@ -88,7 +88,7 @@ export async function auditReport(
   let first: ReportLine | null = null;
   let newestRotation: { droppedUpto: number | null; at: At } | null = null;
   let idAt: At | null = null;
-  // Highest seq a valid seal covers, and the seq of the newest recovered line.
+  // Highest seq a valid seal accounts for, and the newest recovered line.
   let covered = 0;
   let lastRecovery: { seq: number; at: At } | null = null;
   let lastIsSeal = false;
@@ -192,7 +192,8 @@ export async function auditReport(
             : null;
           if (problem) return fail(at(line), `seal of seq ${line.upto}: ${problem}`);
         }
-        covered = Math.max(covered, line.upto);
+        // A seal of the line right before it leaves nothing up to itself unsealed.
+        covered = Math.max(covered, line.upto === seq - 1 ? seq : line.upto);
         break;
       }
     }
@@ -234,7 +235,7 @@ export async function auditReport(
   }
   if (key) {
     const last = prev;
-    if (!lastIsSeal || covered < last.seq - 1) {
+    if (!lastIsSeal || covered < last.seq) {
       const from = covered + 1;
       const range = from === last.seq ? `seq ${from}` : `seq ${from}–${last.seq}`;
       if (lastRecovery !== null && lastRecovery.seq > covered) {
