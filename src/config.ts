@@ -332,17 +332,34 @@ const CODE_KEYS: readonly string[] = OPTIONS.filter((o) => o.code).map((o) => o.
 /** Keys that a config file (JSON) may set. */
 export const FILE_KEYS: readonly string[] = OPTIONS.filter((o) => o.file).map((o) => o.key);
 
-/** The README's list of options, as a Markdown table (`deno task readme:options` writes it). */
+/**
+ * The README's list of options, as a Markdown table laid out as `deno fmt` lays it out
+ * (`deno run -A scripts/readme_options.ts` writes it there).
+ *
+ * @example
+ * ```ts
+ * import { optionsMarkdown } from "./config.ts";
+ *
+ * console.log(optionsMarkdown());
+ * ```
+ */
 export function optionsMarkdown(): string {
-  const rows = OPTIONS.map((o) =>
-    `| \`${o.key}\` | ${o.shownDefault} | ${o.env ? `\`${o.env}\`` : "—"} | ${
-      o.file ? "yes" : "no"
-    } | ${o.expected} |`
-  );
+  const rows = [
+    ["option", "default", "variable", "in `aiguard.jsonc`", "expected"],
+    ...OPTIONS.map((o) => [
+      `\`${o.key}\``,
+      o.shownDefault,
+      o.env ? `\`${o.env}\`` : "—",
+      o.file ? "yes" : "no",
+      o.expected,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   return [
-    "| option | default | variable | in `aiguard.jsonc` | expected |",
-    "| --- | --- | --- | --- | --- |",
-    ...rows,
+    line(rows[0]!),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.slice(1).map(line),
   ].join("\n");
 }
 
