@@ -280,3 +280,27 @@ test("a table cell lists at most three models, then +N more", async () => {
   });
   assert.equal(JSON.parse(json).sites[0].models.length, 12, "JSON keeps them all");
 });
+
+test("50,000 distinct models at one call site are grouped in linear time", async () => {
+  const lines = Array.from({ length: 50_000 }, (_, i) => recordJson({ model: `m${i}` }));
+  const path = await file("flood.jsonl", lines.join("\n") + "\n");
+  const started = Date.now();
+  let out = "";
+  const code = await main(["report", "--file", path], { out: (t) => (out += t), err: () => {} });
+  const ms = Date.now() - started;
+  console.log(`hostile input: 50,000 models at one site: exit ${code} in ${ms} ms`);
+  assert.equal(code, 0);
+  assert.match(out, /m0, m1, m2 \+49997 more/);
+  assert.ok(ms < BOUND_MS, `${ms} ms`);
+});
+
+test("an unforeseen failure is exit 2 with one line, never 1 and never a stack", async () => {
+  const path = await file("ok.jsonl", recordJson() + "\n");
+  let err = "";
+  const code = await main(
+    ["coverage", "--file", path, "--out", join(dir, "no", "such", "dir", "c.html"), dir],
+    { out: () => {}, err: (t) => (err += t) },
+  );
+  assert.equal(code, 2);
+  assert.match(err, /^aiguard coverage: ENOENT[^\n]*\n$/);
+});

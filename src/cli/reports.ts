@@ -103,38 +103,49 @@ export interface SiteGroup {
 
 /** Groups unattested AI calls by call site, newest last-seen first. */
 export function groupBySite(records: AnyRecord[], sinceMs?: number, now = Date.now()): SiteGroup[] {
-  const groups = new Map<string, SiteGroup>();
+  // Sets beside each group: a report with many distinct models at one site stays linear.
+  const groups = new Map<
+    string,
+    { group: SiteGroup; seen: Set<string>; first: number; last: number }
+  >();
   const cutoff = sinceMs === undefined ? -Infinity : now - sinceMs;
   for (const r of records) {
     if (r.event !== "ai_call" || r.attested) continue;
     const t = Date.parse(r.ts);
     if (!(t >= cutoff)) continue;
     const key = r.call_site ?? "";
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        call_site: r.call_site,
-        count: 0,
-        providers: [],
-        models: [],
-        actions: [],
-        first_seen: r.ts,
-        last_seen: r.ts,
+    let entry = groups.get(key);
+    if (!entry) {
+      entry = {
+        group: {
+          call_site: r.call_site,
+          count: 0,
+          providers: [],
+          models: [],
+          actions: [],
+          first_seen: r.ts,
+          last_seen: r.ts,
+        },
+        seen: new Set(),
+        first: t,
+        last: t,
       };
-      groups.set(key, g);
+      groups.set(key, entry);
     }
+    const g = entry.group;
     g.count++;
-    addUnique(g.providers, r.provider);
-    if (r.model) addUnique(g.models, r.model);
-    addUnique(g.actions, r.action);
-    if (t < Date.parse(g.first_seen)) g.first_seen = r.ts;
-    if (t > Date.parse(g.last_seen)) g.last_seen = r.ts;
+    const add = (list: string[], kind: string, value: string) => {
+      if (entry!.seen.has(kind + value)) return;
+      entry!.seen.add(kind + value);
+      list.push(value);
+    };
+    add(g.providers, "p:", r.provider);
+    if (r.model) add(g.models, "m:", r.model);
+    add(g.actions, "a:", r.action);
+    if (t < entry.first) [entry.first, g.first_seen] = [t, r.ts];
+    if (t > entry.last) [entry.last, g.last_seen] = [t, r.ts];
   }
-  return [...groups.values()].sort((a, b) => b.last_seen.localeCompare(a.last_seen));
-}
-
-function addUnique(list: string[], value: string): void {
-  if (!list.includes(value)) list.push(value);
+  return [...groups.values()].sort((a, b) => b.last - a.last).map((e) => e.group);
 }
 
 /** Splits `path:line:column` (the path may itself contain colons). */
