@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
 import { type Command, UsageError } from "./command.ts";
 import { judgedRead } from "./reports.ts";
 import { auditReport } from "../report/audit.ts";
+import { readReportFile } from "../report/reader.ts";
 import { loadVerifyKey, type VerifyKey } from "../storage/_signing_key.ts";
 
 /** `aiguard verify`. */
@@ -40,14 +40,16 @@ A missing or unreadable report exits 2 (--allow-missing goes on without one).`,
     let key: VerifyKey | null = null;
     if (typeof flags.key === "string") {
       try {
-        key = await loadVerifyKey(await readFile(flags.key, "utf8"), flags.key);
+        // Read as reports are: a FIFO or a directory given as the key is refused, not waited on.
+        const read = await readReportFile(flags.key);
+        if (!("bytes" in read)) {
+          const why = "reason" in read ? read.reason : "no such file";
+          io.err(`aiguard verify: cannot read the key ${flags.key} (${why})\n`);
+          return 2;
+        }
+        key = await loadVerifyKey(new TextDecoder().decode(read.bytes), flags.key);
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        io.err(
-          `aiguard verify: ${
-            code ? `cannot read the key ${flags.key} (${code})` : (error as Error).message
-          }\n`,
-        );
+        io.err(`aiguard verify: ${(error as Error).message}\n`);
         return 2;
       }
     }
