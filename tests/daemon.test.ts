@@ -12,6 +12,7 @@ import { enableGuard, type GuardRecord } from "../mod.ts";
 import { main } from "../cli.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
 import { recordJson } from "./support/fixtures.ts";
+import { recordLines } from "./support/storage_contract.ts";
 
 let dir: string;
 let daemon: Daemon | null;
@@ -30,9 +31,9 @@ function paths() {
   return daemonPaths(join(dir, "guard.sock"), join(dir, "guard_log.jsonl"));
 }
 
+/** The records in the report (the chain's own head and seal lines left out). */
 async function reportLines(path = paths().reportPath): Promise<GuardRecord[]> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return (await recordLines(path)).map((l) => JSON.parse(l));
 }
 
 /**
@@ -124,7 +125,8 @@ test("daemon: two, then eight processes of mixed runtimes report into one file, 
   // The daemon, the only writer, chains every line it writes.
   const chain = verifyChain([{ file: p.reportPath, text: await readFile(p.reportPath, "utf8") }]);
   assert.equal(chain.broken, null);
-  assert.deepEqual([chain.firstSeq, chain.lastSeq, chain.lines], [1, 300, 300]);
+  // The chain_start head line, then the 300 records.
+  assert.deepEqual([chain.firstSeq, chain.lastSeq, chain.lines], [1, 301, 301]);
 });
 
 test("daemon: garbage, bad UTF-8, a 10 MiB line, half lines and 200 connections never stop it", async () => {

@@ -13,6 +13,7 @@ import { main } from "../cli.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { chainLines, sha256Hex } from "../src/storage/_chain.ts";
 import { recordJson } from "./support/fixtures.ts";
+import { keyPair } from "./support/keys.ts";
 
 let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-"))));
@@ -46,16 +47,17 @@ async function verify(...argv: string[]) {
 test("every written line carries seq and prev; verify says intact with the count and range", async () => {
   const path = await report("intact.jsonl", 10);
   const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
-  assert.equal(lines.length, 10);
+  assert.equal(lines.length, 11, "the chain_start head line, then the 10 records");
+  assert.match(lines[0]!, /^\{"seq":1,"prev":null,"event":"chain_start","report":"[0-9a-f]{32}"/);
   lines.forEach((line, i) => {
     const r = JSON.parse(line);
     assert.equal(r.seq, i + 1);
     assert.equal(r.prev, i === 0 ? null : sha256Hex(lines[i - 1]!));
-    assert.equal(r.n, i + 1, "the record itself is kept");
+    if (i > 0) assert.equal(r.n, i, "the record itself is kept");
   });
   const { code, out } = await verify("--file", path);
   assert.equal(code, 0);
-  assert.match(out, /intact, 10 chained lines, seq 1–10 in 1 file/);
+  assert.match(out, /intact, 11 chained lines, seq 1–11 in 1 file/);
 });
 
 test("the chain over lines past ASCII, large batches (kept buffer) and small ones is intact", async () => {
@@ -76,8 +78,8 @@ test("the chain over lines past ASCII, large batches (kept buffer) and small one
   await storage.append(JSON.stringify({ v: 1, n: written.length, text: "ünïcode" }) + "\n");
   const text = await readFile(path, "utf8");
   const lines = text.trimEnd().split("\n");
-  assert.equal(lines.length, written.length + 1);
-  lines.slice(0, -1).forEach((line, i) => {
+  assert.equal(lines.length, written.length + 2, "head line, records, the last append");
+  lines.slice(1, -1).forEach((line, i) => {
     const { seq: _seq, prev: _prev, ...record } = JSON.parse(line);
     assert.deepEqual(record, JSON.parse(written[i]!), `line ${i + 1} is the record as given`);
   });
@@ -115,7 +117,8 @@ test("a burst keeps the lock for the writer's next batch, releases it after, and
   assert.ok(existsSync(lockPath), "held for the batch that was waiting");
   await Promise.all([second, theirs]);
   assert.ok(!existsSync(lockPath), "released once no batch waits");
-  const records = (await readFile(path, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+  const records = (await readFile(path, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l))
+    .filter((r) => r.event !== "chain_start");
   assert.equal(records.length, 300);
   const a = records.filter((r) => r.writer === "a").map((r) => r.n);
   assert.deepEqual(a, Array.from({ length: 200 }, (_, i) => i), "one writer's batches in order");
@@ -130,7 +133,7 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
   const cases: Array<[string, string, RegExp]> = [
     [
       "edited",
-      [...lines.slice(0, 3), lines[3]!.replace('"n":4', '"n":40'), ...lines.slice(4)].join("\n") +
+      [...lines.slice(0, 3), lines[3]!.replace('"n":3', '"n":30'), ...lines.slice(4)].join("\n") +
       "\n",
       /tampered\.jsonl:4: seq 4: edited/,
     ],
@@ -157,7 +160,7 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
     [
       "truncated",
       original.slice(0, original.length - 20),
-      /tampered\.jsonl:8: the last line is cut short/,
+      /tampered\.jsonl:9: the last line is cut short/,
     ],
   ];
   for (const [kind, text, expected] of cases) {
@@ -170,11 +173,57 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
   assert.equal((await verify("--file", path)).code, 0);
 });
 
+test("the chain goes on across rotation; rotation dropping the oldest backup is no break", async () => {
+  const path = join(dir, "rotated.jsonl");
+  const storage = createNodeFsStorage({ path, maxBytes: 1024, backups: 2 });
+  for (let i = 1; i <= 40; i++) await storage.append(record(i));
+  const { code, out } = await verify("--file", path);
+  assert.equal(code, 0, out);
+  const [, count, first, last] = /intact, (\d+) chained lines, seq (\d+)–(\d+) in 3 files/.exec(
+    out,
+  )!;
+  const live = (await readFile(path, "utf8")).trimEnd().split("\n");
+  assert.equal(JSON.parse(live.at(-1)!).n, 40, "the newest record ends the live file");
+  assert.equal(JSON.parse(live[0]!).event, "rotated", "the live file begins with its head line");
+  assert.equal(JSON.parse(live.at(-1)!).seq, Number(last));
+  assert.ok(Number(first) > 1, "the oldest lines went with the dropped backup");
+  assert.equal(Number(count), Number(last) - Number(first) + 1);
+});
+
 test("verify fails closed on a missing report", async () => {
   const missing = await verify("--file", join(dir, "none.jsonl"));
   assert.equal(missing.code, 2);
   assert.match(missing.err, /no report at/);
   assert.equal((await verify("--file", join(dir, "none.jsonl"), "--allow-missing")).code, 0);
+});
+
+test("seals: signed after every batch, verified with the public key; a wrong key is named", async () => {
+  const signer = await keyPair(dir, "signer");
+  const other = await keyPair(dir, "other");
+  const path = await report("sealed.jsonl", 7, { signingKey: signer.privatePath });
+  const text = await readFile(path, "utf8");
+  const seals = text.trimEnd().split("\n").map((l) => JSON.parse(l)).filter((r) =>
+    r.event === "seal"
+  );
+  assert.equal(seals.length, 3, "one seal per batch of three");
+  assert.match(seals[0].key_id, /^[0-9a-f]{16}$/);
+  // The key never reaches the report.
+  const body = signer.privatePem.split("\n").slice(1, -2).join("");
+  assert.equal(text.includes(body.slice(0, 40)), false);
+  const good = await verify("--file", path, "--key", signer.publicPath);
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /3 seals verified \(key [0-9a-f]{16}\)/);
+  const wrong = await verify("--file", path, "--key", other.publicPath);
+  assert.equal(wrong.code, 1);
+  assert.match(
+    wrong.out,
+    /sealed\.jsonl:5: seal of seq 4: signed by key [0-9a-f]{16}, not by this key/,
+  );
+  // An unsealed report checked with a key: no seal is a failure.
+  const plain = await report("unsealed.jsonl", 3);
+  const none = await verify("--file", plain, "--key", signer.publicPath);
+  assert.equal(none.code, 1);
+  assert.match(none.out, /seq 1–4 covered by no seal: the report does not end in a seal/);
 });
 
 test("a bad signing key: records are still written (unsealed), and the warning shows no key", async () => {
@@ -189,7 +238,7 @@ test("a bad signing key: records are still written (unsealed), and the warning s
   try {
     const path = await report("badkey.jsonl", 3, { signingKey: bad });
     const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 4, "the head line and 3 records");
     assert.equal((await verify("--file", path)).code, 0);
   } finally {
     console.warn = warn;

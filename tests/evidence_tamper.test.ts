@@ -6,7 +6,8 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../cli.ts";
@@ -22,7 +23,7 @@ let otherPublic: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "aiguard-tamper-"));
   const pair = await keyPair(dir, "signer");
-  key = await loadSigningKey(pair.privatePem);
+  key = loadSigningKey(pair.privatePem);
   publicPath = pair.publicPath;
   otherPublic = (await keyPair(dir, "other")).publicPath;
 });
@@ -249,4 +250,51 @@ test("a seal in the older format (no report id) does not pass verify --key", asy
   const { code, out } = await verify("--file", path, "--key", publicPath);
   assert.equal(code, 1, out);
   assert.match(out, /seal of seq 4: it names no report id/);
+});
+
+test("the real writer: a sealed report across rotations verifies intact; a torn tail it recovers is named", async () => {
+  const pair = await keyPair(dir, "writer");
+  const path = join(dir, "written.jsonl");
+  const storage = createNodeFsStorage({
+    path,
+    maxBytes: 4096,
+    backups: 2,
+    signingKey: pair.privatePath,
+  });
+  for (let i = 0; i < 30; i++) {
+    await storage.appendLines!([recordJson({ n: 2 * i }), recordJson({ n: 2 * i + 1 })]);
+  }
+  await storage.close?.();
+  const files = (await readdir(dir)).filter((f) => f.startsWith("written."));
+  assert.equal(files.length, 3, "rotated, two backups kept");
+  const intact = await verify("--file", path, "--key", pair.publicPath);
+  assert.equal(intact.code, 0, intact.out);
+  assert.match(intact.out, /intact, \d+ chained lines, seq \d+–\d+ in 3 files, \d+ seals verified/);
+  // A crash mid-write leaves a fragment; the next writer recovers it and seals after its batch.
+  await appendFile(path, '{"seq":999,"prev":"0f1e2d');
+  const next = createNodeFsStorage({
+    path,
+    maxBytes: 1 << 20,
+    backups: 2,
+    signingKey: pair.privatePath,
+  });
+  await next.appendLines!([recordJson({ n: 100 })]);
+  await next.close?.();
+  const recovered = await verify("--file", path, "--key", pair.publicPath);
+  assert.equal(recovered.code, 0, recovered.out);
+  assert.match(
+    recovered.out,
+    /recovered torn tail at .*written\.jsonl:\d+ \(a crash, not an edit\)/,
+  );
+  // Another crash, recovered by a writer with no key: the tail after it is unsealed, recovered.
+  await appendFile(path, '{"seq":1000,"pr');
+  const keyless = createNodeFsStorage({ path, maxBytes: 1 << 20, backups: 2 });
+  await keyless.appendLines!([recordJson({ n: 101 })]);
+  await keyless.close?.();
+  const unsealed = await verify("--file", path, "--key", pair.publicPath);
+  assert.equal(unsealed.code, 1, unsealed.out);
+  assert.match(
+    unsealed.out,
+    /UNSEALED at .*written\.jsonl:\d+: unsealed, recovered: seq \d+–\d+ after this crash recovery/,
+  );
 });

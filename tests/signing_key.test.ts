@@ -11,12 +11,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  loadSigningKey,
-  loadVerifyKey,
-  sealMessage,
-  SigningKeyError,
-} from "../src/storage/_signing_key.ts";
+import { loadSigningKey, loadVerifyKey, SigningKeyError } from "../src/storage/_signing_key.ts";
+import { sealMessage } from "../src/storage/_seal.ts";
 import { keyPair, pem } from "./support/keys.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
 
@@ -120,12 +116,12 @@ function assertClean(text: string, secret: string, what: string) {
 }
 
 test("the PEM text and a path both load, to the same key id; seals verify with the public key", async () => {
-  const fromText = await loadSigningKey(good.privatePem);
-  const fromPath = await loadSigningKey(good.privatePath);
+  const fromText = loadSigningKey(good.privatePem);
+  const fromPath = loadSigningKey(good.privatePath);
   assert.equal(fromText.keyId, fromPath.keyId);
   assert.match(fromText.keyId, /^[0-9a-f]{16}$/);
   const message = sealMessage("0123456789abcdef0123456789abcdef", 7, "ab".repeat(32));
-  const sig = await fromText.sign(message);
+  const sig = fromText.sign(message);
   const pub = await loadVerifyKey(good.publicPem, "pub.pem");
   assert.equal(pub.keyId, fromText.keyId);
   assert.equal(await pub.verify(message, sig), true);
@@ -139,7 +135,12 @@ test("the PEM text and a path both load, to the same key id; seals verify with t
 test("every bad key is refused naming the problem; no message, stack or cause holds key material", async () => {
   assert.ok(bad.length >= 17);
   for (const { name, value, secret, expected } of bad) {
-    const error = await loadSigningKey(value).then(() => null, (e: unknown) => e);
+    let error: unknown = null;
+    try {
+      loadSigningKey(value);
+    } catch (thrown) {
+      error = thrown;
+    }
     assert.ok(error instanceof SigningKeyError, `${name}: ${error}`);
     assert.match(error.message, expected, name);
     assert.equal(error.cause, undefined, `${name}: no cause`);

@@ -7,7 +7,8 @@
  * @module
  */
 import { isRecoveredFragment, lineHash, type ReportLine } from "./reader.ts";
-import { sealMessage, type VerifyKey } from "../storage/_signing_key.ts";
+import { sealMessage } from "../storage/_seal.ts";
+import type { VerifyKey } from "../storage/_signing_key.ts";
 
 /** Where and why a report is not intact. */
 export interface AuditFinding {

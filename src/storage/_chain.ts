@@ -100,7 +100,7 @@ const PREV_QUOTE = ascii(',"prev":"');
 const PREV_NULL = ascii(',"prev":null');
 const HEX = ascii("0123456789abcdef");
 
-/** Writes `n` (a positive integer) in decimal at `at`: no string per line. Returns the end. */
+/** Writes `n` (a safe integer ≥ 0, checked by `chainLines`) in decimal at `at`. Returns the end. */
 function writeDigits(out: Uint8Array, at: number, n: number): number {
   let digits = 1;
   for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
@@ -131,6 +131,11 @@ export function chainLines(
   const Buffer = buffers();
   const hashBytes = hasher();
   let { seq, hash } = state;
+  // A seq read from a file is checked there (chainPosition); this guards every other caller:
+  // writeDigits(Infinity) would never end.
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new RangeError(`The chain cannot continue from seq ${seq}: not a safe integer.`);
+  }
   // The previous line's hash: as hex (node:crypto), or as 32 bytes (once sha256Into has run).
   const digest = new Uint8Array(32);
   let inDigest = false;
@@ -201,18 +206,72 @@ export function chainLines(
   return { bytes: out.subarray(0, at), state: { seq, hash } };
 }
 
-/** The chain state after `line` (a report line): its `seq` (0 for a line from before chains). */
-export function stateAfter(line: string): ChainState {
-  const seq = /^\{"seq":(\d+),/.exec(line)?.[1];
-  return { seq: seq === undefined ? 0 : Number(seq), hash: sha256Hex(line) };
+/**
+ * The `seq` of a chained line as the file writer wrote it (`{"seq":<n>,"prev":…`), or `null` when
+ * the line has none or one that is not a positive safe integer: such a line is broken, never a
+ * number to continue from (a 310-digit seq is `Infinity`).
+ */
+export function chainedSeq(line: string): number | null {
+  const digits = /^\{"seq":([1-9][0-9]{0,15}),"prev":(?:null|"[0-9a-f]{64}")[,}]/.exec(line)?.[1];
+  if (digits === undefined) return null;
+  const seq = Number(digits);
+  return Number.isSafeInteger(seq) ? seq : null;
 }
 
-/** The last complete line of a file's tail text, or `null`. */
-export function lastLine(tail: string): string | null {
-  const complete = tail.slice(0, Math.max(tail.lastIndexOf("\n"), 0));
-  if (!complete) return null;
-  return complete.slice(complete.lastIndexOf("\n") + 1) || null;
+/** What the end of a report file says about where its chain stands. */
+export interface ChainTail {
+  /** The last intact line with a valid `seq`, as a chain state; `null` when the tail has none. */
+  state: ChainState | null;
+  /** Bytes after the last newline: a line a crash cut short (0 when the file ends in `\n`). */
+  tornBytes: number;
+  /** Complete lines read. */
+  lines: number;
+  /** Whether a complete line after `state`'s (or with no valid line at all) claims a `seq`. */
+  broken: boolean;
 }
+
+const NEWLINE = 10;
+
+/**
+ * Reads the end of a report file (`bytes`, the whole file when `fromStart`): the chain position to
+ * continue from, and a torn last line if there is one. Lines whose `seq` is not a positive safe
+ * integer are skipped as broken.
+ */
+export function chainTail(bytes: Uint8Array, fromStart: boolean): ChainTail {
+  const end = bytes.lastIndexOf(NEWLINE);
+  const tornBytes = bytes.length - (end + 1);
+  if (end < 0) return { state: null, tornBytes, lines: 0, broken: false };
+  const all = new TextDecoder().decode(bytes.subarray(0, end)).split("\n");
+  // A tail read from the middle of the file begins inside a line.
+  if (!fromStart) all.shift();
+  let broken = false;
+  for (let i = all.length - 1; i >= 0; i--) {
+    const line = all[i]!;
+    const seq = chainedSeq(line);
+    if (seq !== null) {
+      return { state: { seq, hash: sha256Hex(line) }, tornBytes, lines: all.length, broken };
+    }
+    // A line with no seq key at all comes from before the chain (an older version): no claim.
+    if (line.includes('"seq"')) broken = true;
+  }
+  return { state: null, tornBytes, lines: all.length, broken };
+}
+
+const HEAD_LINE =
+  /^\{"seq":[1-9][0-9]{0,15},"prev":(?:null|"[0-9a-f]{64}"),"event":"(?:chain_start|rotated|reset|report_id)","report":"([0-9a-f]{32})"/;
+
+/** The report id a head line (`chain_start`, `rotated`, `reset`, `report_id`) carries, or `null`. */
+export function headReport(line: string): string | null {
+  return HEAD_LINE.exec(line)?.[1] ?? null;
+}
+
+/** A new report id: 32 lowercase hex characters, random. */
+export function newReportId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return hexOf(bytes);
+}
+
+const utf8Bytes = (text: string): number => buffers().byteLength(text);
 
 /** Where a chain breaks. */
 export interface ChainBreak {
@@ -232,12 +291,16 @@ export interface ChainReport {
   broken: ChainBreak | null;
   /** The seal lines met, with whether each names the hash of the line it seals. */
   seals: SealLine[];
+  /** Torn lines a `recovered` line accounts for (a writer's crash, not an edit). */
+  recovered: Array<{ file: string; line: number }>;
 }
 
 /** A seal line as `verifyChain` met it. */
 export interface SealLine {
   file: string;
   line: number;
+  /** The report id the seal names (signed with `upto` and `hash`). */
+  report: string;
   upto: number;
   hash: string;
   sig: string;
@@ -258,12 +321,14 @@ export function verifyChain(files: ReadonlyArray<{ file: string; text: string }>
   let lines = 0;
   let firstSeq: number | null = null;
   const seals: SealLine[] = [];
+  const recovered: ChainReport["recovered"] = [];
   const result = (broken: ChainBreak | null): ChainReport => ({
     lines,
     firstSeq,
     lastSeq: prevSeq,
     broken,
     seals,
+    recovered,
   });
   for (const { file, text } of files) {
     const all = text.split("\n");
@@ -283,13 +348,24 @@ export function verifyChain(files: ReadonlyArray<{ file: string; text: string }>
         hash?: unknown;
         sig?: unknown;
         key_id?: unknown;
+        report?: unknown;
       };
       try {
         record = JSON.parse(line);
       } catch {
+        // A line a crash cut short, ended and accounted for by the next writer's recovered line.
+        const next = i + 1 < last ? all[i + 1]! : "";
+        const torn = /"event":"recovered","torn_bytes":(\d+),/.exec(next)?.[1];
+        if (torn !== undefined && Number(torn) === utf8Bytes(line)) {
+          recovered.push(at);
+          continue;
+        }
         return result({ ...at, reason: "not a JSON line (edited or torn)" });
       }
       const hash = sha256Hex(line);
+      if (record.seq !== undefined && chainedSeq(line) === null) {
+        return result({ ...at, reason: "seq is not a positive safe integer (a broken line)" });
+      }
       if (typeof record.seq !== "number") {
         if (prevSeq !== null) {
           return result({ ...at, reason: "a line without seq inside the chain (inserted)" });
@@ -325,6 +401,7 @@ export function verifyChain(files: ReadonlyArray<{ file: string; text: string }>
       if (record.event === "seal") {
         seals.push({
           ...at,
+          report: String(record.report),
           upto: Number(record.upto),
           hash: String(record.hash),
           sig: String(record.sig),

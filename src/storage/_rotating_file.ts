@@ -6,8 +6,16 @@
  */
 import type { StorageAdapter } from "../config.ts";
 import { builtinModule } from "../runtime.ts";
-import { chainLines, type ChainState, lastLine, stateAfter } from "./_chain.ts";
-import { type Sealer, sealerFromPem } from "./_seal.ts";
+import {
+  chainLines,
+  type ChainState,
+  type ChainTail,
+  chainTail,
+  headReport,
+  newReportId,
+} from "./_chain.ts";
+import { type HeldLock, lock, lockSync, type SyncFs, syncFs, unlock } from "./_report_lock.ts";
+import { type Sealer, sealerFromPem, sealerFromPemSync } from "./_seal.ts";
 
 /** Options of the file storage adapters. */
 export interface FileStorageOptions {
@@ -24,40 +32,6 @@ export interface FileStorageOptions {
    * (`AIGUARD_SIGNING_KEY`).
    */
   signingKey?: string;
-}
-
-/** The file handle operations the adapters use (node:fs/promises). */
-export interface FileHandleLike {
-  readonly fd: number;
-  write(data: string | Uint8Array): Promise<unknown>;
-  read(
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position: number,
-  ): Promise<{ bytesRead: number }>;
-  close(): Promise<void>;
-}
-
-/** The node:fs/promises operations used here. */
-export interface FsPromises {
-  mkdir(path: string, options: { recursive: boolean; mode: number }): Promise<unknown>;
-  open(path: string, flags: string, mode?: number): Promise<FileHandleLike>;
-  rename(from: string, to: string): Promise<void>;
-  rm(path: string, options: { force: boolean }): Promise<void>;
-  readFile(path: string, encoding: "utf8"): Promise<string>;
-  stat(path: string): Promise<{ size: number; mtimeMs: number }>;
-}
-
-/** node:fs/promises through `process.getBuiltinModule()`, with a hint where there is none. */
-export function fsPromises(adapter: string): FsPromises {
-  const fs = builtinModule<{ promises?: FsPromises }>("node:fs");
-  if (!fs?.promises) {
-    throw new Error(
-      `The ${adapter} storage needs node:fs (Node, Bun or Deno); on edge runtimes use the console, memory or deno-kv storage.`,
-    );
-  }
-  return fs.promises;
 }
 
 /** The name of backup `n` of `path`: `guard_log.jsonl` → `guard_log.n.jsonl`. */
@@ -95,35 +69,206 @@ export function utf8LengthScan(text: string): number {
   return bytes;
 }
 
-const LOCK_STALE_MS = 10_000;
+/** Appends bytes to a descriptor opened for appending (the adapter's part): all of them. */
+export type AppendBytes = (fd: number, data: Uint8Array) => Promise<void>;
 
-/** Takes the lock file: created exclusively, removed to release it. */
-async function takeLock(fs: FsPromises, lockPath: string): Promise<FileHandleLike> {
-  let wait = 1;
-  for (;;) {
-    try {
-      return await fs.open(lockPath, "wx", 0o600);
-    } catch (error) {
-      if ((error as { code?: string }).code !== "EEXIST") throw error;
-      try {
-        const { mtimeMs } = await fs.stat(lockPath);
-        // A writer that died while holding the lock must not stop every other writer.
-        if (Date.now() - mtimeMs > LOCK_STALE_MS) await fs.rm(lockPath, { force: true });
-      } catch {
-        // gone already
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      wait = Math.min(wait * 2, 50);
-    }
+interface FsWrite {
+  write(
+    fd: number,
+    data: Uint8Array,
+    offset: number,
+    length: number,
+    position: null,
+    done: (error: Error | null, written: number) => void,
+  ): void;
+}
+
+/**
+ * Writes all of `data` at the end of `fd` through node:fs's asynchronous write (the runtime's
+ * thread pool), continuing after a short write.
+ *
+ * @example
+ * ```ts
+ * import { writeAll } from "./_rotating_file.ts";
+ * await writeAll(fd, new TextEncoder().encode("{}\n"));
+ * ```
+ */
+export async function writeAll(fd: number, data: Uint8Array): Promise<void> {
+  const fs = builtinModule<FsWrite>("node:fs")!;
+  for (let at = 0; at < data.length;) {
+    at += await new Promise<number>((resolve, reject) =>
+      fs.write(
+        fd,
+        data,
+        at,
+        data.length - at,
+        null,
+        (error, n) => error ? reject(error) : resolve(n),
+      )
+    );
   }
 }
 
-/** A writer's hold on the file: the lock, the report opened for appending, and its size. */
-interface Hold {
-  lock: FileHandleLike;
-  handle: FileHandleLike;
+function writeAllSync(fs: SyncFs, fd: number, data: Uint8Array): void {
+  for (let at = 0; at < data.length;) at += fs.writeSync(fd, data.subarray(at));
+}
+
+/** An error the queue treats as "not allowed here": records go to the fallback storage. */
+function refused(message: string): Error {
+  return Object.assign(new Error(message), { code: "EPERM" });
+}
+
+interface ProcessIds {
+  getuid?(): number;
+}
+
+/**
+ * Creates the report's directory (0700) and refuses one that others can write or another user
+ * owns: whoever can write there can swap the report or plant a symlink.
+ */
+function checkDirectory(fs: SyncFs, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.statSync(dir);
+  const uid = builtinModule<ProcessIds>("node:process")?.getuid?.();
+  if (!st.isDirectory()) throw refused(`aiguard: the report directory ${dir} is not a directory.`);
+  if ((st.mode & 0o022) !== 0) {
+    throw refused(
+      `aiguard: the report directory ${dir} is writable by others (mode ${
+        (st.mode & 0o777).toString(8)
+      }); refusing to write there (chmod 700 it).`,
+    );
+  }
+  if (uid !== undefined && st.uid !== uid) {
+    throw refused(
+      `aiguard: the report directory ${dir} belongs to uid ${st.uid}, not to this user (${uid}); refusing to write there.`,
+    );
+  }
+}
+
+/** A report file opened for appending and reading, never through a symlink, and what it is. */
+interface OpenReport {
+  fd: number;
+  ino: number;
   size: number;
+}
+
+function openReport(fs: SyncFs, path: string): OpenReport {
+  const c = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(
+      path,
+      c.O_RDWR! | c.O_APPEND! | c.O_CREAT! | c.O_NOFOLLOW! | c.O_NONBLOCK!,
+      0o600,
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === "ELOOP") {
+      throw refused(`aiguard: the report ${path} is a symlink; refusing to follow it.`);
+    }
+    throw error;
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw refused(`aiguard: the report ${path} is not a regular file; refusing to write to it.`);
+  }
+  return { fd, ino: st.ino, size: st.size };
+}
+
+function readAt(fs: SyncFs, fd: number, position: number, length: number): Uint8Array {
+  const buffer = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buffer, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buffer.subarray(0, got);
+}
+
+/** A file's last line is within its last 64 KiB (records are capped far below that). */
+const TAIL_BYTES = 64 * 1024;
+/** The most read back to find where a torn last line starts. */
+const TAIL_MAX = 16 * 1024 * 1024;
+
+/** The end of a report file: where its chain stands, and a torn last line. */
+function tailOf(fs: SyncFs, fd: number, size: number): ChainTail {
+  for (let length = Math.min(size, TAIL_BYTES);; length = Math.min(size, length * 4)) {
+    const bytes = readAt(fs, fd, size - length, length);
+    const tail = chainTail(bytes, length === size);
+    // A torn line longer than what was read: read further back to measure it.
+    if (tail.lines > 0 || length === size || length >= TAIL_MAX) return tail;
+  }
+}
+
+/** The same for a report file by name (a backup), or `null` when there is none. */
+function tailOfFile(fs: SyncFs, path: string): { tail: ChainTail; report: string | null } | null {
+  const c = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, c.O_RDONLY! | c.O_NOFOLLOW! | c.O_NONBLOCK!);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size === 0) return null;
+    return { tail: tailOf(fs, fd, st.size), report: reportIdOf(fs, fd, st.size) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Head lines are short; the first line of a report is read this far. */
+const HEAD_BYTES = 1024;
+
+/**
+ * The report id of a file: its head line's, or for a file an older version began (no head line)
+ * the first `report_id` (or `reset`) line in it; `null` when it has none.
+ */
+function reportIdOf(fs: SyncFs, fd: number, size: number): string | null {
+  const start = new TextDecoder().decode(readAt(fs, fd, 0, Math.min(size, HEAD_BYTES)));
+  const head = headReport(start.slice(0, start.indexOf("\n") >>> 0));
+  if (head !== null || size <= HEAD_BYTES) return head;
+  const text = new TextDecoder().decode(readAt(fs, fd, 0, size));
+  for (const line of text.split("\n")) {
+    const id = headReport(line);
+    if (id !== null) return id;
+  }
+  return null;
+}
+
+function rotateFiles(fs: SyncFs, path: string, backups: number): void {
+  const gone = (fn: () => void) => {
+    try {
+      fn();
+    } catch {
+      // not there
+    }
+  };
+  if (backups === 0) {
+    gone(() => fs.unlinkSync(path));
+    return;
+  }
+  gone(() => fs.unlinkSync(backupName(path, backups)));
+  for (let n = backups - 1; n >= 1; n--) {
+    gone(() => fs.renameSync(backupName(path, n), backupName(path, n + 1)));
+  }
+  gone(() => fs.renameSync(path, backupName(path, 1)));
+}
+
+/** A writer's hold on the file: the lock, the report opened for appending, and its size. */
+interface Hold extends OpenReport {
+  lock: HeldLock | null;
   since: number;
+}
+
+/** Where the chain stands in the open report, and the report's id. */
+interface Position {
+  ino: number;
+  size: number;
+  state: ChainState;
+  report: string;
 }
 
 /**
@@ -132,157 +277,297 @@ interface Hold {
  */
 const HOLD_MS = 50;
 
-async function rotate(fs: FsPromises, path: string, backups: number): Promise<void> {
-  if (backups === 0) {
-    await fs.rm(path, { force: true });
-    return;
+/** How long an exit path waits for a live holder of the lock before writing without it. */
+const EXIT_LOCK_WAIT_MS = 2_000;
+
+const encoder = new TextEncoder();
+const NEWLINE = encoder.encode("\n");
+const line = (fields: Record<string, unknown>): string =>
+  JSON.stringify({ ...fields, ts: new Date().toISOString() });
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
-  await fs.rm(backupName(path, backups), { force: true });
-  for (let n = backups - 1; n >= 1; n--) {
-    await fs.rename(backupName(path, n), backupName(path, n + 1)).catch(() => {});
-  }
-  await fs.rename(path, backupName(path, 1)).catch(() => {});
+  return out;
 }
 
-/** A file's last line is within its last 64 KiB (records are capped far below that). */
-const TAIL_BYTES = 64 * 1024;
-
-async function tailOf(fs: FsPromises, path: string): Promise<string | null> {
-  let handle: FileHandleLike;
-  try {
-    handle = await fs.open(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    const size = (await fs.stat(path)).size;
-    if (size === 0) return null;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, size - length);
-    return new TextDecoder().decode(buffer.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Where the chain stands in the file (or, when it is empty, in its newest backup). */
-async function readChain(fs: FsPromises, path: string): Promise<ChainState> {
-  for (const file of [path, backupName(path, 1)]) {
-    const tail = await tailOf(fs, file);
-    const line = tail === null ? null : lastLine(tail);
-    if (line !== null) return stateAfter(line);
-  }
-  return { seq: 0, hash: null };
+/** The adapter the file storages share; `appendLinesSync` is for exit paths. */
+export interface RotatingFileStorage extends StorageAdapter {
+  appendLinesSync(lines: readonly string[]): void;
+  close(): Promise<void>;
 }
 
 /**
- * A rotating JSONL file storage; `write` appends the batch to a handle opened for appending
- * (mode 0600, in a directory created 0700). Lines are chained (`seq`, `prev`) under the lock, so
- * writers in several processes keep one chain.
+ * A rotating JSONL file storage; `write` appends each batch's bytes to a descriptor opened for
+ * appending (mode 0600, never through a symlink, in a directory created 0700 and refused when
+ * others can write it). Lines are chained (`seq`, `prev`) under the lock, so writers in several
+ * processes keep one chain; every file begins with a head line that names the report.
  */
 export function createRotatingFileStorage(
   name: string,
   options: FileStorageOptions,
-  write: (handle: FileHandleLike, data: string | Uint8Array) => Promise<void>,
-): StorageAdapter {
+  write: AppendBytes,
+): RotatingFileStorage {
   const { path } = options;
   const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
   const backups = options.backups ?? 3;
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
-  let dirReady: Promise<unknown> | null = null;
+  let dirChecked = false;
   const chain = options.chain ?? true;
-  // What this writer last left in the file: when the file is as it left it, the chain need not
-  // be read back.
-  let known: { size: number; state: ChainState } | null = null;
+  // Where this writer left the chain. Valid only for the same file (inode: rotation makes a new
+  // one) at the same size (another writer's append changes it); else the file is read again.
+  let known: Position | null = null;
+  let reportOfFile: { ino: number; report: string } | null = null;
   let sealer: Promise<Sealer | null> | null = null;
-  const loadSealer = (fs: FsPromises): Promise<Sealer | null> =>
-    sealer ??= fs.readFile(options.signingKey!, "utf8")
+  let sealerReady: Sealer | null | undefined;
+  const noSeals = (error: Error): null => {
+    // Evidence unsealed beats evidence lost: say so once, write on without seals.
+    console.warn(`aiguard: ${error.message} Records are written without seals.`);
+    return null;
+  };
+  const loadSealer = (): Promise<Sealer | null> =>
+    sealer ??= builtinModule<{ promises: { readFile(p: string, e: "utf8"): Promise<string> } }>(
+      "node:fs",
+    )!.promises.readFile(options.signingKey!, "utf8")
       .catch(() => {
         throw new Error(`The signing key at ${options.signingKey} cannot be read.`);
       })
       .then((pem) => sealerFromPem(pem, options.signingKey!))
-      .catch((error: Error) => {
-        // Evidence unsealed beats evidence lost: say so once, write on without seals.
-        console.warn(`aiguard: ${error.message} Records are written without seals.`);
-        return null;
-      });
+      .catch(noSeals)
+      .then((s) => (sealerReady = s));
+  /** The same, synchronously, for an exit path that comes before any batch. */
+  const loadSealerSync = (): Sealer | null => {
+    if (sealerReady !== undefined) return sealerReady;
+    try {
+      const pem = builtinModule<{ readFileSync(p: string, e: "utf8"): string }>("node:fs")!
+        .readFileSync(options.signingKey!, "utf8");
+      sealerReady = sealerFromPemSync(pem, options.signingKey!);
+    } catch (error) {
+      sealerReady = noSeals(
+        (error as { code?: string }).code
+          ? new Error(`The signing key at ${options.signingKey} cannot be read.`)
+          : error as Error,
+      );
+    }
+    sealer = Promise.resolve(sealerReady);
+    return sealerReady;
+  };
   const scratch = {};
   const lockPath = `${path}.lock`;
   let hold: Hold | null = null;
+  // The batch whose write is under way (an exit path may find it half done), and from where.
+  let inFlight: { lines: readonly string[]; from: number; bytes: number } | null = null;
+  // Lines an exit path wrote while batches holding them were still queued: not written twice.
+  const writtenOnExit = new Set<string>();
+  // Bumped by every synchronous write: an async write that lands after one does not know the size.
+  let syncWrites = 0;
   // Batches land one after another, in the order they were handed over.
   let turn: Promise<void> = Promise.resolve();
   let waiting = 0;
 
-  const take = async (fs: FsPromises): Promise<Hold> => {
-    const lock = await takeLock(fs, lockPath);
+  const ensureDirectory = (fs: SyncFs): void => {
+    if (!dirChecked) {
+      checkDirectory(fs, dir);
+      dirChecked = true;
+    }
+  };
+
+  const open = (fs: SyncFs, lock: HeldLock | null): Hold => {
     try {
-      // Opened for appending while its size is read; reopened only when it rotates.
-      const [before, handle] = await Promise.all([
-        fs.stat(path).catch(() => null),
-        fs.open(path, "a", 0o600),
-      ]);
-      return { lock, handle, size: before?.size ?? 0, since: Date.now() };
+      return { ...openReport(fs, path), lock, since: Date.now() };
     } catch (error) {
-      await Promise.all([lock.close(), fs.rm(lockPath, { force: true })]).catch(() => {});
+      if (lock) unlock(fs, lock);
       throw error;
     }
   };
-  const release = (fs: FsPromises, { lock, handle }: Hold): Promise<unknown> =>
-    Promise.all([handle.close(), lock.close(), fs.rm(lockPath, { force: true })]);
-
-  const land = async (lines: readonly string[], onWrite?: () => void): Promise<void> => {
-    const fs = fsPromises(name);
-    dirReady ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    await dirReady;
-    const held = hold ??= await take(fs);
+  const release = (fs: SyncFs, held: Hold): void => {
     try {
-      let data: string | Uint8Array;
-      let bytes: number;
-      let after: ChainState | null = null;
-      if (chain) {
-        // Another writer's append (or rotation) since ours changes the size: then read it back.
-        const state = known && held.size === known.size ? known.state : await readChain(fs, path);
-        let chained = chainLines(lines, state, scratch);
-        const seal = options.signingKey && chained.state.hash !== null
-          ? await loadSealer(fs)
-          : null;
-        if (seal) {
-          const sealLine = await seal.seal(chained.state.seq, chained.state.hash!);
-          const sealed = chainLines([sealLine], chained.state);
-          const both = new Uint8Array(chained.bytes.length + sealed.bytes.length);
-          both.set(chained.bytes);
-          both.set(sealed.bytes, chained.bytes.length);
-          chained = { bytes: both, state: sealed.state };
-        }
-        data = chained.bytes;
-        bytes = data.length;
-        after = chained.state;
-      } else {
-        data = `${lines.join("\n")}\n`;
-        bytes = utf8Length(data);
+      fs.closeSync(held.fd);
+    } finally {
+      if (held.lock) unlock(fs, held.lock);
+    }
+  };
+
+  /** Writes bytes now (small repairs, exit paths), keeping `held.size` true. */
+  const writeNow = (fs: SyncFs, held: Hold, bytes: Uint8Array): void => {
+    writeAllSync(fs, held.fd, bytes);
+    held.size += bytes.length;
+  };
+
+  /**
+   * Where the chain stands in the held file, read from it. A torn last line is ended and a
+   * `recovered` line written; a file with no usable chain gets a `reset` (a broken seq) or
+   * `chain_start`; a file with no report id gets a `report_id` line. Returns the lines to put
+   * before the batch (a head line for an empty file).
+   */
+  const locate = (fs: SyncFs, held: Hold): { at: Position; lead: string[] } => {
+    if (held.size === 0) {
+      // An empty live file: the chain goes on from the newest backup, or starts here.
+      const prior = backups > 0 ? tailOfFile(fs, backupName(path, 1)) : null;
+      if (prior?.tail.state) {
+        const report = prior.report ?? newReportId();
+        return {
+          at: { ino: held.ino, size: 0, state: prior.tail.state, report },
+          lead: [line({ event: "rotated", report, dropped_upto: null })],
+        };
       }
-      if (held.size > 0 && held.size + bytes > maxBytes) {
-        await held.handle.close();
-        await rotate(fs, path, backups);
-        held.handle = await fs.open(path, "a", 0o600);
-        held.size = 0;
+      const report = newReportId();
+      return {
+        at: { ino: held.ino, size: 0, state: { seq: 0, hash: null }, report },
+        lead: [line({ event: "chain_start", report })],
+      };
+    }
+    const tail = tailOf(fs, held.fd, held.size);
+    // A file's report id never changes: read once per inode.
+    let report = reportOfFile?.ino === held.ino
+      ? reportOfFile.report
+      : reportIdOf(fs, held.fd, held.size);
+    const repairs: string[] = [];
+    let state = tail.state;
+    if (state === null) {
+      if (tail.broken) {
+        report ??= newReportId();
+        repairs.push(line({
+          event: "reset",
+          report,
+          reason: "no line in the file's tail has a seq that is a positive safe integer",
+        }));
+      } else if (tail.lines > 0) {
+        // Lines from before the chain (an older version): the chain starts after them.
+        report ??= newReportId();
+        repairs.push(line({ event: "chain_start", report }));
       }
+      state = tail.lines === 0 && backups > 0
+        ? tailOfFile(fs, backupName(path, 1))?.tail.state ?? { seq: 0, hash: null }
+        : { seq: 0, hash: null };
+    }
+    if (tail.tornBytes > 0) {
+      repairs.push(line({
+        event: "recovered",
+        torn_bytes: tail.tornBytes,
+        after_seq: state.seq > 0 ? state.seq : null,
+      }));
+    }
+    if (report === null) {
+      report = newReportId();
+      repairs.push(line({ event: "report_id", report }));
+    }
+    reportOfFile = { ino: held.ino, report };
+    if (repairs.length > 0) {
+      const chained = chainLines(repairs, state);
+      writeNow(fs, held, tail.tornBytes > 0 ? concat([NEWLINE, chained.bytes]) : chained.bytes);
+      state = chained.state;
+    }
+    return { at: { ino: held.ino, size: held.size, state, report }, lead: [] };
+  };
+
+  /** Chains a batch (and seals it), rotating first when it would pass `maxBytes`. */
+  const prepare = (
+    fs: SyncFs,
+    held: Hold,
+    lines: readonly string[],
+    seal: Sealer | null,
+  ): { bytes: Uint8Array; after: Position | null } => {
+    if (!chain) {
+      const bytes = encoder.encode(`${lines.join("\n")}\n`);
+      if (held.size > 0 && held.size + bytes.length > maxBytes) rotate(fs, held, null);
+      return { bytes, after: null };
+    }
+    let { at, lead } = known && known.ino === held.ino && known.size === held.size
+      ? { at: known, lead: [] as string[] }
+      : locate(fs, held);
+    let batch = chainBatch(lead, lines, at, seal);
+    if (held.size > 0 && held.size + batch.bytes.length > maxBytes) {
+      lead = [line({ event: "rotated", report: at.report, dropped_upto: rotate(fs, held, at) })];
+      at = { ...at, ino: held.ino, size: 0 };
+      batch = chainBatch(lead, lines, at, seal);
+    }
+    return {
+      bytes: batch.bytes,
+      after: { ...at, size: held.size + batch.bytes.length, state: batch.state },
+    };
+  };
+
+  const chainBatch = (
+    lead: string[],
+    lines: readonly string[],
+    at: Position,
+    seal: Sealer | null,
+  ): { bytes: Uint8Array; state: ChainState } => {
+    const chained = chainLines(lead.length > 0 ? [...lead, ...lines] : lines, at.state, scratch);
+    if (!seal || chained.state.hash === null) return chained;
+    const sealed = chainLines(
+      [seal.seal(chained.state.seq, chained.state.hash, at.report)],
+      chained.state,
+    );
+    return { bytes: concat([chained.bytes, sealed.bytes]), state: sealed.state };
+  };
+
+  /**
+   * Rotates the held file and opens the new one. Returns the last seq of the file rotation
+   * deleted (for the `rotated` line), or `null` when none was deleted.
+   */
+  const rotate = (fs: SyncFs, held: Hold, at: Position | null): number | null => {
+    const dropped = at === null
+      ? null
+      : backups === 0
+      ? at.state.seq
+      : tailOfFile(fs, backupName(path, backups))?.tail.state?.seq ?? null;
+    fs.closeSync(held.fd);
+    rotateFiles(fs, path, backups);
+    Object.assign(held, openReport(fs, path));
+    return dropped;
+  };
+
+  const land = async (given: readonly string[], onWrite?: () => void): Promise<void> => {
+    const lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
+    if (lines.length === 0) {
+      onWrite?.();
+      return;
+    }
+    const fs = syncFs(name);
+    ensureDirectory(fs);
+    const seal = options.signingKey && chain ? await loadSealer() : null;
+    if (!hold) {
+      hold = open(fs, await lock(fs, lockPath));
+    }
+    const held = hold;
+    try {
+      const { bytes, after } = prepare(fs, held, lines, seal);
       known = null; // until this write is known to have landed
-      const writing = write(held.handle, data);
+      inFlight = { lines, from: held.size, bytes: bytes.length };
+      const before = syncWrites;
+      const writing = write(held.fd, bytes);
       onWrite?.(); // the caller may prepare its next batch while this one is written
       await writing;
-      held.size += bytes;
-      if (after) known = { size: held.size, state: after };
+      inFlight = null;
+      if (syncWrites === before) {
+        held.size += bytes.length;
+        known = after;
+      } else {
+        held.size = fs.fstatSync(held.fd).size;
+      }
     } catch (error) {
+      inFlight = null;
       hold = null;
-      await release(fs, held).catch(() => {});
+      try {
+        release(fs, held);
+      } catch {
+        // the error that brought us here says more
+      }
       throw error;
     }
     // Keep the hold for this writer's next batch if it is already waiting, for a short while.
     if (waiting === 0 || Date.now() - held.since > HOLD_MS) {
       hold = null;
-      await release(fs, held);
+      release(fs, held);
     }
   };
 
@@ -292,13 +577,113 @@ export function createRotatingFileStorage(
     const landed = turn.then(() => {
       waiting--;
       return land(lines, onWrite);
+    }).finally(() => {
+      if (waiting === 0) writtenOnExit.clear();
     });
     turn = landed.catch(() => {});
     return landed;
   };
+
+  /**
+   * Exit paths: writes `lines` before the process ends — locked (a bounded wait), chained,
+   * rotated and sealed as `appendLines` does. While this writer's own batch is being written it
+   * holds the lock already: the sync path goes on under it, from the file as it now is, and skips
+   * lines of that batch which already landed. Never throws: a failure is said on stderr.
+   */
+  const appendLinesSync = (lines: readonly string[]): void => {
+    if (lines.length === 0) return;
+    let fs: SyncFs | null = null;
+    let own: Hold | null = null;
+    try {
+      fs = syncFs(name);
+      ensureDirectory(fs);
+      let held = hold;
+      let pending = lines;
+      if (held) {
+        known = null; // the batch under way may have landed, in part or whole
+        if (inFlight) {
+          // Its bytes are on their way (the runtime's thread pool goes on while this thread
+          // sleeps): wait for them, briefly, then keep only what did not land.
+          waitForSize(fs, held.fd, inFlight.from + inFlight.bytes, EXIT_LOCK_WAIT_MS);
+          held.size = fs.fstatSync(held.fd).size;
+          pending = notYetWritten(fs, held, inFlight, lines);
+        } else {
+          held.size = fs.fstatSync(held.fd).size;
+        }
+      } else {
+        const taken = lockSync(fs, lockPath, EXIT_LOCK_WAIT_MS);
+        if (!taken) {
+          console.warn(
+            `aiguard: the report lock ${lockPath} is still held after ${EXIT_LOCK_WAIT_MS} ms; ` +
+              `writing ${lines.length} records without it (the chain may fork here).`,
+          );
+        }
+        held = own = open(fs, taken);
+      }
+      if (pending.length === 0) return;
+      const seal = options.signingKey && chain ? loadSealerSync() : null;
+      const { bytes, after } = prepare(fs, held, pending, seal);
+      syncWrites++;
+      writeNow(fs, held, bytes);
+      known = after;
+      if (waiting > 0) { for (const l of pending) writtenOnExit.add(l); }
+    } catch (error) {
+      console.warn(
+        `aiguard: ${lines.length} records could not be written on exit: ${
+          (error as Error).message
+        }`,
+      );
+    } finally {
+      if (own && fs) {
+        try {
+          release(fs, own);
+        } catch {
+          // the process is ending
+        }
+      }
+    }
+  };
+
   return {
     name,
     append: (text) => appendLines(text.split("\n").filter((line) => line !== "")),
     appendLines,
+    appendLinesSync,
+    close: async () => {
+      await turn;
+      if (hold) {
+        const held = hold;
+        hold = null;
+        release(syncFs(name), held);
+      }
+    },
   };
+}
+
+/** Sleeps (Atomics.wait) until the file reaches `size` bytes or `timeoutMs` passes. */
+function waitForSize(fs: SyncFs, fd: number, size: number, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  while (fs.fstatSync(fd).size < size && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 1);
+}
+
+/** Of `lines`, those not already in the file as lines of the batch under way. */
+function notYetWritten(
+  fs: SyncFs,
+  held: Hold,
+  batch: { lines: readonly string[]; from: number; bytes: number },
+  lines: readonly string[],
+): readonly string[] {
+  const inBatch = new Set(batch.lines);
+  if (!lines.some((l) => inBatch.has(l)) || held.size <= batch.from) return lines;
+  const text = new TextDecoder().decode(readAt(fs, held.fd, batch.from, held.size - batch.from));
+  const landed = new Set<string>();
+  for (const written of text.split("\n")) {
+    // A chained line is `{"seq":n,"prev":…` then the record's own fields: take the head off.
+    const head = /^\{"seq":\d+,"prev":(?:null|"[0-9a-f]{64}")/.exec(written);
+    if (!head) continue;
+    const rest = written.slice(head[0].length);
+    landed.add(rest === "}" ? "{}" : `{${rest.slice(1)}`);
+  }
+  return lines.filter((l) => !(inBatch.has(l) && landed.has(l)));
 }

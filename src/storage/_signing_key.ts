@@ -11,28 +11,12 @@
  */
 import { builtinModule } from "../runtime.ts";
 
-/** A loaded signing key: signs seal messages; its key id is public. */
+/** A loaded signing key: signs seal messages (`sealMessage` in `_seal.ts`); its key id is public. */
 export interface SigningKey {
   /** First 16 hex characters of the SHA-256 of the raw 32-byte public key. */
   readonly keyId: string;
-  /** The base64 Ed25519 signature of a text's UTF-8 bytes. */
-  sign(text: string): Promise<string>;
-}
-
-/**
- * What a seal signs: the report's id, the position sealed and that line's hash, so a seal can be
- * moved neither to another report nor to another place in this one.
- *
- * @example
- * ```ts
- * import { sealMessage } from "./_signing_key.ts";
- *
- * sealMessage("0123456789abcdef0123456789abcdef", 12, "ab".repeat(32));
- * // "aiguard-seal:v1:0123456789abcdef0123456789abcdef:12:abab…"
- * ```
- */
-export function sealMessage(report: string, upto: number, hash: string): string {
-  return `aiguard-seal:v1:${report}:${upto}:${hash}`;
+  /** The base64 Ed25519 signature of a text's UTF-8 bytes, synchronously (exit paths seal too). */
+  sign(text: string): string;
 }
 
 /** A signing key that cannot be loaded. Its message never holds key material. */
@@ -103,25 +87,48 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(
-    atob(text.replace(/-/g, "+").replace(/_/g, "/")),
-    (c) => c.charCodeAt(0),
-  );
+interface KeyObjectLike {
+  asymmetricKeyType?: string;
+  export(options: { format: "der"; type: "spki" }): Uint8Array;
+}
+
+interface NodeCryptoSigning {
+  createPrivateKey(key: { key: Uint8Array; format: "der"; type: "pkcs8" }): KeyObjectLike;
+  createPublicKey(key: KeyObjectLike): KeyObjectLike;
+  sign(algorithm: null, data: Uint8Array, key: KeyObjectLike): Uint8Array;
+  createHash(algorithm: string): { update(data: Uint8Array): { digest(e: "hex"): string } };
+}
+
+interface NodeFsSync {
+  openSync(path: string, flags: number): number;
+  fstatSync(fd: number): { isFile(): boolean; isDirectory(): boolean; size: number };
+  readSync(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): number;
+  closeSync(fd: number): void;
+  constants: { O_RDONLY: number; O_NONBLOCK: number };
 }
 
 /** Loads a key from PEM text; `where` names the source in errors. */
-async function keyFromPem(pem: string, where: string): Promise<SigningKey> {
+function keyFromPem(pem: string, where: string): SigningKey {
   const der = privateKeyDer(pem);
   if (typeof der === "string") {
     throw new SigningKeyError(`${where} is not ${EXPECTED}: ${der}.`);
   }
-  let key: CryptoKey;
-  let raw: Uint8Array<ArrayBuffer>;
+  const c = builtinModule<NodeCryptoSigning>("node:crypto");
+  if (!c) throw new SigningKeyError("Seals need node:crypto (Node, Deno, Bun).");
+  let key: KeyObjectLike;
+  let keyId: string;
   try {
-    key = await crypto.subtle.importKey("pkcs8", der, { name: "Ed25519" }, true, ["sign"]);
-    raw = fromBase64Url((await crypto.subtle.exportKey("jwk", key)).x ?? "");
-    if (raw.length !== 32) throw 0;
+    key = c.createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    if (key.asymmetricKeyType !== "ed25519") throw 0;
+    // The SPKI DER of an Ed25519 key ends in the raw 32-byte public key.
+    const raw = c.createPublicKey(key).export({ format: "der", type: "spki" }).slice(-32);
+    keyId = c.createHash("sha256").update(raw).digest("hex").slice(0, 16);
   } catch {
     // The runtime's own error may quote the DER; none of it goes on (not even as `cause`).
     throw new SigningKeyError(
@@ -129,62 +136,84 @@ async function keyFromPem(pem: string, where: string): Promise<SigningKey> {
         "truncated or edited?).",
     );
   }
-  const keyId = (await sha256Hex(raw)).slice(0, 16);
+  const encoder = new TextEncoder();
   return {
     keyId,
-    async sign(text) {
-      return bytesToBase64(
-        new Uint8Array(await crypto.subtle.sign("Ed25519", key, new TextEncoder().encode(text))),
-      );
-    },
+    sign: (text) => bytesToBase64(c.sign(null, encoder.encode(text), key)),
   };
 }
 
-interface FsPromisesLike {
-  readFile(path: string): Promise<Uint8Array>;
-}
-
-/**
- * Loads the signing key from `AIGUARD_SIGNING_KEY`'s value: PEM text, or the path of a PEM file.
- * Rejects with a {@link SigningKeyError} that says what is wrong and never what is in the key.
- *
- * @example Seal a position of a report
- * ```ts
- * import { loadSigningKey, sealMessage } from "./_signing_key.ts";
- *
- * const value = Deno.env.get("AIGUARD_SIGNING_KEY");
- * if (value) {
- *   const key = await loadSigningKey(value);
- *   const sig = await key.sign(sealMessage("0123456789abcdef0123456789abcdef", 1, "ab".repeat(32)));
- * }
- * ```
- */
-export async function loadSigningKey(value: string): Promise<SigningKey> {
-  const where = source(value);
-  if (isPemText(value)) return await keyFromPem(value, where);
-  const fs = builtinModule<{ promises?: FsPromisesLike }>("node:fs")?.promises;
-  if (!fs) throw new SigningKeyError(`${where} cannot be read: this runtime has no file system.`);
-  let bytes: Uint8Array;
+/** A key file's bytes: opened without blocking, and only when it is a regular file. */
+function readKeyFile(fs: NodeFsSync, path: string, where: string): Uint8Array {
+  let fd: number;
   try {
-    bytes = await fs.readFile(value);
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === "ENOENT"
       ? "no such file"
-      : code === "EISDIR"
-      ? "it is a directory"
       : code === "EACCES" || code === "EPERM"
       ? "permission denied"
       : (code ?? "unreadable");
     throw new SigningKeyError(`${where} cannot be read: ${why}.`);
   }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) {
+      throw new SigningKeyError(`${where} cannot be read: it is a directory.`);
+    }
+    if (!stat.isFile()) {
+      throw new SigningKeyError(`${where} cannot be read: it is not a regular file.`);
+    }
+    // A PEM key is a few hundred bytes: anything past 64 KiB is not one.
+    const bytes = new Uint8Array(Math.min(stat.size, 64 * 1024));
+    let at = 0;
+    while (at < bytes.length) {
+      const n = fs.readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return bytes.subarray(0, at);
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw error;
+    throw new SigningKeyError(
+      `${where} cannot be read: ${(error as { code?: string }).code ?? "unreadable"}.`,
+    );
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Loads the signing key from `AIGUARD_SIGNING_KEY`'s value: PEM text, or the path of a PEM file.
+ * Synchronous, so an exit path can load and seal. Throws a {@link SigningKeyError} that says what
+ * is wrong and never what is in the key.
+ *
+ * @example Sign a seal message
+ * ```ts
+ * import { loadSigningKey } from "./_signing_key.ts";
+ * import { sealMessage } from "./_seal.ts";
+ *
+ * const value = Deno.env.get("AIGUARD_SIGNING_KEY");
+ * if (value) {
+ *   const key = loadSigningKey(value);
+ *   const sig = key.sign(sealMessage("0123456789abcdef0123456789abcdef", 1, "ab".repeat(32)));
+ * }
+ * ```
+ */
+export function loadSigningKey(value: string): SigningKey {
+  const where = source(value);
+  if (isPemText(value)) return keyFromPem(value, where);
+  const fs = builtinModule<NodeFsSync>("node:fs");
+  if (!fs) throw new SigningKeyError(`${where} cannot be read: this runtime has no file system.`);
+  const bytes = readKeyFile(fs, value, where);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new SigningKeyError(`${where} is not ${EXPECTED}: it is not text.`);
   }
-  return await keyFromPem(text, where);
+  return keyFromPem(text, where);
 }
 
 /** A public key that checks seals (`aiguard verify --key`). */
@@ -201,7 +230,8 @@ export interface VerifyKey {
  *
  * @example
  * ```ts
- * import { loadVerifyKey, sealMessage } from "./_signing_key.ts";
+ * import { loadVerifyKey } from "./_signing_key.ts";
+ * import { sealMessage } from "./_seal.ts";
  *
  * const key = await loadVerifyKey(await Deno.readTextFile("pub.pem"), "pub.pem");
  * const ok = await key.verify(sealMessage("0123456789abcdef0123456789abcdef", 1, "ab".repeat(32)), "c2ln");

@@ -6,9 +6,14 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
-import { createRotatingFileStorage, type FileStorageOptions } from "./_rotating_file.ts";
+import {
+  createRotatingFileStorage,
+  type FileStorageOptions,
+  type RotatingFileStorage,
+  writeAll,
+} from "./_rotating_file.ts";
 
-export type { FileStorageOptions, StorageAdapter };
+export type { FileStorageOptions, RotatingFileStorage, StorageAdapter };
 
 interface BunFileSink {
   write(chunk: string | Uint8Array): number;
@@ -39,18 +44,18 @@ interface BunGlobal {
  * enableGuard({ mode: "report", sinks: ["file"], storage: createBunFileStorage({ path: "./guard.jsonl" }) });
  * ```
  */
-export function createBunFileStorage(options: FileStorageOptions): StorageAdapter {
+export function createBunFileStorage(options: FileStorageOptions): RotatingFileStorage {
   const bun = (globalThis as { Bun?: BunGlobal }).Bun;
   if (!bun) {
     throw new Error("The bun-file storage runs on Bun only; use node-fs on Node and Deno.");
   }
-  return createRotatingFileStorage("bun-file", options, async (handle, data) => {
+  return createRotatingFileStorage("bun-file", options, async (fd, data) => {
     if (data.length >= OFF_THREAD_FROM) {
-      await handle.write(data);
+      await writeAll(fd, data);
       return;
     }
     // Bun.file(path).writer() truncates; a writer on an O_APPEND descriptor appends.
-    const sink = bun.file(handle.fd).writer();
+    const sink = bun.file(fd).writer();
     sink.write(data);
     await sink.flush();
     await sink.end();

@@ -6,9 +6,14 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
-import { createRotatingFileStorage, type FileStorageOptions } from "./_rotating_file.ts";
+import {
+  createRotatingFileStorage,
+  type FileStorageOptions,
+  type RotatingFileStorage,
+  writeAll,
+} from "./_rotating_file.ts";
 
-export type { FileStorageOptions, StorageAdapter };
+export type { FileStorageOptions, RotatingFileStorage, StorageAdapter };
 
 /**
  * Creates the `node-fs` storage adapter.
@@ -21,8 +26,6 @@ export type { FileStorageOptions, StorageAdapter };
  * enableGuard({ mode: "report", sinks: ["file"], storage: createNodeFsStorage({ path: "./guard.jsonl" }) });
  * ```
  */
-export function createNodeFsStorage(options: FileStorageOptions): StorageAdapter {
-  return createRotatingFileStorage("node-fs", options, async (handle, data) => {
-    await handle.write(data);
-  });
+export function createNodeFsStorage(options: FileStorageOptions): RotatingFileStorage {
+  return createRotatingFileStorage("node-fs", options, writeAll);
 }

@@ -6,5 +6,5 @@ const env = (name: string) =>
   (globalThis as { Deno?: { env: { get(n: string): string | undefined } } }).Deno?.env.get(name) ??
     (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
 
-const key = await loadSigningKey(env("AIGUARD_SIGNING_KEY") ?? "");
+const key = loadSigningKey(env("AIGUARD_SIGNING_KEY") ?? "");
 console.log(`loaded key ${key.keyId}`);

@@ -6,7 +6,8 @@
 import { writeFile } from "node:fs/promises";
 import { sha256Hex } from "../../src/storage/_chain.ts";
 import { backupName } from "../../src/storage/_rotating_file.ts";
-import { sealMessage, type SigningKey } from "../../src/storage/_signing_key.ts";
+import { sealMessage } from "../../src/storage/_seal.ts";
+import type { SigningKey } from "../../src/storage/_signing_key.ts";
 import { recordJson } from "./fixtures.ts";
 
 /** 32 random lowercase hex characters: a report id. */
@@ -53,7 +54,7 @@ export class ReportBuilder {
   async seal(): Promise<this> {
     const upto = this.seq;
     const hash = this.hash!;
-    const sig = await this.key!.sign(sealMessage(this.report, upto, hash));
+    const sig = this.key!.sign(sealMessage(this.report, upto, hash));
     this.push({ event: "seal", report: this.report, upto, hash, sig, key_id: this.key!.keyId });
     return this;
   }
@@ -128,7 +129,7 @@ export function rechain(lines: readonly string[]): string[] {
       out.push(line);
       continue;
     }
-    const first = seq === null;
+    const first: boolean = seq === null;
     seq = first ? (body.seq as number) : seq! + 1;
     if (body.event === "seal") body = { ...body, upto: seq - 1, hash };
     // The first chained line keeps the prev it had: there is nothing before it to hash.

@@ -19,6 +19,16 @@ export interface StorageUnderTest {
 
 const line = (n: number, extra = "") => JSON.stringify({ v: 1, event: "ai_call", n, extra });
 
+/** Lines the chain itself writes (head, recovery, seal): not records the adapter was given. */
+const CHAIN_EVENT =
+  /^\{"seq":\d+,"prev":[^,]+,"event":"(?:chain_start|rotated|report_id|reset|recovered|seal)"/;
+
+/** A report file's record lines (the chain's own lines left out). */
+export async function recordLines(file: string): Promise<string[]> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text.split("\n").filter((l) => l !== "" && !CHAIN_EVENT.test(l));
+}
+
 /** A rotating adapter made with a small threshold; `files()` reads backups oldest first, then live. */
 export interface RotatingUnderTest {
   storage: StorageAdapter;
@@ -35,8 +45,7 @@ export async function rotatingFiles(
 ): Promise<RotatingUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const path = join(dir, "guard_log.jsonl");
-  const lines = async (file: string) =>
-    (await readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  const lines = recordLines;
   return {
     storage: make({ path, maxBytes, backups }),
     files: async () => {
@@ -65,8 +74,7 @@ export function fileStorageContract(name: string, prefix: string, make: MakeFile
       const path = join(dir, "guard_log.jsonl");
       return {
         storage: make({ path }),
-        read: async () =>
-          (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean),
+        read: () => recordLines(path),
         cleanup: () => rm(dir, { recursive: true, force: true }),
       };
     },

@@ -19,7 +19,10 @@ test("bun-file is Bun's default storage; it appends (never truncates) with mode 
     assert.equal(storage.name, "bun-file");
     await storage.append("a\n");
     await storage.append("b\n");
-    assert.equal(await readFile(path, "utf8"), "a\nb\n");
+    // The chain's head line first (it names the report), then what was appended, in order.
+    const [head, ...rest] = (await readFile(path, "utf8")).split("\n");
+    assert.match(head!, /^\{"seq":1,"prev":null,"event":"chain_start","report":"[0-9a-f]{32}"/);
+    assert.deepEqual(rest, ["a", "b", ""]);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -41,11 +44,11 @@ test("bun-file: large batches (off the main thread) and small ones (FileSink) la
     }
     await Promise.all(batches.map((b) => storage.appendLines!(b)));
     const text = await readFile(path, "utf8");
-    const ns = text.trimEnd().split("\n").map((l) => JSON.parse(l).n);
+    const ns = text.trimEnd().split("\n").slice(1).map((l) => JSON.parse(l).n);
     assert.deepEqual(ns, Array.from({ length: n }, (_, i) => i + 1));
     const report = verifyChain([{ file: path, text }]);
     assert.equal(report.broken, null);
-    assert.equal(report.lines, n);
+    assert.equal(report.lines, n + 1, "the records and the chain_start line");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
