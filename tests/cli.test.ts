@@ -243,6 +243,7 @@ test("a torn line explained by the recovery line after it is no malformed line f
   assert.equal(checked.code, 1, checked.err);
   assert.match(checked.out, /src\/after\.ts:2:2/);
   assert.match(checked.out, /src\/before\.ts:1:1/);
+  assert.doesNotMatch(checked.out, /malformed/, "a recovered fragment is not counted as malformed");
   // The same fragment with no recovery line after it is malformed: check fails closed.
   const lines = b.lines();
   const torn = join(dir, "torn.jsonl");

@@ -18,7 +18,7 @@ import {
 /** What a report read found, for the commands that judge records. */
 export interface ReadResult {
   records: AnyRecord[];
-  /** Malformed lines (wrong types, not JSON, torn), recovered fragments included. */
+  /** Malformed lines (wrong types, not JSON, torn) that no crash recovery explains. */
   skipped: number;
   /** Files that existed and were read. */
   files: string[];
@@ -31,7 +31,7 @@ export interface ReadResult {
 function resultOf(read: ReportRead): ReadResult {
   return {
     records: recordsOf(read),
-    skipped: read.lines.filter((l) => l.kind === "malformed").length,
+    skipped: unexplainedMalformed(read.lines).length,
     files: read.files,
     unreadable: read.unreadable,
     lines: read.lines,
