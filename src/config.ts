@@ -100,42 +100,273 @@ export interface ResolvedOptions {
   logger: GuardLogger;
   onRecord: ((record: GuardRecord) => void) | null;
   policy: AttestationPolicy | null;
+  /**
+   * `AIGUARD_SIGNING_KEY` (environment only): an Ed25519 private key, the PEM text or a path.
+   * Never printed; loaded by `src/storage/_signing_key.ts`.
+   */
+  signingKey: string | null;
 }
 
 const MODES: readonly GuardMode[] = ["off", "warn", "report", "block"];
 const SINK_NAMES: readonly SinkName[] = ["otel", "daemon", "file", "console", "memory"];
-const KEYS = [
-  "mode",
-  "clients",
-  "discover",
-  "providers",
-  "sinks",
-  "storage",
-  "reportPath",
-  "maxBytes",
-  "backups",
-  "socketPath",
-  "service",
-  "traceAttested",
-  "logger",
-  "onRecord",
-  "policy",
-] as const;
+
+const FLAG_WORDS: Record<string, boolean> = {
+  true: true,
+  "1": true,
+  yes: true,
+  false: false,
+  "0": false,
+  no: false,
+};
+/** `true`/`false`, `1`/`0`, `yes`/`no`; anything else is kept, so validation names the key. */
+const envFlag = (text: string): unknown => FLAG_WORDS[text.trim().toLowerCase()] ?? text;
+/** Digits become a number; anything else is kept, so validation names the key. */
+const envInteger = (text: string): unknown =>
+  /^\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+const isNonEmptyString = (v: unknown): boolean => typeof v === "string" && v.length > 0;
+
+/** One row of {@link OPTIONS}: an option, where it may be set, its default and its check. */
+export interface OptionSpec {
+  /** The option's name in code and in `aiguard.jsonc`. */
+  readonly key: keyof ResolvedOptions;
+  /** Its `AIGUARD_*` variable, if it has one. */
+  readonly env: string | null;
+  /** Whether `aiguard.jsonc` may set it (serialisable options only). */
+  readonly file: boolean;
+  /** Whether `enableGuard()` options may set it. */
+  readonly code: boolean;
+  /** The default, as the README shows it. */
+  readonly shownDefault: string;
+  /** The default value (a function: some depend on HOME or on other variables). */
+  readonly defaultValue: () => unknown;
+  /** What a valid value is, for error messages and the README. */
+  readonly expected: string;
+  /** Whether a value is valid. */
+  readonly check: (v: unknown) => boolean;
+  /** Turns the variable's text into a value (the text itself when absent). */
+  readonly fromEnv?: (text: string) => unknown;
+}
+
+/**
+ * Every option of the guard and the CLI, once: the guard's resolution, the CLI's settings, the
+ * config file's keys and the README's list are all derived from this table.
+ */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "mode",
+    env: "AIGUARD_MODE",
+    file: true,
+    code: true,
+    shownDefault: '"warn"',
+    defaultValue: () => "warn",
+    expected: `one of ${MODES.join(", ")}`,
+    check: (v) => MODES.includes(v as GuardMode),
+    fromEnv: (text) => text.trim().toLowerCase(),
+  },
+  {
+    key: "clients",
+    env: null,
+    file: false,
+    code: true,
+    shownDefault: "[]",
+    defaultValue: () => [],
+    expected: "an array of SDK classes or modules",
+    check: Array.isArray,
+  },
+  {
+    key: "discover",
+    env: "AIGUARD_DISCOVER",
+    file: true,
+    code: true,
+    shownDefault: "true",
+    defaultValue: () => true,
+    expected: "true or false",
+    check: (v) => typeof v === "boolean",
+    fromEnv: envFlag,
+  },
+  {
+    key: "providers",
+    env: null,
+    file: true,
+    code: true,
+    shownDefault: "[]",
+    defaultValue: () => [],
+    expected: "a list of provider rules",
+    check: (v) => {
+      validateRules(v); // throws with what is wrong; validateOptions names the key
+      return true;
+    },
+  },
+  {
+    key: "sinks",
+    env: "AIGUARD_SINKS",
+    file: true,
+    code: true,
+    shownDefault: '"auto"',
+    defaultValue: () => "auto",
+    expected: `"auto" or a list of ${SINK_NAMES.join(", ")} or sink functions`,
+    check: (v) =>
+      v === "auto" ||
+      (Array.isArray(v) &&
+        v.every((s) => typeof s === "function" || SINK_NAMES.includes(s as SinkName))),
+    fromEnv: (text) => {
+      const list = text.split(",").map((s) => s.trim()).filter(Boolean);
+      return list.length === 1 && list[0] === "auto" ? "auto" : list;
+    },
+  },
+  {
+    key: "storage",
+    env: null,
+    file: false,
+    code: true,
+    shownDefault: "by runtime",
+    defaultValue: () => null,
+    expected: "a storage adapter (an object with append())",
+    check: (v) =>
+      typeof v === "object" && v !== null && typeof (v as StorageAdapter).append === "function",
+  },
+  {
+    key: "reportPath",
+    env: "AIGUARD_REPORT_PATH",
+    file: true,
+    code: true,
+    shownDefault: "`~/.aiguard/guard_log.jsonl`",
+    defaultValue: () => defaultReportPath(),
+    expected: "a non-empty string",
+    check: isNonEmptyString,
+  },
+  {
+    key: "maxBytes",
+    env: "AIGUARD_MAX_BYTES",
+    file: true,
+    code: true,
+    shownDefault: "10485760 (10 MiB)",
+    defaultValue: () => 10 * 1024 * 1024,
+    expected: "an integer ≥ 1024",
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 1024,
+    fromEnv: envInteger,
+  },
+  {
+    key: "backups",
+    env: "AIGUARD_BACKUPS",
+    file: true,
+    code: true,
+    shownDefault: "3",
+    defaultValue: () => 3,
+    expected: "an integer ≥ 0",
+    check: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    fromEnv: envInteger,
+  },
+  {
+    key: "socketPath",
+    env: "AIGUARD_SOCKET",
+    file: true,
+    code: true,
+    shownDefault: "`~/.aiguard/guard.sock`",
+    defaultValue: () => defaultSocketPath(),
+    expected: "a non-empty string",
+    check: isNonEmptyString,
+  },
+  {
+    key: "service",
+    env: "AIGUARD_SERVICE",
+    file: true,
+    code: true,
+    shownDefault: "`OTEL_SERVICE_NAME` or null",
+    defaultValue: () => envVar("OTEL_SERVICE_NAME") ?? null,
+    expected: "a string or null",
+    check: (v) => v === null || typeof v === "string",
+  },
+  {
+    key: "traceAttested",
+    env: "AIGUARD_TRACE_ATTESTED",
+    file: true,
+    code: true,
+    shownDefault: "false",
+    defaultValue: () => false,
+    expected: "true or false",
+    check: (v) => typeof v === "boolean",
+    fromEnv: envFlag,
+  },
+  {
+    key: "logger",
+    env: null,
+    file: false,
+    code: true,
+    shownDefault: "console",
+    defaultValue: () => console,
+    expected: "an object with a warn() method",
+    check: (v) =>
+      typeof v === "object" && v !== null && typeof (v as GuardLogger).warn === "function",
+  },
+  {
+    key: "onRecord",
+    env: null,
+    file: false,
+    code: true,
+    shownDefault: "none",
+    defaultValue: () => null,
+    expected: "a function",
+    check: (v) => typeof v === "function",
+  },
+  {
+    key: "policy",
+    env: null,
+    file: true,
+    code: true,
+    shownDefault: "none",
+    defaultValue: () => null,
+    expected: "an attestation policy",
+    check: () => true, // policyProblem() names the exact key, in validateOptions
+  },
+  {
+    // Only from the environment: a key in code or in a committed file invites leaking it.
+    key: "signingKey",
+    env: "AIGUARD_SIGNING_KEY",
+    file: false,
+    code: false,
+    shownDefault: "none (no seals)",
+    defaultValue: () => null,
+    expected: "an Ed25519 private key (PKCS#8 PEM): the PEM text or a file's path",
+    check: isNonEmptyString,
+  },
+];
+
+const CODE_KEYS: readonly string[] = OPTIONS.filter((o) => o.code).map((o) => o.key);
 
 /** Keys that a config file (JSON) may set. */
-export const FILE_KEYS: readonly string[] = [
-  "mode",
-  "providers",
-  "sinks",
-  "reportPath",
-  "maxBytes",
-  "backups",
-  "socketPath",
-  "service",
-  "traceAttested",
-  "discover",
-  "policy",
-];
+export const FILE_KEYS: readonly string[] = OPTIONS.filter((o) => o.file).map((o) => o.key);
+
+/**
+ * The README's list of options, as a Markdown table laid out as `deno fmt` lays it out
+ * (`deno run -A scripts/readme_options.ts` writes it there).
+ *
+ * @example
+ * ```ts
+ * import { optionsMarkdown } from "./config.ts";
+ *
+ * console.log(optionsMarkdown());
+ * ```
+ */
+export function optionsMarkdown(): string {
+  const rows = [
+    ["option", "default", "variable", "in `aiguard.jsonc`", "expected"],
+    ...OPTIONS.map((o) => [
+      `\`${o.key}\``,
+      o.shownDefault,
+      o.env ? `\`${o.env}\`` : "—",
+      o.file ? "yes" : "no",
+      o.expected,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [
+    line(rows[0]!),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.slice(1).map(line),
+  ].join("\n");
+}
 
 function homeDir(): string {
   return envVar("HOME") ?? envVar("USERPROFILE") ?? ".";
@@ -166,121 +397,65 @@ export class ConfigError extends TypeError {
 }
 
 /** Checks one layer of options (code, env or file), naming the source and the key on error. */
-export function validateOptions(options: unknown, source: string): GuardOptions {
+export function validateOptions(
+  options: unknown,
+  source: string,
+  keys: readonly string[] = CODE_KEYS,
+): GuardOptions {
   if (options === undefined || options === null) return {};
   if (typeof options !== "object") throw new ConfigError(source, "(options)", "an object", options);
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!(KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError(source, key, `one of the keys ${KEYS.join(", ")}`, key);
+    if (!keys.includes(key)) {
+      throw new ConfigError(source, key, `one of the keys ${keys.join(", ")}`, key);
     }
   }
-  const check = (key: string, ok: (v: unknown) => boolean, expected: string) => {
-    if (o[key] !== undefined && !ok(o[key])) throw new ConfigError(source, key, expected, o[key]);
-  };
-  check("mode", (v) => MODES.includes(v as GuardMode), `one of ${MODES.join(", ")}`);
-  check("clients", Array.isArray, "an array of SDK classes or modules");
-  check(
-    "sinks",
-    (v) =>
-      v === "auto" ||
-      (Array.isArray(v) &&
-        v.every((s) => typeof s === "function" || SINK_NAMES.includes(s as SinkName))),
-    `"auto" or a list of ${SINK_NAMES.join(", ")} or sink functions`,
-  );
-  check(
-    "storage",
-    (v) =>
-      typeof v === "object" && v !== null && typeof (v as StorageAdapter).append === "function",
-    "a storage adapter (an object with append())",
-  );
-  for (const key of ["reportPath", "socketPath"]) {
-    check(key, (v) => typeof v === "string" && v.length > 0, "a non-empty string");
+  for (const spec of OPTIONS) {
+    const value = o[spec.key];
+    if (value === undefined) continue;
+    let ok: boolean;
+    let expected = spec.expected;
+    try {
+      ok = spec.check(value);
+    } catch (error) {
+      ok = false;
+      expected = (error as Error).message;
+    }
+    if (!ok) throw new ConfigError(source, spec.key, expected, value);
   }
-  check("maxBytes", (v) => Number.isInteger(v) && (v as number) >= 1024, "an integer ≥ 1024");
-  check("backups", (v) => Number.isInteger(v) && (v as number) >= 0, "an integer ≥ 0");
-  check("service", (v) => v === null || typeof v === "string", "a string or null");
-  check("traceAttested", (v) => typeof v === "boolean", "true or false");
-  check("discover", (v) => typeof v === "boolean", "true or false");
-  check(
-    "logger",
-    (v) => typeof v === "object" && v !== null && typeof (v as GuardLogger).warn === "function",
-    "an object with a warn() method",
-  );
-  check("onRecord", (v) => typeof v === "function", "a function");
   if (o.policy !== undefined) {
     const problem = policyProblem(o.policy);
     if (problem) throw new ConfigError(source, problem.key, problem.expected, problem.got);
   }
-  if (o.providers !== undefined) {
-    try {
-      validateRules(o.providers);
-    } catch (error) {
-      throw new ConfigError(source, "providers", (error as Error).message, o.providers);
-    }
-  }
   return o as GuardOptions;
 }
 
-/** Options from `AIGUARD_*` variables. */
+/** Options from `AIGUARD_*` variables (those {@link OPTIONS} gives one). */
 export function optionsFromEnv(): GuardOptions {
   const env: Record<string, unknown> = {};
-  const mode = envVar("AIGUARD_MODE");
-  if (mode) env.mode = mode.trim().toLowerCase();
-  const reportPath = envVar("AIGUARD_REPORT_PATH");
-  if (reportPath) env.reportPath = reportPath;
-  const socket = envVar("AIGUARD_SOCKET");
-  if (socket) env.socketPath = socket;
-  const sinks = envVar("AIGUARD_SINKS");
-  if (sinks) {
-    const list = sinks.split(",").map((s) => s.trim()).filter(Boolean);
-    env.sinks = list.length === 1 && list[0] === "auto" ? "auto" : list;
-  }
-  const service = envVar("AIGUARD_SERVICE");
-  if (service) env.service = service;
-  for (
-    const [name, key] of [["AIGUARD_DISCOVER", "discover"], [
-      "AIGUARD_TRACE_ATTESTED",
-      "traceAttested",
-    ]]
-  ) {
-    const value = envVar(name!)?.trim().toLowerCase();
-    if (!value) continue;
-    const flag =
-      ({ true: true, "1": true, yes: true, false: false, "0": false, no: false } as Record<
-        string,
-        boolean
-      >)[value];
-    env[key!] = flag ?? value; // anything else fails validation below, naming the key
-  }
-  for (const [name, key] of [["AIGUARD_MAX_BYTES", "maxBytes"], ["AIGUARD_BACKUPS", "backups"]]) {
-    const value = envVar(name!)?.trim();
-    if (value) env[key!] = /^\d+$/.test(value) ? Number(value) : value;
+  for (const spec of OPTIONS) {
+    if (spec.env === null || !spec.code) continue;
+    const text = envVar(spec.env);
+    if (text === undefined || text.trim() === "") continue;
+    env[spec.key] = spec.fromEnv ? spec.fromEnv(text) : text;
   }
   return validateOptions(env, "the environment (AIGUARD_*)");
 }
 
 /** Merges layers, highest precedence first, and fills defaults. */
 export function resolveOptions(...layers: GuardOptions[]): ResolvedOptions {
-  const pick = <K extends keyof GuardOptions>(key: K): GuardOptions[K] | undefined => {
-    for (const layer of layers) if (layer[key] !== undefined) return layer[key];
-    return undefined;
-  };
-  return {
-    mode: pick("mode") ?? "warn",
-    clients: pick("clients") ?? [],
-    discover: pick("discover") ?? true,
-    providers: pick("providers") ?? [],
-    sinks: pick("sinks") ?? "auto",
-    storage: pick("storage") ?? null,
-    reportPath: pick("reportPath") ?? defaultReportPath(),
-    maxBytes: pick("maxBytes") ?? 10 * 1024 * 1024,
-    backups: pick("backups") ?? 3,
-    socketPath: pick("socketPath") ?? defaultSocketPath(),
-    service: pick("service") ?? envVar("OTEL_SERVICE_NAME") ?? null,
-    traceAttested: pick("traceAttested") ?? false,
-    logger: pick("logger") ?? console,
-    onRecord: pick("onRecord") ?? null,
-    policy: pick("policy") ?? null,
-  };
+  const resolved: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    let value: unknown;
+    for (const layer of layers) {
+      value = (layer as Record<string, unknown>)[spec.key];
+      if (value !== undefined) break;
+    }
+    if (value === undefined && !spec.code && spec.env !== null) {
+      const text = envVar(spec.env);
+      if (text !== undefined && text.trim() !== "") value = text;
+    }
+    resolved[spec.key] = value ?? spec.defaultValue();
+  }
+  return resolved as unknown as ResolvedOptions;
 }

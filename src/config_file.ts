@@ -139,6 +139,8 @@ function lineColumn(text: string, offset: number): string {
 
 /** Parses a config file's text; errors name the file, the key (or position) and what was expected. */
 export function parseConfigText(text: string, file: string): GuardOptions {
+  // Editors on Windows save UTF-8 with a byte order mark; it is no part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const json = stripJsonc(text);
   let value: unknown;
   try {
@@ -163,12 +165,22 @@ export function parseConfigText(text: string, file: string): GuardOptions {
   const options = value as Record<string, unknown>;
   if (Array.isArray(options.providers)) {
     // JSON has no RegExp: "/pattern/flags" strings become RegExps.
-    options.providers = options.providers.map((rule: Record<string, unknown>) => {
-      const out = { ...rule };
+    options.providers = options.providers.map((rule: unknown, index: number) => {
+      if (rule === null || typeof rule !== "object") return rule; // validation names it
+      const out = { ...rule } as Record<string, unknown>;
       for (const key of ["host", "path"]) {
         const v = out[key];
         const m = typeof v === "string" ? /^\/(.+)\/([a-z]*)$/.exec(v) : null;
-        if (m) out[key] = new RegExp(m[1]!, m[2]);
+        if (!m) continue;
+        try {
+          out[key] = new RegExp(m[1]!, m[2]);
+        } catch (error) {
+          // The engine's SyntaxError names neither the file nor the key.
+          throw new TypeError(
+            `Invalid aiguard option "providers[${index}].${key}" in ${file}: expected a valid ` +
+              `regular expression, got ${JSON.stringify(v)} (${(error as Error).message}).`,
+          );
+        }
       }
       return out;
     });

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../cli.ts";
 import { recordJson } from "./support/fixtures.ts";
+import { ReportBuilder } from "./support/report_builder.ts";
+import { spawnSync } from "node:child_process";
 
 let dir: string;
 let file: string;
@@ -101,7 +103,14 @@ test("report --format sarif is SARIF 2.1.0 with one located result per call site
 });
 
 test("check exits 1 and lists call sites when there are unattested calls, 0 when none", async () => {
-  const failing = await run("check", "--file", file);
+  // The backup holds one malformed line: check fails closed on it unless told to skip it.
+  const closed = await run("check", "--file", file);
+  assert.equal(closed.code, 2);
+  assert.match(
+    closed.err,
+    /^aiguard check: 1 malformed line that no recovery line explains \(first at .*guard_log\.1\.jsonl:2: not a JSON line/,
+  );
+  const failing = await run("check", "--file", file, "--allow-malformed");
   assert.equal(failing.code, 1);
   assert.match(failing.out, /src\/b\.ts:3:9/);
   assert.match(failing.out, /check: failed/);
@@ -134,7 +143,10 @@ test("check fails closed: a missing or unreadable report exits 2 with the reason
   await mkdir(directory);
   const unreadable = await run("check", "--file", directory, "--allow-missing");
   assert.equal(unreadable.code, 2);
-  assert.match(unreadable.err, /cannot read .*a-directory\.jsonl \(EISDIR\)/);
+  assert.match(
+    unreadable.err,
+    /cannot read .*a-directory\.jsonl \(a directory, not a regular file\): it fails closed/,
+  );
 });
 
 test("unknown flags, bad values and unknown commands exit 2 with a one-line hint", async () => {
@@ -220,4 +232,47 @@ test("tail prints each new record on one line and follows the file through rotat
   assert.match(lines[1]!, /allowed\s+attested \(rev\)\s+openai chat m2/);
   assert.match(lines[2]!, /m3/);
   assert.doesNotMatch(out, /old/);
+});
+
+test("a torn line explained by the recovery line after it is no malformed line for check", async () => {
+  const b = new ReportBuilder().start().records(1, { call_site: "src/before.ts:1:1" });
+  b.tornThenRecovered('{"seq":3,"prev":"ab');
+  b.records(1, { call_site: "src/after.ts:2:2" });
+  const path = await b.write(join(dir, "recovered.jsonl"));
+  const checked = await run("check", "--file", path);
+  assert.equal(checked.code, 1, checked.err);
+  assert.match(checked.out, /src\/after\.ts:2:2/);
+  assert.match(checked.out, /src\/before\.ts:1:1/);
+  assert.doesNotMatch(checked.out, /malformed/, "a recovered fragment is not counted as malformed");
+  // The same fragment with no recovery line after it is malformed: check fails closed.
+  const lines = b.lines();
+  const torn = join(dir, "torn.jsonl");
+  await writeFile(torn, [...lines.slice(0, 3), ...lines.slice(4)].join("\n") + "\n");
+  const closed = await run("check", "--file", torn);
+  assert.equal(closed.code, 2);
+  assert.match(closed.err, /torn\.jsonl:3: not a JSON line/);
+});
+
+test("verify checks the chain of a wrongly typed record in place, and says check fails on it", async () => {
+  const b = new ReportBuilder().start().records(1).records(1, { ts: 5 }).records(1);
+  const path = await b.write(join(dir, "untyped.jsonl"));
+  const verified = await run("verify", "--file", path);
+  assert.equal(verified.code, 0, verified.out);
+  assert.match(
+    verified.out,
+    /1 chained line\(s\) in place are not valid records \(first at .*:3\)/,
+  );
+  assert.equal((await run("check", "--file", path)).code, 2);
+});
+
+test("verify --key refuses a key that is a FIFO or missing (exit 2), without waiting on it", async () => {
+  const path = await new ReportBuilder().start().records(1).write(join(dir, "keyless.jsonl"));
+  const fifo = join(dir, "key.fifo");
+  spawnSync("mkfifo", [fifo]);
+  const piped = await run("verify", "--file", path, "--key", fifo);
+  assert.equal(piped.code, 2);
+  assert.match(piped.err, /cannot read the key .*key\.fifo \(a FIFO, not a regular file\)/);
+  const missing = await run("verify", "--file", path, "--key", join(dir, "nope.pem"));
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /cannot read the key .*nope\.pem \(no such file\)/);
 });

@@ -11,7 +11,8 @@ import {
   parseConfigText,
   stripJsonc,
 } from "../src/config_file.ts";
-import { optionsFromEnv, resolveOptions } from "../src/config.ts";
+import { OPTIONS, optionsFromEnv, optionsMarkdown, resolveOptions } from "../src/config.ts";
+import { readFile } from "node:fs/promises";
 
 const VARS = [
   "AIGUARD_MODE",
@@ -24,6 +25,7 @@ const VARS = [
   "AIGUARD_TRACE_ATTESTED",
   "AIGUARD_MAX_BYTES",
   "AIGUARD_BACKUPS",
+  "AIGUARD_SIGNING_KEY",
 ];
 const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
 afterEach(() => {
@@ -57,7 +59,7 @@ test("config errors name the file, the key and what was expected", () => {
   );
   assert.throws(
     () => parseConfigText('{ "colour": true }', "/app/aiguard.jsonc"),
-    /Invalid aiguard option "colour" in \/app\/aiguard\.jsonc: expected one of the keys mode, providers/,
+    /Invalid aiguard option "colour" in \/app\/aiguard\.jsonc: expected one of the keys mode, discover, providers/,
   );
   assert.throws(
     () => parseConfigText('{ "backups": "three" }', "c.jsonc"),
@@ -154,4 +156,48 @@ test("AIGUARD_DISCOVER, AIGUARD_TRACE_ATTESTED, AIGUARD_MAX_BYTES and AIGUARD_BA
     () => optionsFromEnv(),
     /"discover" in the environment \(AIGUARD_\*\): expected true or false, got "maybe"/,
   );
+});
+
+test("a bad regex in providers names the file and the key; a UTF-8 BOM is accepted", () => {
+  assert.throws(
+    () =>
+      parseConfigText(
+        '{ "providers": [{ "provider": "x", "host": "/ab(c/" }] }',
+        "/app/aiguard.jsonc",
+      ),
+    (error: Error) => {
+      assert.equal(error.name, "TypeError");
+      assert.match(
+        error.message,
+        /^Invalid aiguard option "providers\[0\]\.host" in \/app\/aiguard\.jsonc: expected a valid regular expression, got "\/ab\(c\/"/,
+      );
+      return true;
+    },
+  );
+  const withBom = parseConfigText(
+    '\uFEFF// settings\n{ "mode": "report", "backups": 4 }',
+    "b.jsonc",
+  );
+  assert.deepEqual(withBom, { mode: "report", backups: 4 });
+});
+
+test("one options table: every variable it names is honoured, and the README lists it as it is", async () => {
+  for (const spec of OPTIONS) {
+    if (spec.env === null || !spec.code) continue;
+    // Read as a value of this option, or refused naming it: either way the variable was read.
+    process.env[spec.env] = "[not valid]";
+    try {
+      const read = optionsFromEnv() as Record<string, unknown>;
+      assert.notEqual(read[spec.key], undefined, `${spec.env} is read for ${spec.key}`);
+    } catch (error) {
+      assert.match((error as Error).message, new RegExp(`"${spec.key}" in the environment`));
+    }
+    delete process.env[spec.env];
+  }
+  process.env.AIGUARD_SIGNING_KEY = "/keys/signing.pem";
+  assert.equal(resolveOptions().signingKey, "/keys/signing.pem", "from the environment only");
+  assert.equal(resolveOptions().backups, 3);
+  const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+  const listed = /<!-- options:start -->\n\n([\s\S]*?)\n\n<!-- options:end -->/.exec(readme)?.[1];
+  assert.equal(listed, optionsMarkdown(), "run: deno run -A scripts/readme_options.ts");
 });

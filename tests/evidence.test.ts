@@ -12,14 +12,14 @@ import { join } from "node:path";
 import { main } from "../cli.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { chainLines, sha256Hex } from "../src/storage/_chain.ts";
+import { recordJson } from "./support/fixtures.ts";
+import { keyPair } from "./support/keys.ts";
 
 let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-evidence-"))));
 after(() => rm(dir, { recursive: true, force: true }));
 
-const record = (n: number) =>
-  JSON.stringify({ v: 1, ts: new Date().toISOString(), event: "ai_call", provider: "openai", n }) +
-  "\n";
+const record = (n: number) => recordJson({ ts: new Date().toISOString(), n }) + "\n";
 
 async function report(name: string, count: number, options: { signingKey?: string } = {}) {
   const path = join(dir, name);
@@ -145,7 +145,7 @@ test("verify names the file and line of an edited, removed, inserted, swapped or
     [
       "inserted",
       [...lines.slice(0, 2), record(99).trimEnd(), ...lines.slice(2)].join("\n") + "\n",
-      /tampered\.jsonl:3: a line without seq inside the chain \(inserted\)/,
+      /tampered\.jsonl:3: a line without seq and prev: not part of the chain \(inserted\)/,
     ],
     [
       "duplicated",
@@ -197,28 +197,9 @@ test("verify fails closed on a missing report", async () => {
   assert.equal((await verify("--file", join(dir, "none.jsonl"), "--allow-missing")).code, 0);
 });
 
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = btoa(String.fromCharCode(...new Uint8Array(der)));
-  return `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END ${label}-----\n`;
-}
-
-async function keyPair(name: string) {
-  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const privatePem = pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const publicPem = pem("PUBLIC KEY", await crypto.subtle.exportKey("spki", keys.publicKey));
-  const privatePath = join(dir, `${name}.key.pem`);
-  const publicPath = join(dir, `${name}.pub.pem`);
-  await writeFile(privatePath, privatePem, { mode: 0o600 });
-  await writeFile(publicPath, publicPem);
-  return { privatePem, privatePath, publicPath };
-}
-
 test("seals: signed after every batch, verified with the public key; a wrong key is named", async () => {
-  const signer = await keyPair("signer");
-  const other = await keyPair("other");
+  const signer = await keyPair(dir, "signer");
+  const other = await keyPair(dir, "other");
   const path = await report("sealed.jsonl", 7, { signingKey: signer.privatePath });
   const text = await readFile(path, "utf8");
   const seals = text.trimEnd().split("\n").map((l) => JSON.parse(l)).filter((r) =>
@@ -242,7 +223,7 @@ test("seals: signed after every batch, verified with the public key; a wrong key
   const plain = await report("unsealed.jsonl", 3);
   const none = await verify("--file", plain, "--key", signer.publicPath);
   assert.equal(none.code, 1);
-  assert.match(none.out, /no seal in the report/);
+  assert.match(none.out, /seq 1–4 covered by no seal: the report does not end in a seal/);
 });
 
 test("a bad signing key: records are still written (unsealed), and the warning shows no key", async () => {

@@ -6,8 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { defaultReportPath, defaultSocketPath } from "../config.ts";
-import { envVar } from "../runtime.ts";
+import { type GuardOptions, optionsFromEnv, resolveOptions, validateOptions } from "../config.ts";
+import { optionsFromConfigFile } from "../config_file.ts";
 
 /** What a command writes and returns. */
 export interface CliIo {
@@ -82,10 +82,58 @@ export function parseFlags(
   }
 }
 
-/** `--file`, else `AIGUARD_REPORT_PATH`, else `~/.aiguard/guard_log.jsonl`. */
-export function reportPath(flags: Flags): string {
-  return (flags.file as string | undefined) ?? envVar("AIGUARD_REPORT_PATH") ??
-    defaultReportPath();
+/**
+ * A command that cannot go on (a bad config file, a report it cannot read): exit 2 with one line
+ * naming the command, and no usage hint.
+ */
+export class CommandFailure extends Error {
+  /** The command that failed. */
+  readonly command: string;
+  constructor(message: string, command: string) {
+    super(message);
+    this.name = "CommandFailure";
+    this.command = command;
+  }
+}
+
+/** What every command reads from the same sources as the guard. */
+export interface CliSettings {
+  reportPath: string;
+  backups: number;
+  socketPath: string;
+  /** `AIGUARD_SIGNING_KEY`'s value (PEM text or a path): never to be printed. */
+  signingKey: string | null;
+}
+
+/**
+ * The settings a command works with, from the same sources and in the same order as the guard's:
+ * flags (`--file`, `--socket`) > `AIGUARD_*` > `aiguard.jsonc` > defaults ({@link OPTIONS}).
+ */
+export function cliSettings(flags: Flags, command: string): CliSettings {
+  const fromFlags: GuardOptions = {};
+  if (typeof flags.file === "string") fromFlags.reportPath = flags.file;
+  if (typeof flags.socket === "string") fromFlags.socketPath = flags.socket;
+  let resolved;
+  try {
+    resolved = resolveOptions(
+      validateOptions(fromFlags, "the command line"),
+      optionsFromEnv(),
+      optionsFromConfigFile(),
+    );
+  } catch (error) {
+    throw new CommandFailure((error as Error).message, command);
+  }
+  return {
+    reportPath: resolved.reportPath,
+    backups: resolved.backups,
+    socketPath: resolved.socketPath,
+    signingKey: resolved.signingKey,
+  };
+}
+
+/** The report path: `--file` > `AIGUARD_REPORT_PATH` > `reportPath` in aiguard.jsonc > default. */
+export function reportPath(flags: Flags, command = "aiguard"): string {
+  return cliSettings(flags, command).reportPath;
 }
 
 /** Parses `90s`, `30m`, `24h`, `7d` into milliseconds; throws on anything else. */
@@ -98,10 +146,9 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * unit;
 }
 
-/** `--socket`, else `AIGUARD_SOCKET`, else `~/.aiguard/guard.sock`. */
-export function socketPath(flags: Flags): string {
-  return (flags.socket as string | undefined) ?? envVar("AIGUARD_SOCKET") ??
-    defaultSocketPath();
+/** The daemon socket: `--socket` > `AIGUARD_SOCKET` > `socketPath` in aiguard.jsonc > default. */
+export function socketPath(flags: Flags, command = "daemon"): string {
+  return cliSettings(flags, command).socketPath;
 }
 
 /** `--since` in milliseconds, or `undefined`; a bad duration is a usage error. */

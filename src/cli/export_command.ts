@@ -46,7 +46,7 @@ A missing report exits 2 (--allow-missing: the BOM of the scan alone).`,
     const deno = (globalThis as { Deno?: { openKv?: (p: string) => Promise<unknown> } }).Deno;
     if (typeof deno?.openKv !== "function") {
       io.err("aiguard export --kv needs Deno with --unstable-kv (deno run -A --unstable-kv ...)\n");
-      return 1;
+      return 2;
     }
     const kv = await deno.openKv(flags.kv as string) as Parameters<typeof readDenoKvLines>[0];
     try {

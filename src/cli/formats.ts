@@ -25,12 +25,22 @@ function summary(groups: SiteGroup[], skipped: number): string {
   }${skippedNote}`;
 }
 
+/** A table cell names at most this many providers or models, then "+N more". */
+export const CELL_ITEMS = 3;
+
+/** A list for one table cell: the first few, then how many more (the JSON output has them all). */
+export function cellList(items: readonly string[]): string {
+  if (items.length === 0) return "-";
+  const shown = items.slice(0, CELL_ITEMS).join(", ");
+  return items.length > CELL_ITEMS ? `${shown} +${items.length - CELL_ITEMS} more` : shown;
+}
+
 function columns(g: SiteGroup): string[] {
   return [
     g.call_site ?? "(unknown)",
     String(g.count),
-    g.providers.join(", "),
-    g.models.join(", ") || "-",
+    cellList(g.providers),
+    cellList(g.models),
     g.first_seen,
     g.last_seen,
   ];
@@ -72,8 +82,8 @@ function sarif(groups: SiteGroup[]): string {
   const results = groups.map((g) => {
     const site = g.call_site ? splitCallSite(g.call_site) : null;
     const text =
-      `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${g.providers.join(", ")}${
-        g.models.length ? `; ${g.models.join(", ")}` : ""
+      `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${cellList(g.providers)}${
+        g.models.length ? `; ${cellList(g.models)}` : ""
       }), last seen ${g.last_seen}. ` +
       "Wrap the calling function with attest() once it is reviewed.";
     return {

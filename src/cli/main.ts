@@ -5,7 +5,7 @@
  * @module
  */
 import process from "node:process";
-import { type CliIo, type Command, parseFlags, UsageError } from "./command.ts";
+import { type CliIo, type Command, CommandFailure, parseFlags, UsageError } from "./command.ts";
 import { checkCommand, reportCommand } from "./report_commands.ts";
 import { daemonCommand } from "./daemon_command.ts";
 import { tailCommand } from "./tail_command.ts";
@@ -48,12 +48,13 @@ export async function main(
   signal?: AbortSignal,
 ): Promise<number> {
   const [name, ...rest] = argv;
+  let command: Command | undefined;
   try {
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       io.out(MAIN_HELP + "\n");
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === name);
+    command = COMMANDS.find((c) => c.name === name);
     if (!command) throw new UsageError(`unknown command ${name}`, "main");
     const { flags, positional } = parseFlags(command.name, rest, command.flags);
     if (flags.help) {
@@ -62,11 +63,18 @@ export async function main(
     }
     return await command.run({ flags, positional, io, ...(signal ? { signal } : {}) });
   } catch (error) {
+    if (error instanceof CommandFailure) {
+      io.err(`aiguard ${error.command}: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       const hint = error.command === "main" ? "aiguard --help" : `aiguard ${error.command} --help`;
       io.err(`aiguard: ${error.message} (see ${hint})\n`);
       return 2;
     }
-    throw error;
+    // Exit 1 means only "unattested calls found" or "broken": anything unforeseen is 2, one line.
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`aiguard ${command?.name ?? name}: ${message.split("\n")[0]}\n`);
+    return 2;
   }
 }

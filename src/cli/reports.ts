@@ -1,91 +1,91 @@
 /**
- * Reading report files for the CLI: the file and its rotated backups, oldest first; malformed lines
- * are skipped and counted; unattested calls grouped by call site.
+ * What the report commands share: reading the report through the one typed reader
+ * (`src/report/reader.ts`), failing closed on what cannot be judged, and grouping unattested calls
+ * by call site.
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
-import { type Flags, reportPath } from "./command.ts";
-import { type AnyRecord, decodeLine, type GuardRecord } from "../report/record.ts";
-import { backupName } from "../storage/_rotating_file.ts";
-import { isChainLine } from "../storage/_chain.ts";
+import { cliSettings, type Flags } from "./command.ts";
+import type { AnyRecord, GuardRecord } from "../report/record.ts";
+import {
+  readReport,
+  recordsOf,
+  type ReportLine,
+  type ReportRead,
+  unexplainedMalformed,
+} from "../report/reader.ts";
 
-/** What a report read found. */
+/** What a report read found, for the commands that judge records. */
 export interface ReadResult {
   records: AnyRecord[];
-  /** Lines that were not version-1 records. */
+  /** Malformed lines (wrong types, not JSON, torn) that no crash recovery explains. */
   skipped: number;
   /** Files that existed and were read. */
   files: string[];
-  /** Files that exist but could not be read (permissions, a directory), with the reason. */
+  /** Files that exist but could not be read or were refused (a FIFO, a directory), with why. */
   unreadable: Array<{ file: string; reason: string }>;
+  /** Every classified line, in order. */
+  lines: ReportLine[];
 }
 
-/** The report file and its backups that exist, oldest first, with their text. */
-export async function reportTexts(
-  path: string,
-  maxBackups = 9,
-): Promise<{ texts: Array<{ file: string; text: string }>; unreadable: ReadResult["unreadable"] }> {
-  const texts: Array<{ file: string; text: string }> = [];
-  const unreadable: ReadResult["unreadable"] = [];
-  const candidates = [
-    ...Array.from({ length: maxBackups }, (_, i) => backupName(path, maxBackups - i)),
-    path,
-  ];
-  for (const file of candidates) {
-    try {
-      texts.push({ file, text: await readFile(file, "utf8") });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== "ENOENT" && (error as Error).name !== "NotFound") {
-        unreadable.push({ file, reason: code ?? (error as Error).message });
-      }
-    }
-  }
-  return { texts, unreadable };
+function resultOf(read: ReportRead): ReadResult {
+  return {
+    records: recordsOf(read),
+    skipped: unexplainedMalformed(read.lines).length,
+    files: read.files,
+    unreadable: read.unreadable,
+    lines: read.lines,
+  };
 }
 
-/** The report file and its backups that exist, oldest first, parsed. */
-export async function readReports(path: string, maxBackups = 9): Promise<ReadResult> {
-  const { texts, unreadable } = await reportTexts(path, maxBackups);
-  const records: AnyRecord[] = [];
-  let skipped = 0;
-  for (const { text } of texts) {
-    for (const line of text.split("\n")) {
-      if (!line.trim() || isChainLine(line)) continue;
-      const record = decodeLine(line);
-      if (record) records.push(record);
-      else skipped++;
-    }
-  }
-  return { records, skipped, files: texts.map((t) => t.file), unreadable };
+/** The report file and every backup of it that exists, oldest first, classified. */
+export async function readReports(path: string): Promise<ReadResult> {
+  return resultOf(await readReport(path));
+}
+
+/** How {@link judgedRead} fails closed. */
+export interface JudgeOptions {
+  /** Whether malformed lines no recovery explains exit 2 (check) or are only counted. */
+  failOnMalformed?: boolean;
 }
 
 /**
- * Reads the report at `--file` for a command that judges it (check, coverage, verify, export), and
- * fails closed: an unreadable file, or no report at all without `--allow-missing`, is said in one
- * line and the command exits 2. Returns what `read` found, or that exit code.
+ * Reads the report for a command that judges it, and fails closed: a file it cannot read or
+ * refuses (not a regular file), no report at all without `--allow-missing`, or (check) malformed
+ * lines that no recovery line explains without `--allow-malformed`, are said in one line and the
+ * command exits 2. Returns what was read, or that exit code.
  */
-export async function judgedReport<T extends { unreadable: ReadResult["unreadable"] }>(
+export async function judgedRead(
   command: string,
   flags: Flags,
   err: (text: string) => void,
-  read: (path: string) => Promise<T>,
-  filesFound: (found: T) => number,
-): Promise<T | number> {
-  const path = reportPath(flags);
-  const found = await read(path);
+  options: JudgeOptions = {},
+): Promise<ReadResult | number> {
+  const path = cliSettings(flags, command).reportPath;
+  const found = resultOf(await readReport(path));
   const [first] = found.unreadable;
   if (first) {
     err(`aiguard ${command}: cannot read ${first.file} (${first.reason}): it fails closed.\n`);
     return 2;
   }
-  if (filesFound(found) === 0 && flags["allow-missing"] !== true) {
+  if (found.files.length === 0 && flags["allow-missing"] !== true) {
     err(
       `aiguard ${command}: no report at ${path}: did the guard run in report or block mode? ` +
         "(--allow-missing goes on without one)\n",
     );
     return 2;
+  }
+  if (options.failOnMalformed && flags["allow-malformed"] !== true) {
+    const bad = unexplainedMalformed(found.lines);
+    const [one] = bad;
+    if (one && one.kind === "malformed") {
+      err(
+        `aiguard ${command}: ${bad.length} malformed line${bad.length === 1 ? "" : "s"} that no ` +
+          `recovery line explains (first at ${one.file}:${one.line}: ${one.reason}): it fails ` +
+          "closed (--allow-malformed skips them).\n",
+      );
+      return 2;
+    }
   }
   return found;
 }
@@ -103,38 +103,49 @@ export interface SiteGroup {
 
 /** Groups unattested AI calls by call site, newest last-seen first. */
 export function groupBySite(records: AnyRecord[], sinceMs?: number, now = Date.now()): SiteGroup[] {
-  const groups = new Map<string, SiteGroup>();
+  // Sets beside each group: a report with many distinct models at one site stays linear.
+  const groups = new Map<
+    string,
+    { group: SiteGroup; seen: Set<string>; first: number; last: number }
+  >();
   const cutoff = sinceMs === undefined ? -Infinity : now - sinceMs;
   for (const r of records) {
     if (r.event !== "ai_call" || r.attested) continue;
     const t = Date.parse(r.ts);
     if (!(t >= cutoff)) continue;
     const key = r.call_site ?? "";
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        call_site: r.call_site,
-        count: 0,
-        providers: [],
-        models: [],
-        actions: [],
-        first_seen: r.ts,
-        last_seen: r.ts,
+    let entry = groups.get(key);
+    if (!entry) {
+      entry = {
+        group: {
+          call_site: r.call_site,
+          count: 0,
+          providers: [],
+          models: [],
+          actions: [],
+          first_seen: r.ts,
+          last_seen: r.ts,
+        },
+        seen: new Set(),
+        first: t,
+        last: t,
       };
-      groups.set(key, g);
+      groups.set(key, entry);
     }
+    const g = entry.group;
     g.count++;
-    addUnique(g.providers, r.provider);
-    if (r.model) addUnique(g.models, r.model);
-    addUnique(g.actions, r.action);
-    if (r.ts < g.first_seen) g.first_seen = r.ts;
-    if (r.ts > g.last_seen) g.last_seen = r.ts;
+    const add = (list: string[], kind: string, value: string) => {
+      if (entry!.seen.has(kind + value)) return;
+      entry!.seen.add(kind + value);
+      list.push(value);
+    };
+    add(g.providers, "p:", r.provider);
+    if (r.model) add(g.models, "m:", r.model);
+    add(g.actions, "a:", r.action);
+    if (t < entry.first) [entry.first, g.first_seen] = [t, r.ts];
+    if (t > entry.last) [entry.last, g.last_seen] = [t, r.ts];
   }
-  return [...groups.values()].sort((a, b) => b.last_seen.localeCompare(a.last_seen));
-}
-
-function addUnique(list: string[], value: string): void {
-  if (!list.includes(value)) list.push(value);
+  return [...groups.values()].sort((a, b) => b.last - a.last).map((e) => e.group);
 }
 
 /** Splits `path:line:column` (the path may itself contain colons). */
@@ -148,11 +159,11 @@ export function isAiCall(record: AnyRecord): record is GuardRecord {
   return record.event === "ai_call";
 }
 
-/** {@link judgedReport} of the decoded records (check, coverage, export). */
+/** {@link judgedRead} for the commands that only count malformed lines (coverage, export). */
 export function judgedRecords(
   command: string,
   flags: Flags,
   err: (text: string) => void,
 ): Promise<ReadResult | number> {
-  return judgedReport(command, flags, err, readReports, (found) => found.files.length);
+  return judgedRead(command, flags, err);
 }

@@ -5,13 +5,14 @@
  */
 import { open, stat } from "node:fs/promises";
 import process from "node:process";
-import { decodeLine } from "../report/record.ts";
+import { classifyLine, readReportFile } from "../report/reader.ts";
 import { type Command, reportPath } from "./command.ts";
 
-/** One readable line for a record. */
+/** One readable line for a record line of the report (`null` for any other kind of line). */
 export function describeRecord(line: string): string | null {
-  const r = decodeLine(line);
-  if (!r) return null;
+  const classified = classifyLine(line);
+  if (classified.kind !== "record") return null;
+  const r = classified.record;
   if (r.event === "dropped") return `${r.ts}  dropped   ${r.count} records`;
   const who = r.attested
     ? `attested${r.attestation?.id ? ` (${r.attestation.id})` : ""}`
@@ -30,7 +31,13 @@ export const tailCommand: Command = {
 Follows the report file (through rotation) and prints each new record on one line.`,
   flags: { file: "string", "poll-ms": "string" },
   async run({ flags, io, signal }) {
-    const path = reportPath(flags);
+    const path = reportPath(flags, "tail");
+    // A FIFO or a device is refused here, as every command refuses it, before anything is read.
+    const first = await readReportFile(path);
+    if ("reason" in first) {
+      io.err(`aiguard tail: cannot read ${path} (${first.reason}).\n`);
+      return 2;
+    }
     const pollMs = Number(flags["poll-ms"] ?? 200);
     let offset = await stat(path).then((s) => s.size, () => 0);
     let partial = "";

@@ -32,7 +32,11 @@ test("the demo: calls by site, the gate fails on them, the chain verifies, an ed
   assert.match(out, /1 × anthropic chat \(anthropic\.messages\.create\) model claude-haiku-4-5/);
   assert.match(out, /1 × openai embeddings \(openai\.embeddings\.create\)/);
   assert.match(out, /4 unattested AI calls at 3 call sites[\s\S]*\(exit 1\)/);
-  assert.match(out, /aiguard verify: intact, 5 chained lines, seq 1–5 in 1 file\n {2}\(exit 0\)/);
+  // The chain_start head line, then the 4 records; without --key verify says what is unprotected.
+  assert.match(
+    out,
+    /aiguard verify: intact, 5 chained lines, seq 1–5 in 1 file\n {2}aiguard verify: without --key the head and the tail are unprotected[^\n]*\n {2}\(exit 0\)/,
+  );
   assert.match(
     out,
     /BROKEN at \$REPORT_DIR\/edited\.jsonl:2: seq 2: edited \(its hash is not the prev of seq 3\)/,
