@@ -12,7 +12,7 @@ import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
-import { modelFromPath, type ProviderMatch, splitUrl } from "./providers.ts";
+import { modelFromPath, type ProviderMatch, sentUrl, splitUrl } from "./providers.ts";
 import { describeWebSocket } from "./websocket.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -48,7 +48,8 @@ function bracketed(hostname: string): string {
 
 /**
  * The absolute URL a `request()`/`get()` call goes to, from its `(url[, options][, cb])` or
- * `(options[, cb])` arguments: a string scan and one concatenation, no `new URL()`.
+ * `(options[, cb])` arguments: a string scan and one concatenation; the registry parses it as the
+ * runtime does only when it holds anything unusual (`127.1`, a trailing dot, a tab, …).
  */
 export function requestUrl(args: readonly unknown[], defaultProtocol: string): string | null {
   const first = args[0];
@@ -72,6 +73,8 @@ export function requestUrl(args: readonly unknown[], defaultProtocol: string): s
   let hostname = "localhost";
   let port = "";
   let path = "/";
+  // The string is parsed (WHATWG) before the options are laid over it, as Node does.
+  if (url !== null) url = sentUrl(url);
   const parts = url === null ? null : splitUrl(url);
   if (url !== null && parts !== null) {
     protocol = url.slice(0, url.indexOf(":") + 1);

@@ -10,7 +10,7 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
-import { modelFromPath, type ProviderMatch } from "./providers.ts";
+import { modelFromPath, type ProviderMatch, sentUrl } from "./providers.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fn = (this: any, ...args: any[]) => any;
@@ -33,10 +33,13 @@ interface Emitter {
 /** `scheme://host:port` of what `connect()` was given (string, URL or URL-like object). */
 function originOf(authority: unknown): string | null {
   if (typeof authority === "string") {
-    const scheme = authority.indexOf("://");
+    // Node parses the string as a WHATWG URL (`http:host`, `127.1`, …): so does the registry.
+    const url = sentUrl(authority);
+    if (url === null) return null;
+    const scheme = url.indexOf("://");
     if (scheme === -1) return null;
-    const end = authority.indexOf("/", scheme + 3);
-    return end === -1 ? authority : authority.slice(0, end);
+    const end = url.indexOf("/", scheme + 3);
+    return end === -1 ? url : url.slice(0, end);
   }
   const a = authority as { protocol?: unknown; host?: unknown; hostname?: unknown; port?: unknown };
   if (a === null || typeof a !== "object") return null;
