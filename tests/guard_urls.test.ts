@@ -10,6 +10,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import http2 from "node:http2";
+import axios from "axios";
 import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import type { ProviderRule } from "../src/detect/providers.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
@@ -245,4 +246,63 @@ for (const carrier of CARRIERS) {
       }
     });
   }
+}
+
+const HOP = "/redirect?to=/v1/chat/completions";
+
+/** Redirects followed by the client: each carrier re-issues the request, or the runtime does. */
+const REDIRECTS: Array<{ name: string; runtimes?: string[]; send(): Promise<unknown> }> = [
+  {
+    name: "fetch following a 307",
+    // Deno and Bun follow redirects inside fetch, below any hook (README: what the guard can see).
+    runtimes: ["node"],
+    send: async () => {
+      await (await fetch(`${servers.http1}${HOP}`, { method: "POST", body: "{}" })).text();
+    },
+  },
+  {
+    name: "axios (follow-redirects) following a 307",
+    send: () => axios.post(`${servers.http1}${HOP}`, {}),
+  },
+];
+
+for (const r of REDIRECTS) {
+  const skip = r.runtimes && !r.runtimes.includes(runtime)
+    ? `${r.name}: the hop is not seen on ${runtime} (README: what the guard can see)`
+    : false;
+
+  test(`${r.name} to an AI path: report → one record for the hop`, { skip }, async () => {
+    const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    try {
+      const before = servers.seen.length;
+      await r.send();
+      const records = aiCalls(g.records());
+      assert.equal(records.length, 1, JSON.stringify(records));
+      assert.match(records[0]!.target, /127\.0\.0\.1\/v1\/chat\/completions$/);
+      await barrier();
+      assert.deepEqual(
+        servers.seen.slice(before).map((s) => s.path).filter((p) => !p.startsWith("/barrier/")),
+        [HOP, CHAT],
+      );
+    } finally {
+      await g.disable();
+    }
+  });
+
+  test(`${r.name} to an AI path: block → the hop is refused unsent`, { skip }, async () => {
+    await barrier();
+    const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+    try {
+      const before = servers.seen.length;
+      await assert.rejects(r.send());
+      await barrier();
+      assert.deepEqual(
+        servers.seen.slice(before).map((s) => s.path).filter((p) => !p.startsWith("/barrier/")),
+        [HOP],
+      );
+      assert.equal(aiCalls(g.records())[0]?.action, "blocked");
+    } finally {
+      await g.disable();
+    }
+  });
 }
