@@ -17,6 +17,7 @@ import { httpLayer } from "./detect/http.ts";
 import { http2Layer } from "./detect/http2.ts";
 import { websocketLayer } from "./detect/websocket.ts";
 import { undiciLayer } from "./detect/undici.ts";
+import { workerLayer } from "./detect/worker.ts";
 import { patchClients } from "./detect/sdk.ts";
 import { scopeHook } from "./detect/sdk/hooks.ts";
 import {
@@ -78,6 +79,7 @@ const LAYERS: readonly DetectorLayer[] = [
   http2Layer,
   websocketLayer,
   undiciLayer,
+  workerLayer,
 ];
 
 /** One guard, from enabling to disabling; reconfiguring keeps it. Handles point here. */
@@ -256,6 +258,7 @@ function settle(marker: CallMarker, error?: unknown): void {
 /** What every layer is handed: reads of the live guard, and its decision. */
 const core: GuardCore = {
   active: () => active !== null,
+  options: () => active?.options ?? null,
   rules: () => active?.options.providers ?? [],
   match: (url) => matchUrl(url, active?.options.providers ?? []),
   frame: currentFrame,
