@@ -18,6 +18,8 @@ import { http2Layer } from "./detect/http2.ts";
 import { websocketLayer } from "./detect/websocket.ts";
 import { undiciLayer } from "./detect/undici.ts";
 import { workerLayer } from "./detect/worker.ts";
+import { socketLayer } from "./detect/socket.ts";
+import { eventSourceLayer } from "./detect/event_source.ts";
 import { patchClients } from "./detect/sdk.ts";
 import { scopeHook } from "./detect/sdk/hooks.ts";
 import {
@@ -78,7 +80,9 @@ const LAYERS: readonly DetectorLayer[] = [
   httpLayer,
   http2Layer,
   websocketLayer,
+  eventSourceLayer,
   undiciLayer,
+  socketLayer,
   workerLayer,
 ];
 

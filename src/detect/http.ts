@@ -13,6 +13,7 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import { modelFromPath, type ProviderMatch, sentUrl, splitUrl } from "./providers.ts";
+import { ownConnections } from "./socket.ts";
 import { describeWebSocket } from "./websocket.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -170,7 +171,7 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
     if (match === null) {
       wrapping++;
       try {
-        return original.apply(this, args);
+        return ownConnections(() => original.apply(this, args));
       } finally {
         wrapping--;
       }
@@ -190,7 +191,12 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
         ),
       guarded,
     ) ?? frame!.call!;
-    const request = runMarked(core, frame, marker, () => original.apply(this, args));
+    const request = runMarked(
+      core,
+      frame,
+      marker,
+      () => ownConnections(() => original.apply(this, args)),
+    );
     settleOn(core, request, marker);
     return request;
   };

@@ -11,6 +11,7 @@ import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import { modelFromPath, type ProviderMatch, sentUrl } from "./providers.ts";
+import { ownConnections } from "./socket.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fn = (this: any, ...args: any[]) => any;
@@ -154,7 +155,8 @@ export const http2Layer: DetectorLayer = {
       "connect",
       (original) =>
         function (this: unknown, authority: unknown, ...rest: unknown[]) {
-          const session = original.call(this, authority, ...rest);
+          // Each stream on the session is judged by its path; the connection itself is no call.
+          const session = ownConnections(() => original.call(this, authority, ...rest));
           const origin = originOf(authority);
           if (origin !== null && session !== null && typeof session === "object") {
             origins.set(session, origin.toLowerCase());
