@@ -194,3 +194,28 @@ test(
     assert.equal(threads.Worker, Original);
   },
 );
+
+test("the worker's guard has the app's providers rules, RegExps included", async () => {
+  const kinds = WORKER_KINDS.filter((k) => k.runtimes.includes(runtime));
+  const reportPath = join(dir, "rules.jsonl");
+  const g = enableGuard({
+    mode: "report",
+    sinks: ["file"],
+    reportPath,
+    socketPath: join(dir, "none.sock"),
+    discover: false,
+    providers: [{ provider: "acme_llm", host: /^127\.0\.0\.1:\d+$/, path: /\/v1\/models$/ }],
+  });
+  try {
+    for (const kind of kinds) {
+      assert.equal(
+        await kind.run({ url: `${servers.http1}/v1/models`, attested: false }),
+        "ok 200",
+      );
+    }
+    const calls = await reportedCalls(reportPath, kinds.length);
+    assert.deepEqual(calls.map((r) => r.provider), kinds.map(() => "acme_llm"));
+  } finally {
+    await g.disable();
+  }
+});

@@ -85,7 +85,7 @@ function portOf(value: unknown): number | null {
  * The endpoint of `net.connect`/`tls.connect` arguments: `(options[, cb])` or
  * `(port[, host][, options][, cb])`; `null` for a Unix socket path or anything unreadable.
  */
-export function nodeEndpoint(args: readonly unknown[], tls: boolean): Endpoint | null {
+function nodeEndpoint(args: readonly unknown[], tls: boolean): Endpoint | null {
   let options: Options = {};
   let port: number | null = null;
   let host: string | undefined;

@@ -90,7 +90,15 @@ export function workerOptions(options: ResolvedOptions): WorkerOptions {
   return out;
 }
 
-/** The options {@link workerOptions} wrote, as `enableGuard()` takes them. */
+/**
+ * The options {@link workerOptions} wrote, as `enableGuard()` takes them (RegExps rebuilt).
+ *
+ * @example
+ * ```ts
+ * import { optionsFromWorkerOptions } from "./worker.ts";
+ * optionsFromWorkerOptions({ providers: [{ provider: "acme", host: { $regexp: ["^llm\\.", ""] } }] });
+ * ```
+ */
 export function optionsFromWorkerOptions(options: WorkerOptions): WorkerOptions {
   const rules = Array.isArray(options.providers) ? options.providers as ProviderRule[] : [];
   return {
