@@ -2,6 +2,7 @@ import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { attest, AttestationError, disableGuard, enableGuard, type GuardRecord } from "../mod.ts";
 import { matchUrl, sentUrl, splitUrl } from "../src/detect/providers.ts";
+import { runtimeKey } from "../src/runtime.ts";
 import { freshContext, lineHere } from "./support/mock_ai_server.ts";
 
 beforeEach(freshContext);
@@ -227,6 +228,34 @@ test("fetch judges the URL it sends: odd spellings of a provider host are record
   } finally {
     await guard.disable();
     net.restore();
+  }
+});
+
+test("a response redirected to an AI endpoint is recorded when it arrives (Deno, Bun, workerd)", async () => {
+  const original = globalThis.fetch;
+  // The network under the guard followed a redirect to an AI endpoint, as the runtime would.
+  globalThis.fetch = (() => {
+    const response = new Response("{}");
+    Object.defineProperty(response, "redirected", { value: true });
+    Object.defineProperty(response, "url", { value: "https://api.openai.com/v1/chat/completions" });
+    return Promise.resolve(response);
+  }) as typeof fetch;
+  const guard = enableGuard({ mode: "block", sinks: ["memory"] });
+  try {
+    await fetch("https://example.com/go", { method: "POST" });
+    await fetch("https://example.com/go", { method: "POST", redirect: "manual" });
+    await attest(() => fetch("https://example.com/go"), { id: "reviewed" })();
+    const records = aiCalls(guard.records());
+    // Node's undici layer sees each hop before it is sent: no late record there.
+    if (runtimeKey() === "node") assert.deepEqual(records, []);
+    else {
+      assert.equal(records.length, 1, JSON.stringify(records));
+      assert.equal(records[0]!.target, "fetch POST api.openai.com/v1/chat/completions");
+      assert.equal(records[0]!.action, "reported"); // too late to block
+    }
+  } finally {
+    await guard.disable();
+    globalThis.fetch = original;
   }
 });
 
