@@ -231,8 +231,9 @@ test("fetch judges the URL it sends: odd spellings of a provider host are record
   }
 });
 
-test("a response redirected to an AI endpoint is recorded when it arrives (Deno, Bun, workerd)", async () => {
+test("a response redirected to an AI endpoint is recorded when its body is read (Deno, Bun, workerd)", async () => {
   const original = globalThis.fetch;
+  const readers = [Response.prototype.json, Response.prototype.text];
   // The network under the guard followed a redirect to an AI endpoint, as the runtime would.
   globalThis.fetch = (() => {
     const response = new Response("{}");
@@ -242,21 +243,25 @@ test("a response redirected to an AI endpoint is recorded when it arrives (Deno,
   }) as typeof fetch;
   const guard = enableGuard({ mode: "block", sinks: ["memory"] });
   try {
-    await fetch("https://example.com/go", { method: "POST" });
-    await fetch("https://example.com/go", { method: "POST", redirect: "manual" });
-    await attest(() => fetch("https://example.com/go"), { id: "reviewed" })();
+    const response = await fetch("https://example.com/go", { method: "POST" });
+    assert.equal(await response.text(), "{}");
+    void response.body; // one record per response, however often it is read
+    await attest(async () => await (await fetch("https://example.com/go")).json(), {
+      id: "reviewed",
+    })();
     const records = aiCalls(guard.records());
     // Node's undici layer sees each hop before it is sent: no late record there.
     if (runtimeKey() === "node") assert.deepEqual(records, []);
     else {
       assert.equal(records.length, 1, JSON.stringify(records));
-      assert.equal(records[0]!.target, "fetch POST api.openai.com/v1/chat/completions");
+      assert.equal(records[0]!.target, "fetch (redirected) api.openai.com/v1/chat/completions");
       assert.equal(records[0]!.action, "reported"); // too late to block
     }
   } finally {
     await guard.disable();
     globalThis.fetch = original;
   }
+  assert.deepEqual([Response.prototype.json, Response.prototype.text], readers, "restored");
 });
 
 test("splitUrl strips userinfo, query and fragment, and fills default ports", () => {
