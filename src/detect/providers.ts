@@ -223,13 +223,16 @@ function isWebScheme(url: string, end: number): boolean {
   return false;
 }
 
-/** Whether `host` is an IPv4 address the way WHATWG writes one: four decimal parts, no zero-padding. */
-function isDottedQuad(host: string): boolean {
+/**
+ * Whether `url.slice(start, end)` is an IPv4 address the way WHATWG writes one: four decimal parts,
+ * no zero-padding.
+ */
+function isDottedQuad(url: string, start: number, end: number): boolean {
   let parts = 0;
   let digits = 0;
   let value = 0;
-  for (let i = 0; i <= host.length; i++) {
-    const c = i === host.length ? 46 : host.charCodeAt(i);
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 46 : url.charCodeAt(i);
     if (c === 46 /* . */) {
       if (digits === 0 || value > 255 || ++parts > 4) return false;
       digits = 0;
@@ -265,13 +268,17 @@ function scan(url: string): ScanResult {
   let start = scheme + 3;
   let end = start;
   let colon = -1;
+  let label = start; // where the host's last label starts
   let upper = false;
+  // Branches ordered by how often a character of an ordinary host takes them.
   for (; end < n; end++) {
     const c = url.charCodeAt(end);
-    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
-    if (c === 58 /* : */) colon = end;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 /* - */) continue;
+    if (c === 46 /* . */) label = end + 1;
+    else if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+    else if (c === 58 /* : */) colon = end;
     else if (c === 64 /* @ */) {
-      start = end + 1;
+      start = label = end + 1;
       colon = -1;
     } else if (c >= 65 && c <= 90) upper = true;
     else if (
@@ -279,22 +286,21 @@ function scan(url: string): ScanResult {
     ) return UNUSUAL;
   }
   const hostEnd = colon === -1 ? end : colon;
-  if (hostEnd === start || url.charCodeAt(hostEnd - 1) === 46 /* . */) return UNUSUAL;
+  if (hostEnd === start || label >= hostEnd) return UNUSUAL; // empty, a trailing dot, `host:1.2`
   // A host whose last label starts with a digit is read as an IPv4 number in any of its forms.
-  let label = hostEnd - 1;
-  while (label > start && url.charCodeAt(label - 1) !== 46) label--;
   const first = url.charCodeAt(label);
-  if (first >= 48 && first <= 57 && !isDottedQuad(url.slice(start, hostEnd))) return UNUSUAL;
+  if (first >= 48 && first <= 57 && !isDottedQuad(url, start, hostEnd)) return UNUSUAL;
   let pathEnd = end;
   for (; pathEnd < n; pathEnd++) {
     const c = url.charCodeAt(pathEnd);
-    if (c === 63 || c === 35) break;
-    if (c === 92 || c < 32) return UNUSUAL;
-    if (c === 47) {
+    if (c > 63 /* ? */) {
+      if (c === 92 /* \ */) return UNUSUAL;
+    } else if (c === 47 /* / */) {
       // `/./`, `/../` and their escapes are resolved away before sending.
       const next = url.charCodeAt(pathEnd + 1);
       if (next === 46 || next === 37) return UNUSUAL;
-    }
+    } else if (c === 63 || c === 35) break;
+    else if (c < 32) return UNUSUAL;
   }
   if (mayBeAnyHostPath(url, end, pathEnd)) return MAYBE_AI;
   let authority = url.slice(start, end);
