@@ -17,6 +17,9 @@ import { httpLayer } from "./detect/http.ts";
 import { http2Layer } from "./detect/http2.ts";
 import { websocketLayer } from "./detect/websocket.ts";
 import { undiciLayer } from "./detect/undici.ts";
+import { workerLayer } from "./detect/worker.ts";
+import { socketLayer } from "./detect/socket.ts";
+import { eventSourceLayer } from "./detect/event_source.ts";
 import { patchClients } from "./detect/sdk.ts";
 import { scopeHook } from "./detect/sdk/hooks.ts";
 import {
@@ -78,7 +81,10 @@ const LAYERS: readonly DetectorLayer[] = [
   httpLayer,
   http2Layer,
   websocketLayer,
+  eventSourceLayer,
   undiciLayer,
+  socketLayer,
+  workerLayer,
 ];
 
 /** One guard, from enabling to disabling; reconfiguring keeps it. Handles point here. */
@@ -259,6 +265,7 @@ function settle(marker: CallMarker, error?: unknown): void {
 /** What every layer is handed: reads of the live guard, and its decision. */
 const core: GuardCore = {
   active: () => active !== null,
+  options: () => active?.options ?? null,
   rules: () => active?.options.providers ?? [],
   match: (url) => matchUrl(url, active?.options.providers ?? []),
   frame: currentFrame,

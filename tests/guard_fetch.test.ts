@@ -1,7 +1,8 @@
 import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { attest, AttestationError, disableGuard, enableGuard, type GuardRecord } from "../mod.ts";
-import { matchUrl, splitUrl } from "../src/detect/providers.ts";
+import { matchUrl, sentUrl, splitUrl } from "../src/detect/providers.ts";
+import { runtimeKey } from "../src/runtime.ts";
 import { freshContext, lineHere } from "./support/mock_ai_server.ts";
 
 beforeEach(freshContext);
@@ -139,6 +140,128 @@ test("the host registry names every listed provider", () => {
   assert.equal(matchUrl("https://example.com/index.html", []), null);
   assert.equal(matchUrl("https://s3.amazonaws.com/bucket/key", []), null);
   assert.equal(matchUrl("data:text/plain,hi", []), null);
+});
+
+/** Ways of writing api.openai.com that a WHATWG parser (fetch, WebSocket, Node's http) reads as it. */
+const OPENAI_SPELLINGS = [
+  "https://api.openai.com./v1/models",
+  "https://api.openai%2Ecom/v1/models",
+  "https:api.openai.com/v1/models",
+  "https:\\\\api.openai.com\\v1\\models",
+  "https:/api.openai.com/v1/models",
+  "https:///api.openai.com/v1/models",
+  "  https://api.openai.com/v1/models\n",
+  "https://api.open\tai.com/v1/models",
+  "HTTPS://API.OPENAI.COM/v1/models",
+  "https://\uff41pi.openai.com/v1/models", // a fullwidth "a", mapped by IDNA
+  "https://user:pw@api.openai.com:443/v1/models",
+];
+
+test("the registry reads a URL as the runtime will: host spellings, IPv4 forms, paths", () => {
+  for (const url of OPENAI_SPELLINGS) {
+    const m = matchUrl(url, []);
+    assert.equal(m?.provider, "openai", JSON.stringify(url));
+    assert.equal(m?.server, "api.openai.com", JSON.stringify(url));
+  }
+  for (
+    const host of ["127.1", "0x7f000001", "0177.0.0.1", "2130706433", "127.0.0.1.", "127.0.0.01"]
+  ) {
+    const m = matchUrl(`http://${host}:8080/v1/models`, [{ provider: "acme", host: "127.0.0.1" }]);
+    assert.equal(m?.provider, "acme", host);
+    assert.equal(m?.server, "127.0.0.1", host);
+  }
+  for (
+    const path of [
+      "/v1/chat/completions/",
+      "/v1/chat/completions//",
+      "/v1/models/../chat/completions",
+      "/v1/./chat/completions",
+      "/v1/%2e%2E/v1/chat/completions",
+      "\\v1\\chat\\completions",
+    ]
+  ) {
+    const m = matchUrl(`http://10.0.0.5:8000${path}`, []);
+    assert.equal(m?.provider, "openai_compatible", path);
+    assert.equal(m?.operation, "chat", path);
+  }
+  // A providers rule's path matches with or without a trailing slash too.
+  const rule = { provider: "acme", path: "/x/generate" };
+  assert.equal(matchUrl("https://llm.internal/x/generate/", [rule])?.provider, "acme");
+  assert.equal(
+    matchUrl("https://llm.internal/x/generate", [{ ...rule, path: "/x/generate/" }])?.provider,
+    "acme",
+  );
+  // Text no runtime would send anywhere stays unmatched.
+  assert.equal(matchUrl("mailto:api.openai.com", []), null);
+  assert.equal(matchUrl("/v1/chat/completions", []), null);
+});
+
+test("ordinary URLs are judged as written, without parsing", () => {
+  for (
+    const url of [
+      "http://127.0.0.1:8080/static/app.js?v=3",
+      "https://example.com/api/users/42#top",
+      "https://Example.COM/a/b",
+      "http://10.1.2.3/.well-known/x",
+    ]
+  ) assert.equal(sentUrl(url), url); // the same string: the fast path
+  assert.equal(sentUrl("http://127.1/x"), "http://127.0.0.1/x");
+  assert.equal(sentUrl(" http:\\\\Example.com.\\a?q#f"), "http://example.com/a?q");
+  assert.equal(sentUrl("http://[::1/"), null);
+});
+
+test("fetch judges the URL it sends: odd spellings of a provider host are recorded, or blocked unsent", async () => {
+  const net = installNetwork();
+  let guard = enableGuard({ mode: "report", sinks: ["memory"] });
+  try {
+    for (const url of OPENAI_SPELLINGS) await fetch(url);
+    const records = aiCalls(guard.records());
+    assert.equal(records.length, OPENAI_SPELLINGS.length);
+    for (const r of records) assert.equal(r.server, "api.openai.com");
+    await guard.disable();
+    net.seen.length = 0;
+    guard = enableGuard({ mode: "block", sinks: ["memory"] });
+    for (const url of OPENAI_SPELLINGS) {
+      await assert.rejects(fetch(url), AttestationError, JSON.stringify(url));
+    }
+    assert.deepEqual(net.seen, []);
+  } finally {
+    await guard.disable();
+    net.restore();
+  }
+});
+
+test("a response redirected to an AI endpoint is recorded when its body is read (Deno, Bun, workerd)", async () => {
+  const original = globalThis.fetch;
+  const readers = [Response.prototype.json, Response.prototype.text];
+  // The network under the guard followed a redirect to an AI endpoint, as the runtime would.
+  globalThis.fetch = (() => {
+    const response = new Response("{}");
+    Object.defineProperty(response, "redirected", { value: true });
+    Object.defineProperty(response, "url", { value: "https://api.openai.com/v1/chat/completions" });
+    return Promise.resolve(response);
+  }) as typeof fetch;
+  const guard = enableGuard({ mode: "block", sinks: ["memory"] });
+  try {
+    const response = await fetch("https://example.com/go", { method: "POST" });
+    assert.equal(await response.text(), "{}");
+    void response.body; // one record per response, however often it is read
+    await attest(async () => await (await fetch("https://example.com/go")).json(), {
+      id: "reviewed",
+    })();
+    const records = aiCalls(guard.records());
+    // Node's undici layer sees each hop before it is sent: no late record there.
+    if (runtimeKey() === "node") assert.deepEqual(records, []);
+    else {
+      assert.equal(records.length, 1, JSON.stringify(records));
+      assert.equal(records[0]!.target, "fetch (redirected) api.openai.com/v1/chat/completions");
+      assert.equal(records[0]!.action, "reported"); // too late to block
+    }
+  } finally {
+    await guard.disable();
+    globalThis.fetch = original;
+  }
+  assert.deepEqual([Response.prototype.json, Response.prototype.text], readers, "restored");
 });
 
 test("splitUrl strips userinfo, query and fragment, and fills default ports", () => {

@@ -1,10 +1,15 @@
 /**
  * The fetch layer: wraps `globalThis.fetch`. Non-AI requests cost one string scan and go straight
- * through; AI requests are decided before the original fetch is called.
+ * through; AI requests are decided before the original fetch is called. Where the runtime follows
+ * redirects out of sight (Deno, Bun, workerd: Node's undici layer sees every hop), a response that
+ * was redirected to an AI endpoint is recorded when its body is read: too late to block, not missed.
  *
  * @module
  */
-import { decideRequest, type DetectorLayer, runMarked } from "./layer.ts";
+import { runtimeKey } from "../runtime.ts";
+import { captureStack, type StackBoundary, TRANSPORT_CAPTURE_LIMIT } from "./call_site.ts";
+import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
+import { ownerOf, type Patcher } from "./patcher.ts";
 import { modelFromPath } from "./providers.ts";
 
 const MODEL_IN_BODY = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/;
@@ -36,13 +41,96 @@ function requestMethod(input: unknown, init: RequestInit | undefined): string {
   return typeof method === "string" ? method.toUpperCase() : "GET";
 }
 
+/** The ways a response's body is read: one of them runs before an AI answer is used. */
+const BODY_READERS = ["arrayBuffer", "blob", "bytes", "formData", "json", "text"] as const;
+
+/**
+ * Where the runtime follows fetch's redirects with no hook between hops (Deno, Bun, workerd), a
+ * response whose final URL is an AI endpoint is recorded when its body is first read: too late to
+ * block, but not missed. Hooked on the body readers rather than on every fetch's promise, so
+ * ordinary traffic pays nothing per request and one getter per body read. The reader runs in the
+ * caller's async context: an attested caller stays attested.
+ */
+function watchRedirectedBodies(core: GuardCore, patcher: Patcher): () => void {
+  const proto = (globalThis as { Response?: { prototype: object } }).Response?.prototype;
+  if (proto === undefined) return () => {};
+  const recorded = new WeakSet<object>();
+  const check = (response: Response, below: StackBoundary) => {
+    try {
+      if (!response.redirected || !core.active() || recorded.has(response)) return;
+      recorded.add(response);
+      const match = core.match(response.url);
+      if (match === null) return;
+      const frame = core.frame();
+      if (frame?.call?.recorded) return;
+      const marker = core.quiet(frame) ?? core.decide(
+        {
+          provider: match.provider,
+          operation: match.operation,
+          model: modelFromPath(match.path),
+          target: `fetch (redirected) ${match.server}${match.path}`,
+          detector: "fetch",
+          server: match.server,
+          port: match.port,
+        },
+        frame,
+        () => captureStack(TRANSPORT_CAPTURE_LIMIT, below),
+        false,
+      );
+      core.settle(marker);
+    } catch {
+      // A response the guard cannot read is the app's business only.
+    }
+  };
+  const undo: Array<() => void> = [];
+  for (const key of BODY_READERS) {
+    const owner = ownerOf(proto, key) as Record<string, unknown> | null;
+    if (owner === null) continue;
+    const make = (original: (this: Response, ...args: unknown[]) => unknown) => {
+      const read = function (this: Response, ...args: unknown[]) {
+        check(this, read);
+        return original.apply(this, args);
+      };
+      Object.defineProperty(read, "name", { value: original.name, configurable: true });
+      return read;
+    };
+    if (patcher.wrapMethod(owner, key, make)) continue;
+    // Bun's are writable but not configurable: assigned, and put back by our own undo.
+    const original = owner[key];
+    if (typeof original !== "function" || !Object.getOwnPropertyDescriptor(owner, key)?.writable) {
+      continue;
+    }
+    const read = make(original as (this: Response, ...args: unknown[]) => unknown);
+    owner[key] = read;
+    undo.push(() => {
+      if (owner[key] === read) owner[key] = original;
+    });
+  }
+  // Streamed answers are read through `body` (not hookable on Bun, where it is not configurable).
+  const owner = ownerOf(proto, "body");
+  const body = owner && Object.getOwnPropertyDescriptor(owner, "body");
+  if (owner && typeof body?.get === "function") {
+    const get = body.get;
+    patcher.define(owner, "body", {
+      get: function bodyOf(this: Response) {
+        check(this, bodyOf);
+        return get.call(this);
+      },
+      enumerable: body.enumerable ?? false,
+    });
+  }
+  return () => undo.forEach((fn) => fn());
+}
+
 /** Wraps `globalThis.fetch`; its undo puts the original back unless the app replaced ours since. */
 export const fetchLayer: DetectorLayer = {
   name: "fetch",
-  install(core) {
+  install(core, patcher) {
+    // Node's fetch is undici, whose channel shows every redirect hop to the undici layer.
+    const unwatch = runtimeKey() === "node" ? null : watchRedirectedBodies(core, patcher);
     const g = globalThis as { fetch?: typeof fetch };
     const original = g.fetch;
-    if (typeof original !== "function") return;
+    if (typeof original !== "function") return unwatch ?? undefined;
     const guarded = function fetch(
       input: RequestInfo | URL,
       init?: RequestInit,
@@ -81,6 +169,7 @@ export const fetchLayer: DetectorLayer = {
     g.fetch = guarded as typeof fetch;
     // Not through the patcher: a fetch the app installed over ours since stays in place.
     return () => {
+      unwatch?.();
       if (g.fetch === guarded) g.fetch = original;
     };
   },

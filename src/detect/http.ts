@@ -12,7 +12,8 @@ import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
-import { modelFromPath, type ProviderMatch, splitUrl } from "./providers.ts";
+import { modelFromPath, type ProviderMatch, sentUrl, splitUrl } from "./providers.ts";
+import { ownConnections } from "./socket.ts";
 import { describeWebSocket } from "./websocket.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -48,7 +49,8 @@ function bracketed(hostname: string): string {
 
 /**
  * The absolute URL a `request()`/`get()` call goes to, from its `(url[, options][, cb])` or
- * `(options[, cb])` arguments: a string scan and one concatenation, no `new URL()`.
+ * `(options[, cb])` arguments: a string scan and one concatenation; the registry parses it as the
+ * runtime does only when it holds anything unusual (`127.1`, a trailing dot, a tab, …).
  */
 export function requestUrl(args: readonly unknown[], defaultProtocol: string): string | null {
   const first = args[0];
@@ -72,6 +74,8 @@ export function requestUrl(args: readonly unknown[], defaultProtocol: string): s
   let hostname = "localhost";
   let port = "";
   let path = "/";
+  // The string is parsed (WHATWG) before the options are laid over it, as Node does.
+  if (url !== null) url = sentUrl(url);
   const parts = url === null ? null : splitUrl(url);
   if (url !== null && parts !== null) {
     protocol = url.slice(0, url.indexOf(":") + 1);
@@ -167,7 +171,7 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
     if (match === null) {
       wrapping++;
       try {
-        return original.apply(this, args);
+        return ownConnections(() => original.apply(this, args));
       } finally {
         wrapping--;
       }
@@ -187,7 +191,12 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
         ),
       guarded,
     ) ?? frame!.call!;
-    const request = runMarked(core, frame, marker, () => original.apply(this, args));
+    const request = runMarked(
+      core,
+      frame,
+      marker,
+      () => ownConnections(() => original.apply(this, args)),
+    );
     settleOn(core, request, marker);
     return request;
   };

@@ -10,7 +10,8 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
-import { modelFromPath, type ProviderMatch } from "./providers.ts";
+import { modelFromPath, type ProviderMatch, sentUrl } from "./providers.ts";
+import { ownConnections } from "./socket.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fn = (this: any, ...args: any[]) => any;
@@ -33,10 +34,13 @@ interface Emitter {
 /** `scheme://host:port` of what `connect()` was given (string, URL or URL-like object). */
 function originOf(authority: unknown): string | null {
   if (typeof authority === "string") {
-    const scheme = authority.indexOf("://");
+    // Node parses the string as a WHATWG URL (`http:host`, `127.1`, …): so does the registry.
+    const url = sentUrl(authority);
+    if (url === null) return null;
+    const scheme = url.indexOf("://");
     if (scheme === -1) return null;
-    const end = authority.indexOf("/", scheme + 3);
-    return end === -1 ? authority : authority.slice(0, end);
+    const end = url.indexOf("/", scheme + 3);
+    return end === -1 ? url : url.slice(0, end);
   }
   const a = authority as { protocol?: unknown; host?: unknown; hostname?: unknown; port?: unknown };
   if (a === null || typeof a !== "object") return null;
@@ -151,7 +155,8 @@ export const http2Layer: DetectorLayer = {
       "connect",
       (original) =>
         function (this: unknown, authority: unknown, ...rest: unknown[]) {
-          const session = original.call(this, authority, ...rest);
+          // Each stream on the session is judged by its path; the connection itself is no call.
+          const session = ownConnections(() => original.call(this, authority, ...rest));
           const origin = originOf(authority);
           if (origin !== null && session !== null && typeof session === "object") {
             origins.set(session, origin.toLowerCase());

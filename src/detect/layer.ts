@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ResolvedOptions } from "../config.ts";
 import type { CallMarker, Frame } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { captureStack, type StackBoundary, TRANSPORT_CAPTURE_LIMIT } from "./call_site.ts";
@@ -15,6 +16,8 @@ import type { ProviderMatch, ProviderRule } from "./providers.ts";
 export interface GuardCore {
   /** Whether a guard is live: the first, cheap check of every hook. */
   active(): boolean;
+  /** The live guard's options (`null` when none is live): what a worker's guard is started with. */
+  options(): ResolvedOptions | null;
   /** The live guard's extra provider rules. */
   rules(): readonly ProviderRule[];
   /** Classifies a request URL with the live rules: `null` for ordinary traffic. */

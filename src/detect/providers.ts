@@ -120,8 +120,21 @@ const ANY_HOST_TAILS = new Set([
   "invoke-with-response-stream",
 ]);
 
+/** `end` moved back over trailing slashes (`/v1/chat/completions/` is served as the same path). */
+function trimSlashes(url: string, start: number, end: number): number {
+  while (end - 1 > start && url.charCodeAt(end - 1) === 47 /* / */) end--;
+  return end;
+}
+
+/** The path without trailing slashes, as the registry matches it. */
+function matchedPath(path: string): string {
+  const end = trimSlashes(path, 0, path.length);
+  return end === path.length ? path : path.slice(0, end);
+}
+
 /** Whether `url.slice(start, end)` (a path) may be an AI path on any host. */
 function mayBeAnyHostPath(url: string, start: number, end: number): boolean {
+  end = trimSlashes(url, start, end);
   let i = end - 1;
   for (; i >= start; i--) {
     const c = url.charCodeAt(i);
@@ -186,39 +199,154 @@ export function providerForHost(hostname: string, hostWithPort: string): string 
   return null;
 }
 
+/** What {@link scan} found in a URL. */
+const NOT_AI = 0;
+const MAYBE_AI = 1;
+/** The runtime's WHATWG parse may read the string otherwise than the scan: parse it first. */
+const UNUSUAL = 2;
+type ScanResult = typeof NOT_AI | typeof MAYBE_AI | typeof UNUSUAL;
+
+/** Whether `url.slice(0, end)` is `http`, `https`, `ws` or `wss` in any case. */
+function isWebScheme(url: string, end: number): boolean {
+  const c0 = url.charCodeAt(0) | 32;
+  if (c0 === 104 /* h */) {
+    if (end !== 4 && end !== 5) return false;
+    if (
+      (url.charCodeAt(1) | 32) !== 116 || (url.charCodeAt(2) | 32) !== 116 ||
+      (url.charCodeAt(3) | 32) !== 112
+    ) return false;
+    return end === 4 || (url.charCodeAt(4) | 32) === 115;
+  }
+  if (c0 === 119 /* w */ && (url.charCodeAt(1) | 32) === 115) {
+    return end === 2 || (end === 3 && (url.charCodeAt(2) | 32) === 115);
+  }
+  return false;
+}
+
 /**
- * Whether an absolute URL may be an AI call: an AI path on any host, or a known provider host.
- * One pass up to the query, no split, no lowercasing unless the host has capitals: every fetch of
- * the host app passes here, and ordinary traffic must leave in a few hundred nanoseconds.
+ * Whether `url.slice(start, end)` is an IPv4 address the way WHATWG writes one: four decimal parts,
+ * no zero-padding.
  */
-function mayBeAi(url: string): boolean {
+function isDottedQuad(url: string, start: number, end: number): boolean {
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 46 : url.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || value > 255 || ++parts > 4) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return false; // a leading zero is octal to the parser
+      value = value * 10 + c - 48;
+      if (++digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
+}
+
+/**
+ * Classifies a URL string as it is written: ordinary traffic leaves after one pass up to the query,
+ * with no split and no lowercasing unless the host has capitals, in a few hundred nanoseconds. Any
+ * text the runtime's WHATWG parse would read otherwise — surrounding spaces, a tab or newline, a
+ * backslash, `http:host` without slashes, a percent-escape, a trailing dot or a non-ASCII letter in
+ * the host, an IPv4 address not in dotted-quad form (`127.1`, `0x7f000001`, `0177.0.0.1`), a dot
+ * segment in the path — is `UNUSUAL`: the caller parses it as the runtime will before matching.
+ */
+function scan(url: string): ScanResult {
+  const n = url.length;
+  if (n === 0) return NOT_AI;
+  if (url.charCodeAt(0) <= 32 || url.charCodeAt(n - 1) <= 32) return UNUSUAL;
   const scheme = url.indexOf("://");
-  if (scheme < 2 || scheme > 5) return false;
+  if (scheme < 2 || scheme > 5) {
+    // `http:host/…`, `http:/host`, `http:\\host`: special schemes need no slashes.
+    const colon = url.indexOf(":");
+    return colon >= 2 && colon <= 5 && isWebScheme(url, colon) ? UNUSUAL : NOT_AI;
+  }
+  if (!isWebScheme(url, scheme)) return NOT_AI;
   let start = scheme + 3;
   let end = start;
   let colon = -1;
+  let label = start; // where the host's last label starts
   let upper = false;
-  for (; end < url.length; end++) {
+  // Branches ordered by how often a character of an ordinary host takes them.
+  for (; end < n; end++) {
     const c = url.charCodeAt(end);
-    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
-    if (c === 58 /* : */) colon = end;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 /* - */) continue;
+    if (c === 46 /* . */) label = end + 1;
+    else if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+    else if (c === 58 /* : */) colon = end;
     else if (c === 64 /* @ */) {
-      start = end + 1;
+      start = label = end + 1;
       colon = -1;
-    } else if (c === 93 /* ] */) colon = -1;
-    else if (c >= 65 && c <= 90) upper = true;
+    } else if (c >= 65 && c <= 90) upper = true;
+    else if (
+      c === 92 /* \ */ || c === 37 /* % */ || c === 91 /* [ */ || c > 126 || c < 33
+    ) return UNUSUAL;
   }
+  const hostEnd = colon === -1 ? end : colon;
+  if (hostEnd === start || label >= hostEnd) return UNUSUAL; // empty, a trailing dot, `host:1.2`
+  // A host whose last label starts with a digit is read as an IPv4 number in any of its forms.
+  const first = url.charCodeAt(label);
+  if (first >= 48 && first <= 57 && !isDottedQuad(url, start, hostEnd)) return UNUSUAL;
   let pathEnd = end;
-  while (pathEnd < url.length) {
+  for (; pathEnd < n; pathEnd++) {
     const c = url.charCodeAt(pathEnd);
-    if (c === 63 || c === 35) break;
-    pathEnd++;
+    if (c > 63 /* ? */) {
+      if (c === 92 /* \ */) return UNUSUAL;
+    } else if (c === 47 /* / */) {
+      // `/./`, `/../` and their escapes are resolved away before sending.
+      const next = url.charCodeAt(pathEnd + 1);
+      if (next === 46 || next === 37) return UNUSUAL;
+    } else if (c === 63 || c === 35) break;
+    else if (c < 32) return UNUSUAL;
   }
-  if (mayBeAnyHostPath(url, end, pathEnd)) return true;
+  if (mayBeAnyHostPath(url, end, pathEnd)) return MAYBE_AI;
   let authority = url.slice(start, end);
   if (upper) authority = authority.toLowerCase();
   const hostname = colon === -1 ? authority : authority.slice(0, colon - start);
-  return providerForHost(hostname, authority) !== null;
+  return providerForHost(hostname, authority) === null ? NOT_AI : MAYBE_AI;
+}
+
+/**
+ * The URL the runtime sends to, from text its WHATWG parse reads otherwise than a plain scan:
+ * whitespace and tabs removed, backslashes read as slashes, the host lowercased, decoded, in IDNA
+ * and dotted-quad form without its trailing dot (DNS ignores it), dot segments resolved; no
+ * credentials and no fragment, neither of which is sent. `null` when it is no http(s) or ws(s) URL
+ * the runtime would send.
+ */
+function parsedUrl(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const { protocol } = parsed;
+  if (protocol !== "http:" && protocol !== "https:" && protocol !== "ws:" && protocol !== "wss:") {
+    return null;
+  }
+  let host = parsed.hostname;
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  return `${protocol}//${host}${
+    parsed.port ? `:${parsed.port}` : ""
+  }${parsed.pathname}${parsed.search}`;
+}
+
+/**
+ * An absolute URL as the runtime will send it: the string itself when a plain scan reads it as the
+ * runtime does (nearly always), else its WHATWG parse (see {@link scan}); `null` when no http(s) or
+ * ws(s) request could be made to it.
+ *
+ * @example A host the runtime reads as 127.0.0.1
+ * ```ts
+ * import { sentUrl } from "./providers.ts";
+ * sentUrl("http://127.1:8080/v1/chat/completions"); // "http://127.0.0.1:8080/v1/chat/completions"
+ * ```
+ */
+export function sentUrl(url: string): string | null {
+  return scan(url) === UNUSUAL ? parsedUrl(url) : url;
 }
 
 interface UrlParts {
@@ -275,7 +403,7 @@ export function splitUrl(url: string): UrlParts | null {
   };
 }
 
-function ruleMatches(rule: ProviderRule, parts: UrlParts): boolean {
+function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean {
   if (rule.host !== undefined) {
     if (typeof rule.host === "string") {
       const host = rule.host.toLowerCase();
@@ -284,26 +412,41 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts): boolean {
   }
   if (rule.path !== undefined) {
     if (typeof rule.path === "string") {
-      if (!parts.path.endsWith(rule.path)) return false;
-    } else if (!rule.path.test(parts.path)) return false;
+      if (!path.endsWith(matchedPath(rule.path))) return false;
+    } else if (!rule.path.test(path) && !rule.path.test(parts.path)) return false;
   }
   return rule.host !== undefined || rule.path !== undefined;
 }
 
 /**
- * Classifies a request URL: a provider match for an AI call, `null` for anything else.
- * User rules come first, then known provider hosts, then OpenAI-compatible paths on any host.
+ * Classifies a request URL, read as the runtime will send it (see {@link sentUrl}): a provider
+ * match for an AI call, `null` for anything else. User rules come first, then known provider hosts,
+ * then OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
+ *
+ * @example
+ * ```ts
+ * import { matchUrl } from "./providers.ts";
+ * matchUrl("https://API.OpenAI.com./v1/chat/completions/", [])?.provider; // "openai"
+ * ```
  */
 export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderMatch | null {
+  let found = scan(url);
+  if (found === UNUSUAL) {
+    const parsed = parsedUrl(url);
+    if (parsed === null) return null;
+    url = parsed;
+    found = scan(url) === NOT_AI ? NOT_AI : MAYBE_AI;
+  }
   // The hot path for ordinary traffic: no split, no allocation beyond the authority string.
-  if (rules.length === 0 && !mayBeAi(url)) return null;
+  if (rules.length === 0 && found === NOT_AI) return null;
   const parts = splitUrl(url);
   if (parts === null) return null;
+  const path = matchedPath(parts.path);
   for (const rule of rules) {
-    if (ruleMatches(rule, parts)) {
+    if (ruleMatches(rule, parts, path)) {
       return {
         provider: rule.provider,
-        operation: rule.operation ?? operationForPath(parts.path),
+        operation: rule.operation ?? operationForPath(path),
         server: parts.hostname,
         port: parts.port,
         path: parts.path,
@@ -314,16 +457,16 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
   if (provider !== null) {
     return {
       provider,
-      operation: operationForPath(parts.path),
+      operation: operationForPath(path),
       server: parts.hostname,
       port: parts.port,
       path: parts.path,
     };
   }
-  if (!ANY_HOST_PATHS.test(parts.path)) return null;
+  if (!ANY_HOST_PATHS.test(path)) return null;
   return {
     provider: "openai_compatible",
-    operation: operationForPath(parts.path),
+    operation: operationForPath(path),
     server: parts.hostname,
     port: parts.port,
     path: parts.path,

@@ -11,7 +11,15 @@ export type GuardMode = "off" | "warn" | "report" | "block";
 /** What the guard did about a call. */
 export type RecordAction = "warned" | "reported" | "blocked" | "allowed" | "violation";
 /** The layer that saw the call. */
-export type Detector = "sdk" | "fetch" | "http" | "http2" | "websocket" | "undici" | "manual";
+export type Detector =
+  | "sdk"
+  | "fetch"
+  | "http"
+  | "http2"
+  | "websocket"
+  | "undici"
+  | "socket"
+  | "manual";
 
 /** One AI call as written to every sink (record format version 1). */
 export interface GuardRecord {

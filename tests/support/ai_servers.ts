@@ -19,6 +19,12 @@ const h1 = createServer((req, res) => {
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
     seen("http/1.1", req.method ?? "GET", req.url ?? "/");
+    // `/redirect?to=<path>`: a 307 hop from an ordinary path to (say) an AI one.
+    const to = new URL(req.url ?? "/", "http://x").searchParams.get("to");
+    if (req.url?.startsWith("/redirect?") && to !== null) {
+      res.writeHead(307, { location: to }).end();
+      return;
+    }
     handle(req, Buffer.concat(chunks).toString("utf8"), res);
   });
 });

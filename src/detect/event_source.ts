@@ -1,0 +1,55 @@
+/**
+ * The EventSource layer: the global `EventSource` (Deno; Node behind a flag) opens its
+ * server-sent-events stream with the runtime's own fetch machinery, below the fetch wrapper. Its
+ * constructor is replaced by a Proxy that decides before the stream is requested, as the
+ * WebSocket layer does.
+ *
+ * @module
+ */
+import type { CallFacts } from "../report/record.ts";
+import { decideRequest, type DetectorLayer, runMarked } from "./layer.ts";
+import { modelFromPath, type ProviderMatch } from "./providers.ts";
+
+function describe(match: ProviderMatch): CallFacts {
+  return {
+    provider: match.provider,
+    operation: match.operation,
+    model: modelFromPath(match.path),
+    target: `eventsource GET ${match.server}${match.path}`,
+    detector: "fetch",
+    server: match.server,
+    port: match.port,
+  };
+}
+
+/** Wraps `globalThis.EventSource` where there is one; the patcher puts the original back. */
+export const eventSourceLayer: DetectorLayer = {
+  name: "eventsource",
+  install(core, patcher) {
+    const g = globalThis as { EventSource?: unknown };
+    const Original = g.EventSource;
+    if (typeof Original !== "function") return;
+    type Constructor = new (...args: unknown[]) => object;
+    const Guarded: Constructor = new Proxy(Original as Constructor, {
+      construct: function construct(target, args, newTarget): object {
+        const self = newTarget === Guarded ? target : newTarget;
+        const spec = args[0];
+        const url = !core.active()
+          ? null
+          : typeof spec === "string"
+          ? spec
+          : spec instanceof URL
+          ? spec.href
+          : null;
+        const match = url === null ? null : core.match(url);
+        if (match === null) return Reflect.construct(target, args, self);
+        const frame = core.frame();
+        const marker = decideRequest(core, frame, () => describe(match), construct);
+        if (marker === null) return Reflect.construct(target, args, self);
+        core.settle(marker); // the stream stays open as long as the app wants
+        return runMarked(core, frame, marker, () => Reflect.construct(target, args, self));
+      },
+    });
+    patcher.define(g, "EventSource", { value: Guarded, writable: true, enumerable: false });
+  },
+};

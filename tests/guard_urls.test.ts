@@ -1,0 +1,313 @@
+// @runtimes deno bun node
+/**
+ * The URL judged is the URL sent: every odd way of writing an AI endpoint that the runtime still
+ * sends there (WHATWG parsing for fetch, WebSocket and `http.request` strings; DNS-style host
+ * forms for `http.request` options), through each carrier, against the real loopback servers.
+ * Report mode: one record and the request arrives; block mode: AttestationError and the servers
+ * receive nothing.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import http2 from "node:http2";
+import axios from "axios";
+import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
+import type { ProviderRule } from "../src/detect/providers.ts";
+import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
+
+const runtime = (globalThis as { Deno?: unknown }).Deno
+  ? "deno"
+  : (globalThis as { Bun?: unknown }).Bun
+  ? "bun"
+  : "node";
+
+let servers: AiServers;
+let port = "";
+before(async () => {
+  servers = await startAiServers();
+  port = new URL(servers.http1).port;
+});
+after(() => servers.close());
+
+const CHAT = "/v1/chat/completions";
+
+/** A way of writing the chat endpoint (`scheme` `ws` for WebSockets), and the path the server sees. */
+interface Form {
+  name: string;
+  url(scheme: "http" | "ws", port: string): string;
+  /** The path the loopback server receives. */
+  path: string;
+  /** A `providers` rule the form must be judged against (else the built-in paths). */
+  rule?: ProviderRule;
+  provider?: string;
+}
+
+const FORMS: Form[] = [
+  {
+    name: "a tab inside the path",
+    url: (s, p) => `${s}://127.0.0.1:${p}/v1/chat/comp\tletions`,
+    path: CHAT,
+  },
+  {
+    name: "a newline inside the host",
+    url: (s, p) => `${s}://127.0.\n0.1:${p}${CHAT}`,
+    path: CHAT,
+  },
+  { name: "a leading space", url: (s, p) => ` ${s}://127.0.0.1:${p}${CHAT}`, path: CHAT },
+  { name: "`http:host` without slashes", url: (s, p) => `${s}:127.0.0.1:${p}${CHAT}`, path: CHAT },
+  {
+    name: "backslashes for slashes",
+    url: (s, p) => `${s}:\\\\127.0.0.1:${p}\\v1\\chat\\completions`,
+    path: CHAT,
+  },
+  { name: "the host 127.1", url: (s, p) => `${s}://127.1:${p}${CHAT}`, path: CHAT },
+  { name: "the host 0x7f000001", url: (s, p) => `${s}://0x7f000001:${p}${CHAT}`, path: CHAT },
+  { name: "the octal host 0177.0.0.1", url: (s, p) => `${s}://0177.0.0.1:${p}${CHAT}`, path: CHAT },
+  { name: "a trailing slash", url: (s, p) => `${s}://127.0.0.1:${p}${CHAT}/`, path: `${CHAT}/` },
+  {
+    name: "a dot segment",
+    url: (s, p) => `${s}://127.0.0.1:${p}/v1/models/../chat/completions`,
+    path: CHAT,
+  },
+  {
+    name: "a trailing dot on a host named by a providers rule",
+    url: (s, p) => `${s}://127.0.0.1.:${p}/v1/models`,
+    path: "/v1/models",
+    rule: { provider: "acme_llm", host: "127.0.0.1", path: "/v1/models" },
+    provider: "acme_llm",
+  },
+];
+
+function aiCalls(records: unknown[]): GuardRecord[] {
+  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
+}
+
+/** A request the servers see after anything sent before it. */
+async function barrier(): Promise<void> {
+  const path = `/barrier/${Math.random().toString(36).slice(2)}`;
+  await new Promise<void>((resolve, reject) => {
+    http.get(`${servers.http1}${path}`, (res) => {
+      res.resume();
+      res.on("end", resolve);
+    }).on("error", reject);
+  });
+  await servers.waitFor(path);
+}
+
+function isAttestationError(error: unknown): boolean {
+  return error instanceof AttestationError ||
+    (error as { cause?: unknown } | null)?.cause instanceof AttestationError;
+}
+
+function httpSend(target: string | http.RequestOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = typeof target === "string"
+      ? http.request(target, { method: "POST" }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+      })
+      : http.request({ ...target, method: "POST" }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+      });
+    req.on("error", reject);
+    req.end("{}");
+  });
+}
+
+function wsOpen(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      socket.close();
+      resolve();
+    });
+    socket.addEventListener("error", () => reject(new Error("websocket error")));
+  });
+}
+
+function h2Send(origin: string, path: string): Promise<void> {
+  const session = http2.connect(origin);
+  session.on("error", () => {});
+  return new Promise<void>((resolve, reject) => {
+    try {
+      const stream = session.request({ ":method": "POST", ":path": path });
+      stream.resume();
+      stream.on("end", resolve);
+      stream.on("error", reject);
+      stream.end("{}");
+    } catch (error) {
+      reject(error);
+    }
+  }).finally(() => session.close());
+}
+
+interface Carrier {
+  name: string;
+  /** Sends one request written in `form`; `null` when the form has no meaning for the carrier. */
+  send(form: Form): (() => Promise<void>) | null;
+  /** The protocol the servers log for it. */
+  seenAs?: string;
+}
+
+/** Host forms that resolve as names go to DNS from `http.request` options: inet_aton reads them. */
+const OPTION_HOSTS: Record<string, string> = {
+  "the host 127.1": "127.1",
+  "the host 0x7f000001": "0x7f000001",
+  "the octal host 0177.0.0.1": "0177.0.0.1",
+};
+
+const CARRIERS: Carrier[] = [
+  {
+    name: "fetch",
+    send: (form) => async () => {
+      await (await fetch(form.url("http", port), { method: "POST", body: "{}" })).text();
+    },
+  },
+  { name: "http.request(string)", send: (form) => () => httpSend(form.url("http", port)) },
+  {
+    name: "http.request(options)",
+    send: (form) => {
+      const hostname = OPTION_HOSTS[form.name];
+      if (hostname !== undefined) return () => httpSend({ hostname, port, path: form.path });
+      if (form.name === "a trailing slash") {
+        return () => httpSend({ hostname: "127.0.0.1", port, path: form.path });
+      }
+      return null; // Node sends an options path as it is, and rejects one with a tab
+    },
+  },
+  {
+    name: "WebSocket",
+    seenAs: "websocket",
+    send: (form) =>
+      form.rule ? null : () => wsOpen(form.url("ws", port).replace(CHAT, "/v1/realtime")),
+  },
+  {
+    name: "http2.connect(string)",
+    seenAs: "h2c",
+    send: (form) => {
+      if (form.rule || form.name.includes("path") || form.name.includes("segment")) return null;
+      const h2Port = new URL(servers.http2).port;
+      const origin = form.url("http", h2Port).replace(/[/\\]v1.*$/, "");
+      return () => h2Send(origin, form.name === "a trailing slash" ? `${CHAT}/` : CHAT);
+    },
+  },
+];
+
+function guard(mode: "report" | "block", form: Form) {
+  return enableGuard({
+    mode,
+    sinks: ["memory"],
+    discover: false,
+    ...(form.rule ? { providers: [form.rule] } : {}),
+  });
+}
+
+for (const carrier of CARRIERS) {
+  for (const form of FORMS) {
+    test(`${carrier.name}, ${form.name}: report → one record, the request arrives`, async (t) => {
+      const send = carrier.send(form);
+      if (send === null) return t.skip(`${form.name} has no meaning for ${carrier.name}`);
+      const g = guard("report", form);
+      try {
+        const before = servers.seen.length;
+        await send();
+        const records = aiCalls(g.records());
+        assert.equal(records.length, 1, `${runtime}: records ${JSON.stringify(records)}`);
+        assert.equal(records[0]!.provider, form.provider ?? "openai_compatible");
+        assert.equal(records[0]!.server, "127.0.0.1");
+        assert.equal(records[0]!.action, "reported");
+        await barrier();
+        const arrived = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
+        assert.equal(arrived.length, 1, JSON.stringify(arrived));
+        if (carrier.seenAs) assert.equal(arrived[0]!.protocol, carrier.seenAs);
+      } finally {
+        await g.disable();
+      }
+    });
+
+    test(`${carrier.name}, ${form.name}: block → AttestationError, nothing arrives`, async (t) => {
+      const send = carrier.send(form);
+      if (send === null) return t.skip(`${form.name} has no meaning for ${carrier.name}`);
+      await barrier();
+      const g = guard("block", form);
+      try {
+        const before = servers.seen.length;
+        await assert.rejects(send(), (error) => {
+          assert.ok(isAttestationError(error), `${runtime}: got ${error}`);
+          return true;
+        });
+        await barrier();
+        const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
+        assert.deepEqual(received, []);
+        assert.equal(aiCalls(g.records())[0]?.action, "blocked");
+      } finally {
+        await g.disable();
+      }
+    });
+  }
+}
+
+const HOP = "/redirect?to=/v1/chat/completions";
+
+/**
+ * Redirects followed by the client: each carrier re-issues the request, or the runtime does. Deno
+ * and Bun follow fetch's redirects out of sight: the hop is recorded when the response arrives,
+ * too late to block (README: what the guard can see).
+ */
+const REDIRECTS: Array<{ name: string; lateOn?: string[]; send(): Promise<unknown> }> = [
+  {
+    name: "fetch following a 307",
+    lateOn: ["deno", "bun"],
+    send: async () => {
+      await (await fetch(`${servers.http1}${HOP}`, { method: "POST", body: "{}" })).text();
+    },
+  },
+  {
+    name: "axios (follow-redirects) following a 307",
+    send: () => axios.post(`${servers.http1}${HOP}`, {}),
+  },
+];
+
+for (const r of REDIRECTS) {
+  const late = r.lateOn?.includes(runtime) ?? false;
+
+  test(`${r.name} to an AI path: report → one record for the hop`, async () => {
+    const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    try {
+      const before = servers.seen.length;
+      await r.send();
+      const records = aiCalls(g.records());
+      assert.equal(records.length, 1, JSON.stringify(records));
+      assert.match(records[0]!.target, /127\.0\.0\.1\/v1\/chat\/completions$/);
+      await barrier();
+      assert.deepEqual(
+        servers.seen.slice(before).map((s) => s.path).filter((p) => !p.startsWith("/barrier/")),
+        [HOP, CHAT],
+      );
+    } finally {
+      await g.disable();
+    }
+  });
+
+  const outcome = late ? "recorded when it arrives, unblocked" : "refused unsent";
+  test(`${r.name} to an AI path: block → the hop is ${outcome}`, async () => {
+    await barrier();
+    const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+    try {
+      const before = servers.seen.length;
+      if (late) await r.send();
+      else await assert.rejects(r.send());
+      await barrier();
+      assert.deepEqual(
+        servers.seen.slice(before).map((s) => s.path).filter((p) => !p.startsWith("/barrier/")),
+        late ? [HOP, CHAT] : [HOP],
+      );
+      const records = aiCalls(g.records());
+      assert.equal(records.length, 1);
+      assert.equal(records[0]?.action, late ? "reported" : "blocked");
+    } finally {
+      await g.disable();
+    }
+  });
+}
