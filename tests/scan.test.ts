@@ -181,7 +181,8 @@ test("aiguard scan on this repository's examples finds exactly their AI calls", 
     [
       "examples/deno-deploy/main.ts",
       "fetch(`${baseUrl}",
-      "fetch POST /chat/completions",
+      // `baseUrl` is an env override or the provider's URL: the provider is known.
+      "fetch POST api.openai.com/v1/chat/completions",
       "deploy-chat",
     ],
     [
