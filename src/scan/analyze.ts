@@ -120,6 +120,8 @@ class Walk {
   readonly records: CallRecord[] = [];
   readonly marks: AttestMark[] = [];
   readonly exports: ModuleExports = { names: new Map(), star: [] };
+  /** Whether the file imports this package (only then can a call attest a function). */
+  importsAiguard = false;
   private readonly fns = new WeakMap<Node, FnSummary>();
   private readonly classes = new WeakMap<Node, ClassSummary>();
 
@@ -160,6 +162,7 @@ class Walk {
 
   importBinding(specifier: string, imported: string): Value {
     if (isAiguardSpecifier(specifier)) {
+      this.importsAiguard = true;
       return imported === "attest" || imported === "wrap"
         ? { k: "aiguard", member: imported }
         : { k: "aiguard", member: null };
@@ -561,8 +564,9 @@ class Walk {
         fn.forwards.push({ callee: record.callee, args: record.args });
       }
     }
-    // attest(fn), attest(opts)(fn): marks resolved once the file is walked.
-    if (record.args[0]) {
+    // attest(fn), attest(opts)(fn): marks resolved once the file is walked (only where the file
+    // imports this package: nothing else can attest).
+    if (record.args[0] && this.importsAiguard) {
       this.marks.push({ target: record.args[0], via: record.callee, options: record.args[1] });
     }
   }

@@ -7,7 +7,14 @@
  * @module
  */
 import { matchUrl, operationForPath } from "../detect/providers.ts";
-import { optionOf, type ResolveContext, resolveValue, substitute, usesParam } from "./resolve.ts";
+import {
+  memberOf,
+  optionOf,
+  type ResolveContext,
+  resolveValue,
+  usesParam,
+  withArguments,
+} from "./resolve.ts";
 import { GLOBAL_FETCH } from "./http_libraries.ts";
 import { type FnSummary, textsOf, UNKNOWN, type UrlText, type Value } from "./values.ts";
 
@@ -105,8 +112,12 @@ function kindOf(
         confidence: "high",
       }, wrappedId);
     }
-    case "sdk-client":
-      return withWrap(sdkMethod(c, args, ctx), wrappedId);
+    case "sdk-client": {
+      const facts = sdkMethod(c, args, ctx);
+      // A client a function of another module returns (a factory): inferred, not seen.
+      if (facts && ctx.crossed && ctx.calledThrough) facts.confidence = "low";
+      return withWrap(facts, wrappedId);
+    }
     default: {
       const request = requestOf(c, args, ctx, 0);
       if (!request) return null;
@@ -161,7 +172,7 @@ interface Request {
   via: string;
   urls: UrlText[];
   method: string;
-  /** The request function was inferred (a wrapper's summary, a function named `fetch`). */
+  /** The request function is only taken for one (a function named `fetch` the scan cannot read). */
   inferred: boolean;
 }
 
@@ -169,8 +180,7 @@ interface Request {
 function methodOf(init: Value | undefined, ctx: ResolveContext): string | null {
   if (!init) return null;
   const o = optionOf(resolveValue(init, ctx), "obj");
-  const m = o?.props.get("method");
-  const v = m ? optionOf(resolveValue(m, ctx), "str") : undefined;
+  const v = o ? optionOf(memberOf(o, "method", ctx, 0), "str") : undefined;
   return v ? v.text.toUpperCase() : null;
 }
 
@@ -257,16 +267,18 @@ function wrapperRequest(
       const inner = forward.args.map((a) => resolveValue(a, ctx));
       // Only what the wrapper's own parameters decide: its callers are the sites.
       const url = inner[0];
-      if (!url || !usesParam(url, fn) && !(inner[0]?.k === "obj" && usesParam(inner[0], fn))) {
-        continue;
-      }
+      if (!url || !usesParam(url, fn)) continue;
       // A URL the wrapper decides itself (its parameters only fill in a model name): the call in
       // the wrapper is the site, not its callers.
       const own = requestOf(callee, inner, ctx, depth + 1);
       if (own && classifyUrl(own.urls, own.method, own.via)) continue;
-      const substituted = inner.map((a) => resolveValue(substitute(a, fn, args), ctx));
-      const found = requestOf(callee, substituted, ctx, depth + 1);
-      if (found) return { ...found, inferred: true };
+      const found = withArguments(
+        ctx,
+        fn,
+        args,
+        () => requestOf(callee, forward.args.map((a) => resolveValue(a, ctx)), ctx, depth + 1),
+      );
+      if (found) return found;
     }
     if (fn.name === "fetch" && args[0]) {
       // A function named fetch whose body the scan cannot follow (a desktop bridge, a patched

@@ -18,8 +18,12 @@ export interface ResolveContext {
   pending: boolean;
   /** Set when the answer came through another scanned module (confidence is then `low`). */
   crossed: boolean;
+  /** Set when the answer came through what a function returns. */
+  calledThrough: boolean;
   /** Cells, functions and imports being resolved (a cycle resolves to `unknown`). */
   active: Set<object | string>;
+  /** The arguments of the calls being followed into (a function's parameters stand for them). */
+  bindings?: Map<FnSummary, Value[]>;
   /**
    * The class of the receiver whose method or field is being resolved: `this` in a superclass's
    * code stands for it (`this.constructor.defaultOptions` of the subclass).
@@ -31,7 +35,12 @@ export interface ResolveContext {
 export function resolveContext(
   exportOf?: (module: string, name: string) => Value | undefined,
 ): ResolveContext {
-  const ctx: ResolveContext = { pending: false, crossed: false, active: new Set() };
+  const ctx: ResolveContext = {
+    pending: false,
+    crossed: false,
+    calledThrough: false,
+    active: new Set(),
+  };
   if (exportOf) ctx.exportOf = exportOf;
   return ctx;
 }
@@ -137,6 +146,17 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
     }
     case "method":
       return { k: "method", receiver: resolveValue(v.receiver, ctx, depth + 1), name: v.name };
+    case "param": {
+      const bound = ctx.bindings?.get(v.fn);
+      if (!bound) return v;
+      // An argument is the caller's value: resolved without this call's bindings.
+      ctx.bindings!.delete(v.fn);
+      try {
+        return resolveValue(bound[v.i] ?? UNKNOWN, ctx, depth + 1);
+      } finally {
+        ctx.bindings!.set(v.fn, bound);
+      }
+    }
     case "this":
       return ctx.self && ctx.self !== v.cls && inherits(ctx.self, v.cls, ctx, depth)
         ? { k: "this", cls: ctx.self }
@@ -155,6 +175,34 @@ function inherits(sub: ClassSummary, sup: ClassSummary, ctx: ResolveContext, dep
     c = next.k === "class" ? next.cls : null;
   }
   return false;
+}
+
+/**
+ * Runs `follow` with `fn`'s parameters standing for `args` (a call being followed into).
+ *
+ * @example
+ * ```ts
+ * import { resolveContext, resolveValue, withArguments } from "./resolve.ts";
+ * const fn = { name: "f", returns: [], forwards: [], parent: null, attested: null };
+ * const ctx = resolveContext();
+ * withArguments(ctx, fn, [{ k: "str", text: "x" }], () => resolveValue({ k: "param", fn, i: 0 }, ctx));
+ * ```
+ */
+export function withArguments<T>(
+  ctx: ResolveContext,
+  fn: FnSummary,
+  args: Value[],
+  follow: () => T,
+): T {
+  ctx.bindings ??= new Map();
+  const saved = ctx.bindings.get(fn);
+  ctx.bindings.set(fn, args);
+  try {
+    return follow();
+  } finally {
+    if (saved) ctx.bindings.set(fn, saved);
+    else ctx.bindings.delete(fn);
+  }
 }
 
 /** Runs `resolve` with `this` standing for an instance of `self`. */
@@ -398,6 +446,19 @@ export function callResult(
       if (callee.name === "concat" && r.k !== "array") {
         return { k: "concat", parts: [r, ...args.map((a) => resolveValue(a, ctx, depth + 1))] };
       }
+      if ((callee.name === "replace" || callee.name === "replaceAll") && r.k === "str") {
+        // A replacement the source spells out changes the text (`.replace("api.", "status.")`).
+        const from = args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN;
+        const to = args[1] ? resolveValue(args[1], ctx, depth + 1) : UNKNOWN;
+        if (from.k === "str" && to.k === "str") {
+          return {
+            k: "str",
+            text: callee.name === "replace"
+              ? r.text.replace(from.text, to.text)
+              : r.text.split(from.text).join(to.text),
+          };
+        }
+      }
       return r;
     }
     case "global":
@@ -416,6 +477,7 @@ export function callResult(
 function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: number): Value {
   if (ctx.active.has(fn) || fn.returns.length === 0) return UNKNOWN;
   ctx.active.add(fn);
+  ctx.calledThrough = true;
   try {
     const out: Value[] = [];
     for (const r of fn.returns.slice(0, 6)) {
