@@ -27,7 +27,13 @@ import {
   unwrap,
 } from "./estree.ts";
 import { HTTP_LIBRARIES, httpLibraryOf } from "./http_libraries.ts";
-import { type ResolveContext, resolveContext, sdkMember, usesParam } from "./resolve.ts";
+import {
+  type ResolveContext,
+  resolveContext,
+  type ResolveMemo,
+  sdkMember,
+  usesParam,
+} from "./resolve.ts";
 import { assign, Scope } from "./scopes.ts";
 import {
   type ClassSummary,
@@ -721,7 +727,7 @@ function fieldCell(fields: Map<string, { values: Value[] }>, name: string) {
 
 /** Whether a value built in `fn`'s body refers to one of its parameters (through variables). */
 function mentionsParam(value: Value, fn: FnSummary, depth: number): boolean {
-  if (depth > 5) return false;
+  if (depth > 4) return false;
   switch (value.k) {
     case "param":
       return value.fn === fn;
@@ -804,12 +810,12 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   const starts = lineStarts(source);
   const walk = new Walk(options);
   walk.visit(program, new Scope(null, null, null));
-  const local = resolveContext();
-  for (const mark of walk.marks) markAttested(mark, local);
+  const memo: ResolveMemo = new Map();
+  for (const mark of walk.marks) markAttested(mark, resolveContext(undefined, memo));
   const sites: Site[] = [];
   const pending: PendingCall[] = [];
   for (const record of walk.records) {
-    const ctx = resolveContext();
+    const ctx = resolveContext(undefined, memo);
     const facts = siteFacts(record, ctx);
     const offset = startOf(record.node);
     const { line, column } = position(starts, offset);
@@ -843,8 +849,9 @@ const NO_NODE: Node = { type: "CallExpression" };
 export function classifyPending(
   call: PendingCall,
   exportOf: (module: string, name: string) => Value | undefined,
+  memo?: ResolveMemo,
 ): Site | null {
-  const facts = siteFacts(call, resolveContext(exportOf));
+  const facts = siteFacts(call, resolveContext(exportOf, memo));
   return facts ? toSite(facts, call, NO_NODE) : null;
 }
 

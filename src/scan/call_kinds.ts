@@ -8,12 +8,14 @@
  */
 import { matchUrl, operationForPath } from "../detect/providers.ts";
 import {
+  cached,
   memberOf,
   optionOf,
   type ResolveContext,
   resolveValue,
+  substitute,
   usesParam,
-  withArguments,
+  withSelf,
 } from "./resolve.ts";
 import { GLOBAL_FETCH } from "./http_libraries.ts";
 import { type FnSummary, textsOf, UNKNOWN, type UrlText, type Value } from "./values.ts";
@@ -236,64 +238,95 @@ function requestOf(c: Value, args: Value[], ctx: ResolveContext, depth: number):
   }
   if (c.k === "fn") {
     const fn = c.fn;
-    if (!c.self) return wrapperRequest(fn, args, ctx, depth);
-    const saved = ctx.self;
-    ctx.self = c.self;
-    try {
-      return wrapperRequest(fn, args, ctx, depth);
-    } finally {
-      if (saved) ctx.self = saved;
-      else delete ctx.self;
-    }
+    return withSelf(ctx, c.self, () => wrapperRequest(fn, args, ctx, depth));
   }
   return null;
 }
 
+/** What a function passes on to a request function: its callee and arguments, with parameters. */
+interface Template {
+  callee: Value;
+  args: Value[];
+  inferred: boolean;
+}
+
+function isRequestFunction(c: Value): boolean {
+  if (c.k === "global") return c.name === "fetch";
+  if (c.k !== "http") return false;
+  if (c.method === null) return c.lib.callable;
+  return !c.method.startsWith(".");
+}
+
 /**
- * A call of a function that passes its URL on to a request function (`request(path)` doing
- * `fetch(BASE + path)`): the URL it builds from this call's arguments.
+ * The request a function makes with its parameters in the URL (`request(path)` doing
+ * `fetch(BASE + path)`, through any number of such functions), or `null`. Computed once per
+ * function: a call then only puts its arguments in.
  */
+function templateOf(fn: FnSummary, ctx: ResolveContext): Template | null {
+  if (ctx.active.has(fn)) return null;
+  return cached(ctx, fn, () => {
+    ctx.active.add(fn);
+    try {
+      for (const forward of fn.forwards) {
+        const callee = resolveValue(forward.callee, ctx);
+        const inner = forward.args.map((a) => resolveValue(a, ctx));
+        for (const c of callee.k === "either" ? callee.options : [callee]) {
+          const found = forwarded(c, inner, fn, ctx);
+          if (found) return found;
+        }
+      }
+      if (fn.name === "fetch") {
+        // A function named fetch whose body the scan cannot follow (a desktop bridge, a patched
+        // node-fetch): taken for a fetch, at low confidence.
+        return {
+          callee: { k: "global", name: "fetch" },
+          args: [{ k: "param", fn, i: 0 }, { k: "param", fn, i: 1 }],
+          inferred: true,
+        };
+      }
+      return null;
+    } finally {
+      ctx.active.delete(fn);
+    }
+  });
+}
+
+/** The template of `fn` when its call of `c` passes one of its parameters into the URL. */
+function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext): Template | null {
+  let t: Template | null = null;
+  if (isRequestFunction(c)) t = { callee: c, args: inner, inferred: false };
+  else if (c.k === "fn") {
+    const g = c.fn;
+    const sub = withSelf(ctx, c.self, () => templateOf(g, ctx));
+    if (sub) {
+      t = {
+        callee: sub.callee,
+        args: sub.args.map((a) => substitute(a, g, inner)),
+        inferred: sub.inferred,
+      };
+    }
+  }
+  // Only what the wrapper's own parameters decide: its callers are the sites.
+  if (!t || !t.args[0] || !usesParam(t.args[0], fn)) return null;
+  // A URL the wrapper decides itself (its parameters only fill in a model name): the call in the
+  // wrapper is the site, not its callers.
+  const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
+  if (own && classifyUrl(own.urls, own.method, own.via)) return null;
+  return t;
+}
+
+/** A call of a function that passes its URL on to a request function: the URL this call builds. */
 function wrapperRequest(
   fn: FnSummary,
   args: Value[],
   ctx: ResolveContext,
   depth: number,
 ): Request | null {
-  if (ctx.active.has(fn)) return null;
-  ctx.active.add(fn);
-  try {
-    for (const forward of fn.forwards) {
-      const callee = resolveValue(forward.callee, ctx);
-      const inner = forward.args.map((a) => resolveValue(a, ctx));
-      // Only what the wrapper's own parameters decide: its callers are the sites.
-      const url = inner[0];
-      if (!url || !usesParam(url, fn)) continue;
-      // A URL the wrapper decides itself (its parameters only fill in a model name): the call in
-      // the wrapper is the site, not its callers.
-      const own = requestOf(callee, inner, ctx, depth + 1);
-      if (own && classifyUrl(own.urls, own.method, own.via)) continue;
-      const found = withArguments(
-        ctx,
-        fn,
-        args,
-        () => requestOf(callee, forward.args.map((a) => resolveValue(a, ctx)), ctx, depth + 1),
-      );
-      if (found) return found;
-    }
-    if (fn.name === "fetch" && args[0]) {
-      // A function named fetch whose body the scan cannot follow (a desktop bridge, a patched
-      // node-fetch): taken for a fetch, at low confidence.
-      return {
-        via: "fetch",
-        urls: textsOf(resolveValue(args[0], ctx)),
-        method: methodOf(args[1], ctx) ?? "GET",
-        inferred: true,
-      };
-    }
-    return null;
-  } finally {
-    ctx.active.delete(fn);
-  }
+  const t = templateOf(fn, ctx);
+  if (!t) return null;
+  const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
+  const found = requestOf(t.callee, actual, ctx, depth + 1);
+  return found && { ...found, inferred: t.inferred };
 }
 
 /** The best classification of a URL's possible texts: a provider host first, then an AI path. */

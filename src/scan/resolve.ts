@@ -20,10 +20,12 @@ export interface ResolveContext {
   crossed: boolean;
   /** Set when the answer came through what a function returns. */
   calledThrough: boolean;
+  /** Steps taken (bounded). */
+  steps: number;
+  /** What is already resolved (variables, wrapper summaries), per receiver class. */
+  memo: ResolveMemo;
   /** Cells, functions and imports being resolved (a cycle resolves to `unknown`). */
   active: Set<object | string>;
-  /** The arguments of the calls being followed into (a function's parameters stand for them). */
-  bindings?: Map<FnSummary, Value[]>;
   /**
    * The class of the receiver whose method or field is being resolved: `this` in a superclass's
    * code stands for it (`this.constructor.defaultOptions` of the subclass).
@@ -31,14 +33,20 @@ export interface ResolveContext {
   self?: ClassSummary;
 }
 
-/** A new context; `exportOf` when every module's exports are known. */
+/**
+ * A new context; `exportOf` when every module's exports are known; `memo` shared by the contexts
+ * of one file (or of the scan's second pass), since what a variable stands for does not change.
+ */
 export function resolveContext(
   exportOf?: (module: string, name: string) => Value | undefined,
+  memo: ResolveMemo = new Map(),
 ): ResolveContext {
   const ctx: ResolveContext = {
     pending: false,
     crossed: false,
     calledThrough: false,
+    steps: 0,
+    memo,
     active: new Set(),
   };
   if (exportOf) ctx.exportOf = exportOf;
@@ -46,6 +54,8 @@ export function resolveContext(
 }
 
 const MAX_DEPTH = 48;
+/** Steps one context may take: far above what any site of the corpora needs (~hundreds). */
+const MAX_STEPS = 20_000;
 const MAX_OPTIONS = 12;
 /** String and array methods whose result is (as far as a URL goes) their receiver. */
 const SAME_TEXT = new Set([
@@ -106,7 +116,8 @@ export function optionOf<K extends Value["k"]>(
  * ```
  */
 export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
-  if (depth > MAX_DEPTH) return UNKNOWN;
+  // A budget per resolution: code with many fields and alternatives cannot make it exponential.
+  if (depth > MAX_DEPTH || ++ctx.steps > MAX_STEPS) return UNKNOWN;
   switch (v.k) {
     case "concat": {
       const parts = v.parts.map((p) => resolveValue(p, ctx, depth + 1));
@@ -146,17 +157,6 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
     }
     case "method":
       return { k: "method", receiver: resolveValue(v.receiver, ctx, depth + 1), name: v.name };
-    case "param": {
-      const bound = ctx.bindings?.get(v.fn);
-      if (!bound) return v;
-      // An argument is the caller's value: resolved without this call's bindings.
-      ctx.bindings!.delete(v.fn);
-      try {
-        return resolveValue(bound[v.i] ?? UNKNOWN, ctx, depth + 1);
-      } finally {
-        ctx.bindings!.set(v.fn, bound);
-      }
-    }
     case "this":
       return ctx.self && ctx.self !== v.cls && inherits(ctx.self, v.cls, ctx, depth)
         ? { k: "this", cls: ctx.self }
@@ -178,35 +178,18 @@ function inherits(sub: ClassSummary, sup: ClassSummary, ctx: ResolveContext, dep
 }
 
 /**
- * Runs `follow` with `fn`'s parameters standing for `args` (a call being followed into).
+ * Runs `resolve` with `this` standing for an instance of `self`.
  *
  * @example
- * ```ts
- * import { resolveContext, resolveValue, withArguments } from "./resolve.ts";
- * const fn = { name: "f", returns: [], forwards: [], parent: null, attested: null };
- * const ctx = resolveContext();
- * withArguments(ctx, fn, [{ k: "str", text: "x" }], () => resolveValue({ k: "param", fn, i: 0 }, ctx));
+ * ```ts ignore
+ * withSelf(ctx, subclass, () => resolveValue(thisDotApiBase, ctx));
  * ```
  */
-export function withArguments<T>(
+export function withSelf<T>(
   ctx: ResolveContext,
-  fn: FnSummary,
-  args: Value[],
-  follow: () => T,
+  self: ClassSummary | undefined,
+  resolve: () => T,
 ): T {
-  ctx.bindings ??= new Map();
-  const saved = ctx.bindings.get(fn);
-  ctx.bindings.set(fn, args);
-  try {
-    return follow();
-  } finally {
-    if (saved) ctx.bindings.set(fn, saved);
-    else ctx.bindings.delete(fn);
-  }
-}
-
-/** Runs `resolve` with `this` standing for an instance of `self`. */
-function withSelf<T>(ctx: ResolveContext, self: ClassSummary | undefined, resolve: () => T): T {
   if (!self) return resolve();
   const saved = ctx.self;
   ctx.self = self;
@@ -225,14 +208,62 @@ function instanceOf(t: Value): Value {
   return UNKNOWN;
 }
 
+/** What a resolution found, with what it learnt on the way (replayed on a cache hit). */
+interface Memo {
+  value: unknown;
+  pending: boolean;
+  crossed: boolean;
+  calledThrough: boolean;
+}
+
+/** Answers kept across the contexts of one file (or of the scan's second pass). */
+export type ResolveMemo = Map<object, Map<object, Memo>>;
+
+/**
+ * `compute()`, once per `owner` and receiver class: what a variable or a function's summary
+ * resolves to does not change between the calls of a file.
+ *
+ * @example
+ * ```ts ignore
+ * const value = cached(ctx, cell, () => either(cell.values.map((v) => resolveValue(v, ctx))));
+ * ```
+ */
+export function cached<T>(ctx: ResolveContext, owner: object, compute: () => T): T {
+  const key = ctx.self ?? owner;
+  const memo = ctx.memo.get(owner)?.get(key);
+  if (memo) {
+    ctx.pending ||= memo.pending;
+    ctx.crossed ||= memo.crossed;
+    ctx.calledThrough ||= memo.calledThrough;
+    return memo.value as T;
+  }
+  const flags = [ctx.pending, ctx.crossed, ctx.calledThrough] as const;
+  ctx.pending = ctx.crossed = ctx.calledThrough = false;
+  const value = compute();
+  let byKey = ctx.memo.get(owner);
+  if (!byKey) ctx.memo.set(owner, byKey = new Map());
+  byKey.set(key, {
+    value,
+    pending: ctx.pending,
+    crossed: ctx.crossed,
+    calledThrough: ctx.calledThrough,
+  });
+  ctx.pending ||= flags[0];
+  ctx.crossed ||= flags[1];
+  ctx.calledThrough ||= flags[2];
+  return value;
+}
+
 function resolveCell(cell: Cell, ctx: ResolveContext, depth: number): Value {
   if (ctx.active.has(cell)) return UNKNOWN;
-  ctx.active.add(cell);
-  try {
-    return either(cell.values.map((x) => resolveValue(x, ctx, depth + 1)));
-  } finally {
-    ctx.active.delete(cell);
-  }
+  return cached(ctx, cell, () => {
+    ctx.active.add(cell);
+    try {
+      return either(cell.values.map((x) => resolveValue(x, ctx, depth + 1)));
+    } finally {
+      ctx.active.delete(cell);
+    }
+  });
 }
 
 function resolveImport(module: string, name: string, ctx: ResolveContext, depth: number): Value {
@@ -331,8 +362,10 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
         : UNKNOWN;
     case "param":
     case "member":
-      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`).
-      return { k: "member", object, name };
+      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`).
+      return SAME_TEXT.has(name)
+        ? { k: "method", receiver: object, name }
+        : { k: "member", object, name };
     case "cell": {
       const assigned = object.cell.members?.get(name);
       return assigned ? resolveCell(assigned, ctx, depth) : UNKNOWN;
