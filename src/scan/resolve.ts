@@ -341,6 +341,10 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
     case "class":
       return classMember(object.cls, name, true, ctx, depth);
     case "http":
+      // `require("node-fetch").default`, `undici.fetch`: the client itself.
+      if (object.method === null && (name === "default" || object.lib.exports.includes(name))) {
+        return object;
+      }
       if (object.method === null && object.lib.methods.has(name)) {
         return { ...object, method: name };
       }
