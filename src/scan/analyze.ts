@@ -54,13 +54,19 @@ export interface Site {
   column: number;
   /** Offset of the call expression in the source. */
   offset: number;
+  /** GenAI provider name. */
   provider: string;
+  /** The SDK or request function. */
   library: string;
+  /** The method path, or the request's method and URL. */
   target: string;
+  /** GenAI operation name, if known. */
   operation: string | null;
+  /** Whether the call runs attested. */
   attested: boolean;
   /** The attest `id`, when a literal gives it. */
   attestation: string | null;
+  /** `high` when the request function (or SDK method) and the target are both known. */
   confidence: "high" | "low";
   /** The call expression, for the lint front-ends to report on. */
   node: Node;
@@ -68,6 +74,7 @@ export interface Site {
 
 /** What a module exports, as value summaries (for the modules importing it). */
 export interface ModuleExports {
+  /** Export name → what it stands for. */
   names: Map<string, Value>;
   /** Modules re-exported whole (`export * from "./x"`). */
   star: string[];
@@ -75,8 +82,11 @@ export interface ModuleExports {
 
 /** A call whose answer needs other modules' exports; no AST, so it outlives the file's tree. */
 export interface PendingCall extends SymbolicCall {
+  /** Offset of the call expression in the source. */
   offset: number;
+  /** 1-based line. */
   line: number;
+  /** 1-based column. */
   column: number;
   /** The function the call is in (attestation). */
   fn: FnSummary | null;
@@ -86,7 +96,9 @@ export interface PendingCall extends SymbolicCall {
 
 /** What the analysis of one file returns. */
 export interface Analysis {
+  /** The sites the file alone decides. */
   sites: Site[];
+  /** What the file exports, for the files importing it. */
   exports: ModuleExports;
   /** Calls to classify once every scanned module's exports are known. */
   pending: PendingCall[];

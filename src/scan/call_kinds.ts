@@ -22,10 +22,15 @@ import { type FnSummary, textsOf, UNKNOWN, type UrlText, type Value } from "./va
 
 /** What a site is. */
 export interface SiteFacts {
+  /** GenAI provider name (`openai_compatible` when only the path is known). */
   provider: string;
+  /** The SDK or request function (`openai`, `fetch`, `axios`). */
   library: string;
+  /** The method path, or the request's method and URL. */
   target: string;
+  /** GenAI operation name, if known. */
   operation: string | null;
+  /** `high` when the request function (or SDK method) and the target are both known. */
   confidence: "high" | "low";
   /** Set when the call goes through a `wrap()`ped client: its attest `id` (or `null`). */
   wrappedId?: string | null;

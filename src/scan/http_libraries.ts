@@ -10,6 +10,7 @@
 export interface HttpLibrary {
   /** Written as the site's `library` and the first word of its `target`. */
   readonly via: string;
+  /** The npm packages that export it. */
   readonly packages: readonly string[];
   /** The export that is the client (`default`, or a named export such as undici's `fetch`). */
   readonly exports: readonly string[];

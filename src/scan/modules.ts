@@ -48,6 +48,7 @@ export class ModuleResolver {
   private readonly files: ReadonlySet<string>;
   private readonly isAiguard: (path: string) => boolean;
 
+  /** A resolver over the scanned files. */
   constructor(
     files: ReadonlySet<string>,
     manifests: readonly string[],
@@ -105,6 +106,7 @@ export class ModuleResolver {
     return null;
   }
 
+  /** The `package.json` of a folder, read once. */
   private manifest(dir: string): Json | null {
     let m = this.manifests.get(dir);
     if (m === undefined) {
@@ -171,6 +173,7 @@ export class ModuleResolver {
     return this.file(join(dir, "index"));
   }
 
+  /** The `paths` of the nearest tsconfig (or jsconfig), read once per folder. */
   private tsconfigFor(dir: string): TsPaths | null {
     const seen: string[] = [];
     let found: TsPaths | null | undefined;

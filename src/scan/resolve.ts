@@ -209,10 +209,14 @@ function instanceOf(t: Value): Value {
 }
 
 /** What a resolution found, with what it learnt on the way (replayed on a cache hit). */
-interface Memo {
+export interface Memo {
+  /** The answer. */
   value: unknown;
+  /** {@link ResolveContext.pending} as it was set while answering. */
   pending: boolean;
+  /** {@link ResolveContext.crossed} as it was set while answering. */
   crossed: boolean;
+  /** {@link ResolveContext.calledThrough} as it was set while answering. */
   calledThrough: boolean;
 }
 

@@ -8,13 +8,16 @@ import { type Cell, CELL_LIMIT, type ClassSummary, type FnSummary, type Value } 
 
 /** One lexical scope. */
 export class Scope {
+  /** What each name declared here stands for. */
   readonly names = new Map<string, Value>();
+  /** The enclosing scope. */
   readonly parent: Scope | null;
   /** The innermost function the scope is in (`null` at module level). */
   readonly fn: FnSummary | null;
   /** The class `this` refers to, if any. */
   readonly self: ClassSummary | null;
 
+  /** A scope inside `parent`, in function `fn`, with `this` an instance of `self`. */
   constructor(parent: Scope | null, fn: FnSummary | null, self: ClassSummary | null) {
     this.parent = parent;
     this.fn = fn;

@@ -26,8 +26,11 @@ export interface FnSummary {
 
 /** A class: its methods, the fields its code assigns, its superclass. */
 export interface ClassSummary {
+  /** The class's name, if it has one. */
   name: string | null;
+  /** What its `extends` clause names. */
   superclass: Value | null;
+  /** Its (non-static) methods by name. */
   methods: Map<string, FnSummary>;
   /** `this.x` values: field initialisers, constructor parameter properties, `this.x = …`. */
   fields: Map<string, Cell>;
@@ -37,12 +40,15 @@ export interface ClassSummary {
 
 /** A call, symbolically: what is called with what. */
 export interface SymbolicCall {
+  /** What is called. */
   callee: Value;
+  /** The first arguments (as many as the analysis reads). */
   args: Value[];
 }
 
 /** A variable or field: every value the code assigns to it (a flow-insensitive view, capped). */
 export interface Cell {
+  /** The values assigned, in source order. */
   values: Value[];
   /** Properties assigned on the variable (`ref.current = new RTClient()`). */
   members?: Map<string, Cell>;
@@ -99,6 +105,7 @@ const TEXT_LIMIT = 16;
 
 /** A URL's text as far as it is known: holes as `*`. */
 export interface UrlText {
+  /** The text, `*` for each hole. */
   text: string;
   /** No hole: the whole text is known. */
   exact: boolean;
