@@ -66,7 +66,10 @@ export class ModuleResolver {
   resolve(from: string, specifier: string): string | null {
     if (specifier.startsWith(".")) {
       const base = resolve(dirname(from), specifier);
-      return this.file(base) ?? (this.isAiguard(base) ? "aiguard" : null);
+      // This package by a relative path (a monorepo, its own examples): its attest and wrap, even
+      // when the scan reads its files too.
+      if (this.isAiguard(base)) return "aiguard";
+      return this.file(base);
     }
     if (specifier.startsWith("#")) return this.packageImport(from, specifier);
     if (/^[a-z]+:/i.test(specifier)) return null; // node:, npm:, jsr:, https:
