@@ -221,9 +221,6 @@ export const CATALOG: readonly SdkEntry[] = [
       embed: "embeddings",
       embedMany: "embeddings",
       generateImage: "generate_content",
-      experimental_generateImage: "generate_content",
-      experimental_generateSpeech: "generate_content",
-      experimental_transcribe: "generate_content",
     },
   },
   {
