@@ -1,8 +1,9 @@
 /**
  * The ESLint plugin (flat config): rule `aiguard/no-unattested-ai-call` reports every AI call site
  * that does not run inside `attest()`, an `@attest()` method or a `wrap()`ped client. It runs the
- * same analysis as `aiguard scan`, one file at a time (a client imported from another module is
- * followed by the scan, not by the rule).
+ * same analysis as `aiguard scan`, one file at a time: what the scan reports for the file alone. A
+ * client, URL, path or fetch wrapper imported from another module is followed by the scan, not by
+ * the rule.
  *
  * @example eslint.config.js
  * ```ts ignore

@@ -1,6 +1,6 @@
 /**
  * The Deno lint plugin: rule `aiguard/no-unattested-ai-call`, the same analysis as `aiguard scan`
- * and the ESLint plugin, one file at a time.
+ * and the ESLint plugin, one file at a time (what another module gives is the scan's to follow).
  *
  * @example deno.json
  * ```json

@@ -30,6 +30,15 @@ export interface SdkEntry {
   readonly commands?: Readonly<Record<string, readonly [string, string]>>;
   /** Client classes whose provider differs from the package's (`AzureOpenAI`). */
   readonly providers?: Readonly<Record<string, string>>;
+  /** Exported functions that return a client or model (`initChatModel`) → the name in targets. */
+  readonly factories?: Readonly<Record<string, string>>;
+  /**
+   * Client methods that return a client of the same package, configured or narrowed
+   * (`withStructuredOutput`, `getGenerativeModel`): calls on what they return are calls on it.
+   */
+  readonly chains?: readonly string[];
+  /** Only the static scan knows it: the preload leaves the package alone. */
+  readonly scanOnly?: boolean;
 }
 
 const STAINLESS_OPENAI: Record<string, string | null> = {
@@ -60,6 +69,26 @@ const LANGCHAIN_CHAT: Record<string, string | null> = {
   generate: "chat",
   embedQuery: "embeddings",
   embedDocuments: "embeddings",
+};
+
+/** What a LangChain model returns configured, before `.invoke()` / `.stream()` / `.batch()`. */
+const LANGCHAIN_CHAINS = [
+  "withStructuredOutput",
+  "bindTools",
+  "bind",
+  "withRetry",
+  "withConfig",
+  "withFallbacks",
+  "pipe",
+];
+
+const GOOGLE_GENERATIVE_MODEL: Record<string, string | null> = {
+  generateContent: "generate_content",
+  generateContentStream: "generate_content",
+  sendMessage: "chat",
+  sendMessageStream: "chat",
+  embedContent: "embeddings",
+  batchEmbedContents: "embeddings",
 };
 
 /** Every SDK the scan and the preload know. */
@@ -205,6 +234,7 @@ export const CATALOG: readonly SdkEntry[] = [
       OpenAI: "OpenAI",
     },
     methods: LANGCHAIN_CHAT,
+    chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@langchain/anthropic",
@@ -212,6 +242,7 @@ export const CATALOG: readonly SdkEntry[] = [
     provider: "anthropic",
     clients: { ChatAnthropic: "ChatAnthropic" },
     methods: LANGCHAIN_CHAT,
+    chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@langchain/google-genai",
@@ -222,6 +253,7 @@ export const CATALOG: readonly SdkEntry[] = [
       GoogleGenerativeAIEmbeddings: "GoogleGenerativeAIEmbeddings",
     },
     methods: LANGCHAIN_CHAT,
+    chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@langchain/mistralai",
@@ -229,6 +261,7 @@ export const CATALOG: readonly SdkEntry[] = [
     provider: "mistral_ai",
     clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
     methods: LANGCHAIN_CHAT,
+    chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@openai/agents",
@@ -238,6 +271,149 @@ export const CATALOG: readonly SdkEntry[] = [
     methods: { run: "invoke_agent" },
     functions: { run: "invoke_agent" },
   },
+  // Below: packages only the static scan follows (real code calls them; no runtime layer yet).
+  {
+    package: "replicate",
+    library: "replicate",
+    provider: "replicate",
+    clients: { default: "replicate", Replicate: "replicate" },
+    methods: {
+      run: "generate_content",
+      stream: "generate_content",
+      "predictions.create": "generate_content",
+      "deployments.predictions.create": "generate_content",
+    },
+    scanOnly: true,
+  },
+  {
+    package: "@aws-sdk/client-sagemaker-runtime",
+    library: "sagemaker",
+    provider: "aws.sagemaker",
+    clients: { SageMakerRuntimeClient: "sagemaker", SageMakerRuntime: "sagemaker" },
+    methods: {
+      invokeEndpoint: "generate_content",
+      invokeEndpointWithResponseStream: "generate_content",
+      invokeEndpointAsync: "generate_content",
+    },
+    commands: {
+      InvokeEndpointCommand: ["invokeEndpoint", "generate_content"],
+      InvokeEndpointWithResponseStreamCommand: [
+        "invokeEndpointWithResponseStream",
+        "generate_content",
+      ],
+      InvokeEndpointAsyncCommand: ["invokeEndpointAsync", "generate_content"],
+    },
+    scanOnly: true,
+  },
+  {
+    package: "@google/generative-ai",
+    library: "google_generative_ai",
+    provider: "gcp.gemini",
+    clients: { GoogleGenerativeAI: "google_generative_ai" },
+    chains: ["getGenerativeModel", "startChat"],
+    methods: GOOGLE_GENERATIVE_MODEL,
+    scanOnly: true,
+  },
+  {
+    package: "@google-cloud/vertexai",
+    library: "vertexai",
+    provider: "gcp.vertex_ai",
+    clients: { VertexAI: "vertexai" },
+    chains: ["getGenerativeModel", "startChat", "preview"],
+    methods: GOOGLE_GENERATIVE_MODEL,
+    scanOnly: true,
+  },
+  {
+    package: "@huggingface/inference",
+    library: "huggingface",
+    provider: "huggingface",
+    clients: { HfInference: "huggingface", InferenceClient: "huggingface" },
+    methods: {
+      chatCompletion: "chat",
+      chatCompletionStream: "chat",
+      textGeneration: "text_completion",
+      textGenerationStream: "text_completion",
+      featureExtraction: "embeddings",
+      textToImage: "generate_content",
+    },
+    functions: {
+      chatCompletion: "chat",
+      chatCompletionStream: "chat",
+      textGeneration: "text_completion",
+      textGenerationStream: "text_completion",
+      featureExtraction: "embeddings",
+      textToImage: "generate_content",
+    },
+    scanOnly: true,
+  },
+  {
+    package: "@fal-ai/client",
+    library: "fal",
+    provider: "fal",
+    clients: {},
+    instances: ["fal"],
+    methods: {
+      subscribe: "generate_content",
+      run: "generate_content",
+      stream: "generate_content",
+      "queue.submit": "generate_content",
+    },
+    scanOnly: true,
+  },
+  {
+    package: "@azure/openai",
+    library: "azure_openai",
+    provider: "azure.ai.openai",
+    clients: { OpenAIClient: "azure_openai" },
+    methods: {
+      getChatCompletions: "chat",
+      streamChatCompletions: "chat",
+      getCompletions: "text_completion",
+      streamCompletions: "text_completion",
+      getEmbeddings: "embeddings",
+      getImages: "generate_content",
+    },
+    scanOnly: true,
+  },
+  {
+    package: "rt-client",
+    library: "rt_client",
+    provider: "openai",
+    clients: { RTClient: "rt_client" },
+    methods: { generateResponse: "realtime" },
+    scanOnly: true,
+  },
+  {
+    package: "langchain",
+    library: "langchain",
+    provider: "langchain",
+    clients: {},
+    factories: { initChatModel: "initChatModel" },
+    methods: LANGCHAIN_CHAT,
+    chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
+  },
+  ...([
+    ["@langchain/groq", "groq", { ChatGroq: "ChatGroq" }],
+    ["@langchain/ollama", "ollama", {
+      ChatOllama: "ChatOllama",
+      OllamaEmbeddings: "OllamaEmbeddings",
+    }],
+    ["@langchain/aws", "aws.bedrock", { ChatBedrockConverse: "ChatBedrockConverse" }],
+    ["@langchain/google-vertexai", "gcp.vertex_ai", { ChatVertexAI: "ChatVertexAI" }],
+    ["@langchain/cohere", "cohere", {
+      ChatCohere: "ChatCohere",
+      CohereEmbeddings: "CohereEmbeddings",
+    }],
+  ] as const).map(([pkg, provider, clients]): SdkEntry => ({
+    package: pkg,
+    library: "langchain",
+    provider,
+    clients,
+    methods: LANGCHAIN_CHAT,
+    chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
+  })),
 ];
 
 /** The package a specifier names: `openai` for `openai`, `npm:openai@^7`, `openai/resources`. */
@@ -256,6 +432,7 @@ export function sdkOf(specifier: string): SdkEntry | undefined {
 }
 
 /** Packages whose entry modules the preload hands to the guard (the runtime layers patch them). */
-export const RUNTIME_PACKAGES: readonly string[] = CATALOG.map((e) => e.package).filter((p) =>
-  p !== "ai" && p !== "@langchain/google-genai" && p !== "@langchain/mistralai"
-);
+export const RUNTIME_PACKAGES: readonly string[] = CATALOG.filter((e) => !e.scanOnly)
+  .map((e) => e.package).filter((p) =>
+    p !== "ai" && p !== "@langchain/google-genai" && p !== "@langchain/mistralai"
+  );

@@ -1,32 +1,50 @@
 /**
  * The one analysis behind `aiguard scan` and both lint plugins: given a file's ESTree (from
- * oxc-parser, ESLint or Deno lint), the AI call sites in it and whether each runs attested. It
- * follows imports, `require()`, renames and namespaces of the SDKs in the catalog, clients held in
- * variables, class fields and parameters typed as an SDK class, destructured methods, `wrap()`ped
- * clients, `attest(fn)` (inline or by name) and `@attest()` methods, and `fetch`/`axios` calls to
- * provider hosts or AI paths. Clients another module exports come in through `imports`.
+ * oxc-parser, ESLint or Deno lint), the AI call sites in it and whether each runs attested.
+ *
+ * One walk builds value summaries (`values.ts`) for every binding, function (what it returns,
+ * which calls receive its parameters), class (fields, methods, superclass) and export; then every
+ * call is classified (`call_kinds.ts`) with those summaries resolved (`resolve.ts`). A call whose
+ * answer depends on another scanned module's exports is handed back as pending: the scan
+ * classifies it once every module is read (the lint rules, one file at a time, do not).
  *
  * @module
  */
-import { type SdkEntry, sdkOf } from "../catalog.ts";
-import { matchUrl, operationForPath } from "../detect/providers.ts";
+import { sdkOf } from "../catalog.ts";
+import { attestationOf, type AttestMark, markAttested } from "./attestation.ts";
+import { classifyCall, distinctiveSite, type SiteFacts } from "./call_kinds.ts";
+import {
+  forEachChild,
+  isFunction,
+  lineStarts,
+  memberName,
+  nameOf,
+  type Node,
+  position,
+  startOf,
+  stringOf,
+  templateText,
+  unwrap,
+} from "./estree.ts";
+import { HTTP_LIBRARIES, httpLibraryOf } from "./http_libraries.ts";
+import {
+  type ResolveContext,
+  resolveContext,
+  type ResolveMemo,
+  sdkMember,
+  usesParam,
+} from "./resolve.ts";
+import { assign, Scope } from "./scopes.ts";
+import {
+  type ClassSummary,
+  type FnSummary,
+  type SymbolicCall,
+  UNKNOWN,
+  type Value,
+} from "./values.ts";
 
-/** An ESTree node, as any of the three parsers gives it. */
-// deno-lint-ignore no-explicit-any
-export type Node = { type: string; [key: string]: any };
-
-/** What a name stands for, as far as the analysis can tell. */
-export type Binding =
-  | { kind: "module"; entry: SdkEntry }
-  | { kind: "class"; entry: SdkEntry; name: string; typeOnly: boolean }
-  | { kind: "client"; entry: SdkEntry; name: string; path: readonly string[] }
-  | { kind: "function"; entry: SdkEntry; name: string }
-  | { kind: "command"; entry: SdkEntry; name: string }
-  | { kind: "aiguard"; member: "attest" | "wrap" | null }
-  | { kind: "wrapped"; inner: Binding; id: string | null }
-  | { kind: "axios" }
-  | { kind: "local-function"; node: Node }
-  | { kind: "other" };
+export type { Node } from "./estree.ts";
+export { startOf } from "./estree.ts";
 
 /** One AI call site. */
 export interface Site {
@@ -36,781 +54,827 @@ export interface Site {
   column: number;
   /** Offset of the call expression in the source. */
   offset: number;
+  /** GenAI provider name. */
   provider: string;
+  /** The SDK or request function. */
   library: string;
+  /** The method path, or the request's method and URL. */
   target: string;
+  /** GenAI operation name, if known. */
   operation: string | null;
+  /** Whether the call runs attested. */
   attested: boolean;
   /** The attest `id`, when a literal gives it. */
   attestation: string | null;
+  /** `high` when the request function (or SDK method) and the target are both known. */
   confidence: "high" | "low";
   /** The call expression, for the lint front-ends to report on. */
   node: Node;
 }
 
-/** What the analysis of one file returns. */
-export interface Analysis {
-  sites: Site[];
-  /** Clients (and SDK classes) this module exports, by export name: for modules importing it. */
-  exports: Map<string, Binding>;
-  /** Relative specifiers this module imports names from. */
-  relativeImports: string[];
+/** What a module exports, as value summaries (for the modules importing it). */
+export interface ModuleExports {
+  /** Export name → what it stands for. */
+  names: Map<string, Value>;
+  /** Modules re-exported whole (`export * from "./x"`). */
+  star: string[];
 }
 
-const OTHER: Binding = { kind: "other" };
+/** A call whose answer needs other modules' exports; no AST, so it outlives the file's tree. */
+export interface PendingCall extends SymbolicCall {
+  /** Offset of the call expression in the source. */
+  offset: number;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
+  /** The function the call is in (attestation). */
+  fn: FnSummary | null;
+  /** The method path when the receiver's root is undeclared or `this` (low-confidence fallback). */
+  distinctive: string | null;
+}
+
+/** What the analysis of one file returns. */
+export interface Analysis {
+  /** The sites the file alone decides. */
+  sites: Site[];
+  /** What the file exports, for the files importing it. */
+  exports: ModuleExports;
+  /** Calls to classify once every scanned module's exports are known. */
+  pending: PendingCall[];
+}
+
+/** Options of one analysis. */
+export interface AnalyzeOptions {
+  /**
+   * The scanned module an import specifier names (an id the scan's `exportOf` knows), `"aiguard"`
+   * for a copy of this package, or `null` for a package. Without it, imports of other files stay
+   * unknown (the lint rules).
+   */
+  resolveModule?: (specifier: string) => string | null;
+}
+
 const AIGUARD_PACKAGES = new Set(["@aiguard/attest", "jsr:@aiguard/attest", "npm:@aiguard/attest"]);
-/** Method paths distinctive enough to report, at low confidence, on a receiver not resolved. */
-const DISTINCTIVE = new Map<string, [library: string, provider: string, operation: string]>([
-  ["chat.completions.create", ["openai", "openai", "chat"]],
-  ["responses.create", ["openai", "openai", "chat"]],
-  ["embeddings.create", ["openai", "openai", "embeddings"]],
-  ["messages.create", ["anthropic", "anthropic", "chat"]],
-  ["models.generateContent", ["google_genai", "gcp.gemini", "generate_content"]],
-]);
-/** After a base URL from elsewhere (`${base}/chat/completions`): OpenAI-compatible endpoints. */
-const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
-const AXIOS_METHODS = new Set(["get", "post", "put", "patch", "delete", "request", "head"]);
-const SKIP_KEYS = new Set(["parent", "loc", "range", "start", "end", "type", "typeAnnotation"]);
+/** Globals the values know: request functions, URL builders, the global object. */
+const GLOBALS = new Set(["fetch", "URL", "String", "globalThis", "window", "self", "global"]);
+/** Most arguments of a call the analysis reads (URL, options, and one more for `attest`). */
+const MAX_ARGS = 3;
+const MAX_FORWARDS = 24;
+const MAX_RETURNS = 8;
 
 function isAiguardSpecifier(specifier: string): boolean {
   return AIGUARD_PACKAGES.has(specifier.replace(/@[\^~]?\d[^/]*$/, "")) ||
     /^(?:jsr:|npm:)?@aiguard\/attest(?:@[^/]*)?$/.test(specifier);
 }
 
-function nameOf(node: Node | null | undefined): string | null {
-  if (!node) return null;
-  if (node.type === "Identifier" || node.type === "PrivateIdentifier") return node.name as string;
-  if (
-    (node.type === "Literal" || node.type === "StringLiteral") && typeof node.value === "string"
-  ) {
-    return node.value;
+interface CallRecord extends SymbolicCall {
+  node: Node;
+  fn: FnSummary | null;
+  distinctive: string | null;
+}
+
+/** The walk over one file. */
+class Walk {
+  readonly records: CallRecord[] = [];
+  readonly marks: AttestMark[] = [];
+  readonly exports: ModuleExports = { names: new Map(), star: [] };
+  /** Whether the file imports this package (only then can a call attest a function). */
+  importsAiguard = false;
+  private readonly fns = new WeakMap<Node, FnSummary>();
+  private readonly classes = new WeakMap<Node, ClassSummary>();
+
+  private readonly options: AnalyzeOptions;
+
+  constructor(options: AnalyzeOptions) {
+    this.options = options;
   }
-  return null;
-}
 
-function memberName(node: Node): string | null {
-  return node.computed ? nameOf(node.property) : nameOf(node.property);
-}
-
-/** Strips wrappers that do not change a value: parentheses, TS assertions, optional chains. */
-function unwrap(node: Node): Node {
-  let n = node;
-  while (
-    n.type === "TSAsExpression" || n.type === "TSNonNullExpression" ||
-    n.type === "TSSatisfiesExpression" || n.type === "ParenthesizedExpression" ||
-    n.type === "ChainExpression" || n.type === "TSTypeAssertion"
-  ) n = n.expression;
-  return n;
-}
-
-function isFunction(node: Node): boolean {
-  return node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression" ||
-    node.type === "FunctionDeclaration";
-}
-
-const SCOPES = new Set([
-  "Program",
-  "BlockStatement",
-  "StaticBlock",
-  "ForStatement",
-  "ForInStatement",
-  "ForOfStatement",
-  "CatchClause",
-  "ArrowFunctionExpression",
-  "FunctionExpression",
-  "FunctionDeclaration",
-]);
-
-/** The literal `id` of an attest options object (`{ id: "x" }`), if any. */
-function attestId(options: Node | undefined): string | null {
-  if (!options || options.type !== "ObjectExpression") return null;
-  for (const p of options.properties as Node[]) {
-    if (p.type === "Property" && nameOf(p.key) === "id") {
-      const v = unwrap(p.value);
-      if ((v.type === "Literal" || v.type === "StringLiteral") && typeof v.value === "string") {
-        return v.value;
-      }
-      if (v.type === "TemplateLiteral" && v.expressions.length === 0) {
-        return v.quasis[0]?.value?.cooked ?? v.quasis[0]?.cooked ?? null;
-      }
+  fnSummary(node: Node): FnSummary {
+    let fn = this.fns.get(node);
+    if (!fn) {
+      fn = { name: nameOf(node.id), returns: [], forwards: [], parent: null, attested: null };
+      this.fns.set(node, fn);
     }
+    return fn;
   }
-  return null;
-}
 
-/** The text of a string literal or a template literal (expressions as `*`), or `null`. */
-function staticText(node: Node | undefined): { text: string; exact: boolean } | null {
-  if (!node) return null;
-  const n = unwrap(node);
-  if ((n.type === "Literal" || n.type === "StringLiteral") && typeof n.value === "string") {
-    return { text: n.value, exact: true };
-  }
-  if (n.type === "TemplateLiteral") {
-    let text = "";
-    (n.quasis as Node[]).forEach((q, i) => {
-      // ESTree keeps the text under `value`; Deno lint's AST on the element itself.
-      text += q.value?.cooked ?? q.value?.raw ?? q.cooked ?? q.raw ?? "";
-      if (i < n.expressions.length) text += "*";
-    });
-    return { text, exact: n.expressions.length === 0 };
-  }
-  if (n.type === "NewExpression" && nameOf(n.callee) === "URL") return staticText(n.arguments[0]);
-  return null;
-}
-
-interface UrlFacts {
-  provider: string;
-  operation: string | null;
-  confidence: "high" | "low";
-  target: string;
-}
-
-/** Classifies a URL known statically (wholly, or up to a template's holes). */
-function classifyUrl(arg: Node | undefined, method: string, via: string): UrlFacts | null {
-  const found = staticText(arg);
-  if (!found) return null;
-  const text = found.text;
-  if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
-    // An absolute URL (a hole after the host at most): the registry decides.
-    const clean = text.replace(/\*/g, "x");
-    const match = matchUrl(clean, []);
-    if (match) {
-      return {
-        provider: match.provider,
-        operation: match.operation,
-        confidence: found.exact || !text.slice(0, text.indexOf("/", 8)).includes("*")
-          ? "high"
-          : "low",
-        target: `${via} ${method} ${match.server}${match.path}`,
+  classSummary(node: Node): ClassSummary {
+    let cls = this.classes.get(node);
+    if (!cls) {
+      cls = {
+        name: nameOf(node.id),
+        superclass: null,
+        methods: new Map(),
+        fields: new Map(),
+        statics: new Map(),
       };
+      this.classes.set(node, cls);
     }
+    return cls;
   }
-  // A base URL from elsewhere and an AI path here: an OpenAI-compatible call, host unknown.
-  const path = text.slice(text.lastIndexOf("*") + 1).split("?")[0]!;
-  const operation = operationForPath(path);
-  if (
-    operation !== null &&
-    (matchUrl(`http://host${path}`, []) !== null || OPENAI_COMPATIBLE_TAIL.test(path))
-  ) {
-    return {
-      provider: "openai_compatible",
-      operation,
-      confidence: "low",
-      target: `${via} ${method} ${path}`,
-    };
+
+  /** A module as a whole: `import * as x`, `require(x)`, `await import(x)`. */
+  moduleValue(specifier: string | null): Value {
+    return specifier === null ? UNKNOWN : this.importBinding(specifier, "*");
   }
-  return null;
-}
 
-function lineStarts(source: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) starts.push(i + 1);
-  return starts;
-}
-
-function position(starts: number[], offset: number): { line: number; column: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - starts[lo]! + 1 };
-}
-
-/** Where a node starts: `range[0]` (ESLint, Deno lint) or `start` (oxc). */
-export function startOf(node: Node): number {
-  return (node.range?.[0] as number | undefined) ?? (node.start as number | undefined) ?? 0;
-}
-
-/** Options of one analysis. */
-export interface AnalyzeOptions {
-  /** The exports of a relative module this file imports (the CLI's second pass), if known. */
-  imports?: (specifier: string) => Map<string, Binding> | undefined;
-}
-
-/** Finds the AI call sites of one file's AST. */
-export function analyze(program: Node, source: string, options: AnalyzeOptions = {}): Analysis {
-  const starts = lineStarts(source);
-  const sites: Site[] = [];
-  const exports = new Map<string, Binding>();
-  const relativeImports: string[] = [];
-  const scopes: Array<Map<string, Binding>> = [];
-  const classes: Array<Map<string, Binding>> = [];
-  const attested: Array<string | null> = []; // ids of the attested scopes we are in
-  // Calls that pass a function by name (`attest(summarize)`): name → the callees and options.
-  let byName = new Map<string, Array<{ callee: Node; id: string | null }>>();
-
-  const lookup = (name: string): Binding | undefined => {
-    for (let i = scopes.length - 1; i >= 0; i--) {
-      const found = scopes[i]!.get(name);
-      if (found) return found;
+  importBinding(specifier: string, imported: string): Value {
+    if (isAiguardSpecifier(specifier)) {
+      this.importsAiguard = true;
+      return imported === "attest" || imported === "wrap"
+        ? { k: "aiguard", member: imported }
+        : { k: "aiguard", member: null };
     }
-    return undefined;
-  };
-  const declare = (name: string, binding: Binding) => scopes[scopes.length - 1]!.set(name, binding);
-
-  const member = (base: Binding, name: string): Binding => {
-    switch (base.kind) {
-      case "module": {
-        const e = base.entry;
-        if (name === "default" && e.clients.default) {
-          return { kind: "class", entry: e, name: "default", typeOnly: false };
-        }
-        if (e.clients[name] !== undefined && name !== "default") {
-          return { kind: "class", entry: e, name, typeOnly: false };
-        }
-        if (e.instances?.includes(name)) return { kind: "client", entry: e, name, path: [] };
-        if (e.functions?.[name] !== undefined) return { kind: "function", entry: e, name };
-        if (e.commands?.[name]) return { kind: "command", entry: e, name };
-        return OTHER;
-      }
-      case "aiguard":
-        return name === "attest" || name === "wrap" ? { kind: "aiguard", member: name } : OTHER;
-      case "client":
-        return { ...base, path: [...base.path, name] };
-      case "wrapped":
-        return { ...base, inner: member(base.inner, name) };
-      default:
-        return OTHER;
-    }
-  };
-
-  const typeBinding = (annotation: Node | undefined): Binding => {
-    const type = annotation?.typeAnnotation ?? annotation;
-    if (!type || type.type !== "TSTypeReference") return OTHER;
-    const ref = type.typeName as Node;
-    const base = ref.type === "TSQualifiedName"
-      ? member(lookup(nameOf(ref.left) ?? "") ?? OTHER, nameOf(ref.right) ?? "")
-      : lookup(nameOf(ref) ?? "");
-    if (base?.kind === "class") {
-      return { kind: "client", entry: base.entry, name: base.name, path: [] };
-    }
-    return OTHER;
-  };
-
-  const evaluate = (raw: Node | null | undefined): Binding => {
-    if (!raw) return OTHER;
-    const node = unwrap(raw);
-    switch (node.type) {
-      case "Identifier":
-        return lookup(node.name) ?? OTHER;
-      case "ThisExpression":
-        return OTHER;
-      case "MemberExpression": {
-        const name = memberName(node);
-        if (name === null) return OTHER;
-        if (unwrap(node.object).type === "ThisExpression") {
-          return classes[classes.length - 1]?.get(name) ?? OTHER;
-        }
-        return member(evaluate(node.object), name);
-      }
-      case "NewExpression": {
-        const callee = evaluate(node.callee);
-        if (callee.kind === "class" && !callee.typeOnly) {
-          return { kind: "client", entry: callee.entry, name: callee.name, path: [] };
-        }
-        if (callee.kind === "module" && callee.entry.clients.default) {
-          return { kind: "client", entry: callee.entry, name: "default", path: [] };
-        }
-        return OTHER;
-      }
-      case "AwaitExpression":
-        return evaluate(node.argument);
-      case "ImportExpression": {
-        const spec = staticText(node.source);
-        return spec?.exact ? moduleBinding(spec.text) : OTHER;
-      }
-      case "CallExpression": {
-        const callee = unwrap(node.callee);
-        if (nameOf(callee) === "require" && lookup("require") === undefined) {
-          const spec = staticText(node.arguments[0]);
-          return spec?.exact ? moduleBinding(spec.text) : OTHER;
-        }
-        const fn = evaluate(callee);
-        if (fn.kind === "aiguard" && fn.member === "wrap") {
-          return {
-            kind: "wrapped",
-            inner: evaluate(node.arguments[0]),
-            id: attestId(node.arguments[1]),
-          };
-        }
-        return OTHER;
-      }
-      default:
-        return OTHER;
-    }
-  };
-
-  const moduleBinding = (specifier: string): Binding => {
-    if (isAiguardSpecifier(specifier)) return { kind: "aiguard", member: null };
-    if (specifier === "axios") return { kind: "axios" };
+    const module = this.options.resolveModule?.(specifier) ?? null;
+    if (module === "aiguard") return this.importBinding("@aiguard/attest", imported);
+    if (module !== null) return { k: "import", module, name: imported };
     const entry = sdkOf(specifier);
-    return entry ? { kind: "module", entry } : OTHER;
-  };
-
-  const declarePattern = (pattern: Node, value: Binding) => {
-    const p = unwrap(pattern);
-    if (p.type === "Identifier") declare(p.name, value);
-    else if (p.type === "ObjectPattern") {
-      for (const prop of p.properties as Node[]) {
-        if (prop.type === "RestElement") declarePattern(prop.argument, OTHER);
-        else {
-          const key = prop.computed ? null : nameOf(prop.key);
-          declarePattern(prop.value, key === null ? OTHER : member(value, key));
-        }
-      }
-    } else if (p.type === "ArrayPattern") {
-      for (const el of p.elements as Array<Node | null>) if (el) declarePattern(el, OTHER);
-    } else if (p.type === "AssignmentPattern") declarePattern(p.left, value);
-    else if (p.type === "RestElement") declarePattern(p.argument, OTHER);
-  };
-
-  const declareParam = (param: Node) => {
-    if (param.type === "TSParameterProperty") {
-      declareParam(param.parameter);
-      const name = nameOf(
-        param.parameter.type === "AssignmentPattern" ? param.parameter.left : param.parameter,
-      );
-      if (name) classes[classes.length - 1]?.set(name, lookup(name) ?? OTHER);
-      return;
+    if (entry) {
+      if (imported === "*") return { k: "sdk-module", entry };
+      const member = sdkMember(entry, imported);
+      return member.k === "unknown" && imported === "default" ? { k: "sdk-module", entry } : member;
     }
-    const target = param.type === "AssignmentPattern" ? param.left : param;
-    if (target.type === "Identifier") declare(target.name, typeBinding(target.typeAnnotation));
-    else declarePattern(target, OTHER);
-  };
-
-  const importDeclaration = (node: Node) => {
-    const specifier = String(node.source.value);
-    if (specifier.startsWith(".")) relativeImports.push(specifier);
-    const relative = specifier.startsWith(".") ? options.imports?.(specifier) : undefined;
-    const module = moduleBinding(specifier);
-    const typeOnlyDecl = node.importKind === "type";
-    for (const s of (node.specifiers ?? []) as Node[]) {
-      const local = nameOf(s.local)!;
-      let binding: Binding;
-      if (s.type === "ImportNamespaceSpecifier") binding = relative ? OTHER : module;
-      else {
-        const imported = s.type === "ImportDefaultSpecifier" ? "default" : nameOf(s.imported)!;
-        binding = relative
-          ? relative.get(imported) ?? OTHER
-          : module.kind === "axios"
-          ? (imported === "default" ? module : OTHER)
-          : member(module, imported);
-      }
-      if ((typeOnlyDecl || s.importKind === "type") && binding.kind === "class") {
-        binding = { ...binding, typeOnly: true };
-      } else if (typeOnlyDecl || s.importKind === "type") binding = OTHER;
-      declare(local, binding);
+    const pkg = HTTP_LIBRARIES.find((l) => l.packages.some((p) => specifier === p));
+    if (pkg) {
+      const lib = httpLibraryOf(specifier, imported === "*" ? "default" : imported);
+      return lib ? { k: "http", lib, base: null, method: null } : UNKNOWN;
     }
-  };
+    return UNKNOWN;
+  }
 
-  const hoist = (body: Node[] | undefined) => {
+  hoist(body: Node[] | undefined, scope: Scope): void {
     for (const statement of body ?? []) {
-      const s =
+      const s: Node =
         statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration"
           ? statement.declaration ?? statement
           : statement;
-      if (s?.type === "FunctionDeclaration" && s.id) {
-        declare(s.id.name, { kind: "local-function", node: s });
-      }
-      if (statement.type === "ImportDeclaration") importDeclaration(statement);
-    }
-  };
-
-  // Calls anywhere in the file that pass a name as their first argument (`attest(summarize)`).
-  const collectByName = (node: Node) => {
-    const found = new Map<string, Array<{ callee: Node; id: string | null }>>();
-    const stack: Node[] = [node];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (n.type === "CallExpression" && n.arguments?.[0]?.type === "Identifier") {
-        const list = found.get(n.arguments[0].name) ?? [];
-        list.push({ callee: unwrap(n.callee), id: attestId(n.arguments[1]) });
-        found.set(n.arguments[0].name, list);
-      }
-      for (const key in n) {
-        if (SKIP_KEYS.has(key)) continue;
-        const v = n[key];
-        if (Array.isArray(v)) {
-          for (const c of v) if (c && typeof c.type === "string") stack.push(c);
-        } else if (v && typeof v === "object" && typeof v.type === "string") stack.push(v);
-      }
-    }
-    return found;
-  };
-
-  /** Whether `fn` (a function node) is attested, and its id. */
-  const attestOf = (fn: Node, parent: Node | null, key: string | null, name: string | null) => {
-    // attest(fn, opts), attest(opts)(fn)
-    if (parent?.type === "CallExpression" && key === "arguments" && parent.arguments[0] === fn) {
-      const callee = unwrap(parent.callee);
-      const direct = evaluate(callee);
-      if (direct.kind === "aiguard" && direct.member === "attest") {
-        return { id: attestId(parent.arguments[1]) };
-      }
-      if (callee.type === "CallExpression") {
-        const factory = evaluate(callee.callee);
-        if (factory.kind === "aiguard" && factory.member === "attest") {
-          return { id: attestId(callee.arguments[0]) };
-        }
-      }
-    }
-    for (const call of (name === null ? undefined : byName.get(name)) ?? []) {
-      const callee = evaluate(call.callee);
-      if (callee.kind === "aiguard" && callee.member === "attest") return { id: call.id };
-    }
-    return null;
-  };
-
-  const decoratedAttest = (method: Node) => {
-    for (const d of (method.decorators ?? []) as Node[]) {
-      const expr = unwrap(d.expression);
-      const call = expr.type === "CallExpression" ? expr : null;
-      const b = evaluate(call ? call.callee : expr);
-      if (b.kind === "aiguard" && b.member === "attest") {
-        return { id: attestId(call?.arguments[0]) };
-      }
-    }
-    return null;
-  };
-
-  const report = (
-    node: Node,
-    facts: { provider: string; library: string; target: string; operation: string | null },
-    confidence: "high" | "low",
-    wrappedId?: string | null,
-  ) => {
-    const offset = startOf(node);
-    const { line, column } = position(starts, offset);
-    const inScope = attested.length > 0;
-    const isAttested = inScope || wrappedId !== undefined;
-    sites.push({
-      line,
-      column,
-      offset,
-      ...facts,
-      attested: isAttested,
-      attestation: wrappedId !== undefined && wrappedId !== null
-        ? wrappedId
-        : inScope
-        ? attested.findLast((id) => id !== null) ?? null
-        : null,
-      confidence,
-      node,
-    });
-  };
-
-  const clientCall = (
-    node: Node,
-    binding: Binding,
-    method: string | null,
-    wrappedId?: string | null,
-  ) => {
-    if (binding.kind === "wrapped") {
-      return clientCall(node, binding.inner, method, binding.id);
-    }
-    if (binding.kind === "function") {
-      const operation = binding.entry.functions?.[binding.name] ?? null;
-      report(
-        node,
-        {
-          provider: binding.entry.provider,
-          library: binding.entry.library,
-          target: `${binding.entry.library}.${binding.name}`,
-          operation,
-        },
-        "high",
-        wrappedId,
-      );
-      return true;
-    }
-    if (binding.kind !== "client") return false;
-    const entry = binding.entry;
-    const path = method === null ? binding.path : [...binding.path, method];
-    const key = path.join(".");
-    const label = entry.clients[binding.name] ?? entry.library;
-    const provider = entry.providers?.[binding.name] ?? entry.provider;
-    if (entry.commands && key === "send") {
-      const arg = node.arguments[0] ? unwrap(node.arguments[0]) : null;
-      const command = arg?.type === "NewExpression"
-        ? evaluate(arg.callee)
-        : arg
-        ? evaluate(arg)
-        : OTHER;
-      const known = command.kind === "command" ? entry.commands[command.name] : undefined;
-      if (!known) return false;
-      report(
-        node,
-        {
-          provider,
-          library: entry.library,
-          target: `${entry.library}.${known[0]}`,
-          operation: known[1],
-        },
-        "high",
-        wrappedId,
-      );
-      return true;
-    }
-    if (!Object.prototype.hasOwnProperty.call(entry.methods, key)) return false;
-    const target = entry.library === "langchain" || entry.library === "openai_agents"
-      ? `${entry.library}.${label}.${key}`
-      : `${label}.${key}`;
-    report(
-      node,
-      { provider, library: entry.library, target, operation: entry.methods[key] ?? null },
-      "high",
-      wrappedId,
-    );
-    return true;
-  };
-
-  const callSite = (node: Node) => {
-    const callee = unwrap(node.callee);
-    if (callee.type === "Identifier") {
-      const binding = lookup(callee.name);
-      if (binding === undefined) {
-        if (callee.name === "fetch") fetchCall(node, "fetch");
-        return;
-      }
-      if (binding.kind === "axios") return axiosCall(node, null);
-      clientCall(node, binding, null);
-      return;
-    }
-    if (callee.type !== "MemberExpression") return;
-    const method = memberName(callee);
-    if (method === null) return;
-    const object = unwrap(callee.object);
-    if (object.type === "Identifier" && lookup(object.name) === undefined) {
-      if (method === "fetch" && /^(?:globalThis|window|self)$/.test(object.name)) {
-        return fetchCall(node, "fetch");
-      }
-    }
-    const base = evaluate(callee.object);
-    if (base.kind === "axios") return axiosCall(node, method);
-    if (clientCall(node, base, method)) return;
-    if (base.kind === "other") {
-      // A receiver the analysis cannot resolve (an undeclared global, `this.x` set elsewhere) and a
-      // method path only an SDK has: reported at low confidence.
-      const path = chainPath(callee);
-      if (path === null) return;
-      for (const [distinctive, [library, provider, operation]] of DISTINCTIVE) {
-        if (path.endsWith(distinctive) && rootUnresolved(callee)) {
-          report(
-            node,
-            { provider, library, target: `${library}.${distinctive}`, operation },
-            "low",
-          );
-          return;
-        }
-      }
-    }
-  };
-
-  const chainPath = (node: Node): string | null => {
-    const parts: string[] = [];
-    let n = unwrap(node);
-    while (n.type === "MemberExpression") {
-      const name = memberName(n);
-      if (name === null) return null;
-      parts.unshift(name);
-      n = unwrap(n.object);
-    }
-    return parts.join(".");
-  };
-
-  const rootUnresolved = (node: Node): boolean => {
-    let n = unwrap(node);
-    while (n.type === "MemberExpression") n = unwrap(n.object);
-    if (n.type === "Identifier") {
-      return lookup(n.name) === undefined && !/^(?:globalThis|window)$/.test(n.name);
-    }
-    if (n.type === "ThisExpression") return true;
-    return false;
-  };
-
-  const fetchCall = (node: Node, via: string) => {
-    const init = node.arguments[1] ? unwrap(node.arguments[1]) : null;
-    let method = "GET";
-    if (init?.type === "ObjectExpression") {
-      for (const p of init.properties as Node[]) {
-        if (p.type === "Property" && nameOf(p.key) === "method") {
-          method = staticText(p.value)?.text.toUpperCase() ?? method;
-        }
-      }
-    }
-    const facts = classifyUrl(node.arguments[0], method, via);
-    if (facts) {
-      report(node, {
-        provider: facts.provider,
-        library: via,
-        target: facts.target,
-        operation: facts.operation,
-      }, facts.confidence);
-    }
-  };
-
-  const axiosCall = (node: Node, method: string | null) => {
-    if (method !== null && !AXIOS_METHODS.has(method)) return;
-    let url: Node | undefined = node.arguments[0];
-    let verb = method && method !== "request" ? method.toUpperCase() : "GET";
-    const first = url ? unwrap(url) : null;
-    if (first?.type === "ObjectExpression") {
-      url = undefined;
-      for (const p of first.properties as Node[]) {
-        if (p.type !== "Property") continue;
-        if (nameOf(p.key) === "url") url = p.value;
-        if (nameOf(p.key) === "method") verb = staticText(p.value)?.text.toUpperCase() ?? verb;
-      }
-    }
-    const facts = classifyUrl(url, verb, "axios");
-    if (facts) {
-      report(node, {
-        provider: facts.provider,
-        library: "axios",
-        target: facts.target,
-        operation: facts.operation,
-      }, facts.confidence);
-    }
-  };
-
-  const visit = (
-    node: Node,
-    parent: Node | null,
-    key: string | null,
-    name: string | null,
-  ): void => {
-    const scoped = SCOPES.has(node.type);
-    if (scoped) scopes.push(new Map());
-    let attestPushed = false;
-    let classPushed = false;
-    try {
-      switch (node.type) {
-        case "Program":
-          byName = collectByName(node);
-          hoist(node.body);
+      switch (s.type) {
+        case "FunctionDeclaration":
+          if (s.id) scope.names.set(s.id.name, { k: "fn", fn: this.fnSummary(s) });
           break;
-        case "BlockStatement":
-        case "StaticBlock":
-          hoist(node.body);
+        case "ClassDeclaration":
+          if (s.id) scope.names.set(s.id.name, { k: "class", cls: this.classSummary(s) });
+          break;
+        case "VariableDeclaration":
+          for (const d of s.declarations as Node[]) this.declareNames(d.id, scope);
+          break;
+        case "TSEnumDeclaration":
+          if (s.id) scope.names.set(s.id.name, this.enumValue(s));
           break;
         case "ImportDeclaration":
-          return; // declared when its scope was entered
-        case "VariableDeclarator": {
-          const id = unwrap(node.id);
-          const value = id.type === "Identifier" && id.typeAnnotation && !node.init
-            ? typeBinding(id.typeAnnotation)
-            : evaluate(node.init);
-          if (node.init) visit(node.init, node, "init", id.type === "Identifier" ? id.name : null);
-          declarePattern(node.id, value);
-          return;
-        }
-        case "ClassDeclaration":
-        case "ClassExpression": {
-          if (node.type === "ClassDeclaration" && node.id) declare(node.id.name, OTHER);
-          classes.push(new Map());
-          classPushed = true;
-          for (const m of node.body.body as Node[]) {
-            if ((m.type === "PropertyDefinition" || m.type === "ClassProperty") && !m.computed) {
-              const field = nameOf(m.key);
-              if (field) {
-                classes[classes.length - 1]!.set(
-                  field,
-                  m.value ? evaluate(m.value) : typeBinding(m.typeAnnotation),
-                );
-              }
-            }
-          }
+          this.importDeclaration(s, scope);
           break;
-        }
-        case "MethodDefinition":
-        case "TSAbstractMethodDefinition": {
-          const decorated = decoratedAttest(node);
-          if (decorated) {
-            attested.push(decorated.id);
-            attestPushed = true;
-          }
-          break;
-        }
-        case "AssignmentExpression": {
-          const left = unwrap(node.left);
-          if (left.type === "MemberExpression" && unwrap(left.object).type === "ThisExpression") {
-            const field = memberName(left);
-            if (field) classes[classes.length - 1]?.set(field, evaluate(node.right));
-          }
-          break;
-        }
-        case "CallExpression":
-          callSite(node);
-          break;
-        case "ExportNamedDeclaration":
-          exportNamed(node);
-          break;
-        case "ExportDefaultDeclaration": {
-          const d = node.declaration as Node;
-          if (d && !isFunction(d) && d.type !== "ClassDeclaration") {
-            exports.set("default", evaluate(d));
-          }
-          break;
-        }
       }
-      if (isFunction(node)) {
-        const fnName = node.id?.name ?? name;
-        const a = attestOf(node, parent, key, fnName ?? null);
-        if (a) {
-          attested.push(a.id);
-          attestPushed = true;
-        }
-        for (const p of (node.params ?? []) as Node[]) declareParam(p);
-      }
-      for (const k in node) {
-        if (SKIP_KEYS.has(k) || k === "decorators") continue;
-        const v = node[k];
-        if (Array.isArray(v)) {
-          for (const c of v) if (c && typeof c.type === "string") visit(c, node, k, null);
-        } else if (v && typeof v === "object" && typeof v.type === "string") {
-          if (isFunction(node) && k === "params") continue;
-          visit(v, node, k, node.type === "MethodDefinition" ? nameOf(node.key) : null);
-        }
-      }
-    } finally {
-      if (attestPushed) attested.pop();
-      if (classPushed) classes.pop();
-      if (scoped) scopes.pop();
     }
-  };
+  }
 
-  const exportNamed = (node: Node) => {
+  declareNames(pattern: Node | null, scope: Scope): void {
+    if (!pattern) return;
+    const p = unwrap(pattern);
+    if (p.type === "Identifier") scope.declareCell(p.name);
+    else if (p.type === "ObjectPattern") {
+      for (const prop of p.properties as Node[]) {
+        this.declareNames(prop.type === "RestElement" ? prop.argument : prop.value, scope);
+      }
+    } else if (p.type === "ArrayPattern") {
+      for (const el of p.elements as Array<Node | null>) this.declareNames(el, scope);
+    } else if (p.type === "AssignmentPattern") this.declareNames(p.left, scope);
+    else if (p.type === "RestElement") this.declareNames(p.argument, scope);
+  }
+
+  enumValue(node: Node): Value {
+    const props = new Map<string, Value>();
+    for (const m of (node.body?.members ?? node.members ?? []) as Node[]) {
+      const key = nameOf(m.id);
+      const text = stringOf(m.initializer);
+      if (key !== null) props.set(key, text === null ? UNKNOWN : { k: "str", text });
+    }
+    return { k: "obj", props };
+  }
+
+  importDeclaration(node: Node, scope: Scope): void {
+    const specifier = String(node.source.value);
+    const typeOnly = node.importKind === "type";
+    for (const s of (node.specifiers ?? []) as Node[]) {
+      const local = nameOf(s.local);
+      if (!local) continue;
+      const imported = s.type === "ImportDefaultSpecifier"
+        ? "default"
+        : s.type === "ImportNamespaceSpecifier"
+        ? "*"
+        : nameOf(s.imported) ?? "default";
+      let binding = this.importBinding(specifier, imported);
+      if ((typeOnly || s.importKind === "type") && binding.k === "sdk-class") {
+        binding = { ...binding, typeOnly: true };
+      } else if ((typeOnly || s.importKind === "type") && binding.k !== "import") {
+        binding = UNKNOWN;
+      }
+      scope.names.set(local, binding);
+    }
+  }
+
+  typeValue(annotation: Node | undefined, scope: Scope): Value {
+    let type = annotation?.typeAnnotation ?? annotation;
+    if (type?.type === "TSUnionType") {
+      type = (type.types as Node[]).find((t) => t.type === "TSTypeReference");
+    }
+    if (!type || type.type !== "TSTypeReference") return UNKNOWN;
+    const ref = type.typeName as Node;
+    const base = ref.type === "TSQualifiedName"
+      ? {
+        k: "member",
+        object: scope.lookup(nameOf(ref.left) ?? "") ?? UNKNOWN,
+        name: nameOf(ref.right) ?? "",
+      } as Value
+      : scope.lookup(nameOf(ref) ?? "");
+    return base ? { k: "typed", type: base } : UNKNOWN;
+  }
+
+  evaluate(raw: Node | null | undefined, scope: Scope, depth = 0): Value {
+    if (!raw || depth > 24) return UNKNOWN;
+    const n = unwrap(raw);
+    switch (n.type) {
+      case "Identifier":
+        return scope.lookup(n.name) ??
+          (GLOBALS.has(n.name) ? { k: "global", name: n.name } : UNKNOWN);
+      case "Literal":
+      case "StringLiteral":
+        return typeof n.value === "string" ? { k: "str", text: n.value } : UNKNOWN;
+      case "TemplateLiteral": {
+        const parts: Value[] = [];
+        (n.quasis as Node[]).forEach((_, i) => {
+          const text = templateText(n, i);
+          if (text) parts.push({ k: "str", text });
+          if (i < n.expressions.length) {
+            parts.push(this.evaluate(n.expressions[i], scope, depth + 1));
+          }
+        });
+        return parts.length === 1 ? parts[0]! : { k: "concat", parts };
+      }
+      case "BinaryExpression":
+        return n.operator === "+"
+          ? {
+            k: "concat",
+            parts: [
+              this.evaluate(n.left, scope, depth + 1),
+              this.evaluate(n.right, scope, depth + 1),
+            ],
+          }
+          : UNKNOWN;
+      case "LogicalExpression":
+        return n.operator === "&&" ? this.evaluate(n.right, scope, depth + 1) : {
+          k: "either",
+          options: [
+            this.evaluate(n.left, scope, depth + 1),
+            this.evaluate(n.right, scope, depth + 1),
+          ],
+        };
+      case "ConditionalExpression":
+        return {
+          k: "either",
+          options: [
+            this.evaluate(n.consequent, scope, depth + 1),
+            this.evaluate(n.alternate, scope, depth + 1),
+          ],
+        };
+      case "MemberExpression": {
+        const name = memberName(n);
+        if (name === null) return UNKNOWN;
+        return { k: "member", object: this.evaluate(n.object, scope, depth + 1), name };
+      }
+      case "ThisExpression":
+        return scope.self ? { k: "this", cls: scope.self } : UNKNOWN;
+      case "CallExpression":
+      case "NewExpression": {
+        const callee = unwrap(n.callee);
+        if (
+          n.type === "CallExpression" && callee.type === "Identifier" &&
+          callee.name === "require" &&
+          scope.lookup("require") === undefined
+        ) {
+          return this.moduleValue(stringOf(n.arguments[0]));
+        }
+        return {
+          k: "call",
+          callee: this.evaluate(callee, scope, depth + 1),
+          args: this.evaluateArgs(n.arguments, scope, depth + 1),
+          isNew: n.type === "NewExpression",
+        };
+      }
+      case "AwaitExpression":
+        return this.evaluate(n.argument, scope, depth + 1);
+      case "ImportExpression":
+        return this.moduleValue(stringOf(n.source));
+      case "ObjectExpression": {
+        const props = new Map<string, Value>();
+        const spreads: Value[] = [];
+        for (const p of n.properties as Node[]) {
+          if (p.type === "SpreadElement" && spreads.length < 4) {
+            spreads.unshift(this.evaluate(p.argument, scope, depth + 1));
+          }
+          if (p.type !== "Property" || props.size >= 40) continue;
+          const key = p.computed ? stringOf(p.key) : nameOf(p.key);
+          if (key !== null) props.set(key, this.evaluate(p.value, scope, depth + 1));
+        }
+        return spreads.length ? { k: "obj", props, spreads } : { k: "obj", props };
+      }
+      case "ArrayExpression":
+        return {
+          k: "array",
+          items: (n.elements as Array<Node | null>).slice(0, 16).map((e) =>
+            e && e.type !== "SpreadElement" ? this.evaluate(e, scope, depth + 1) : UNKNOWN
+          ),
+        };
+      case "ArrowFunctionExpression":
+      case "FunctionExpression":
+        return { k: "fn", fn: this.fnSummary(n) };
+      case "ClassExpression":
+        return { k: "class", cls: this.classSummary(n) };
+      case "SequenceExpression":
+        return this.evaluate(n.expressions[n.expressions.length - 1], scope, depth + 1);
+      case "AssignmentExpression":
+        return this.evaluate(n.right, scope, depth + 1);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  evaluateArgs(args: Node[], scope: Scope, depth: number): Value[] {
+    const out: Value[] = [];
+    for (let i = 0; i < args.length && i < MAX_ARGS; i++) {
+      const a = args[i]!;
+      out.push(a.type === "SpreadElement" ? UNKNOWN : this.evaluate(a, scope, depth));
+    }
+    return out;
+  }
+
+  bindPattern(pattern: Node, value: Value, scope: Scope): void {
+    const p = unwrap(pattern);
+    if (p.type === "Identifier") {
+      const found = scope.lookup(p.name);
+      assign(found?.k === "cell" ? found.cell : scope.declareCell(p.name), value);
+    } else if (p.type === "ObjectPattern") {
+      for (const prop of p.properties as Node[]) {
+        if (prop.type === "RestElement") this.bindPattern(prop.argument, UNKNOWN, scope);
+        else {
+          const key = prop.computed ? stringOf(prop.key) : nameOf(prop.key);
+          this.bindPattern(
+            prop.value,
+            key === null ? UNKNOWN : { k: "member", object: value, name: key },
+            scope,
+          );
+        }
+      }
+    } else if (p.type === "ArrayPattern") {
+      for (const el of p.elements as Array<Node | null>) {
+        if (el) this.bindPattern(el, UNKNOWN, scope);
+      }
+    } else if (p.type === "AssignmentPattern") {
+      this.bindPattern(p.left, value, scope);
+      if (p.left.type === "Identifier") {
+        const found = scope.lookup(p.left.name);
+        if (found?.k === "cell") assign(found.cell, this.evaluate(p.right, scope));
+      }
+    } else if (p.type === "RestElement") this.bindPattern(p.argument, UNKNOWN, scope);
+  }
+
+  bindParam(param: Node, i: number, fn: FnSummary, scope: Scope): void {
+    if (param.type === "TSParameterProperty") {
+      this.bindParam(param.parameter, i, fn, scope);
+      const inner = param.parameter.type === "AssignmentPattern"
+        ? param.parameter.left
+        : param.parameter;
+      const name = nameOf(inner);
+      const field = name ? scope.lookup(name) : undefined;
+      if (name && scope.self && field) fieldCell(scope.self.fields, name).values.push(field);
+      return;
+    }
+    const value: Value = { k: "param", fn, i };
+    const target = param.type === "AssignmentPattern" ? param.left : param;
+    if (target.type === "Identifier") {
+      const cell = scope.declareCell(target.name);
+      assign(cell, value);
+      if (target.typeAnnotation) assign(cell, this.typeValue(target.typeAnnotation, scope));
+      if (param.type === "AssignmentPattern") assign(cell, this.evaluate(param.right, scope));
+    } else {
+      this.declareNames(target, scope);
+      this.bindPattern(target, value, scope);
+    }
+  }
+
+  visitFunction(node: Node, scope: Scope, name: string | null, self: ClassSummary | null): void {
+    const fn = this.fnSummary(node);
+    fn.name ??= name;
+    fn.parent = scope.fn;
+    const inner = new Scope(scope, fn, node.type === "ArrowFunctionExpression" ? scope.self : self);
+    (node.params as Node[]).forEach((p, i) => this.bindParam(p, i, fn, inner));
+    const body = node.body as Node | null;
+    if (!body) return;
+    if (body.type !== "BlockStatement") {
+      fn.returns.push(this.evaluate(body, inner));
+    }
+    this.visit(body, inner);
+  }
+
+  visitClass(node: Node, scope: Scope): void {
+    const cls = this.classSummary(node);
+    if (node.superClass) cls.superclass = this.evaluate(node.superClass, scope);
+    const inClass = new Scope(scope, scope.fn, cls);
+    const members = (node.body?.body ?? []) as Node[];
+    for (const m of members) {
+      const name = m.computed ? stringOf(m.key) : nameOf(m.key);
+      if (name === null) continue;
+      if (m.type === "MethodDefinition" || m.type === "TSAbstractMethodDefinition") {
+        if (!m.value) continue;
+        const fn = this.fnSummary(m.value);
+        fn.name = name;
+        if (m.static) fieldCell(cls.statics, name).values.push({ k: "fn", fn });
+        else if (m.kind !== "set") cls.methods.set(name, fn);
+        for (const d of (m.decorators ?? []) as Node[]) {
+          this.marks.push({ target: { k: "fn", fn }, via: this.evaluate(d.expression, inClass) });
+        }
+      } else if (
+        m.type === "PropertyDefinition" || m.type === "ClassProperty" ||
+        m.type === "AccessorProperty"
+      ) {
+        const cell = fieldCell(m.static ? cls.statics : cls.fields, name);
+        if (m.value) {
+          if (isFunction(m.value)) this.fnSummary(m.value).name = name;
+          assign(cell, this.evaluate(m.value, inClass));
+        } else if (m.typeAnnotation) assign(cell, this.typeValue(m.typeAnnotation, scope));
+      }
+    }
+    for (const m of members) {
+      if (m.type === "MethodDefinition" || m.type === "TSAbstractMethodDefinition") {
+        if (m.value) this.visitFunction(m.value, inClass, null, cls);
+      } else if (m.value) this.visit(m.value, inClass);
+      else if (m.type === "StaticBlock") this.visit(m, inClass);
+    }
+  }
+
+  assignment(node: Node, scope: Scope): void {
+    if (node.operator !== "=" && node.operator !== "||=" && node.operator !== "??=") return;
+    const left = unwrap(node.left);
+    if (left.type === "Identifier") {
+      const found = scope.lookup(left.name);
+      if (found?.k === "cell") assign(found.cell, this.evaluate(node.right, scope));
+      return;
+    }
+    if (left.type === "ObjectPattern" || left.type === "ArrayPattern") {
+      this.bindPattern(left, this.evaluate(node.right, scope), scope);
+      return;
+    }
+    if (left.type !== "MemberExpression") return;
+    const name = memberName(left);
+    if (name === null) return;
+    const object = unwrap(left.object);
+    if (object.type === "ThisExpression" && scope.self) {
+      if (isFunction(unwrap(node.right))) this.fnSummary(unwrap(node.right)).name = name;
+      assign(fieldCell(scope.self.fields, name), this.evaluate(node.right, scope));
+    } else if (object.type === "Identifier") {
+      if (object.name === "module" && name === "exports" && scope.lookup("module") === undefined) {
+        const value = this.evaluate(node.right, scope);
+        this.exports.names.set("default", value);
+        if (value.k === "obj") { for (const [k, v] of value.props) this.exports.names.set(k, v); }
+        return;
+      }
+      if (object.name === "exports" && scope.lookup("exports") === undefined) {
+        this.exports.names.set(name, this.evaluate(node.right, scope));
+        return;
+      }
+      const found = scope.lookup(object.name);
+      if (found?.k !== "cell") return;
+      if (name === "pathname") {
+        // `url.pathname = "/v1/embeddings"` on a URL built elsewhere.
+        assign(found.cell, {
+          k: "urljoin",
+          path: this.evaluate(node.right, scope),
+          base: { k: "cell", cell: found.cell },
+        });
+      } else {
+        // `ref.current = new RTClient()`: read back as `ref.current`.
+        found.cell.members ??= new Map();
+        assign(fieldCell(found.cell.members, name), this.evaluate(node.right, scope));
+      }
+    } else if (
+      object.type === "MemberExpression" && nameOf(object.object) === "module" &&
+      memberName(object) === "exports"
+    ) {
+      this.exports.names.set(name, this.evaluate(node.right, scope));
+    }
+  }
+
+  call(node: Node, scope: Scope): void {
+    const callee = unwrap(node.callee);
+    const record: CallRecord = {
+      node,
+      callee: this.evaluate(callee, scope),
+      args: this.evaluateArgs(node.arguments, scope, 0),
+      fn: scope.fn,
+      distinctive: callee.type === "MemberExpression" ? distinctivePath(callee, scope) : null,
+    };
+    this.records.push(record);
+    // A call that passes a parameter on (`fetch(url)`, `request(BASE + path)`): part of the summary
+    // of each function whose parameter it is.
+    for (let fn = scope.fn; fn; fn = fn.parent) {
+      if (fn.forwards.length >= MAX_FORWARDS) continue;
+      if (record.args.some((a) => mentionsParam(a, fn!, 0))) {
+        fn.forwards.push({ callee: record.callee, args: record.args });
+      }
+    }
+    // attest(fn), attest(opts)(fn): marks resolved once the file is walked (only where the file
+    // imports this package: nothing else can attest).
+    if (record.args[0] && this.importsAiguard) {
+      this.marks.push({ target: record.args[0], via: record.callee, options: record.args[1] });
+    }
+  }
+
+  exportDeclaration(node: Node, scope: Scope): void {
+    const names = this.exports.names;
+    if (node.type === "ExportAllDeclaration") {
+      const module = this.options.resolveModule?.(String(node.source.value)) ?? null;
+      const exported = nameOf(node.exported);
+      if (module !== null && module !== "aiguard") {
+        if (exported) names.set(exported, { k: "import", module, name: "*" });
+        else this.exports.star.push(module);
+      }
+      return;
+    }
     const d = node.declaration as Node | null;
-    if (d?.type === "VariableDeclaration") {
-      for (const decl of d.declarations as Node[]) {
-        const id = unwrap(decl.id);
-        if (id.type === "Identifier") exports.set(id.name, evaluate(decl.init));
-      }
+    if (node.type === "ExportDefaultDeclaration") {
+      if (!d) return;
+      const id = nameOf(d.id);
+      names.set(
+        "default",
+        id && (d.type === "FunctionDeclaration" || d.type === "ClassDeclaration")
+          ? scope.lookup(id) ?? UNKNOWN
+          : d.type === "FunctionDeclaration"
+          ? { k: "fn", fn: this.fnSummary(d) }
+          : d.type === "ClassDeclaration"
+          ? { k: "class", cls: this.classSummary(d) }
+          : this.evaluate(d, scope),
+      );
+      return;
     }
-    if (!d && !node.source) {
-      for (const s of node.specifiers as Node[]) {
-        const local = nameOf(s.local);
-        const exported = nameOf(s.exported);
-        if (local && exported) exports.set(exported, lookup(local) ?? OTHER);
+    if (d) {
+      if (d.type === "VariableDeclaration") {
+        for (const decl of d.declarations as Node[]) {
+          const id = unwrap(decl.id);
+          if (id.type === "Identifier") names.set(id.name, scope.lookup(id.name) ?? UNKNOWN);
+        }
+      } else if (d.id) {
+        const id = nameOf(d.id);
+        if (id) names.set(id, scope.lookup(id) ?? UNKNOWN);
       }
+      return;
     }
-  };
+    for (const s of (node.specifiers ?? []) as Node[]) {
+      const local = nameOf(s.local);
+      const exported = nameOf(s.exported) ?? local;
+      if (!local || !exported) continue;
+      names.set(
+        exported,
+        node.source
+          ? this.importBinding(String(node.source.value), local)
+          : scope.lookup(local) ?? UNKNOWN,
+      );
+    }
+  }
 
-  visit(program, null, null, null);
-  // Exported declarations are evaluated as they are visited; keep only what other files can use.
-  for (const [name, binding] of exports) {
-    if (binding.kind !== "client" && binding.kind !== "class" && binding.kind !== "wrapped") {
-      exports.delete(name);
+  visit(node: Node, scope: Scope): void {
+    switch (node.type) {
+      case "Program":
+        this.hoist(node.body, scope);
+        break;
+      case "BlockStatement":
+      case "StaticBlock": {
+        const inner = new Scope(scope, scope.fn, scope.self);
+        this.hoist(node.body, inner);
+        forEachChild(node, (c) => this.visit(c, inner));
+        return;
+      }
+      case "ForStatement":
+      case "ForInStatement":
+      case "ForOfStatement": {
+        const inner = new Scope(scope, scope.fn, scope.self);
+        const decl = (node.init ?? node.left) as Node | null;
+        if (decl?.type === "VariableDeclaration") {
+          for (const d of decl.declarations as Node[]) this.declareNames(d.id, inner);
+        }
+        forEachChild(node, (c) => this.visit(c, inner));
+        return;
+      }
+      case "CatchClause": {
+        const inner = new Scope(scope, scope.fn, scope.self);
+        if (node.param) this.declareNames(node.param, inner);
+        forEachChild(node, (c) => this.visit(c, inner));
+        return;
+      }
+      case "FunctionDeclaration":
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        this.visitFunction(node, scope, null, null);
+        return;
+      case "ClassDeclaration":
+      case "ClassExpression":
+        this.visitClass(node, scope);
+        return;
+      case "ImportDeclaration":
+        return; // declared when its scope was entered
+      case "VariableDeclarator": {
+        const id = unwrap(node.id);
+        const init = node.init as Node | null;
+        if (init && id.type === "Identifier") {
+          const target = unwrap(init);
+          if (isFunction(target) || target.type === "ClassExpression") {
+            const summary = isFunction(target) ? this.fnSummary(target) : this.classSummary(target);
+            summary.name ??= id.name;
+          }
+        }
+        const value = init
+          ? this.evaluate(init, scope)
+          : id.typeAnnotation
+          ? this.typeValue(id.typeAnnotation, scope)
+          : UNKNOWN;
+        this.bindPattern(node.id, value, scope);
+        if (init) this.visit(init, scope);
+        return;
+      }
+      case "Property":
+        if (node.value && isFunction(node.value) && !node.computed) {
+          this.fnSummary(node.value).name ??= nameOf(node.key);
+        }
+        break;
+      case "ReturnStatement":
+        if (scope.fn && node.argument && scope.fn.returns.length < MAX_RETURNS) {
+          scope.fn.returns.push(this.evaluate(node.argument, scope));
+        }
+        break;
+      case "AssignmentExpression":
+        this.assignment(node, scope);
+        break;
+      case "CallExpression":
+        this.call(node, scope);
+        break;
+      case "ExportNamedDeclaration":
+      case "ExportDefaultDeclaration":
+      case "ExportAllDeclaration":
+        this.exportDeclaration(node, scope);
+        break;
+      case "TSEnumDeclaration":
+        return;
+    }
+    forEachChild(node, (c) => this.visit(c, scope));
+  }
+}
+
+function fieldCell(fields: Map<string, { values: Value[] }>, name: string) {
+  let cell = fields.get(name);
+  if (!cell) {
+    cell = { values: [] };
+    fields.set(name, cell);
+  }
+  return cell;
+}
+
+/** Whether a value built in `fn`'s body refers to one of its parameters (through variables). */
+function mentionsParam(value: Value, fn: FnSummary, depth: number): boolean {
+  if (depth > 4) return false;
+  switch (value.k) {
+    case "param":
+      return value.fn === fn;
+    case "cell":
+      return value.cell.values.some((v) => mentionsParam(v, fn, depth + 1));
+    case "call":
+      return value.args.some((v) => mentionsParam(v, fn, depth + 1)) ||
+        mentionsParam(value.callee, fn, depth + 1);
+    case "typed":
+      return false;
+    default:
+      return usesParam(value, fn, depth) ||
+        (value.k === "concat" && value.parts.some((p) => mentionsParam(p, fn, depth + 1))) ||
+        (value.k === "either" && value.options.some((p) => mentionsParam(p, fn, depth + 1))) ||
+        (value.k === "member" && mentionsParam(value.object, fn, depth + 1)) ||
+        (value.k === "method" && mentionsParam(value.receiver, fn, depth + 1)) ||
+        (value.k === "urljoin" &&
+          (mentionsParam(value.path, fn, depth + 1) || mentionsParam(value.base, fn, depth + 1))) ||
+        (value.k === "obj" &&
+          [...value.props.values()].some((p) => mentionsParam(p, fn, depth + 1)));
+  }
+}
+
+/** `a.b.c` of a callee whose root nobody declares (a global injected at run time) or is `this`. */
+function distinctivePath(callee: Node, scope: Scope): string | null {
+  const parts: string[] = [];
+  let n = unwrap(callee);
+  while (n.type === "MemberExpression") {
+    const name = memberName(n);
+    if (name === null) return null;
+    parts.unshift(name);
+    n = unwrap(n.object);
+  }
+  if (n.type === "Identifier") {
+    if (scope.lookup(n.name) !== undefined || GLOBALS.has(n.name)) return null;
+  } else if (n.type !== "ThisExpression") return null;
+  return parts.join(".");
+}
+
+/** The site a call is, given what its callee and arguments resolve to, or `null`. */
+function siteFacts(call: SymbolicCall & { distinctive: string | null }, ctx: ResolveContext) {
+  const facts = classifyCall(call.callee, call.args, ctx);
+  if (facts) return facts;
+  return call.distinctive !== null && !ctx.pending ? distinctiveSite(call.distinctive) : null;
+}
+
+function toSite(
+  facts: SiteFacts,
+  at: { offset: number; line: number; column: number; fn: FnSummary | null },
+  node: Node,
+): Site {
+  const { attested, id } = attestationOf(at.fn, facts.wrappedId);
+  return {
+    line: at.line,
+    column: at.column,
+    offset: at.offset,
+    provider: facts.provider,
+    library: facts.library,
+    target: facts.target,
+    operation: facts.operation,
+    attested,
+    attestation: id,
+    confidence: facts.confidence,
+    node,
+  };
+}
+
+/**
+ * Finds the AI call sites of one file's AST.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseSync } from "oxc-parser";
+ * import { analyze } from "./analyze.ts";
+ * const source = 'import OpenAI from "openai"; await new OpenAI().embeddings.create({});';
+ * analyze(parseSync("a.ts", source).program, source).sites[0]?.target; // "openai.embeddings.create"
+ * ```
+ */
+export function analyze(program: Node, source: string, options: AnalyzeOptions = {}): Analysis {
+  const starts = lineStarts(source);
+  const walk = new Walk(options);
+  walk.visit(program, new Scope(null, null, null));
+  const memo: ResolveMemo = new Map();
+  for (const mark of walk.marks) markAttested(mark, resolveContext(undefined, memo));
+  const sites: Site[] = [];
+  const pending: PendingCall[] = [];
+  for (const record of walk.records) {
+    const ctx = resolveContext(undefined, memo);
+    const facts = siteFacts(record, ctx);
+    const offset = startOf(record.node);
+    const { line, column } = position(starts, offset);
+    if (facts) sites.push(toSite(facts, { offset, line, column, fn: record.fn }, record.node));
+    else if (ctx.pending) {
+      pending.push({
+        callee: record.callee,
+        args: record.args,
+        offset,
+        line,
+        column,
+        fn: record.fn,
+        distinctive: record.distinctive,
+      });
     }
   }
   sites.sort((a, b) => a.offset - b.offset);
-  return { sites, exports, relativeImports };
+  return { sites, exports: walk.exports, pending };
 }
 
-/** What the lint front-ends report: every unattested site, with its message. */
+const NO_NODE: Node = { type: "CallExpression" };
+
+/**
+ * A pending call classified with every scanned module's exports known (the scan's second pass).
+ *
+ * @example
+ * ```ts ignore
+ * const site = classifyPending(call, (module, name) => exportsOf.get(module)?.names.get(name));
+ * ```
+ */
+export function classifyPending(
+  call: PendingCall,
+  exportOf: (module: string, name: string) => Value | undefined,
+  memo?: ResolveMemo,
+): Site | null {
+  const facts = siteFacts(call, resolveContext(exportOf, memo));
+  return facts ? toSite(facts, call, NO_NODE) : null;
+}
+
+/**
+ * What the lint front-ends report: every unattested site, with its message.
+ *
+ * @example
+ * ```ts ignore
+ * for (const p of lintProblems(program, source)) context.report({ node: p.node, message: p.message });
+ * ```
+ */
 export function lintProblems(
   program: Node,
   source: string,

@@ -1,0 +1,389 @@
+/**
+ * Call kinds: whether a call is an AI call site, and which. A call is a site when an SDK method
+ * is called on a value that resolves to a client or model (or an SDK function is called), or
+ * when a request function (the global `fetch`, an HTTP client, or a function that passes its URL
+ * on to one) receives a URL known to reach a provider host or an AI path.
+ *
+ * @module
+ */
+import { matchUrl, operationForPath } from "../detect/providers.ts";
+import {
+  cached,
+  memberOf,
+  optionOf,
+  type ResolveContext,
+  resolveValue,
+  substitute,
+  usesParam,
+  withSelf,
+} from "./resolve.ts";
+import { GLOBAL_FETCH } from "./http_libraries.ts";
+import { type FnSummary, textsOf, UNKNOWN, type UrlText, type Value } from "./values.ts";
+
+/** What a site is. */
+export interface SiteFacts {
+  /** GenAI provider name (`openai_compatible` when only the path is known). */
+  provider: string;
+  /** The SDK or request function (`openai`, `fetch`, `axios`). */
+  library: string;
+  /** The method path, or the request's method and URL. */
+  target: string;
+  /** GenAI operation name, if known. */
+  operation: string | null;
+  /** `high` when the request function (or SDK method) and the target are both known. */
+  confidence: "high" | "low";
+  /** Set when the call goes through a `wrap()`ped client: its attest `id` (or `null`). */
+  wrappedId?: string | null;
+}
+
+/** Method paths distinctive enough to report, at low confidence, on a receiver not resolved. */
+const DISTINCTIVE = new Map<string, [library: string, provider: string, operation: string]>([
+  ["chat.completions.create", ["openai", "openai", "chat"]],
+  ["responses.create", ["openai", "openai", "chat"]],
+  ["embeddings.create", ["openai", "openai", "embeddings"]],
+  ["messages.create", ["anthropic", "anthropic", "chat"]],
+  ["models.generateContent", ["google_genai", "gcp.gemini", "generate_content"]],
+]);
+
+/** After a base URL from elsewhere (`${base}/chat/completions`): OpenAI-compatible endpoints. */
+const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
+
+/**
+ * A method path that only an SDK has, called on a receiver nobody declares: a low-confidence site.
+ *
+ * @example
+ * ```ts
+ * import { distinctiveSite } from "./call_kinds.ts";
+ * distinctiveSite("client.chat.completions.create")?.target; // "openai.chat.completions.create"
+ * ```
+ */
+export function distinctiveSite(path: string): SiteFacts | null {
+  for (const [distinctive, [library, provider, operation]] of DISTINCTIVE) {
+    if (path.endsWith(distinctive)) {
+      return {
+        provider,
+        library,
+        target: `${library}.${distinctive}`,
+        operation,
+        confidence: "low",
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * What a call is, given its callee and arguments (symbolic), or `null` when it is no site.
+ *
+ * @example
+ * ```ts
+ * import { classifyCall } from "./call_kinds.ts";
+ * import { resolveContext } from "./resolve.ts";
+ * classifyCall({ k: "global", name: "fetch" }, [{ k: "str", text: "https://api.openai.com/v1/embeddings" }], resolveContext())?.target;
+ * // "fetch GET api.openai.com/v1/embeddings"
+ * ```
+ */
+export function classifyCall(
+  callee: Value,
+  args: Value[],
+  ctx: ResolveContext,
+): SiteFacts | null {
+  const c = resolveValue(callee, ctx);
+  return kindOf(c, args, ctx, undefined);
+}
+
+function kindOf(
+  c: Value,
+  args: Value[],
+  ctx: ResolveContext,
+  wrappedId: string | null | undefined,
+): SiteFacts | null {
+  switch (c.k) {
+    case "either": {
+      for (const option of c.options) {
+        const found = kindOf(option, args, ctx, wrappedId);
+        if (found) return found;
+      }
+      return null;
+    }
+    case "wrapped":
+      return kindOf(c.inner, args, ctx, c.id);
+    case "sdk-function": {
+      const operation = c.entry.functions?.[c.name];
+      if (operation === undefined) return null;
+      return withWrap({
+        provider: c.entry.provider,
+        library: c.entry.library,
+        target: `${c.entry.library}.${c.name}`,
+        operation,
+        confidence: "high",
+      }, wrappedId);
+    }
+    case "sdk-client": {
+      const facts = sdkMethod(c, args, ctx);
+      // A client a function of another module returns (a factory): inferred, not seen.
+      if (facts && ctx.crossed && ctx.calledThrough) facts.confidence = "low";
+      return withWrap(facts, wrappedId);
+    }
+    default: {
+      const request = requestOf(c, args, ctx, 0);
+      if (!request) return null;
+      const facts = classifyUrl(request.urls, request.method, request.via);
+      if (!facts) return null;
+      if (request.inferred || ctx.crossed) facts.confidence = "low";
+      return withWrap(facts, wrappedId);
+    }
+  }
+}
+
+function withWrap(facts: SiteFacts | null, wrappedId: string | null | undefined) {
+  if (facts && wrappedId !== undefined) facts.wrappedId = wrappedId;
+  return facts;
+}
+
+function sdkMethod(
+  c: Extract<Value, { k: "sdk-client" }>,
+  args: Value[],
+  ctx: ResolveContext,
+): SiteFacts | null {
+  const entry = c.entry;
+  const key = c.path.join(".");
+  const label = entry.clients[c.name] ?? entry.factories?.[c.name] ?? entry.library;
+  const provider = entry.providers?.[c.name] ?? entry.provider;
+  if (entry.commands && key === "send") {
+    const command = optionOf(args[0] ? resolveValue(args[0], ctx) : UNKNOWN, "sdk-command");
+    const known = command && command.entry === entry ? entry.commands[command.name] : undefined;
+    if (!known) return null;
+    return {
+      provider,
+      library: entry.library,
+      target: `${entry.library}.${known[0]}`,
+      operation: known[1],
+      confidence: "high",
+    };
+  }
+  if (!Object.prototype.hasOwnProperty.call(entry.methods, key)) return null;
+  const target = entry.library === "langchain" || entry.library === "openai_agents"
+    ? `${entry.library}.${label}.${key}`
+    : `${label}.${key}`;
+  return {
+    provider,
+    library: entry.library,
+    target,
+    operation: entry.methods[key] ?? null,
+    confidence: "high",
+  };
+}
+
+interface Request {
+  via: string;
+  urls: UrlText[];
+  method: string;
+  /** The request function is only taken for one (a function named `fetch` the scan cannot read). */
+  inferred: boolean;
+}
+
+/** The HTTP method an init/options object names, if it does. */
+function methodOf(init: Value | undefined, ctx: ResolveContext): string | null {
+  if (!init) return null;
+  const o = optionOf(resolveValue(init, ctx), "obj");
+  const v = o ? optionOf(memberOf(o, "method", ctx, 0), "str") : undefined;
+  return v ? v.text.toUpperCase() : null;
+}
+
+/** axios' `combineURLs`, ky's `prefixUrl`: one `/` between a base and a relative URL. */
+function withBase(bases: UrlText[], urls: UrlText[]): UrlText[] {
+  const out: UrlText[] = [];
+  for (const u of urls) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(u.text)) {
+      out.push(u);
+      continue;
+    }
+    for (const b of bases) {
+      out.push({
+        text: `${b.text.replace(/\/+$/, "")}/${u.text.replace(/^\/+/, "")}`,
+        exact: b.exact && u.exact,
+      });
+    }
+  }
+  return out;
+}
+
+/** The URL and method of a call to a request function, or `null` when the callee is none. */
+function requestOf(c: Value, args: Value[], ctx: ResolveContext, depth: number): Request | null {
+  if (depth > 6) return null;
+  if (c.k === "global" && c.name === "fetch") {
+    return requestOf({ k: "http", lib: GLOBAL_FETCH, base: null, method: null }, args, ctx, depth);
+  }
+  if (c.k === "http") {
+    const lib = c.lib;
+    if (c.method?.startsWith(".")) return null; // a factory: makes an instance, sends nothing
+    if (c.method === null && !lib.callable) return null;
+    let url: Value | undefined = args[0];
+    let base: Value | null = c.base;
+    let verb = c.method && c.method !== "request" && c.method !== "stream"
+      ? c.method.toUpperCase()
+      : null;
+    const first = optionOf(url ? resolveValue(url, ctx) : UNKNOWN, "obj");
+    if (lib.config && first) {
+      // axios({ url, method, baseURL })
+      url = first.props.get("url");
+      for (const key of lib.baseKeys) base = first.props.get(key) ?? base;
+      verb ??= methodOf(first, ctx);
+    } else {
+      const options = args[1];
+      verb ??= methodOf(options, ctx);
+      const o = optionOf(options ? resolveValue(options, ctx) : UNKNOWN, "obj");
+      if (o) { for (const key of lib.baseKeys) base = o.props.get(key) ?? base; }
+    }
+    if (!url) return null;
+    let urls = textsOf(resolveValue(url, ctx));
+    if (base) urls = withBase(textsOf(resolveValue(base, ctx)), urls);
+    return { via: lib.via, urls, method: verb ?? "GET", inferred: false };
+  }
+  if (c.k === "fn") {
+    const fn = c.fn;
+    return withSelf(ctx, c.self, () => wrapperRequest(fn, args, ctx, depth));
+  }
+  return null;
+}
+
+/** What a function passes on to a request function: its callee and arguments, with parameters. */
+interface Template {
+  callee: Value;
+  args: Value[];
+  inferred: boolean;
+}
+
+function isRequestFunction(c: Value): boolean {
+  if (c.k === "global") return c.name === "fetch";
+  if (c.k !== "http") return false;
+  if (c.method === null) return c.lib.callable;
+  return !c.method.startsWith(".");
+}
+
+/**
+ * The request a function makes with its parameters in the URL (`request(path)` doing
+ * `fetch(BASE + path)`, through any number of such functions), or `null`. Computed once per
+ * function: a call then only puts its arguments in.
+ */
+function templateOf(fn: FnSummary, ctx: ResolveContext): Template | null {
+  if (ctx.active.has(fn)) return null;
+  return cached(ctx, fn, () => {
+    ctx.active.add(fn);
+    try {
+      for (const forward of fn.forwards) {
+        const callee = resolveValue(forward.callee, ctx);
+        const inner = forward.args.map((a) => resolveValue(a, ctx));
+        for (const c of callee.k === "either" ? callee.options : [callee]) {
+          const found = forwarded(c, inner, fn, ctx);
+          if (found) return found;
+        }
+      }
+      if (fn.name === "fetch") {
+        // A function named fetch whose body the scan cannot follow (a desktop bridge, a patched
+        // node-fetch): taken for a fetch, at low confidence.
+        return {
+          callee: { k: "global", name: "fetch" },
+          args: [{ k: "param", fn, i: 0 }, { k: "param", fn, i: 1 }],
+          inferred: true,
+        };
+      }
+      return null;
+    } finally {
+      ctx.active.delete(fn);
+    }
+  });
+}
+
+/** The template of `fn` when its call of `c` passes one of its parameters into the URL. */
+function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext): Template | null {
+  let t: Template | null = null;
+  if (isRequestFunction(c)) t = { callee: c, args: inner, inferred: false };
+  else if (c.k === "fn") {
+    const g = c.fn;
+    const sub = withSelf(ctx, c.self, () => templateOf(g, ctx));
+    if (sub) {
+      t = {
+        callee: sub.callee,
+        args: sub.args.map((a) => substitute(a, g, inner)),
+        inferred: sub.inferred,
+      };
+    }
+  }
+  // Only what the wrapper's own parameters decide: its callers are the sites.
+  if (!t || !t.args[0] || !usesParam(t.args[0], fn)) return null;
+  // A URL the wrapper decides itself (its parameters only fill in a model name): the call in the
+  // wrapper is the site, not its callers.
+  const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
+  if (own && classifyUrl(own.urls, own.method, own.via)) return null;
+  return t;
+}
+
+/** A call of a function that passes its URL on to a request function: the URL this call builds. */
+function wrapperRequest(
+  fn: FnSummary,
+  args: Value[],
+  ctx: ResolveContext,
+  depth: number,
+): Request | null {
+  const t = templateOf(fn, ctx);
+  if (!t) return null;
+  const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
+  const found = requestOf(t.callee, actual, ctx, depth + 1);
+  return found && { ...found, inferred: t.inferred };
+}
+
+/** The best classification of a URL's possible texts: a provider host first, then an AI path. */
+export function classifyUrl(urls: UrlText[], method: string, via: string): SiteFacts | null {
+  let host: SiteFacts | null = null;
+  let path: SiteFacts | null = null;
+  for (const u of urls) {
+    const facts = classifyText(u, method, via);
+    if (!facts) continue;
+    if (facts.provider === "openai_compatible") path ??= facts;
+    else if (facts.confidence === "high") return facts;
+    else host ??= facts;
+  }
+  return host ?? path;
+}
+
+function classifyText(found: UrlText, method: string, via: string): SiteFacts | null {
+  const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
+  if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
+    // An absolute URL (a hole after the host at most): the registry decides.
+    const hostEnd = text.indexOf("/", text.indexOf("://") + 3);
+    const host = hostEnd === -1 ? text : text.slice(0, hostEnd);
+    // A hole right after the host is the path's start (`${PROVIDER_BASE}${path}`).
+    const clean = host.endsWith("*") && !host.slice(0, -1).includes("*")
+      ? `${host.slice(0, -1)}/*${hostEnd === -1 ? "" : text.slice(hostEnd)}`
+      : text;
+    const match = /^[a-z][a-z0-9+.-]*:\/\/[^*]/i.test(clean) ? matchUrl(clean, []) : null;
+    if (match) {
+      const hostKnown = !host.slice(0, -1).includes("*");
+      return {
+        provider: match.provider,
+        library: via,
+        operation: match.operation,
+        confidence: found.exact || hostKnown ? "high" : "low",
+        target: `${via} ${method} ${match.server}${match.path}`,
+      };
+    }
+  }
+  // A base URL from elsewhere and an AI path here: an OpenAI-compatible call, host unknown.
+  const path = text.slice(text.lastIndexOf("*") + 1).split("?")[0]!;
+  const operation = operationForPath(path);
+  if (
+    operation !== null &&
+    (matchUrl(`http://host${path}`, []) !== null || OPENAI_COMPATIBLE_TAIL.test(path))
+  ) {
+    return {
+      provider: "openai_compatible",
+      library: via,
+      operation,
+      confidence: "low",
+      target: `${via} ${method} ${path}`,
+    };
+  }
+  return null;
+}

@@ -1,0 +1,105 @@
+/**
+ * The request functions the scan knows besides the global `fetch`: HTTP client packages, how each
+ * takes its URL, its methods, and how its instances get a base URL. A call through one of them to
+ * a provider host or an AI path is a site.
+ *
+ * @module
+ */
+
+/** How one HTTP client package is called. */
+export interface HttpLibrary {
+  /** Written as the site's `library` and the first word of its `target`. */
+  readonly via: string;
+  /** The npm packages that export it. */
+  readonly packages: readonly string[];
+  /** The export that is the client (`default`, or a named export such as undici's `fetch`). */
+  readonly exports: readonly string[];
+  /** The client itself is called with the URL (`fetch(url)`, `ky(url)`). */
+  readonly callable: boolean;
+  /** A call may pass one options object with the URL in it (`axios({ url })`). */
+  readonly config: boolean;
+  /** Methods named for an HTTP verb, or `request`, that take the URL first. */
+  readonly methods: ReadonlySet<string>;
+  /** Methods that make an instance with defaults (`axios.create({ baseURL })`). */
+  readonly factories: ReadonlySet<string>;
+  /** Option names of the base URL (in factories, and per call). */
+  readonly baseKeys: readonly string[];
+}
+
+const VERBS = new Set(["get", "post", "put", "patch", "delete", "head", "request", "stream"]);
+
+/** The global `fetch` (and `globalThis.fetch`, `window.fetch`). */
+export const GLOBAL_FETCH: HttpLibrary = {
+  via: "fetch",
+  packages: [],
+  exports: [],
+  callable: true,
+  config: false,
+  methods: new Set(),
+  factories: new Set(),
+  baseKeys: [],
+};
+
+/** Every HTTP client package the scan follows. */
+export const HTTP_LIBRARIES: readonly HttpLibrary[] = [
+  {
+    ...GLOBAL_FETCH,
+    packages: ["node-fetch", "cross-fetch", "isomorphic-fetch", "undici", "@whatwg-node/fetch"],
+    exports: ["default", "fetch"],
+  },
+  {
+    via: "axios",
+    packages: ["axios", "redaxios"],
+    exports: ["default"],
+    callable: true,
+    config: true,
+    methods: VERBS,
+    factories: new Set(["create"]),
+    baseKeys: ["baseURL"],
+  },
+  {
+    via: "ky",
+    packages: ["ky"],
+    exports: ["default"],
+    callable: true,
+    config: false,
+    methods: VERBS,
+    factories: new Set(["create", "extend"]),
+    baseKeys: ["prefixUrl"],
+  },
+  {
+    via: "got",
+    packages: ["got"],
+    exports: ["default", "got"],
+    callable: true,
+    config: false,
+    methods: VERBS,
+    factories: new Set(["extend"]),
+    baseKeys: ["prefixUrl"],
+  },
+  {
+    via: "ofetch",
+    packages: ["ofetch"],
+    exports: ["ofetch", "$fetch"],
+    callable: true,
+    config: false,
+    methods: new Set(["raw", "native"]),
+    factories: new Set(["create"]),
+    baseKeys: ["baseURL"],
+  },
+  {
+    via: "fetchEventSource",
+    packages: ["@microsoft/fetch-event-source", "@fortaine/fetch-event-source"],
+    exports: ["fetchEventSource"],
+    callable: true,
+    config: false,
+    methods: new Set(),
+    factories: new Set(),
+    baseKeys: [],
+  },
+];
+
+/** The HTTP client a package's export is, if any. */
+export function httpLibraryOf(pkg: string, exported: string): HttpLibrary | undefined {
+  return HTTP_LIBRARIES.find((l) => l.packages.includes(pkg) && l.exports.includes(exported));
+}

@@ -1,0 +1,605 @@
+/**
+ * Reduces the symbolic values a walk builds (`values.ts`) to what they stand for: variables to
+ * the values assigned to them, `this.x` to the class's fields (up its superclasses), names
+ * imported from another scanned module to that module's exports, calls to what the function
+ * returns with the arguments in place of its parameters, `new` of an SDK class to a client.
+ *
+ * @module
+ */
+import type { SdkEntry } from "../catalog.ts";
+import { GLOBAL_FETCH } from "./http_libraries.ts";
+import { type Cell, type ClassSummary, type FnSummary, UNKNOWN, type Value } from "./values.ts";
+
+/** What a resolution may use, and what it learnt on the way. */
+export interface ResolveContext {
+  /** Another scanned module's export; `undefined` while the scan has not read every module. */
+  exportOf?: (module: string, name: string) => Value | undefined;
+  /** Set when an import could not be followed yet: the answer may change once it can. */
+  pending: boolean;
+  /** Set when the answer came through another scanned module (confidence is then `low`). */
+  crossed: boolean;
+  /** Set when the answer came through what a function returns. */
+  calledThrough: boolean;
+  /** Steps taken (bounded). */
+  steps: number;
+  /** What is already resolved (variables, wrapper summaries), per receiver class. */
+  memo: ResolveMemo;
+  /** Cells, functions and imports being resolved (a cycle resolves to `unknown`). */
+  active: Set<object | string>;
+  /**
+   * The class of the receiver whose method or field is being resolved: `this` in a superclass's
+   * code stands for it (`this.constructor.defaultOptions` of the subclass).
+   */
+  self?: ClassSummary;
+}
+
+/**
+ * A new context; `exportOf` when every module's exports are known; `memo` shared by the contexts
+ * of one file (or of the scan's second pass), since what a variable stands for does not change.
+ */
+export function resolveContext(
+  exportOf?: (module: string, name: string) => Value | undefined,
+  memo: ResolveMemo = new Map(),
+): ResolveContext {
+  const ctx: ResolveContext = {
+    pending: false,
+    crossed: false,
+    calledThrough: false,
+    steps: 0,
+    memo,
+    active: new Set(),
+  };
+  if (exportOf) ctx.exportOf = exportOf;
+  return ctx;
+}
+
+const MAX_DEPTH = 48;
+/** Steps one context may take: far above what any site of the corpora needs (~hundreds). */
+const MAX_STEPS = 20_000;
+const MAX_OPTIONS = 12;
+/** String and array methods whose result is (as far as a URL goes) their receiver. */
+const SAME_TEXT = new Set([
+  "slice",
+  "substring",
+  "replace",
+  "replaceAll",
+  "trim",
+  "trimEnd",
+  "trimStart",
+  "toString",
+  "toLowerCase",
+  "concat",
+  "href",
+  "toJSON",
+]);
+
+function either(options: Value[]): Value {
+  const flat: Value[] = [];
+  for (const o of options) {
+    for (const x of o.k === "either" ? o.options : [o]) {
+      if (x.k !== "unknown" && !flat.includes(x) && flat.length < MAX_OPTIONS) flat.push(x);
+    }
+  }
+  if (flat.length === 0) return UNKNOWN;
+  return flat.length === 1 ? flat[0]! : { k: "either", options: flat };
+}
+
+/**
+ * The first alternative of a resolved value that is of kind `k` (the value itself, or one option
+ * of an `either`).
+ *
+ * @example
+ * ```ts
+ * import { optionOf } from "./resolve.ts";
+ * optionOf({ k: "either", options: [{ k: "unknown" }, { k: "str", text: "x" }] }, "str"); // { k: "str", text: "x" }
+ * ```
+ */
+export function optionOf<K extends Value["k"]>(
+  v: Value,
+  k: K,
+): Extract<Value, { k: K }> | undefined {
+  if (v.k === k) return v as Extract<Value, { k: K }>;
+  if (v.k === "either") {
+    return v.options.find((o) => o.k === k) as Extract<Value, { k: K }> | undefined;
+  }
+  return undefined;
+}
+
+/**
+ * What a value stands for, as far as the context lets the scan follow it.
+ *
+ * @example
+ * ```ts
+ * import { resolveContext, resolveValue } from "./resolve.ts";
+ * const cell = { values: [{ k: "str", text: "https://api.openai.com" } as const] };
+ * resolveValue({ k: "cell", cell }, resolveContext()); // { k: "str", text: "https://api.openai.com" }
+ * ```
+ */
+export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
+  // A budget per resolution: code with many fields and alternatives cannot make it exponential.
+  if (depth > MAX_DEPTH || ++ctx.steps > MAX_STEPS) return UNKNOWN;
+  switch (v.k) {
+    case "concat": {
+      const parts = v.parts.map((p) => resolveValue(p, ctx, depth + 1));
+      if (parts.every((p) => p.k === "str")) {
+        return { k: "str", text: parts.map((p) => (p as { text: string }).text).join("") };
+      }
+      return { k: "concat", parts };
+    }
+    case "either":
+      return either(v.options.map((o) => resolveValue(o, ctx, depth + 1)));
+    case "urljoin":
+      return {
+        k: "urljoin",
+        path: resolveValue(v.path, ctx, depth + 1),
+        base: resolveValue(v.base, ctx, depth + 1),
+      };
+    case "cell":
+      return resolveCell(v.cell, ctx, depth);
+    case "typed": {
+      const t = resolveValue(v.type, ctx, depth + 1);
+      return instanceOf(t);
+    }
+    case "import":
+      return resolveImport(v.module, v.name, ctx, depth);
+    case "member": {
+      if (v.object.k === "import" && v.object.name === "*") {
+        return resolveImport(v.object.module, v.name, ctx, depth);
+      }
+      const assigned = v.object.k === "cell" ? v.object.cell.members?.get(v.name) : undefined;
+      const object = resolveValue(v.object, ctx, depth + 1);
+      const found = memberOf(object, v.name, ctx, depth + 1);
+      return assigned ? either([resolveCell(assigned, ctx, depth), found]) : found;
+    }
+    case "call": {
+      const callee = resolveValue(v.callee, ctx, depth + 1);
+      return callResult(callee, v.args, v.isNew, ctx, depth + 1);
+    }
+    case "method":
+      return { k: "method", receiver: resolveValue(v.receiver, ctx, depth + 1), name: v.name };
+    case "this":
+      return ctx.self && ctx.self !== v.cls && inherits(ctx.self, v.cls, ctx, depth)
+        ? { k: "this", cls: ctx.self }
+        : v;
+    default:
+      return v;
+  }
+}
+
+/** Whether `sub` is `sup` or extends it. */
+function inherits(sub: ClassSummary, sup: ClassSummary, ctx: ResolveContext, depth: number) {
+  let c: ClassSummary | null = sub;
+  for (let hops = 0; c && hops < 8; hops++) {
+    if (c === sup) return true;
+    const next: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
+    c = next.k === "class" ? next.cls : null;
+  }
+  return false;
+}
+
+/**
+ * Runs `resolve` with `this` standing for an instance of `self`.
+ *
+ * @example
+ * ```ts ignore
+ * withSelf(ctx, subclass, () => resolveValue(thisDotApiBase, ctx));
+ * ```
+ */
+export function withSelf<T>(
+  ctx: ResolveContext,
+  self: ClassSummary | undefined,
+  resolve: () => T,
+): T {
+  if (!self) return resolve();
+  const saved = ctx.self;
+  ctx.self = self;
+  try {
+    return resolve();
+  } finally {
+    if (saved) ctx.self = saved;
+    else delete ctx.self;
+  }
+}
+
+function instanceOf(t: Value): Value {
+  if (t.k === "sdk-class") return { k: "sdk-client", entry: t.entry, name: t.name, path: [] };
+  if (t.k === "class") return { k: "instance", cls: t.cls };
+  if (t.k === "either") return either(t.options.map(instanceOf));
+  return UNKNOWN;
+}
+
+/** What a resolution found, with what it learnt on the way (replayed on a cache hit). */
+export interface Memo {
+  /** The answer. */
+  value: unknown;
+  /** {@link ResolveContext.pending} as it was set while answering. */
+  pending: boolean;
+  /** {@link ResolveContext.crossed} as it was set while answering. */
+  crossed: boolean;
+  /** {@link ResolveContext.calledThrough} as it was set while answering. */
+  calledThrough: boolean;
+}
+
+/** Answers kept across the contexts of one file (or of the scan's second pass). */
+export type ResolveMemo = Map<object, Map<object, Memo>>;
+
+/**
+ * `compute()`, once per `owner` and receiver class: what a variable or a function's summary
+ * resolves to does not change between the calls of a file.
+ *
+ * @example
+ * ```ts ignore
+ * const value = cached(ctx, cell, () => either(cell.values.map((v) => resolveValue(v, ctx))));
+ * ```
+ */
+export function cached<T>(ctx: ResolveContext, owner: object, compute: () => T): T {
+  const key = ctx.self ?? owner;
+  const memo = ctx.memo.get(owner)?.get(key);
+  if (memo) {
+    ctx.pending ||= memo.pending;
+    ctx.crossed ||= memo.crossed;
+    ctx.calledThrough ||= memo.calledThrough;
+    return memo.value as T;
+  }
+  const flags = [ctx.pending, ctx.crossed, ctx.calledThrough] as const;
+  ctx.pending = ctx.crossed = ctx.calledThrough = false;
+  const value = compute();
+  let byKey = ctx.memo.get(owner);
+  if (!byKey) ctx.memo.set(owner, byKey = new Map());
+  byKey.set(key, {
+    value,
+    pending: ctx.pending,
+    crossed: ctx.crossed,
+    calledThrough: ctx.calledThrough,
+  });
+  ctx.pending ||= flags[0];
+  ctx.crossed ||= flags[1];
+  ctx.calledThrough ||= flags[2];
+  return value;
+}
+
+function resolveCell(cell: Cell, ctx: ResolveContext, depth: number): Value {
+  if (ctx.active.has(cell)) return UNKNOWN;
+  return cached(ctx, cell, () => {
+    ctx.active.add(cell);
+    try {
+      return either(cell.values.map((x) => resolveValue(x, ctx, depth + 1)));
+    } finally {
+      ctx.active.delete(cell);
+    }
+  });
+}
+
+function resolveImport(module: string, name: string, ctx: ResolveContext, depth: number): Value {
+  if (!ctx.exportOf) {
+    ctx.pending = true;
+    return UNKNOWN;
+  }
+  const key = `${module}\0${name}`;
+  const found = ctx.exportOf(module, name);
+  if (found === undefined || ctx.active.has(key)) return UNKNOWN;
+  ctx.crossed = true;
+  ctx.active.add(key);
+  try {
+    return resolveValue(found, ctx, depth + 1);
+  } finally {
+    ctx.active.delete(key);
+  }
+}
+
+/** A field, method or static of a class or its superclasses. */
+function classMember(
+  cls: ClassSummary,
+  name: string,
+  isStatic: boolean,
+  ctx: ResolveContext,
+  depth: number,
+): Value {
+  if (name === "constructor" && !isStatic) return { k: "class", cls };
+  for (let c: ClassSummary | null = cls, hops = 0; c && hops < 8; hops++) {
+    const cell = (isStatic ? c.statics : c.fields).get(name);
+    if (cell) return withSelf(ctx, cls, () => resolveCell(cell, ctx, depth));
+    const method = isStatic ? undefined : c.methods.get(name);
+    if (method) return { k: "fn", fn: method, self: cls };
+    const sup: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
+    if (sup.k === "sdk-class" && !isStatic) {
+      // A class extending an SDK client (`class Client extends OpenAI`): `this` is a client.
+      return memberOf(
+        { k: "sdk-client", entry: sup.entry, name: sup.name, path: [] },
+        name,
+        ctx,
+        depth,
+      );
+    }
+    c = sup.k === "class" ? sup.cls : null;
+  }
+  return UNKNOWN;
+}
+
+/** What `object.name` stands for. */
+export function memberOf(object: Value, name: string, ctx: ResolveContext, depth: number): Value {
+  if (depth > MAX_DEPTH) return UNKNOWN;
+  switch (object.k) {
+    case "either":
+      return either(object.options.map((o) => memberOf(o, name, ctx, depth + 1)));
+    case "sdk-module":
+      return sdkMember(object.entry, name);
+    case "aiguard":
+      return name === "attest" || name === "wrap" ? { k: "aiguard", member: name } : UNKNOWN;
+    case "sdk-client":
+      return { ...object, path: [...object.path, name] };
+    case "wrapped":
+      return { ...object, inner: memberOf(object.inner, name, ctx, depth + 1) };
+    case "obj": {
+      const found = object.props.get(name);
+      if (found) return resolveValue(found, ctx, depth + 1);
+      // `{ ...defaults, ...options }`: the later spread wins at run time; either may give it.
+      const spread = (object.spreads ?? []).map((o) =>
+        memberOf(resolveValue(o, ctx, depth + 1), name, ctx, depth + 1)
+      );
+      return either(spread);
+    }
+    case "instance":
+    case "this":
+      return classMember(object.cls, name, false, ctx, depth);
+    case "class":
+      return classMember(object.cls, name, true, ctx, depth);
+    case "http":
+      // `require("node-fetch").default`, `undici.fetch`: the client itself.
+      if (object.method === null && (name === "default" || object.lib.exports.includes(name))) {
+        return object;
+      }
+      if (object.method === null && object.lib.methods.has(name)) {
+        return { ...object, method: name };
+      }
+      if (object.method === null && object.lib.factories.has(name)) {
+        return { ...object, method: `.${name}` };
+      }
+      return UNKNOWN;
+    case "global":
+      if (name === "fetch" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
+        return { k: "http", lib: GLOBAL_FETCH, base: null, method: null };
+      }
+      return UNKNOWN;
+    case "str":
+    case "concat":
+    case "urljoin":
+    case "array":
+      return SAME_TEXT.has(name) || name === "join" || name === "toString"
+        ? { k: "method", receiver: object, name }
+        : UNKNOWN;
+    case "param":
+    case "member":
+      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`).
+      return SAME_TEXT.has(name)
+        ? { k: "method", receiver: object, name }
+        : { k: "member", object, name };
+    case "cell": {
+      const assigned = object.cell.members?.get(name);
+      return assigned ? resolveCell(assigned, ctx, depth) : UNKNOWN;
+    }
+    default:
+      return UNKNOWN;
+  }
+}
+
+/** A named export of an SDK package. */
+export function sdkMember(e: SdkEntry, name: string): Value {
+  if (name === "default" && e.clients.default) {
+    return { k: "sdk-class", entry: e, name: "default", typeOnly: false };
+  }
+  if (e.clients[name] !== undefined && name !== "default") {
+    return { k: "sdk-class", entry: e, name, typeOnly: false };
+  }
+  if (e.instances?.includes(name)) return { k: "sdk-client", entry: e, name, path: [] };
+  if (e.functions?.[name] !== undefined || e.factories?.[name] !== undefined) {
+    return { k: "sdk-function", entry: e, name };
+  }
+  if (e.commands?.[name]) return { k: "sdk-command-class", entry: e, name };
+  return UNKNOWN;
+}
+
+/** The literal `id` of an attest options object (`{ id: "x" }`), if any. */
+export function attestIdOf(options: Value | undefined, ctx: ResolveContext): string | null {
+  if (!options) return null;
+  const o = optionOf(resolveValue(options, ctx), "obj");
+  const id = o?.props.get("id");
+  const v = id ? optionOf(resolveValue(id, ctx), "str") : undefined;
+  return v ? v.text : null;
+}
+
+/** What calling (or `new`) a resolved callee gives. */
+export function callResult(
+  callee: Value,
+  args: Value[],
+  isNew: boolean,
+  ctx: ResolveContext,
+  depth: number,
+): Value {
+  if (depth > MAX_DEPTH) return UNKNOWN;
+  switch (callee.k) {
+    case "either":
+      return either(callee.options.map((c) => callResult(c, args, isNew, ctx, depth + 1)));
+    case "fn":
+      return withSelf(ctx, callee.self, () => returnOf(callee.fn, args, ctx, depth));
+    case "sdk-class":
+      return isNew && !callee.typeOnly
+        ? { k: "sdk-client", entry: callee.entry, name: callee.name, path: [] }
+        : UNKNOWN;
+    case "sdk-module":
+      return isNew && callee.entry.clients.default
+        ? { k: "sdk-client", entry: callee.entry, name: "default", path: [] }
+        : UNKNOWN;
+    case "sdk-command-class":
+      return { k: "sdk-command", entry: callee.entry, name: callee.name };
+    case "sdk-function": {
+      const label = callee.entry.factories?.[callee.name];
+      return label === undefined
+        ? UNKNOWN
+        : { k: "sdk-client", entry: callee.entry, name: label, path: [] };
+    }
+    case "sdk-client": {
+      // A model configured and handed on (`model.withStructuredOutput(s).invoke(…)`).
+      const last = callee.path[callee.path.length - 1];
+      if (last !== undefined && callee.entry.chains?.includes(last)) {
+        return { ...callee, path: callee.path.slice(0, -1) };
+      }
+      return UNKNOWN;
+    }
+    case "class":
+      return isNew ? { k: "instance", cls: callee.cls } : UNKNOWN;
+    case "aiguard":
+      if (callee.member === "wrap" && args[0]) {
+        return {
+          k: "wrapped",
+          inner: resolveValue(args[0], ctx, depth + 1),
+          id: attestIdOf(args[1], ctx),
+        };
+      }
+      return UNKNOWN;
+    case "http": {
+      if (callee.method?.startsWith(".")) {
+        // axios.create({ baseURL }), ky.create({ prefixUrl }): an instance with a base URL.
+        const options = optionOf(args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN, "obj");
+        let base: Value | null = callee.base;
+        if (options) {
+          for (const key of callee.lib.baseKeys) {
+            const b = options.props.get(key);
+            if (b) base = b;
+          }
+        }
+        return { k: "http", lib: callee.lib, base, method: null };
+      }
+      return UNKNOWN;
+    }
+    case "method": {
+      const r = callee.receiver;
+      if (callee.name === "join") {
+        if (r.k !== "array") return UNKNOWN;
+        const sep = args[0] ? resolveValue(args[0], ctx, depth + 1) : { k: "str", text: "," };
+        const parts: Value[] = [];
+        r.items.forEach((item, i) => {
+          if (i > 0) parts.push(sep as Value);
+          parts.push(resolveValue(item, ctx, depth + 1));
+        });
+        return { k: "concat", parts };
+      }
+      if (callee.name === "concat" && r.k !== "array") {
+        return { k: "concat", parts: [r, ...args.map((a) => resolveValue(a, ctx, depth + 1))] };
+      }
+      if ((callee.name === "replace" || callee.name === "replaceAll") && r.k === "str") {
+        // A replacement the source spells out changes the text (`.replace("api.", "status.")`).
+        const from = args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN;
+        const to = args[1] ? resolveValue(args[1], ctx, depth + 1) : UNKNOWN;
+        if (from.k === "str" && to.k === "str") {
+          return {
+            k: "str",
+            text: callee.name === "replace"
+              ? r.text.replace(from.text, to.text)
+              : r.text.split(from.text).join(to.text),
+          };
+        }
+      }
+      return r;
+    }
+    case "global":
+      if (callee.name === "URL" && args[0]) {
+        const path = resolveValue(args[0], ctx, depth + 1);
+        return args[1] ? { k: "urljoin", path, base: resolveValue(args[1], ctx, depth + 1) } : path;
+      }
+      if (callee.name === "String" && args[0]) return resolveValue(args[0], ctx, depth + 1);
+      return UNKNOWN;
+    default:
+      return UNKNOWN;
+  }
+}
+
+/** What a function returns for these arguments. */
+function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: number): Value {
+  if (ctx.active.has(fn) || fn.returns.length === 0) return UNKNOWN;
+  ctx.active.add(fn);
+  ctx.calledThrough = true;
+  try {
+    const out: Value[] = [];
+    for (const r of fn.returns.slice(0, 6)) {
+      const value = resolveValue(r, ctx, depth + 1);
+      out.push(resolveValue(substitute(value, fn, args), ctx, depth + 1));
+    }
+    return either(out);
+  } finally {
+    ctx.active.delete(fn);
+  }
+}
+
+/**
+ * `value` with `fn`'s parameters replaced by the arguments of a call.
+ *
+ * @example
+ * ```ts
+ * import { substitute } from "./resolve.ts";
+ * const fn = { name: "path", returns: [], forwards: [], parent: null, attested: null };
+ * substitute({ k: "param", fn, i: 0 }, fn, [{ k: "str", text: "chat" }]); // { k: "str", text: "chat" }
+ * ```
+ */
+export function substitute(value: Value, fn: FnSummary, args: Value[], depth = 0): Value {
+  if (depth > 16) return value;
+  const s = (v: Value) => substitute(v, fn, args, depth + 1);
+  switch (value.k) {
+    case "param":
+      return value.fn === fn ? args[value.i] ?? UNKNOWN : value;
+    case "concat":
+      return { k: "concat", parts: value.parts.map(s) };
+    case "either":
+      return { k: "either", options: value.options.map(s) };
+    case "urljoin":
+      return { k: "urljoin", path: s(value.path), base: s(value.base) };
+    case "member":
+      return { k: "member", object: s(value.object), name: value.name };
+    case "method":
+      return { k: "method", receiver: s(value.receiver), name: value.name };
+    case "call":
+      return { k: "call", callee: s(value.callee), args: value.args.map(s), isNew: value.isNew };
+    case "array":
+      return { k: "array", items: value.items.map(s) };
+    case "obj": {
+      const props = new Map<string, Value>();
+      for (const [key, v] of value.props) props.set(key, s(v));
+      return { k: "obj", props };
+    }
+    default:
+      return value;
+  }
+}
+
+/**
+ * Whether a value (resolved) still holds a parameter of `fn`: an argument would fill it in.
+ *
+ * @example
+ * ```ts
+ * import { usesParam } from "./resolve.ts";
+ * const fn = { name: null, returns: [], forwards: [], parent: null, attested: null };
+ * usesParam({ k: "concat", parts: [{ k: "param", fn, i: 0 }] }, fn); // true
+ * ```
+ */
+export function usesParam(value: Value, fn: FnSummary, depth = 0): boolean {
+  if (depth > 16) return false;
+  switch (value.k) {
+    case "param":
+      return value.fn === fn;
+    case "concat":
+      return value.parts.some((p) => usesParam(p, fn, depth + 1));
+    case "either":
+      return value.options.some((p) => usesParam(p, fn, depth + 1));
+    case "urljoin":
+      return usesParam(value.path, fn, depth + 1) || usesParam(value.base, fn, depth + 1);
+    case "member":
+      return usesParam(value.object, fn, depth + 1);
+    case "method":
+      return usesParam(value.receiver, fn, depth + 1);
+    case "obj":
+      for (const v of value.props.values()) if (usesParam(v, fn, depth + 1)) return true;
+      return false;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Value summaries: what an expression stands for, as far as the scan can tell, in the spirit of
+ * CodeQL's API graphs and Semgrep's constant folding. A walk over one file builds them
+ * symbolically (a parameter, `this.x`, a name imported from another module stay references);
+ * {@link resolveValue} in `resolve.ts` reduces them once every function, class and module is known.
+ * They hold no AST, so a module's summaries outlive its tree.
+ *
+ * @module
+ */
+import type { SdkEntry } from "../catalog.ts";
+import type { HttpLibrary } from "./http_libraries.ts";
+
+/** What a function does, for its callers: what it returns and which calls get its parameters. */
+export interface FnSummary {
+  /** The function's name (declaration, variable or method), if it has one. */
+  name: string | null;
+  /** What its `return` statements (or an arrow's body) give, parameters as references. */
+  returns: Value[];
+  /** Calls in its body whose arguments use its parameters: how it passes them on. */
+  forwards: SymbolicCall[];
+  /** The function it is nested in: attestation is inherited from it. */
+  parent: FnSummary | null;
+  /** Set when the function runs attested: the attest `id` (or `null` without one). */
+  attested: { id: string | null } | null;
+}
+
+/** A class: its methods, the fields its code assigns, its superclass. */
+export interface ClassSummary {
+  /** The class's name, if it has one. */
+  name: string | null;
+  /** What its `extends` clause names. */
+  superclass: Value | null;
+  /** Its (non-static) methods by name. */
+  methods: Map<string, FnSummary>;
+  /** `this.x` values: field initialisers, constructor parameter properties, `this.x = …`. */
+  fields: Map<string, Cell>;
+  /** Static fields. */
+  statics: Map<string, Cell>;
+}
+
+/** A call, symbolically: what is called with what. */
+export interface SymbolicCall {
+  /** What is called. */
+  callee: Value;
+  /** The first arguments (as many as the analysis reads). */
+  args: Value[];
+}
+
+/** A variable or field: every value the code assigns to it (a flow-insensitive view, capped). */
+export interface Cell {
+  /** The values assigned, in source order. */
+  values: Value[];
+  /** Properties assigned on the variable (`ref.current = new RTClient()`). */
+  members?: Map<string, Cell>;
+}
+
+/** Most values a cell keeps: enough for `let url = A; if (x) url = B;`, bounded for loops. */
+export const CELL_LIMIT = 6;
+
+/** What an expression stands for. */
+export type Value =
+  | { k: "unknown" }
+  | { k: "str"; text: string }
+  | { k: "concat"; parts: Value[] }
+  | { k: "either"; options: Value[] }
+  /** `new URL(path, base)`. */
+  | { k: "urljoin"; path: Value; base: Value }
+  /** An object literal; `spreads` are the objects spread into it (`{ ...defaults, ...options }`). */
+  | { k: "obj"; props: Map<string, Value>; spreads?: Value[] }
+  | { k: "array"; items: Value[] }
+  | { k: "cell"; cell: Cell }
+  | { k: "param"; fn: FnSummary; i: number }
+  | { k: "member"; object: Value; name: string }
+  | { k: "call"; callee: Value; args: Value[]; isNew: boolean }
+  /** A parameter or field typed as a class: an instance of it. */
+  | { k: "typed"; type: Value }
+  /** A function; `self` is the class of the receiver a method was read from (`this` in it). */
+  | { k: "fn"; fn: FnSummary; self?: ClassSummary }
+  | { k: "class"; cls: ClassSummary }
+  | { k: "instance"; cls: ClassSummary }
+  /** `this` in the code of a class: at run time, an instance of it or of a subclass. */
+  | { k: "this"; cls: ClassSummary }
+  /** An export of another scanned module (`*`: the module's namespace). */
+  | { k: "import"; module: string; name: string }
+  /** A method of strings or arrays that the scan folds (`slice`, `replace`, `join`). */
+  | { k: "method"; receiver: Value; name: string }
+  /** A global the scan knows (`fetch`, `URL`, `globalThis`). */
+  | { k: "global"; name: string }
+  | { k: "sdk-module"; entry: SdkEntry }
+  | { k: "sdk-class"; entry: SdkEntry; name: string; typeOnly: boolean }
+  | { k: "sdk-client"; entry: SdkEntry; name: string; path: readonly string[] }
+  | { k: "sdk-function"; entry: SdkEntry; name: string }
+  | { k: "sdk-command-class"; entry: SdkEntry; name: string }
+  | { k: "sdk-command"; entry: SdkEntry; name: string }
+  | { k: "aiguard"; member: "attest" | "wrap" | null }
+  | { k: "wrapped"; inner: Value; id: string | null }
+  /** An HTTP client: a module (`axios`), an instance with a base URL, or one of its methods. */
+  | { k: "http"; lib: HttpLibrary; base: Value | null; method: string | null };
+
+/** The value nothing is known of. */
+export const UNKNOWN: Value = { k: "unknown" };
+
+/** Most alternatives a folded URL keeps (`either` of `either`s multiplies). */
+const TEXT_LIMIT = 16;
+
+/** A URL's text as far as it is known: holes as `*`. */
+export interface UrlText {
+  /** The text, `*` for each hole. */
+  text: string;
+  /** No hole: the whole text is known. */
+  exact: boolean;
+}
+
+/**
+ * The texts a resolved value may have: one per alternative, holes (`unknown`, parameters) as `*`.
+ *
+ * @example
+ * ```ts
+ * import { textsOf } from "./values.ts";
+ * textsOf({ k: "concat", parts: [{ k: "unknown" }, { k: "str", text: "/v1/embeddings" }] });
+ * // [{ text: "*\/v1/embeddings", exact: false }]
+ * ```
+ */
+export function textsOf(value: Value, depth = 0): UrlText[] {
+  if (depth > 12) return [{ text: "*", exact: false }];
+  switch (value.k) {
+    case "str":
+      return [{ text: value.text, exact: true }];
+    case "concat": {
+      let acc: UrlText[] = [{ text: "", exact: true }];
+      for (const part of value.parts) {
+        const next: UrlText[] = [];
+        for (const a of acc) {
+          for (const b of textsOf(part, depth + 1)) {
+            if (next.length >= TEXT_LIMIT) break;
+            next.push({ text: joinHoles(a.text, b.text), exact: a.exact && b.exact });
+          }
+        }
+        acc = next;
+      }
+      return acc;
+    }
+    case "either": {
+      const out: UrlText[] = [];
+      for (const option of value.options) {
+        for (const t of textsOf(option, depth + 1)) {
+          if (out.length < TEXT_LIMIT && !out.some((o) => o.text === t.text)) out.push(t);
+        }
+      }
+      return out.length ? out : [{ text: "*", exact: false }];
+    }
+    case "urljoin": {
+      const out: UrlText[] = [];
+      for (const path of textsOf(value.path, depth + 1)) {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path.text)) {
+          out.push(path);
+          continue;
+        }
+        for (const base of textsOf(value.base, depth + 1)) {
+          if (out.length < TEXT_LIMIT) out.push(joinUrl(base, path));
+        }
+      }
+      return out;
+    }
+    default:
+      return [{ text: "*", exact: false }];
+  }
+}
+
+/** `a` + `b`, one `*` for two holes side by side. */
+function joinHoles(a: string, b: string): string {
+  return a.endsWith("*") && b.startsWith("*") ? a + b.slice(1) : a + b;
+}
+
+/** `new URL(path, base)` on texts: a rooted path replaces the base's path, else it is appended. */
+function joinUrl(base: UrlText, path: UrlText): UrlText {
+  const exact = base.exact && path.exact;
+  if (path.text.startsWith("/")) {
+    const origin = /^([a-z][a-z0-9+.-]*:\/\/[^/*]+)/i.exec(base.text)?.[1];
+    return { text: (origin ?? "*") + path.text, exact: exact && origin !== undefined };
+  }
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(base.text);
+  const dir = origin || base.text.endsWith("/") || base.text.endsWith("*")
+    ? (origin ? `${base.text}/` : base.text)
+    : base.text.slice(0, base.text.lastIndexOf("/") + 1);
+  return { text: joinHoles(dir.endsWith("*") ? `${dir}/` : dir, path.text), exact };
+}
