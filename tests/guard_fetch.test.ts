@@ -134,6 +134,15 @@ test("the host registry names every listed provider", () => {
     ["https://api.fireworks.ai/inference/v1/chat/completions", "fireworks"],
     ["https://openrouter.ai/api/v1/chat/completions", "openrouter"],
     ["http://localhost:11434/api/chat", "ollama"],
+    ["https://api.replicate.com/v1/predictions", "replicate"],
+    ["https://api.voyageai.com/v1/embeddings", "voyage"],
+    ["https://us-south.ml.cloud.ibm.com/ml/v1/text/generation", "ibm.watsonx.ai"],
+    ["https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions", "dashscope"],
+    ["https://open.bigmodel.cn/api/paas/v4/chat/completions", "zhipu"],
+    ["https://api.moonshot.cn/v1/chat/completions", "moonshot"],
+    ["https://ark.cn-beijing.volces.com/api/v3/chat/completions", "volcengine"],
+    ["https://qianfan.baidubce.com/v2/chat/completions", "qianfan"],
+    ["https://api.stability.ai/v2beta/stable-image/generate/core", "stability"],
     ["http://10.0.0.5:8000/v1/chat/completions", "openai_compatible"],
   ];
   for (const [url, provider] of cases) assert.equal(matchUrl(url, [])?.provider, provider, url);

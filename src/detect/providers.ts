@@ -62,6 +62,27 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["api.cerebras.ai", "cerebras"],
   ["api.deepinfra.com", "deepinfra"],
   ["router.huggingface.co", "huggingface"],
+  ["api-inference.huggingface.co", "huggingface"],
+  ["api.ai21.com", "ai21"],
+  ["api.replicate.com", "replicate"],
+  ["api.stability.ai", "stability"],
+  ["api.voyageai.com", "voyage"],
+  ["*.ml.cloud.ibm.com", "ibm.watsonx.ai"],
+  ["api.moonshot.cn", "moonshot"],
+  ["api.moonshot.ai", "moonshot"],
+  ["dashscope.aliyuncs.com", "dashscope"],
+  ["dashscope-intl.aliyuncs.com", "dashscope"],
+  ["open.bigmodel.cn", "zhipu"],
+  ["api.siliconflow.cn", "siliconflow"],
+  ["api.siliconflow.com", "siliconflow"],
+  ["ark.*.volces.com", "volcengine"],
+  ["qianfan.baidubce.com", "qianfan"],
+  ["aip.baidubce.com", "qianfan"],
+  ["hunyuan.tencentcloudapi.com", "hunyuan"],
+  ["api.hunyuan.cloud.tencent.com", "hunyuan"],
+  ["spark-api-open.xf-yun.com", "iflytek"],
+  ["api.minimax.chat", "minimax"],
+  ["api.minimaxi.com", "minimax"],
   ["ollama.com", "ollama"],
   ["localhost:11434", "ollama"],
   ["127.0.0.1:11434", "ollama"],
@@ -84,6 +105,10 @@ const EXACT_HOSTS = new Map(HOSTS.filter(([h]) => !h.includes("*")));
 const PATTERN_HOSTS: ReadonlyArray<[suffix: string, pattern: RegExp, provider: string]> = HOSTS
   .filter(([h]) => h.includes("*"))
   .map(([h, provider]) => [h.slice(h.lastIndexOf("*") + 1), globPattern(h), provider]);
+/** The last two labels of every patterned host (`azure.com`, `amazonaws.com`, …). */
+const PATTERN_DOMAINS: readonly string[] = [
+  ...new Set(PATTERN_HOSTS.map(([suffix]) => suffix.split(".").slice(-2).join("."))),
+];
 
 /**
  * Paths that make a request an AI call on any host: OpenAI-compatible servers (also Realtime),
@@ -187,11 +212,8 @@ export function providerForHost(hostname: string, hostWithPort: string): string 
   const exact = EXACT_HOSTS.get(hostname) ??
     (hostWithPort === hostname ? undefined : EXACT_HOSTS.get(hostWithPort));
   if (exact !== undefined) return exact;
-  // Every patterned host is under one of these domains: most hosts stop here.
-  if (
-    !hostname.endsWith("azure.com") && !hostname.endsWith("googleapis.com") &&
-    !hostname.endsWith("amazonaws.com")
-  ) return null;
+  // Every patterned host is under one of a few domains: most hosts stop here.
+  if (!PATTERN_DOMAINS.some((domain) => hostname.endsWith(domain))) return null;
   for (let i = 0; i < PATTERN_HOSTS.length; i++) {
     const [suffix, pattern, provider] = PATTERN_HOSTS[i]!;
     if (hostname.endsWith(suffix) && pattern.test(hostname)) return provider;
