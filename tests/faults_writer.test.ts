@@ -388,7 +388,7 @@ test("stale lock: a holder killed (SIGKILL, or SIGTERM through timeout) is taken
       path,
       "burst",
       "30000",
-      "500",
+      "50",
       "200",
       "1073741824",
       "3",
@@ -397,9 +397,9 @@ test("stale lock: a holder killed (SIGKILL, or SIGTERM through timeout) is taken
     await exited(child);
     const waited = Number(/^waited (\d+)$/m.exec(stdout())?.[1]);
     const dropped = Number(/^dropped (\d+)$/m.exec(stdout())?.[1]);
-    const found = parsed(path).filter((l) => l.writer === "burst" && (l.n as number) >= 0).length;
+    const found = parsed(path).filter((l) => l.writer === "burst").length;
     console.log(
-      `[faults] stale lock, ${how} (${runtimeKey()}): first write took ${waited} ms; burst 30000, dropped ${dropped}, found ${found}`,
+      `[faults] stale lock, ${how} (${runtimeKey()}): first batch landed after ${waited} ms; burst 30000, dropped ${dropped}, found ${found}`,
     );
     assert.ok(waited < 1000, `waited ${waited} ms for a dead holder's lock`);
     assert.equal(dropped, 0);

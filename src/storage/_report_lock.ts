@@ -23,7 +23,7 @@ export interface SyncFs {
     fd: number,
   ): { ino: number; size: number; mode: number; uid: number; isFile(): boolean };
   statSync(path: string): { mode: number; uid: number; mtimeMs: number; isDirectory(): boolean };
-  lstatSync(path: string): { mtimeMs: number };
+  lstatSync(path: string): { mtimeMs: number; ino: number };
   mkdirSync(path: string, options: { recursive: boolean; mode: number }): unknown;
   renameSync(from: string, to: string): void;
   linkSync(existing: string, path: string): void;
@@ -140,10 +140,11 @@ function holderGone(fs: SyncFs, text: string, mtimeMs: number): boolean {
     Math.abs(started - holder.started) > START_TOLERANCE_MS;
 }
 
-/** What a held lock needs to be released: its path and the text that makes it ours. */
+/** What a held lock needs to be released: its path, and the inode that makes it this writer's. */
 export interface HeldLock {
   path: string;
-  text: string;
+  /** A lock taken over by another writer is another file: never removed by this one. */
+  ino: number;
 }
 
 let takeovers = 0;
@@ -167,10 +168,10 @@ export function tryLock(fs: SyncFs, path: string): HeldLock | null {
     }
     try {
       fs.writeSync(fd, text);
+      return { path, ino: fs.fstatSync(fd).ino };
     } finally {
       fs.closeSync(fd);
     }
-    return { path, text };
   }
   return null;
 }
@@ -241,7 +242,7 @@ function takeOverStale(fs: SyncFs, path: string): boolean {
 /** Removes the lock if it is still this writer's (never another's that took over a stale one). */
 export function unlock(fs: SyncFs, lock: HeldLock): void {
   try {
-    if (readSmall(fs, lock.path) === lock.text) fs.unlinkSync(lock.path);
+    if (fs.lstatSync(lock.path).ino === lock.ino) fs.unlinkSync(lock.path);
   } catch {
     // gone already
   }

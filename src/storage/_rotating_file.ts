@@ -75,44 +75,49 @@ export function utf8LengthScan(text: string): number {
   return bytes;
 }
 
-/** Appends bytes to a descriptor opened for appending (the adapter's part): all of them. */
-export type AppendBytes = (fd: number, data: Uint8Array) => Promise<void>;
-
-interface FsWrite {
-  write(
-    fd: number,
-    data: Uint8Array,
-    offset: number,
-    length: number,
-    position: null,
-    done: (error: Error | null, written: number) => void,
-  ): void;
+/** The report opened by node:fs/promises for a batch's write (a `FileHandle`). */
+export interface ReportHandle {
+  readonly fd: number;
+  write(data: Uint8Array): Promise<{ bytesWritten: number }>;
+  stat(): Promise<{ ino: number }>;
+  close(): Promise<void>;
 }
 
+/** Appends a batch's bytes to the report (the adapter's part): all of them. */
+export type AppendBytes = (handle: ReportHandle, data: Uint8Array) => Promise<void>;
+
 /**
- * Writes all of `data` at the end of `fd` through node:fs's asynchronous write (the runtime's
- * thread pool), continuing after a short write.
+ * Writes all of `data` through the report's `FileHandle` (off the main thread where the runtime
+ * can), continuing after a short write. A `FileHandle` rather than `fs.write(fd, …)`: on Bun the
+ * callback form's completion comes later under load (bursts ran ~30% slower through it).
  *
  * @example
  * ```ts
  * import { writeAll } from "./_rotating_file.ts";
- * await writeAll(fd, new TextEncoder().encode("{}\n"));
+ * await writeAll(handle, new TextEncoder().encode("{}\n"));
  * ```
  */
-export async function writeAll(fd: number, data: Uint8Array): Promise<void> {
-  const fs = builtinModule<FsWrite>("node:fs")!;
+export async function writeAll(handle: ReportHandle, data: Uint8Array): Promise<void> {
   for (let at = 0; at < data.length;) {
-    at += await new Promise<number>((resolve, reject) =>
-      fs.write(
-        fd,
-        data,
-        at,
-        data.length - at,
-        null,
-        (error, n) => error ? reject(error) : resolve(n),
-      )
-    );
+    at += (await handle.write(at === 0 ? data : data.subarray(at))).bytesWritten;
   }
+}
+
+interface FsPromisesOpen {
+  promises: { open(path: string, flags: number): Promise<ReportHandle> };
+  constants: Record<string, number>;
+}
+
+/** Opens the report for a batch's writes: the same file (inode) the writer holds, no symlink. */
+async function openWriteHandle(path: string, ino: number): Promise<ReportHandle> {
+  const fs = builtinModule<FsPromisesOpen>("node:fs")!;
+  const c = fs.constants;
+  const handle = await fs.promises.open(path, c.O_WRONLY! | c.O_APPEND! | c.O_NOFOLLOW!);
+  if ((await handle.stat()).ino !== ino) {
+    await handle.close();
+    throw refused(`aiguard: the report ${path} was replaced while it was opened; not writing.`);
+  }
+  return handle;
 }
 
 function writeAllSync(fs: SyncFs, fd: number, data: Uint8Array): void {
@@ -267,6 +272,9 @@ function rotateFiles(fs: SyncFs, path: string, backups: number): void {
 interface Hold extends OpenReport {
   lock: HeldLock | null;
   since: number;
+  /** For batches' writes, opened on the first one (and again after a rotation). */
+  handle: ReportHandle | null;
+  handleIno: number;
 }
 
 /** Where the chain stands in the open report, and the report's id. */
@@ -405,18 +413,21 @@ export function createRotatingFileStorage(
 
   const open = (fs: SyncFs, lock: HeldLock | null): Hold => {
     try {
-      return { ...openReport(fs, path), lock, since: Date.now() };
+      return { ...openReport(fs, path), lock, since: Date.now(), handle: null, handleIno: -1 };
     } catch (error) {
       if (lock) unlock(fs, lock);
       throw error;
     }
   };
-  const release = (fs: SyncFs, held: Hold): void => {
+  const release = (fs: SyncFs, held: Hold): Promise<void> => {
+    const handle = held.handle;
+    held.handle = null;
     try {
       fs.closeSync(held.fd);
     } finally {
       if (held.lock) unlock(fs, held.lock);
     }
+    return handle ? handle.close().catch(() => {}) : Promise.resolve();
   };
 
   /** Writes bytes now (small repairs, exit paths), keeping `held.size` true. */
@@ -568,17 +579,33 @@ export function createRotatingFileStorage(
     }
     const held = hold;
     try {
-      // An exit path may have written some of these while this batch waited.
-      const lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
-      if (lines.length === 0) {
-        onWrite?.();
-        return;
+      let lines: readonly string[];
+      let prepared: ReturnType<typeof prepare>;
+      let before: number;
+      for (;;) {
+        // An exit path may have written some of these while this batch waited.
+        lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
+        if (lines.length === 0) {
+          onWrite?.();
+          return;
+        }
+        before = syncWrites;
+        prepared = prepare(fs, held, lines, seal);
+        if (held.handle !== null && held.handleIno === held.ino) break;
+        const stale = held.handle;
+        held.handle = null;
+        await stale?.close().catch(() => {});
+        held.handle = await openWriteHandle(path, held.ino);
+        held.handleIno = held.ino;
+        if (syncWrites === before) break;
+        // An exit path wrote meanwhile: what was prepared no longer follows the file's chain.
+        known = null;
+        held.size = fs.fstatSync(held.fd).size;
       }
-      const { bytes, after } = prepare(fs, held, lines, seal);
+      const { bytes, after } = prepared;
       known = null; // until this write is known to have landed
       inFlight = { lines, from: held.size, bytes: bytes.length };
-      const before = syncWrites;
-      const writing = write(held.fd, bytes);
+      const writing = write(held.handle, bytes);
       onWrite?.(); // the caller may prepare its next batch while this one is written
       await writing;
       inFlight = null;
@@ -592,7 +619,7 @@ export function createRotatingFileStorage(
       inFlight = null;
       hold = null;
       try {
-        release(fs, held);
+        await release(fs, held);
       } catch {
         // the error that brought us here says more
       }
@@ -601,7 +628,7 @@ export function createRotatingFileStorage(
       // Keep the hold for this writer's next batch if it is already waiting, for a short while.
       if (hold === held && (waiting === 0 || Date.now() - held.since > HOLD_MS)) {
         hold = null;
-        release(fs, held);
+        await release(fs, held);
       }
     }
   };
@@ -672,7 +699,7 @@ export function createRotatingFileStorage(
     } finally {
       if (own && fs) {
         try {
-          release(fs, own);
+          void release(fs, own);
         } catch {
           // the process is ending
         }
@@ -690,7 +717,7 @@ export function createRotatingFileStorage(
       if (hold) {
         const held = hold;
         hold = null;
-        release(syncFs(name), held);
+        await release(syncFs(name), held);
       }
     },
   };

@@ -49,13 +49,13 @@ export function createBunFileStorage(options: FileStorageOptions): RotatingFileS
   if (!bun) {
     throw new Error("The bun-file storage runs on Bun only; use node-fs on Node and Deno.");
   }
-  return createRotatingFileStorage("bun-file", options, async (fd, data) => {
+  return createRotatingFileStorage("bun-file", options, async (handle, data) => {
     if (data.length >= OFF_THREAD_FROM) {
-      await writeAll(fd, data);
+      await writeAll(handle, data);
       return;
     }
     // Bun.file(path).writer() truncates; a writer on an O_APPEND descriptor appends.
-    const sink = bun.file(fd).writer();
+    const sink = bun.file(handle.fd).writer();
     sink.write(data);
     await sink.flush();
     await sink.end();
