@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chainLines, verifyChain } from "../src/storage/_chain.ts";
-import { sealerFromPem } from "../src/storage/_seal.ts";
+import { sealerFromKey } from "../src/storage/_seal.ts";
+import { loadSigningKey } from "../src/storage/_signing_key.ts";
 import { encodeJson } from "../src/report/record.ts";
 import { median, sampleRecord } from "./_stats.ts";
 
@@ -18,7 +19,7 @@ try {
   const pem = `-----BEGIN PRIVATE KEY-----\n${
     btoa(String.fromCharCode(...der))
   }\n-----END PRIVATE KEY-----\n`;
-  const sealer = await sealerFromPem(pem, "bench");
+  const sealer = sealerFromKey(loadSigningKey(pem));
   const hash = "a".repeat(64);
   const reportId = "0".repeat(32);
   for (let i = 0; i < 200; i++) sealer.seal(i, hash, reportId);

@@ -132,7 +132,7 @@ test("the PEM text and a path both load, to the same key id; seals verify with t
   );
 });
 
-test("every bad key is refused naming the problem; no message, stack or cause holds key material", async () => {
+test("every bad key is refused naming the problem; no message, stack or cause holds key material", () => {
   assert.ok(bad.length >= 17);
   for (const { name, value, secret, expected } of bad) {
     let error: unknown = null;

@@ -21,7 +21,8 @@ import {
   newReportId,
 } from "./_chain.ts";
 import { type HeldLock, lock, lockSync, type SyncFs, syncFs, unlock } from "./_report_lock.ts";
-import { type Sealer, sealerFromPem, sealerFromPemSync } from "./_seal.ts";
+import { type Sealer, sealerFromKey } from "./_seal.ts";
+import { loadSigningKey } from "./_signing_key.ts";
 
 /** Options of the file storage adapters. */
 export interface FileStorageOptions {
@@ -34,8 +35,8 @@ export interface FileStorageOptions {
   /** Chain every line (`seq`, `prev`) for `aiguard verify`. Default `true`. */
   chain?: boolean;
   /**
-   * Path of an Ed25519 private key (PKCS#8 PEM): a signed seal line follows every batch
-   * (`AIGUARD_SIGNING_KEY`).
+   * An Ed25519 private key (PKCS#8 PEM), as the PEM text itself or the path of a file holding it:
+   * a signed seal line follows every batch (`AIGUARD_SIGNING_KEY`). No message ever repeats it.
    */
   signingKey?: string;
 }
@@ -355,40 +356,21 @@ export function createRotatingFileStorage(
   // one) at the same size (another writer's append changes it); else the file is read again.
   let known: Position | null = null;
   let reportOfFile: { ino: number; report: string } | null = null;
-  let sealer: Promise<Sealer | null> | null = null;
   let sealerReady: Sealer | null | undefined;
-  const noSeals = (error: Error): null => {
-    // Evidence unsealed beats evidence lost: say so once, write on without seals.
-    console.warn(`aiguard: ${error.message} Records are written without seals.`);
-    return null;
-  };
-  const loadSealer = (): Promise<Sealer | null> =>
-    sealer ??= builtinModule<{ promises: { readFile(p: string, e: "utf8"): Promise<string> } }>(
-      "node:fs",
-    )!.promises.readFile(options.signingKey!, "utf8")
-      .catch(() => {
-        throw new Error(`The signing key at ${options.signingKey} cannot be read.`);
-      })
-      .then((pem) => sealerFromPem(pem, options.signingKey!))
-      .catch(noSeals)
-      .then((s) => (sealerReady = s));
-  /** The same, synchronously, for an exit path that comes before any batch. */
+  /** Loads the key once, synchronously (an exit path may come before any batch). */
   const loadSealerSync = (): Sealer | null => {
     if (sealerReady !== undefined) return sealerReady;
     try {
-      const pem = builtinModule<{ readFileSync(p: string, e: "utf8"): string }>("node:fs")!
-        .readFileSync(options.signingKey!, "utf8");
-      sealerReady = sealerFromPemSync(pem, options.signingKey!);
+      sealerReady = sealerFromKey(loadSigningKey(options.signingKey!));
     } catch (error) {
-      sealerReady = noSeals(
-        (error as { code?: string }).code
-          ? new Error(`The signing key at ${options.signingKey} cannot be read.`)
-          : error as Error,
-      );
+      // Evidence unsealed beats evidence lost: say so once, write on without seals. The loader's
+      // messages never hold key material.
+      console.warn(`aiguard: ${(error as Error).message} Records are written without seals.`);
+      sealerReady = null;
     }
-    sealer = Promise.resolve(sealerReady);
     return sealerReady;
   };
+  const loadSealer = (): Promise<Sealer | null> => Promise.resolve(loadSealerSync());
   const scratch = {};
   const lockPath = `${path}.lock`;
   let hold: Hold | null = null;

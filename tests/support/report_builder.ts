@@ -51,7 +51,7 @@ export class ReportBuilder {
     }
     return this;
   }
-  async seal(): Promise<this> {
+  seal(): this {
     const upto = this.seq;
     const hash = this.hash!;
     const sig = this.key!.sign(sealMessage(this.report, upto, hash));
@@ -59,9 +59,9 @@ export class ReportBuilder {
     return this;
   }
   /** Records then a seal, as one writer batch. */
-  async batch(count: number, overrides: Record<string, unknown> = {}): Promise<this> {
+  batch(count: number, overrides: Record<string, unknown> = {}): this {
     this.records(count, overrides);
-    return this.key ? await this.seal() : this;
+    return this.key ? this.seal() : this;
   }
   /** Rotation with `backups` kept: a new live file headed by a rotated line. */
   rotate(backups: number): this {
