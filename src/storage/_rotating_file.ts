@@ -376,6 +376,12 @@ export function createRotatingFileStorage(
   let hold: Hold | null = null;
   // The batch whose write is under way (an exit path may find it half done), and from where.
   let inFlight: { lines: readonly string[]; from: number; bytes: number } | null = null;
+  // The last batches that landed: their caller may not have seen the write resolve yet (an exit
+  // can come between the write and the caller's continuation), so an exit path may hand their
+  // lines over again. Kept per file (inode): offsets mean nothing in another.
+  const landedRecently: Array<
+    { lines: readonly string[]; from: number; bytes: number; ino: number }
+  > = [];
   // Lines an exit path wrote while batches holding them were still queued: not written twice.
   const writtenOnExit = new Set<string>();
   // Bumped by every synchronous write: an async write that lands after one does not know the size.
@@ -385,6 +391,8 @@ export function createRotatingFileStorage(
   let waiting = 0;
   // Batches handed over and not yet landed (waiting, or being written).
   let unfinished = 0;
+  // Holds whose lock an exit path released while their batch was under way.
+  const surrendered = new Set<Hold>();
 
   const ensureDirectory = (fs: SyncFs): void => {
     if (!dirChecked) {
@@ -590,6 +598,8 @@ export function createRotatingFileStorage(
       const writing = write(held.handle, bytes);
       onWrite?.(); // the caller may prepare its next batch while this one is written
       await writing;
+      landedRecently.push({ ...inFlight, ino: held.ino });
+      if (landedRecently.length > 2) landedRecently.shift();
       inFlight = null;
       if (syncWrites === before) {
         held.size += bytes.length;
@@ -599,7 +609,8 @@ export function createRotatingFileStorage(
       }
     } catch (error) {
       inFlight = null;
-      hold = null;
+      if (hold === held) hold = null;
+      surrendered.delete(held);
       try {
         await release(fs, held);
       } catch {
@@ -611,6 +622,8 @@ export function createRotatingFileStorage(
       if (hold === held && (waiting === 0 || Date.now() - held.since > HOLD_MS)) {
         hold = null;
         await release(fs, held);
+      } else if (surrendered.delete(held)) {
+        await release(fs, held); // an exit path took its lock away: only the file is left to close
       }
     }
   };
@@ -665,6 +678,9 @@ export function createRotatingFileStorage(
         }
         held = own = open(fs, taken);
       }
+      for (const batch of landedRecently) {
+        if (batch.ino === held.ino) pending = notYetWritten(fs, held, batch, pending);
+      }
       if (pending.length === 0) return;
       const seal = options.signingKey && chain ? loadSealerSync() : null;
       const { bytes, after } = prepare(fs, held, pending, seal);
@@ -682,6 +698,21 @@ export function createRotatingFileStorage(
       if (own && fs) {
         try {
           void release(fs, own);
+        } catch {
+          // the process is ending
+        }
+      } else if (fs && hold !== null && hold.lock !== null) {
+        // This writer's batch held the lock: give it up now, or the process ends with the lock
+        // file left behind. The batch under way sees the hold surrendered and only closes its file.
+        const held = hold;
+        hold = null;
+        try {
+          if (unfinished === 0) void release(fs, held); // kept for a next batch that never came
+          else {
+            unlock(fs, held.lock!);
+            held.lock = null;
+            surrendered.add(held);
+          }
         } catch {
           // the process is ending
         }
@@ -739,16 +770,32 @@ function notYetWritten(
   batch: { lines: readonly string[]; from: number; bytes: number },
   lines: readonly string[],
 ): readonly string[] {
-  const inBatch = new Set(batch.lines);
+  // Counted, not merely seen: a burst can hold several identical lines (same call site, same ms),
+  // and only as many as landed may be skipped.
+  const inBatch = countLines(batch.lines);
   if (!lines.some((l) => inBatch.has(l)) || held.size <= batch.from) return lines;
   const text = new TextDecoder().decode(readAt(fs, held.fd, batch.from, held.size - batch.from));
-  const landed = new Set<string>();
+  const landed = new Map<string, number>();
   for (const written of text.split("\n")) {
     // A chained line is `{"seq":n,"prev":…` then the record's own fields: take the head off.
     const head = /^\{"seq":\d+,"prev":(?:null|"[0-9a-f]{64}")/.exec(written);
     if (!head) continue;
     const rest = written.slice(head[0].length);
-    landed.add(rest === "}" ? "{}" : `{${rest.slice(1)}`);
+    const line = rest === "}" ? "{}" : `{${rest.slice(1)}`;
+    landed.set(line, (landed.get(line) ?? 0) + 1);
   }
-  return lines.filter((l) => !(inBatch.has(l) && landed.has(l)));
+  return lines.filter((l) => {
+    const inB = inBatch.get(l) ?? 0;
+    const done = landed.get(l) ?? 0;
+    if (inB === 0 || done === 0) return true;
+    inBatch.set(l, inB - 1);
+    landed.set(l, done - 1);
+    return false;
+  });
+}
+
+function countLines(lines: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return counts;
 }
