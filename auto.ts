@@ -2,7 +2,8 @@
  * Side-effect entry: enables the guard with the options from `AIGUARD_*` variables and
  * `aiguard.jsonc`, before any application module builds an AI client. With `discover` (default
  * `true`; `AIGUARD_DISCOVER=false` turns it off) every supported AI SDK the app loads is patched as
- * it loads, through the runtime's module hooks: nothing the app does not import is imported.
+ * it loads, through resolve-only module hooks that change how no module loads (see
+ * `src/preload/entry_hooks.ts`): nothing the app does not import is imported.
  *
  * - Deno: `deno run --preload jsr:@aiguard/attest/auto main.ts`
  * - Bun: `bun --preload @aiguard/attest/auto main.ts`, or `preload` in `bunfig.toml`
@@ -17,13 +18,13 @@
  */
 import { enableGuard } from "./src/guard.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
-import { installLoadHooks } from "./src/preload/load_hooks.ts";
+import { installEntryHooks } from "./src/preload/entry_hooks.ts";
 import { registry } from "./src/registry.ts";
 
 const shared = registry();
 const loaded: unknown[] = [];
-// `ai` has no classes to patch: its entry's functions are rebound as it loads (load hooks only).
-const hooks = installLoadHooks([...discoverablePackages(), "ai"], (exports) => {
+// `ai` has no classes to patch: its entry's AI functions are re-exported wrapped as it loads.
+const hooks = installEntryHooks([...discoverablePackages(), "ai"], (exports) => {
   loaded.push(exports);
   shared.owner?.patch?.([exports]);
 });
