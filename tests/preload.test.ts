@@ -61,3 +61,13 @@ test("the preload rebinds the ai SDK's functions: the call site is the applicati
   assert.equal(out.detector, "fetch");
   assert.equal(out.name, "generateText", "the wrapper keeps the function's name");
 });
+
+test("an SDK loaded with require() (its CommonJS entry) is patched as it loads", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_require_app.ts",
+  );
+  assert.equal(out.detector, "sdk", JSON.stringify(out));
+  assert.equal(out.target, "openai.chat.completions.create");
+  assert.match(String(out.call_site), /^tests\/support\/preload_require_app\.ts:12:\d+$/);
+});
