@@ -71,3 +71,16 @@ test("an SDK loaded with require() (its CommonJS entry) is patched as it loads",
   assert.equal(out.target, "openai.chat.completions.create");
   assert.match(String(out.call_site), /^tests\/support\/preload_require_app\.ts:12:\d+$/);
 });
+
+test("the ai SDK loaded with a dynamic import() is rebound too: the call site is the application's", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_ai_dynamic_app.ts",
+  );
+  assert.match(
+    String(out.call_site),
+    /^tests\/support\/preload_ai_dynamic_app\.ts:14:\d+$/,
+    JSON.stringify(out),
+  );
+  assert.equal(out.name, "generateText");
+});
