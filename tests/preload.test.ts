@@ -84,3 +84,16 @@ test("the ai SDK loaded with a dynamic import() is rebound too: the call site is
   );
   assert.equal(out.name, "generateText");
 });
+
+test("SDKs with CommonJS entries (cohere-ai, the Bedrock client) are patched when imported, Bun too", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_cjs_sdks_app.ts",
+  ) as unknown as { provider: string; detector: string; call_site: string }[];
+  assert.deepEqual(out.map((r) => [r.provider, r.detector]), [["cohere", "sdk"], [
+    "aws.bedrock",
+    "sdk",
+  ]]);
+  assert.match(out[0]!.call_site, /^tests\/support\/preload_cjs_sdks_app\.ts:13:\d+$/);
+  assert.match(out[1]!.call_site, /^tests\/support\/preload_cjs_sdks_app\.ts:19:\d+$/);
+});

@@ -196,18 +196,24 @@ export function bunHandOff(url: string, functions: readonly string[] = []): stri
   };\ntry{${HAND_OFF}}catch{}\n`;
 }
 
-function installBunPlugin(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string>): void {
+/** The packages' entries as Bun resolves them from the working directory, split by format. */
+function bunEntries(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string>) {
+  const esm = new Map<string, string>(); // entry path → package
+  const cjs = new Map<string, string>();
   const cwd = (globalThis as { process?: { cwd(): string } }).process?.cwd();
-  if (!cwd) return;
-  const entries = new Map<string, string>(); // ESM entry path → package
+  if (!cwd) return { esm, cjs };
   for (const name of packages) {
     try {
       const path = bun.resolveSync(name, `${cwd}/`);
-      if (isEsm(path, null, fs.readFileSync(path, "utf8"))) entries.set(path, name);
+      (isEsm(path, null, fs.readFileSync(path, "utf8")) ? esm : cjs).set(path, name);
     } catch {
       // not installed
     }
   }
+  return { esm, cjs };
+}
+
+function installBunPlugin(bun: BunLike, fs: NodeFs, entries: ReadonlyMap<string, string>): void {
   if (entries.size === 0) return;
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   const filter = new RegExp(`^(?:${[...entries.keys()].map(escape).join("|")})$`);
@@ -222,20 +228,78 @@ function installBunPlugin(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string
   });
 }
 
+interface CjsModule {
+  filename?: string;
+  exports?: unknown;
+}
+
 /**
- * Bun has no `module.require` channel: `require()` of an entry is seen by wrapping
- * `Module.prototype.require`, which hands the exports over after the original returns them.
+ * Sets a one-shot trap for each client class a CommonJS entry assigns to `exports` by name
+ * (`exports.BedrockRuntimeClient = …`, after its last `require()`): the assignment stores a plain
+ * data property, as it would without the trap, and hands the class over. The trap is not
+ * enumerable, and one the entry never assigns is removed once its evaluation is over.
  */
-function wrapBunRequire(hand: (exports: unknown) => void, packages: ReadonlySet<string>): void {
+function trapExports(exports: object, names: readonly string[], hand: (v: unknown) => void): void {
+  for (const name of names) {
+    if (Object.prototype.hasOwnProperty.call(exports, name)) continue;
+    const trap = {
+      configurable: true,
+      enumerable: false,
+      get: () => undefined,
+      set(value: unknown) {
+        // Deleted first, so the key takes the place in key order a plain assignment gives it.
+        delete (exports as Record<string, unknown>)[name];
+        (exports as Record<string, unknown>)[name] = value;
+        hand({ [name]: value });
+      },
+    };
+    Object.defineProperty(exports, name, trap);
+    queueMicrotask(() => {
+      if (Object.getOwnPropertyDescriptor(exports, name)?.set === trap.set) {
+        delete (exports as Record<string, unknown>)[name];
+      }
+    });
+  }
+}
+
+/**
+ * Bun has no `module.require` channel, and its plugins cannot give a CommonJS module back (their
+ * source is read as ESM; `loader: "object"` loses `default`). `Module.prototype.require` is what
+ * every CommonJS module's `require()` runs, also when the app `import`s the entry: it hands over
+ * what an entry's own `require()` calls return (cohere-ai defines its clients in `./Client`), the
+ * classes an entry assigns to `exports` itself (the Bedrock client's single-file bundle), and an
+ * entry's exports when the app `require()`s it.
+ */
+function wrapBunRequire(
+  hand: (exports: unknown) => void,
+  packages: ReadonlySet<string>,
+  cjsEntries: ReadonlyMap<string, string>,
+): void {
   const Module = builtinModule<{ prototype: { require(this: unknown, id: string): unknown } }>(
     "node:module",
   );
   const original = Module?.prototype.require;
   if (!Module || typeof original !== "function") return;
+  const trapped = new WeakSet<object>();
   const require = function (this: unknown, id: string, ...rest: unknown[]): unknown {
-    const exports = Reflect.apply(original, this, [id, ...rest]);
-    if (typeof id === "string" && isEntrySpecifier(id, packages)) hand(exports);
-    return exports;
+    const from = this as CjsModule | undefined;
+    const pkg = typeof from?.filename === "string" ? cjsEntries.get(from.filename) : undefined;
+    const exports = from?.exports;
+    if (
+      pkg !== undefined && exports !== null && typeof exports === "object" && !trapped.has(exports)
+    ) {
+      trapped.add(exports);
+      try {
+        trapExports(exports, Object.keys(sdkOf(pkg)?.clients ?? {}), hand);
+      } catch {
+        // a frozen or exotic exports object: left to the transport layers
+      }
+    }
+    const result = Reflect.apply(original, this, [id, ...rest]);
+    if (pkg !== undefined || (typeof id === "string" && isEntrySpecifier(id, packages))) {
+      hand(result);
+    }
+    return result;
   };
   Object.defineProperty(require, "name", { value: original.name, configurable: true });
   Module.prototype.require = require;
@@ -269,8 +333,9 @@ export function installEntryHooks(
   let kind: EntryHookKind = "none";
   if (!fs) return kind;
   if (runtimeKey() === "bun" && bun && typeof bun.plugin === "function") {
-    installBunPlugin(bun, fs, wanted);
-    wrapBunRequire(hand, wanted);
+    const entries = bunEntries(bun, fs, wanted);
+    installBunPlugin(bun, fs, entries.esm);
+    wrapBunRequire(hand, wanted, entries.cjs);
     kind = "bun";
   } else if (typeof register === "function") {
     installResolveHook(register, fs, wanted);

@@ -141,7 +141,11 @@ export async function importMatrix(
       if (was.ok && JSON.stringify(was.shape) !== JSON.stringify(now.shape)) {
         const lost = was.shape!.filter((s) => !now.shape!.includes(s));
         const gained = now.shape!.filter((s) => !was.shape!.includes(s));
-        return [`${was.spec} (${was.via}): exports -[${lost.join("; ")}] +[${gained.join("; ")}]`];
+        return [
+          lost.length || gained.length
+            ? `${was.spec} (${was.via}): exports -[${lost.join("; ")}] +[${gained.join("; ")}]`
+            : `${was.spec} (${was.via}): the exports' key order differs`,
+        ];
       }
       return [];
     });

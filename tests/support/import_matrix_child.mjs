@@ -21,7 +21,7 @@ function shape(exports) {
   if (exports === null || (typeof exports !== "object" && typeof exports !== "function")) {
     return [top];
   }
-  const keys = Object.keys(exports).sort();
+  const keys = Object.keys(exports); // in order: a CommonJS module's key order is observable
   return [
     top,
     ...keys.map((key) => {
