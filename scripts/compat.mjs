@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 const root = resolve(import.meta.dirname, "..");
 const RUNNERS = {
   mocha: { args: (out) => ["--reporter", "json", "--reporter-option", `output=${out}`] },
-  vitest: { args: (out) => ["--reporter=json", `--outputFile=${out}`] },
+  vitest: { args: (out) => ["--reporter=json", `--outputFile=${out}`], first: ["run"] },
   jest: { args: (out) => ["--json", `--outputFile=${out}`] },
 };
 
@@ -87,7 +87,8 @@ function run(mode, dir) {
     console.error(`the preload did not start a guard in ${mode} mode`);
     process.exit(2);
   }
-  const args = [runnerBin(runner), ...runnerArgs, ...RUNNERS[runner].args(out)];
+  const { first = [], args: reporter } = RUNNERS[runner];
+  const args = [runnerBin(runner), ...first, ...runnerArgs, ...reporter(out)];
   const started = performance.now();
   return new Promise((done) => {
     const child = spawn(values.node, args, { cwd: peer, env, stdio: ["ignore", "pipe", "pipe"] });

@@ -9,10 +9,9 @@
  *   `data:` module that imports the real entry, re-exports all of it, and hands its namespace to
  *   the guard before the importer's body runs. `require()` of an entry is left alone and seen
  *   through the `module.require` tracing channel, which reports each required module's exports.
- * - Bun: a runtime plugin appends the hand-off to SDK entries that are ESM; `require()` of a
- *   CommonJS entry is seen by wrapping `Module.prototype.require`. Bun's plugins cannot give a
- *   CommonJS module back (their source is read as ESM; `loader: "object"` loses `default`), so an
- *   ESM `import` of a CommonJS-only entry is left to the transport layers.
+ * - Bun: a runtime plugin appends the hand-off to SDK entries that are ESM. CommonJS entries are
+ *   seen through `Module.prototype.require`, which every CommonJS `require()` runs on Bun (see
+ *   `wrapBunRequire`): Bun's plugins cannot give a CommonJS module back.
  * Nothing here imports an SDK.
  *
  * @module
@@ -50,7 +49,7 @@ interface NodeFs {
 }
 
 /** Whether a specifier is one of the packages' entries (`openai`, `npm:openai@^7`; no subpath). */
-export function isEntrySpecifier(specifier: string, packages: ReadonlySet<string>): boolean {
+function isEntrySpecifier(specifier: string, packages: ReadonlySet<string>): boolean {
   const name = packageName(specifier);
   const bare = specifier.startsWith("npm:") ? specifier.slice(4) : specifier;
   return packages.has(name) && (bare === name || bare.startsWith(`${name}@`));
@@ -92,7 +91,7 @@ function rebound(names: readonly string[]): string {
  * entry (a local export shadows `export *` only for the rebound AI functions) and hands the real
  * namespace over once the entry has run, before the importer's body.
  */
-export function entryWrapper(
+function entryWrapper(
   url: string,
   source: { esm: boolean; text: string },
   functions: readonly string[] = [],
@@ -180,7 +179,7 @@ interface BunLike {
 }
 
 /** Appended to an ESM entry by Bun's plugin: the same hand-off, from inside the entry. */
-export function bunHandOff(url: string, functions: readonly string[] = []): string {
+function bunHandOff(url: string, functions: readonly string[] = []): string {
   const wrap = functions.length
     ? `\n;{const __aiguard_wrap=globalThis[Symbol.for(${
       JSON.stringify(REGISTRY_KEY)
