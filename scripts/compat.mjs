@@ -154,60 +154,58 @@ function count(outcomes, status) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "aiguard-compat-"));
-try {
-  const head = (() => {
-    try {
-      return readFileSync(join(peer, ".git", "HEAD"), "utf8").trim();
-    } catch {
-      return "";
-    }
-  })();
-  console.log(`${pkg.name}@${pkg.version} ${head} — ${runner} ${runnerArgs.join(" ")}`);
-  const baseline = await run("off", dir);
-  if (!baseline.outcomes) {
-    console.error(
-      `the suite did not run without the guard (exit ${baseline.code}):\n${baseline.stderr}`,
-    );
-    process.exit(2);
+// process.exit() skips `finally`: the exit code is set, and the directory removed on the way out.
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const head = (() => {
+  try {
+    return readFileSync(join(peer, ".git", "HEAD"), "utf8").trim();
+  } catch {
+    return "";
   }
-  const results = [baseline];
-  for (const mode of modes) results.push(await run(mode, dir));
-  console.log("\n| run | tests | passed | failed | skipped | differences | ai_call records | s |");
-  console.log("|---|---|---|---|---|---|---|---|");
-  let different = false;
-  const details = [];
-  for (const r of results) {
-    if (!r.outcomes) {
-      different = true;
-      console.log(
-        `| ${r.mode} | did not run (exit ${r.code}) | | | | | | ${r.seconds.toFixed(0)} |`,
-      );
-      details.push(`${r.mode}: the suite did not start:\n${r.stderr}`);
-      continue;
-    }
-    const diffs = [];
-    for (const [test, was] of baseline.outcomes) {
-      const now = r.outcomes.get(test) ?? "missing";
-      if (now !== was) diffs.push(`${r.mode}: ${test}: ${was} → ${now}`);
-    }
-    for (const test of r.outcomes.keys()) {
-      if (!baseline.outcomes.has(test)) {
-        diffs.push(`${r.mode}: ${test}: new → ${r.outcomes.get(test)}`);
-      }
-    }
-    if (diffs.length) different = true;
-    details.push(...diffs);
-    const o = r.outcomes;
-    console.log(
-      `| ${r.mode === "off" ? "without the guard" : `preload, ${r.mode}`} | ${o.size} | ${
-        count(o, "passed")
-      } | ${count(o, "failed")} | ${count(o, "skipped")} | ${
-        r === baseline ? "—" : diffs.length
-      } | ${r === baseline ? "—" : r.records} | ${r.seconds.toFixed(0)} |`,
-    );
-  }
-  if (details.length) console.log(`\n${details.join("\n")}`);
-  process.exit(different ? 1 : 0);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+})();
+console.log(`${pkg.name}@${pkg.version} ${head} — ${runner} ${runnerArgs.join(" ")}`);
+const baseline = await run("off", dir);
+if (!baseline.outcomes) {
+  console.error(
+    `the suite did not run without the guard (exit ${baseline.code}):\n${baseline.stderr}`,
+  );
+  process.exit(2);
 }
+const results = [baseline];
+for (const mode of modes) results.push(await run(mode, dir));
+console.log("\n| run | tests | passed | failed | skipped | differences | ai_call records | s |");
+console.log("|---|---|---|---|---|---|---|---|");
+let different = false;
+const details = [];
+for (const r of results) {
+  if (!r.outcomes) {
+    different = true;
+    console.log(
+      `| ${r.mode} | did not run (exit ${r.code}) | | | | | | ${r.seconds.toFixed(0)} |`,
+    );
+    details.push(`${r.mode}: the suite did not start:\n${r.stderr}`);
+    continue;
+  }
+  const diffs = [];
+  for (const [test, was] of baseline.outcomes) {
+    const now = r.outcomes.get(test) ?? "missing";
+    if (now !== was) diffs.push(`${r.mode}: ${test}: ${was} → ${now}`);
+  }
+  for (const test of r.outcomes.keys()) {
+    if (!baseline.outcomes.has(test)) {
+      diffs.push(`${r.mode}: ${test}: new → ${r.outcomes.get(test)}`);
+    }
+  }
+  if (diffs.length) different = true;
+  details.push(...diffs);
+  const o = r.outcomes;
+  console.log(
+    `| ${r.mode === "off" ? "without the guard" : `preload, ${r.mode}`} | ${o.size} | ${
+      count(o, "passed")
+    } | ${count(o, "failed")} | ${count(o, "skipped")} | ${r === baseline ? "—" : diffs.length} | ${
+      r === baseline ? "—" : r.records
+    } | ${r.seconds.toFixed(0)} |`,
+  );
+}
+if (details.length) console.log(`\n${details.join("\n")}`);
+process.exit(different ? 1 : 0);
