@@ -195,6 +195,24 @@ function bunHandOff(url: string, functions: readonly string[] = []): string {
   };\ntry{${HAND_OFF}}catch{}\n`;
 }
 
+/**
+ * Whether a file Bun resolved is an ES module, reading as little as it can: the extension, then
+ * the nearest `package.json`'s `type`, and only then the file (an SDK bundle can be a few MiB).
+ */
+function isEsmFile(fs: NodeFs, path: string): boolean {
+  if (path.endsWith(".mjs")) return true;
+  if (path.endsWith(".cjs")) return false;
+  for (let dir = path.slice(0, path.lastIndexOf("/")); dir.includes("/");) {
+    try {
+      if (JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8")).type === "module") return true;
+      break;
+    } catch {
+      dir = dir.slice(0, dir.lastIndexOf("/"));
+    }
+  }
+  return isEsm(path, null, fs.readFileSync(path, "utf8")); // Bun also reads ESM syntax in .js
+}
+
 /** The packages' entries as Bun resolves them from the working directory, split by format. */
 function bunEntries(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string>) {
   const esm = new Map<string, string>(); // entry path → package
@@ -204,7 +222,7 @@ function bunEntries(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string>) {
   for (const name of packages) {
     try {
       const path = bun.resolveSync(name, `${cwd}/`);
-      (isEsm(path, null, fs.readFileSync(path, "utf8")) ? esm : cjs).set(path, name);
+      (isEsmFile(fs, path) ? esm : cjs).set(path, name);
     } catch {
       // not installed
     }
