@@ -69,7 +69,8 @@ test("an SDK loaded with require() (its CommonJS entry) is patched as it loads",
   );
   assert.equal(out.detector, "sdk", JSON.stringify(out));
   assert.equal(out.target, "openai.chat.completions.create");
-  assert.match(String(out.call_site), /^tests\/support\/preload_require_app\.ts:12:\d+$/);
+  assert.match(String(out.call_site), /^tests\/support\/preload_require_app\.ts:14:\d+$/);
+  assert.equal(out.handed, 1, "a module required twice is handed to the guard once");
 });
 
 test("the ai SDK loaded with a dynamic import() is rebound too: the call site is the application's", async () => {

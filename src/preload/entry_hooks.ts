@@ -340,7 +340,12 @@ export function installEntryHooks(
   const register = builtinModule<{ registerHooks?: RegisterHooks }>("node:module")?.registerHooks;
   const fs = builtinModule<NodeFs>("node:fs");
   const bun = (globalThis as { Bun?: BunLike }).Bun;
+  // A cached module is required again and again: each exports object is handed over once.
+  const handed = new WeakSet<object>();
   const hand = (exports: unknown) => {
+    if (exports === null || (typeof exports !== "object" && typeof exports !== "function")) return;
+    if (handed.has(exports)) return;
+    handed.add(exports);
     try {
       onLoaded(exports);
     } catch {
