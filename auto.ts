@@ -31,5 +31,7 @@ const hooks = installEntryHooks([...discoverablePackages(), "ai"], (exports) => 
 // A guard enabled (again) later patches what was loaded so far; where the runtime has no module
 // hooks, discovery imports the SDKs that resolve (the cost the README states).
 shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.resolve([...loaded]);
-// Top-level await: the preloaded module finishes only once discovery (if any) has patched.
-await enableGuard().ready;
+// No top-level await, so `node --require` can load this module too (Node ≥ 22.12): with module
+// hooks `ready` is settled already; without them (Node < 22.15) the SDKs discovery imports are
+// patched as soon as they have loaded, and calls made before that reach the transport layers.
+enableGuard().ready.catch((error: unknown) => console.warn("aiguard: SDK discovery failed:", error));

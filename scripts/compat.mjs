@@ -2,7 +2,7 @@
 // mode), and prints the per-test differences: the "do no harm" check on code nobody here wrote.
 //
 //   node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block]
-//                           [--node PATH] [-- <runner arguments>]
+//                           [--node PATH] [--flag import|require] [-- <runner arguments>]
 //
 // The peer's dependencies must be installed (its own `npm install`). The preload reaches every
 // Node process the suite starts through NODE_OPTIONS (`--import <this repo>/auto.ts`); records go
@@ -32,7 +32,7 @@ function runnerBin(name) {
 function usage(message) {
   console.error(`compat: ${message}`);
   console.error(
-    "usage: node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block] [--node PATH] [-- <runner arguments>]",
+    "usage: node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block] [--node PATH] [--flag import|require] [-- <runner arguments>]",
   );
   process.exit(2);
 }
@@ -45,6 +45,9 @@ const { values, positionals } = (() => {
         runner: { type: "string" },
         modes: { type: "string", default: "report,block" },
         node: { type: "string", default: process.execPath },
+        // `--import` (the documented flag) or `--require`: any --import makes Node run the main
+        // module through its ESM loader, which a runner calling Module.runMain (ts-node) breaks on.
+        flag: { type: "string", default: "import" },
       },
     });
   } catch (error) {
@@ -59,6 +62,7 @@ const pkg = JSON.parse(readFileSync(join(peer, "package.json"), "utf8"));
 const deps = { ...pkg.dependencies, ...pkg.devDependencies };
 const runner = values.runner ?? Object.keys(RUNNERS).find((name) => name in deps);
 if (!runner || !(runner in RUNNERS)) usage("no mocha, vitest or jest in the peer: pass --runner");
+if (values.flag !== "import" && values.flag !== "require") usage(`unknown --flag ${values.flag}`);
 const modes = values.modes.split(",").filter(Boolean);
 for (const mode of modes) {
   if (!["warn", "report", "block"].includes(mode)) usage(`unknown mode ${mode}`);
@@ -79,7 +83,7 @@ function run(mode, dir) {
   const report = join(dir, `${mode}.jsonl`);
   const env = { ...process.env, CI: "1", NO_COLOR: "1" };
   if (mode !== "off") {
-    const preload = `--import ${JSON.stringify(join(root, "auto.ts")).slice(1, -1)}`;
+    const preload = `--${values.flag}=${join(root, "auto.ts")}`;
     env.NODE_OPTIONS = [process.env.NODE_OPTIONS, preload].filter(Boolean).join(" ");
     Object.assign(env, { AIGUARD_MODE: mode, AIGUARD_SINKS: "file", AIGUARD_REPORT_PATH: report });
   }
