@@ -12,7 +12,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname, "..");
@@ -81,7 +81,9 @@ const runnerArgs = extra.length ? extra : scriptArgs();
 function run(mode, dir) {
   const out = join(dir, `${mode}.json`);
   const report = join(dir, `${mode}.jsonl`);
-  const env = { ...process.env, CI: "1", NO_COLOR: "1" };
+  // The suite's own `node` calls (scripts, child processes) run on the same Node as its runner.
+  const path = [dirname(values.node), process.env.PATH].filter(Boolean).join(delimiter);
+  const env = { ...process.env, PATH: path, CI: "1", NO_COLOR: "1" };
   if (mode !== "off") {
     const preload = `--${values.flag}=${join(root, "auto.ts")}`;
     env.NODE_OPTIONS = [process.env.NODE_OPTIONS, preload].filter(Boolean).join(" ");
