@@ -7,7 +7,8 @@
  *
  * - Deno: `deno run --preload jsr:@aiguard/attest/auto main.ts`
  * - Bun: `bun --preload @aiguard/attest/auto main.ts`, or `preload` in `bunfig.toml`
- * - Node: `node --import @aiguard/attest/auto main.js`
+ * - Node: `node --import @aiguard/attest/auto main.js`, or `--require` (Node ≥ 22.12) under a
+ *   runner that starts the app with `Module.runMain()` (ts-node), which any `--import` breaks
  *
  * @example Import it first thing in an entry module
  * ```ts
@@ -34,4 +35,6 @@ shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.r
 // No top-level await, so `node --require` can load this module too (Node ≥ 22.12): with module
 // hooks `ready` is settled already; without them (Node < 22.15) the SDKs discovery imports are
 // patched as soon as they have loaded, and calls made before that reach the transport layers.
-enableGuard().ready.catch((error: unknown) => console.warn("aiguard: SDK discovery failed:", error));
+enableGuard().ready.catch((error: unknown) =>
+  console.warn("aiguard: SDK discovery failed:", error)
+);
