@@ -2,11 +2,13 @@
  * Side-effect entry: enables the guard with the options from `AIGUARD_*` variables and
  * `aiguard.jsonc`, before any application module builds an AI client. With `discover` (default
  * `true`; `AIGUARD_DISCOVER=false` turns it off) every supported AI SDK the app loads is patched as
- * it loads, through the runtime's module hooks: nothing the app does not import is imported.
+ * it loads, through resolve-only module hooks that change how no module loads (see
+ * `src/preload/entry_hooks.ts`): nothing the app does not import is imported.
  *
  * - Deno: `deno run --preload jsr:@aiguard/attest/auto main.ts`
  * - Bun: `bun --preload @aiguard/attest/auto main.ts`, or `preload` in `bunfig.toml`
- * - Node: `node --import @aiguard/attest/auto main.js`
+ * - Node: `node --import @aiguard/attest/auto main.js`, or `--require` (Node ≥ 22.12) under a
+ *   runner that starts the app with `Module.runMain()` (ts-node), which any `--import` breaks
  *
  * @example Import it first thing in an entry module
  * ```ts
@@ -17,18 +19,22 @@
  */
 import { enableGuard } from "./src/guard.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
-import { installLoadHooks } from "./src/preload/load_hooks.ts";
+import { installEntryHooks } from "./src/preload/entry_hooks.ts";
 import { registry } from "./src/registry.ts";
 
 const shared = registry();
 const loaded: unknown[] = [];
-// `ai` has no classes to patch: its entry's functions are rebound as it loads (load hooks only).
-const hooks = installLoadHooks([...discoverablePackages(), "ai"], (exports) => {
+// `ai` has no classes to patch: its entry's AI functions are re-exported wrapped as it loads.
+const hooks = installEntryHooks([...discoverablePackages(), "ai"], (exports) => {
   loaded.push(exports);
   shared.owner?.patch?.([exports]);
 });
 // A guard enabled (again) later patches what was loaded so far; where the runtime has no module
 // hooks, discovery imports the SDKs that resolve (the cost the README states).
 shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.resolve([...loaded]);
-// Top-level await: the preloaded module finishes only once discovery (if any) has patched.
-await enableGuard().ready;
+// No top-level await, so `node --require` can load this module too (Node ≥ 22.12): with module
+// hooks `ready` is settled already; without them (Node < 22.15) the SDKs discovery imports are
+// patched as soon as they have loaded, and calls made before that reach the transport layers.
+enableGuard().ready.catch((error: unknown) =>
+  console.warn("aiguard: SDK discovery failed:", error)
+);

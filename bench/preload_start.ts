@@ -1,5 +1,5 @@
 // What the preload costs before the app's first line, per runtime: a plain start, the preload
-// (load hooks: nothing imported until the app imports it), and the eager discovery it replaced
+// (entry hooks: nothing imported until the app imports it), and the eager discovery it replaced
 // (every supported SDK installed here imported at start). Each variant runs in fresh processes,
 // 11 rounds in rotated order; prints medians of the time to the app's first line and of its RSS.
 import { execFileSync } from "node:child_process";

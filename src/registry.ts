@@ -29,7 +29,7 @@ export interface GuardOwner {
   flush(): Promise<void>;
   /** Puts every patch back now, without flushing (for a newer copy taking over). */
   teardown(): void;
-  /** Patches SDK modules the app just loaded (the preload's load hooks), if `discover` is on. */
+  /** Patches SDK modules the app just loaded (the preload's entry hooks), if `discover` is on. */
   patch?(clients: unknown[]): void;
   /** Wraps an SDK's exported AI function (`generateText`) so its call site is taken at entry. */
   wrapEntry?<F extends (...args: never[]) => unknown>(fn: F): F;

@@ -61,3 +61,40 @@ test("the preload rebinds the ai SDK's functions: the call site is the applicati
   assert.equal(out.detector, "fetch");
   assert.equal(out.name, "generateText", "the wrapper keeps the function's name");
 });
+
+test("an SDK loaded with require() (its CommonJS entry) is patched as it loads", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_require_app.ts",
+  );
+  assert.equal(out.detector, "sdk", JSON.stringify(out));
+  assert.equal(out.target, "openai.chat.completions.create");
+  assert.match(String(out.call_site), /^tests\/support\/preload_require_app\.ts:14:\d+$/);
+  assert.equal(out.handed, 1, "a module required twice is handed to the guard once");
+});
+
+test("the ai SDK loaded with a dynamic import() is rebound too: the call site is the application's", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_ai_dynamic_app.ts",
+  );
+  assert.match(
+    String(out.call_site),
+    /^tests\/support\/preload_ai_dynamic_app\.ts:14:\d+$/,
+    JSON.stringify(out),
+  );
+  assert.equal(out.name, "generateText");
+});
+
+test("SDKs with CommonJS entries (cohere-ai, the Bedrock client) are patched when imported, Bun too", async () => {
+  const out = await run(
+    { AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" },
+    "tests/support/preload_cjs_sdks_app.ts",
+  ) as unknown as { provider: string; detector: string; call_site: string }[];
+  assert.deepEqual(out.map((r) => [r.provider, r.detector]), [["cohere", "sdk"], [
+    "aws.bedrock",
+    "sdk",
+  ]]);
+  assert.match(out[0]!.call_site, /^tests\/support\/preload_cjs_sdks_app\.ts:13:\d+$/);
+  assert.match(out[1]!.call_site, /^tests\/support\/preload_cjs_sdks_app\.ts:19:\d+$/);
+});
