@@ -98,7 +98,15 @@ export function requestUrl(args: readonly unknown[], defaultProtocol: string): s
   }
   port = text(opts.port) ?? port;
   path = text(opts.path) ?? path;
-  return `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+  return proxiedUrl(path) ?? `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+}
+
+/**
+ * The URL a request path in absolute form (`http://api.openai.com/v1/…`) names: sent so, the
+ * host it connects to is a forward proxy that sends the request on to that URL.
+ */
+function proxiedUrl(path: string): string | null {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? path : null;
 }
 
 /** Whether request headers ask for a WebSocket upgrade (plain objects or raw pairs). */
@@ -218,7 +226,8 @@ function subscribeCreated(core: GuardCore): (() => void) | undefined {
       if (frame?.call?.recorded) return; // the module wrapper or an SDK decided it
       const host = text(request.getHeader("host")) ?? text(request.host);
       if (host === undefined || typeof request.path !== "string") return;
-      const url = `${request.protocol ?? "http:"}//${host}${request.path}`;
+      const url = proxiedUrl(request.path) ??
+        `${request.protocol ?? "http:"}//${host}${request.path}`;
       const match = core.match(url);
       if (!match) return;
       const method = request.method ?? "GET";
