@@ -125,6 +125,29 @@ const ATTACKS: Array<{ name: string; sendsWhatWasJudged?: boolean; send(): Promi
     },
   },
   {
+    name: "http.request with options whose path getter answers harmless once, then the endpoint",
+    sendsWhatWasJudged: true,
+    send: () =>
+      new Promise<void>((resolve, reject) => {
+        const { hostname, port } = new URL(base);
+        let calls = 0;
+        const options = {
+          hostname,
+          port,
+          method: "POST",
+          get path() {
+            return calls++ === 0 ? "/harmless" : `${CHAT}?path-getter`;
+          },
+        };
+        const req = http.request(options, (res) => {
+          res.resume();
+          res.on("end", resolve);
+        });
+        req.on("error", reject);
+        req.end("{}");
+      }),
+  },
+  {
     name: "http.request with a path in a forward proxy's absolute form",
     send: () =>
       new Promise<void>((resolve, reject) => {

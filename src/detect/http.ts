@@ -129,6 +129,24 @@ export function isWebSocketUpgrade(headers: unknown): boolean {
   return false;
 }
 
+/**
+ * The arguments with an options object that has getters of its own replaced by a copy of what
+ * they answer now (Node copies options the same way, `Object.assign`, before it reads them): a
+ * getter cannot answer a harmless path to the guard and the endpoint to the runtime. Options
+ * without getters (every ordinary call) pass as they are.
+ */
+function withSettledOptions(args: unknown[]): unknown[] {
+  for (let i = 0; i < 2 && i < args.length; i++) {
+    const a = args[i];
+    if (a === null || typeof a !== "object" || a instanceof URL) continue;
+    const own = Object.getOwnPropertyDescriptors(a);
+    if (!Object.values(own).some((d) => d.get !== undefined)) return args;
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(a)), a);
+    return [...args.slice(0, i), copy, ...args.slice(i + 1)];
+  }
+  return args;
+}
+
 function optionsOf(args: readonly unknown[]): Options | null {
   for (let i = 0; i < 2; i++) {
     const a = args[i];
@@ -174,6 +192,7 @@ let wrapping = 0;
 function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol: string): Fn {
   const guarded = function (this: unknown, ...args: unknown[]) {
     if (!core.active()) return original.apply(this, args);
+    args = withSettledOptions(args);
     const url = requestUrl(args, protocol);
     const match = url === null ? null : core.match(url);
     if (match === null) {
