@@ -103,7 +103,7 @@ async function attack(
   );
   const { acknowledged, inCallback } = JSON.parse(await readFile(guardedAck, "utf8"));
   assert.equal(acknowledged, 3);
-  if (how === "exit-in-callback") assert.equal(inCallback, true, "left from inside onRecord");
+  if (how.startsWith("exit-in-")) assert.equal(inCallback, true, "left from inside onRecord");
   const records = await aiCalls(reportPath);
   assert.equal(records.length, acknowledged, `records acknowledged ${acknowledged}, found`);
   // No assertion on the lock file here: an exit while this writer's own batch holds it leaves it
@@ -129,3 +129,8 @@ for (
   test(`attack exit ${how}: report mode, sealed`, () =>
     attack(how, code, { sinks: "file", keyed: true }));
 }
+
+test("attack exit exit-in-sink: a custom sink before the file ends the process, report mode", () =>
+  attack("exit-in-sink", 7));
+test("attack exit exit-in-sink: the same in block mode", () =>
+  attack("exit-in-sink", 7, { mode: "block" }));
