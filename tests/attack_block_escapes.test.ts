@@ -64,7 +64,6 @@ const ATTACKS: Array<{ name: string; sendsWhatWasJudged?: boolean; send(): Promi
   },
   {
     name: "fetch of a String object",
-    // deno-lint-ignore no-new-wrappers
     send: () => fetch(new String(`${base}${CHAT}?string-object`) as unknown as string, post),
   },
   {
