@@ -3,7 +3,7 @@
  * Attacks on block mode (issue 23): inputs the runtime turns into an AI URL that the guard read
  * differently — an object fetch stringifies, a `toString`/`href` that answers differently the
  * second time, a Request subclass whose `url` getter lies, a request path in a forward proxy's
- * absolute form. Each must throw AttestationError and reach no server, against the real loopback
+ * absolute form, a CONNECT tunnel to a provider through a proxy. Each must throw AttestationError and reach no server, against the real loopback
  * servers.
  */
 import { after, before, test } from "node:test";
@@ -160,6 +160,20 @@ const ATTACKS: Array<{ name: string; sendsWhatWasJudged?: boolean; send(): Promi
         );
         req.on("error", reject);
         req.end("{}");
+      }),
+  },
+  {
+    name: "http.request CONNECT api.openai.com:443 to a forward proxy (a tunnel)",
+    send: () =>
+      new Promise<void>((resolve, reject) => {
+        const { hostname, port } = new URL(base);
+        const req = http.request({ hostname, port, method: "CONNECT", path: "api.openai.com:443" });
+        req.on("connect", (_res, socket) => {
+          socket.destroy();
+          resolve();
+        });
+        req.on("error", reject);
+        req.end();
       }),
   },
 ];

@@ -98,7 +98,19 @@ export function requestUrl(args: readonly unknown[], defaultProtocol: string): s
   }
   port = text(opts.port) ?? port;
   path = text(opts.path) ?? path;
-  return proxiedUrl(path) ?? `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+  return proxiedUrl(path) ?? tunnelUrl(opts.method, path) ??
+    `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+}
+
+/**
+ * A `CONNECT host:port` to a forward proxy opens a tunnel to that host: judged as a connection to
+ * `https://host:port/` (what goes through it is not seen).
+ */
+function tunnelUrl(method: unknown, path: string): string | null {
+  return typeof method === "string" && method.toUpperCase() === "CONNECT" &&
+      /^[^/\s]+:\d+$/.test(path)
+    ? `https://${path}/`
+    : null;
 }
 
 /**
@@ -245,7 +257,7 @@ function subscribeCreated(core: GuardCore): (() => void) | undefined {
       if (frame?.call?.recorded) return; // the module wrapper or an SDK decided it
       const host = text(request.getHeader("host")) ?? text(request.host);
       if (host === undefined || typeof request.path !== "string") return;
-      const url = proxiedUrl(request.path) ??
+      const url = proxiedUrl(request.path) ?? tunnelUrl(request.method, request.path) ??
         `${request.protocol ?? "http:"}//${host}${request.path}`;
       const match = core.match(url);
       if (!match) return;
