@@ -128,15 +128,26 @@ function warnOnce(state: Active, record: GuardRecord, policyReason?: string | nu
   }
 }
 
+/**
+ * Hands a record to the ring, the output and the app's `onRecord`. The record is frozen first: the
+ * queue serializes it later, so an `onRecord`, a custom sink or a reader of `records()` that set
+ * `attested: true` would otherwise have it written (and sealed) so. It is queued before `onRecord`
+ * runs, so a callback that ends the process (`process.exit`) leaves it to the exit flush.
+ */
 function deliver(state: Active, record: GuardRecord): Settle | null {
+  // Copies frozen, not the app's own attestation object.
+  record.stack = Object.freeze([...record.stack]) as string[];
+  if (record.attestation) record.attestation = Object.freeze({ ...record.attestation });
+  Object.freeze(record);
   state.session.ring.push(record);
+  // warn mode only logs; report and block send records down the chain.
+  const settle = state.options.mode === "warn" ? null : state.output.emit(record);
   try {
     state.options.onRecord?.(record);
   } catch (error) {
     reportSinkFailure(state, "onRecord", error);
   }
-  // warn mode only logs; report and block send records down the chain.
-  return state.options.mode === "warn" ? null : state.output.emit(record);
+  return settle;
 }
 
 const sinkFailures = new WeakMap<Session, Set<string>>();

@@ -29,11 +29,36 @@ export function modelFromBody(body: unknown): string | null {
   }
 }
 
-function requestUrl(input: unknown): string | null {
-  if (typeof input === "string") return input;
-  if (input instanceof URL) return input.href;
-  const url = (input as { url?: unknown } | null)?.url;
-  return typeof url === "string" ? url : null;
+/**
+ * The URL a Request is fetched at: Node and Deno read its own slot, Bun its `url` getter (which a
+ * subclass may override), so the guard reads the one the runtime sends.
+ */
+const requestUrlOf = (() => {
+  const R = (globalThis as { Request?: { prototype: object } }).Request;
+  const slot = R ? Object.getOwnPropertyDescriptor(R.prototype, "url")?.get : undefined;
+  if (!R || !slot) return (_: unknown): unknown => undefined;
+  const bun = runtimeKey() === "bun";
+  return (input: unknown): unknown =>
+    input instanceof (R as never) ? (bun ? (input as Request).url : slot.call(input)) : undefined;
+})();
+
+/**
+ * The URL a fetch of `input` goes to, and the input to send. Fetch reads a Request's URL and turns
+ * anything else into a string (a `URL`, a `String`, any object with `toString`, even one with a
+ * `url` field). That string is made once here and sent, so a `toString` or `href` that answers
+ * differently the second time cannot send what was not judged.
+ */
+function requestUrl(input: unknown): { url: string; send: unknown } | null {
+  if (typeof input === "string") return { url: input, send: input };
+  if (input === null || (typeof input !== "object" && typeof input !== "function")) return null;
+  try {
+    const url = requestUrlOf(input);
+    if (typeof url === "string") return { url, send: input };
+    const text = String(input);
+    return { url: text, send: text };
+  } catch {
+    return null; // fetch itself throws the same when it reads it
+  }
 }
 
 function requestMethod(input: unknown, init: RequestInit | undefined): string {
@@ -136,9 +161,10 @@ export const fetchLayer: DetectorLayer = {
       init?: RequestInit,
     ): Promise<Response> {
       if (!core.active()) return original(input, init);
-      const url = requestUrl(input);
-      const match = url === null ? null : core.match(url);
-      if (match === null) return original(input, init);
+      const sent = requestUrl(input);
+      const match = sent === null ? null : core.match(sent.url);
+      if (match === null) return original((sent?.send ?? input) as RequestInfo | URL, init);
+      input = sent!.send as RequestInfo | URL;
       const frame = core.frame();
       let marker;
       try {

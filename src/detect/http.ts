@@ -98,7 +98,27 @@ export function requestUrl(args: readonly unknown[], defaultProtocol: string): s
   }
   port = text(opts.port) ?? port;
   path = text(opts.path) ?? path;
-  return `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+  return proxiedUrl(path) ?? tunnelUrl(opts.method, path) ??
+    `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+}
+
+/**
+ * A `CONNECT host:port` to a forward proxy opens a tunnel to that host: judged as a connection to
+ * `https://host:port/` (what goes through it is not seen).
+ */
+function tunnelUrl(method: unknown, path: string): string | null {
+  return typeof method === "string" && method.toUpperCase() === "CONNECT" &&
+      /^[^/\s]+:\d+$/.test(path)
+    ? `https://${path}/`
+    : null;
+}
+
+/**
+ * The URL a request path in absolute form (`http://api.openai.com/v1/…`) names: sent so, the
+ * host it connects to is a forward proxy that sends the request on to that URL.
+ */
+function proxiedUrl(path: string): string | null {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? path : null;
 }
 
 /** Whether request headers ask for a WebSocket upgrade (plain objects or raw pairs). */
@@ -119,6 +139,24 @@ export function isWebSocketUpgrade(headers: unknown): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The arguments with an options object that has getters of its own replaced by a copy of what
+ * they answer now (Node copies options the same way, `Object.assign`, before it reads them): a
+ * getter cannot answer a harmless path to the guard and the endpoint to the runtime. Options
+ * without getters (every ordinary call) pass as they are.
+ */
+function withSettledOptions(args: unknown[]): unknown[] {
+  for (let i = 0; i < 2 && i < args.length; i++) {
+    const a = args[i];
+    if (a === null || typeof a !== "object" || a instanceof URL) continue;
+    const own = Object.getOwnPropertyDescriptors(a);
+    if (!Object.values(own).some((d) => d.get !== undefined)) return args;
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(a)), a);
+    return [...args.slice(0, i), copy, ...args.slice(i + 1)];
+  }
+  return args;
 }
 
 function optionsOf(args: readonly unknown[]): Options | null {
@@ -166,6 +204,7 @@ let wrapping = 0;
 function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol: string): Fn {
   const guarded = function (this: unknown, ...args: unknown[]) {
     if (!core.active()) return original.apply(this, args);
+    args = withSettledOptions(args);
     const url = requestUrl(args, protocol);
     const match = url === null ? null : core.match(url);
     if (match === null) {
@@ -218,7 +257,8 @@ function subscribeCreated(core: GuardCore): (() => void) | undefined {
       if (frame?.call?.recorded) return; // the module wrapper or an SDK decided it
       const host = text(request.getHeader("host")) ?? text(request.host);
       if (host === undefined || typeof request.path !== "string") return;
-      const url = `${request.protocol ?? "http:"}//${host}${request.path}`;
+      const url = proxiedUrl(request.path) ?? tunnelUrl(request.method, request.path) ??
+        `${request.protocol ?? "http:"}//${host}${request.path}`;
       const match = core.match(url);
       if (!match) return;
       const method = request.method ?? "GET";

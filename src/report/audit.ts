@@ -96,7 +96,7 @@ export async function auditReport(
   const recent = new Map<number, string>();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.kind === "malformed" && isRecoveredFragment(lines, i)) {
+    if (isRecoveredFragment(lines, i)) {
       result.recovered.push(at(line));
       continue;
     }

@@ -151,11 +151,11 @@ function requireSync<T>(path: string): T {
 }
 
 /**
- * A storage adapter whose module is loaded in the background from its creation (the queue creates
- * it with its first record): the file adapters stay out of the core until a record actually has
- * to be written (edge bundles and cold imports never pay for them). It forwards `appendLines`
- * (the queue's fast path) and `appendLinesSync` (exit paths; loading the module synchronously if
- * the background load has not finished).
+ * A storage adapter whose module is loaded at its creation (the queue creates it with its first
+ * record), synchronously where the runtime can, else in the background: the file adapters stay
+ * out of the core until a record actually has to be written (edge bundles and cold imports never
+ * pay for them). It forwards `appendLines` (the queue's fast path) and `appendLinesSync` (exit
+ * paths; loading the module synchronously if the background load has not finished).
  */
 function lazyStorage(
   name: string,
@@ -163,8 +163,20 @@ function lazyStorage(
   loadSync: (() => StorageAdapter) | null,
 ): StorageAdapter {
   let loaded: StorageAdapter | null = null;
+  if (loadSync !== null) {
+    // Loaded synchronously when it can be: Node cannot require() a module its import() is still
+    // loading, so an exit in the first milliseconds (a blocked call, then process.exit) found the
+    // background load half done and lost its records.
+    try {
+      loaded = loadSync();
+    } catch {
+      // loaded in the background below
+    }
+  }
   // A synchronous load that won the race (an exit path) stays the one adapter.
-  const adapter = load().then((ready) => (loaded ??= ready));
+  const adapter = loaded !== null
+    ? Promise.resolve(loaded)
+    : load().then((ready) => (loaded ??= ready));
   adapter.catch(() => {}); // said by the first write that needs it
   return {
     name,
@@ -277,10 +289,13 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
       });
     }
   });
+  // The steps an exit flush writes (file, daemon) take each record first: a custom sink listed
+  // before them that ends the process (process.exit) must not leave the record unqueued.
+  const emitOrder = [...steps.filter((s) => s.flushSync), ...steps.filter((s) => !s.flushSync)];
   return {
     emit(record) {
       let settle: Settle | null = null;
-      for (const step of steps) {
+      for (const step of emitOrder) {
         try {
           settle = step.emit(record) ?? settle;
         } catch (error) {

@@ -36,6 +36,31 @@ interface FsSync {
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
 }
 
+interface StatSync {
+  statSync(path: string): { uid: number; mode: number };
+  lstatSync(path: string): { uid: number };
+}
+
+/**
+ * Whether the socket is one only this user could have put there, as the daemon requires of its
+ * own directory: the socket and its directory this user's, the directory not writable by group or
+ * others. Another user's listener at a shared path (a world-writable directory, `./.aiguard`
+ * without HOME) would otherwise be sent every record, acknowledge it and drop it. Where there are
+ * no uids (Windows), there is nothing to compare.
+ */
+function trustedSocket(path: string): boolean {
+  const fs = builtinModule<StatSync>("node:fs");
+  const uid = builtinModule<{ getuid?(): number }>("node:process")?.getuid?.();
+  if (!fs || uid === undefined) return true;
+  try {
+    const slash = path.lastIndexOf("/");
+    const dir = fs.statSync(slash === -1 ? "." : path.slice(0, slash) || "/");
+    return dir.uid === uid && (dir.mode & 0o022) === 0 && fs.lstatSync(path).uid === uid;
+  } catch {
+    return false; // no socket there: nothing to connect to
+  }
+}
+
 const CONNECT_TIMEOUT_MS = 500;
 const RETRY_AFTER_MS = 5_000;
 /**
@@ -178,7 +203,7 @@ export class DaemonClient {
   /** Starts connecting; `false` when there is nothing to connect with. */
   #connect(): boolean {
     const net = builtinModule<NetModule>("node:net");
-    if (!net) {
+    if (!net || !trustedSocket(this.#path)) {
       this.#markDown();
       return false;
     }

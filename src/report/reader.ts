@@ -56,7 +56,13 @@ export type ReportLine =
     | { kind: "chain_start"; chain: ChainLink; report: string }
     | { kind: "rotated"; chain: ChainLink; report: string; droppedUpto: number | null }
     | { kind: "report_id"; chain: ChainLink; report: string }
-    | { kind: "recovered"; chain: ChainLink; tornBytes: number; afterSeq: number }
+    | {
+      kind: "recovered";
+      chain: ChainLink;
+      tornBytes: number;
+      /** The last intact seq before the fragment; `null` when the crash tore a report's first line. */
+      afterSeq: number | null;
+    }
     | { kind: "blank"; chain: null }
     | {
       kind: "malformed";
@@ -248,7 +254,11 @@ export function classifyLine(text: string): Classified {
       return { kind: "rotated", chain, report: o.report, droppedUpto: o.dropped_upto };
     }
     case "recovered":
-      if (!isCount(o.torn_bytes) || !isCount(o.after_seq)) {
+      // after_seq is null when nothing whole came before the fragment (the report's first write
+      // was torn): then the recovered line itself starts the chain.
+      if (
+        !isCount(o.torn_bytes) || !(isCount(o.after_seq) || (o.after_seq === null && o.seq === 1))
+      ) {
         return malformed("a recovered line whose torn_bytes or after_seq is not a whole number");
       }
       return { kind: "recovered", chain, tornBytes: o.torn_bytes, afterSeq: o.after_seq };
@@ -299,7 +309,8 @@ export function lineHash(line: LineAt): string | null {
 
 /**
  * Whether line `i` is a fragment a crash tore and the next writer recovered: directly followed by
- * a `recovered` line that names its length.
+ * a `recovered` line that names its length. Whatever its content: a crash that cut only a line's
+ * newline leaves a whole line the writer still counts as torn (its recovered line takes its seq).
  */
 export function isRecoveredFragment(lines: readonly ReportLine[], i: number): boolean {
   const next = lines[i + 1];
