@@ -1,13 +1,8 @@
 // @runtimes deno bun node
 /**
- * PENDING (not run by scripts/run.mjs: the break is in src/storage/_rotating_file.ts, which is
- * being changed elsewhere). Run: ./node_modules/.bin/node --test tests/attack_pending/exit_lock_left.pending.ts
- *
  * An exit while this writer's own async batch holds the report lock: `appendLinesSync` writes
- * under the held lock (right), but only releases a lock it took itself (`own`), so the process
- * ends with `<report>.lock` left behind, naming a dead pid. Seen on Node in about 1 run of 3 with
- * `process.exit` in the tick of the last call or from inside `onRecord`. The next writer on the
- * same host takes it over at once (ESRCH), one on another host after 10 s.
+ * under the held lock and must then give it up, or the process ends with `<report>.lock` left
+ * behind naming a dead pid (seen on Node in about 1 run of 3 before the fix).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,8 +11,8 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startMockAiServer } from "../support/mock_ai_server.ts";
-import { runtimeCommand } from "../support/runtime_command.ts";
+import { startMockAiServer } from "./support/mock_ai_server.ts";
+import { runtimeCommand } from "./support/runtime_command.ts";
 
 test("process.exit right after the last call, ten times: no run leaves the report lock behind", async () => {
   const server = await startMockAiServer();
