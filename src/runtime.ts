@@ -67,3 +67,21 @@ export function syncBuiltinExports(): void {
     // a runtime without it
   }
 }
+
+/**
+ * This process's user id, or `undefined` where there are none (Windows) or the runtime will not
+ * say (Deno without `--allow-sys`: asking throws there, and a guard must never crash the app).
+ *
+ * @example
+ * ```ts
+ * import { processUid } from "./runtime.ts";
+ * const uid = processUid(); // e.g. 1000, or undefined
+ * ```
+ */
+export function processUid(): number | undefined {
+  try {
+    return builtinModule<{ getuid?(): number }>("node:process")?.getuid?.();
+  } catch {
+    return undefined;
+  }
+}

@@ -21,8 +21,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import process from "node:process";
 import { encodeJson, vouchRecord } from "../report/record.ts";
 import { createNodeFsStorage } from "../storage/node_fs.ts";
-import { envVar } from "../runtime.ts";
-import { processId } from "../runtime.ts";
+import { envVar, processId, processUid } from "../runtime.ts";
 
 /** Longest accepted line, in bytes (without the newline). */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -137,7 +136,7 @@ export async function prepareDaemonDirectory(dir: string): Promise<void> {
   if (!info.isDirectory()) {
     throw new UnsafeDirectoryError(`The daemon's directory ${dir} is not a directory.`);
   }
-  const uid = process.getuid?.();
+  const uid = processUid();
   if (uid !== undefined && info.uid !== uid) {
     throw new UnsafeDirectoryError(
       `The daemon's directory ${dir} belongs to another user (uid ${info.uid}): refused. ` +

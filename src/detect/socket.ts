@@ -207,6 +207,7 @@ function wrapRuntimeConnect(
       return guarded(core, what, endpoint, () => original.apply(this, args), hooked, true);
     };
     Object.defineProperty(hooked, "name", { value: original.name, configurable: true });
+    Object.defineProperty(hooked, "length", { value: original.length, configurable: true });
     return hooked;
   };
   if (patcher.wrapMethod<Fn>(owner, key, make)) return undefined;

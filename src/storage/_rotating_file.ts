@@ -11,7 +11,7 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
-import { builtinModule } from "../runtime.ts";
+import { builtinModule, processUid } from "../runtime.ts";
 import {
   chainLines,
   type ChainState,
@@ -130,10 +130,6 @@ function refused(message: string): Error {
   return Object.assign(new Error(message), { code: "EPERM" });
 }
 
-interface ProcessIds {
-  getuid?(): number;
-}
-
 /**
  * Creates the report's directory (0700) and refuses one that others can write or another user
  * owns: whoever can write there can swap the report or plant a symlink.
@@ -141,7 +137,7 @@ interface ProcessIds {
 function checkDirectory(fs: SyncFs, dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.statSync(dir);
-  const uid = builtinModule<ProcessIds>("node:process")?.getuid?.();
+  const uid = processUid();
   if (!st.isDirectory()) throw refused(`aiguard: the report directory ${dir} is not a directory.`);
   if ((st.mode & 0o022) !== 0) {
     throw refused(
