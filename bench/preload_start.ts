@@ -54,7 +54,17 @@ const samples: Record<Variant, { ms: number[]; rss: number[] }> = {
   eager: { ms: [], rss: [] },
 };
 const names = Object.keys(variants) as Variant[];
-const env = { ...process.env, AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" };
+// What users run: report mode with the default sinks (`auto`), the report under a fresh HOME.
+// AIGUARD_BENCH_SINKS=memory measures the guard without the sink chain, for comparison.
+const home = join(outdir, "home");
+mkdirSync(home, { recursive: true, mode: 0o700 });
+const env: Record<string, string | undefined> = {
+  ...process.env,
+  HOME: home,
+  AIGUARD_MODE: "report",
+  AIGUARD_SINKS: process.env.AIGUARD_BENCH_SINKS,
+};
+if (env.AIGUARD_SINKS === undefined) delete env.AIGUARD_SINKS;
 for (let round = 0; round < 11; round++) {
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + round) % names.length]!;
@@ -70,6 +80,7 @@ for (let round = 0; round < 11; round++) {
 const m = (name: Variant) => ({ ms: median(samples[name].ms), rss: median(samples[name].rss) });
 const [plain, withPreload, withEager] = [m("plain"), m("preload"), m("eager")];
 console.log(JSON.stringify({
+  sinks: process.env.AIGUARD_BENCH_SINKS ?? "auto (default)",
   plain_ms: plain.ms,
   plain_rss_mib: plain.rss,
   preload_ms_added: withPreload.ms - plain.ms,

@@ -183,7 +183,7 @@ for (const runtime of runtimes) {
       "flat",
     ],
     [
-      "preload (entry hooks) before the app's first line: ms / MiB RSS added to a plain start",
+      "preload (entry hooks), report mode, default sinks, before the app's first line: ms / MiB RSS added to a plain start",
       `${fmt(start.preload_ms_added, 1)} / ${fmt(start.preload_rss_mib_added, 1)} (plain: ${
         fmt(start.plain_ms, 1)
       } ms, ${fmt(start.plain_rss_mib, 1)} MiB)`,
