@@ -33,14 +33,26 @@ export function modelFromBody(body: unknown): string | null {
  * The URL a Request is fetched at: Node and Deno read its own slot, Bun its `url` getter (which a
  * subclass may override), so the guard reads the one the runtime sends.
  */
-const requestUrlOf = (() => {
-  const R = (globalThis as { Request?: { prototype: object } }).Request;
-  const slot = R ? Object.getOwnPropertyDescriptor(R.prototype, "url")?.get : undefined;
-  if (!R || !slot) return (_: unknown): unknown => undefined;
-  const bun = runtimeKey() === "bun";
-  return (input: unknown): unknown =>
-    input instanceof (R as never) ? (bun ? (input as Request).url : slot.call(input)) : undefined;
-})();
+let requestUrlReader: ((input: unknown) => unknown) | null = null;
+/**
+ * Built on first use, not at load: reading `globalThis.Request` makes Node load its whole fetch
+ * implementation (undici, ~15 ms), a cost the guard must not add to every start, `mode: "off"`
+ * included.
+ */
+function requestUrlOf(input: unknown): unknown {
+  if (requestUrlReader === null) {
+    const R = (globalThis as { Request?: { prototype: object } }).Request;
+    const slot = R ? Object.getOwnPropertyDescriptor(R.prototype, "url")?.get : undefined;
+    const bun = runtimeKey() === "bun";
+    requestUrlReader = !R || !slot
+      ? () => undefined
+      : (value: unknown): unknown =>
+        value instanceof (R as never)
+          ? (bun ? (value as Request).url : slot.call(value))
+          : undefined;
+  }
+  return requestUrlReader(input);
+}
 
 /**
  * The URL a fetch of `input` goes to, and the input to send. Fetch reads a Request's URL and turns
