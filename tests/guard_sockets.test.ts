@@ -198,6 +198,25 @@ for (const c of CARRIERS) {
   });
 }
 
+test("disable() puts every connect function back exactly, also Bun's assigned one", async () => {
+  const g2 = globalThis as { Deno?: Record<string, unknown>; Bun?: Record<string, unknown> };
+  const owners: Array<[Record<string, unknown>, string]> = [
+    [net as unknown as Record<string, unknown>, "connect"],
+    [tls as unknown as Record<string, unknown>, "connect"],
+  ];
+  if (g2.Deno) owners.push([g2.Deno, "connect"], [g2.Deno, "connectTls"]);
+  if (g2.Bun) owners.push([g2.Bun, "connect"]);
+  const before = owners.map(([o, k]) => o[k]);
+  const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  const during = owners.map(([o, k]) => o[k]);
+  await g.disable();
+  const restored = owners.map(([o, k]) => o[k]);
+  for (let i = 0; i < owners.length; i++) {
+    assert.notEqual(during[i], before[i], `${owners[i]![1]} wrapped while the guard is on`);
+    assert.equal(restored[i], before[i], `${owners[i]![1]} restored`);
+  }
+});
+
 test("an ordinary connection passes untouched and unrecorded", async () => {
   const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
   try {

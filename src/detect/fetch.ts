@@ -88,9 +88,9 @@ const BODY_READERS = ["arrayBuffer", "blob", "bytes", "formData", "json", "text"
  * ordinary traffic pays nothing per request and one getter per body read. The reader runs in the
  * caller's async context: an attested caller stays attested.
  */
-function watchRedirectedBodies(core: GuardCore, patcher: Patcher): () => void {
+function watchRedirectedBodies(core: GuardCore, patcher: Patcher): void {
   const proto = (globalThis as { Response?: { prototype: object } }).Response?.prototype;
-  if (proto === undefined) return () => {};
+  if (proto === undefined) return;
   const recorded = new WeakSet<object>();
   const check = (response: Response, below: StackBoundary) => {
     try {
@@ -119,28 +119,16 @@ function watchRedirectedBodies(core: GuardCore, patcher: Patcher): () => void {
       // A response the guard cannot read is the app's business only.
     }
   };
-  const undo: Array<() => void> = [];
   for (const key of BODY_READERS) {
-    const owner = ownerOf(proto, key) as Record<string, unknown> | null;
+    const owner = ownerOf(proto, key);
     if (owner === null) continue;
-    const make = (original: (this: Response, ...args: unknown[]) => unknown) => {
+    patcher.wrapMethod<(this: Response, ...args: unknown[]) => unknown>(owner, key, (original) => {
       const read = function (this: Response, ...args: unknown[]) {
         check(this, read);
         return original.apply(this, args);
       };
       Object.defineProperty(read, "name", { value: original.name, configurable: true });
       return read;
-    };
-    if (patcher.wrapMethod(owner, key, make)) continue;
-    // Bun's are writable but not configurable: assigned, and put back by our own undo.
-    const original = owner[key];
-    if (typeof original !== "function" || !Object.getOwnPropertyDescriptor(owner, key)?.writable) {
-      continue;
-    }
-    const read = make(original as (this: Response, ...args: unknown[]) => unknown);
-    owner[key] = read;
-    undo.push(() => {
-      if (owner[key] === read) owner[key] = original;
     });
   }
   // Streamed answers are read through `body` (not hookable on Bun, where it is not configurable).
@@ -156,7 +144,6 @@ function watchRedirectedBodies(core: GuardCore, patcher: Patcher): () => void {
       enumerable: body.enumerable ?? false,
     });
   }
-  return () => undo.forEach((fn) => fn());
 }
 
 /** Wraps `globalThis.fetch`; its undo puts the original back unless the app replaced ours since. */
@@ -164,10 +151,10 @@ export const fetchLayer: DetectorLayer = {
   name: "fetch",
   install(core, patcher) {
     // Node's fetch is undici, whose channel shows every redirect hop to the undici layer.
-    const unwatch = runtimeKey() === "node" ? null : watchRedirectedBodies(core, patcher);
+    if (runtimeKey() !== "node") watchRedirectedBodies(core, patcher);
     const g = globalThis as { fetch?: typeof fetch };
     const original = g.fetch;
-    if (typeof original !== "function") return unwatch ?? undefined;
+    if (typeof original !== "function") return;
     const guarded = function fetch(
       input: RequestInfo | URL,
       init?: RequestInit,
@@ -207,7 +194,6 @@ export const fetchLayer: DetectorLayer = {
     g.fetch = guarded as typeof fetch;
     // Not through the patcher: a fetch the app installed over ours since stays in place.
     return () => {
-      unwatch?.();
       if (g.fetch === guarded) g.fetch = original;
     };
   },

@@ -3,8 +3,13 @@
  * descriptors (the same function objects) and enabling twice never patches twice.
  */
 export class Patcher {
-  #patches: Array<{ target: object; key: PropertyKey; original: PropertyDescriptor | undefined }> =
-    [];
+  #patches: Array<{
+    target: object;
+    key: PropertyKey;
+    original: PropertyDescriptor | undefined;
+    /** Set when the property could only be assigned (writable, not configurable: Bun's). */
+    assigned?: unknown;
+  }> = [];
   #patched = new WeakMap<object, Set<PropertyKey>>();
 
   /** Whether `key` of `target` is patched now. */
@@ -18,10 +23,7 @@ export class Patcher {
     const original = Object.getOwnPropertyDescriptor(target, key);
     if (original && !original.configurable) return false;
     Object.defineProperty(target, key, { configurable: true, ...descriptor });
-    this.#patches.push({ target, key, original });
-    let keys = this.#patched.get(target);
-    if (!keys) this.#patched.set(target, keys = new Set());
-    keys.add(key);
+    this.#record(target, key, original);
     return true;
   }
 
@@ -33,6 +35,15 @@ export class Patcher {
   ): boolean {
     const original = Object.getOwnPropertyDescriptor(target, key);
     if (!original || typeof original.value !== "function" || this.has(target, key)) return false;
+    if (!original.configurable) {
+      // Writable but not configurable (Bun's builtins): assigned, and assigned back on restore.
+      if (!original.writable) return false;
+      const wrapped = make(original.value as F);
+      (target as Record<PropertyKey, unknown>)[key] = wrapped;
+      if ((target as Record<PropertyKey, unknown>)[key] !== wrapped) return false;
+      this.#record(target, key, original, wrapped);
+      return true;
+    }
     return this.define(target, key, {
       value: make(original.value as F),
       writable: original.writable ?? true,
@@ -40,10 +51,28 @@ export class Patcher {
     });
   }
 
+  #record(
+    target: object,
+    key: PropertyKey,
+    original: PropertyDescriptor | undefined,
+    assigned?: unknown,
+  ): void {
+    this.#patches.push(
+      assigned === undefined ? { target, key, original } : { target, key, original, assigned },
+    );
+    let keys = this.#patched.get(target);
+    if (!keys) this.#patched.set(target, keys = new Set());
+    keys.add(key);
+  }
+
   /** Puts every original descriptor back, newest first. */
   restore(): void {
-    for (const { target, key, original } of this.#patches.reverse()) {
-      if (original) Object.defineProperty(target, key, original);
+    for (const { target, key, original, assigned } of this.#patches.reverse()) {
+      const t = target as Record<PropertyKey, unknown>;
+      // An assigned patch is undone only while it is still ours: the app may have replaced it.
+      if (assigned !== undefined) {
+        if (t[key] === assigned) t[key] = original!.value;
+      } else if (original) Object.defineProperty(target, key, original);
       else delete (target as Record<PropertyKey, unknown>)[key];
       this.#patched.get(target)?.delete(key);
     }

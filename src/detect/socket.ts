@@ -186,7 +186,6 @@ function wrapNodeModule(
 
 /**
  * `Deno.connect`/`Deno.connectTls` and `Bun.connect`: `{ hostname, port }` options, a promise.
- * Returns an undo when the property could only be assigned (Bun's is writable, not configurable).
  */
 function wrapRuntimeConnect(
   core: GuardCore,
@@ -195,7 +194,7 @@ function wrapRuntimeConnect(
   key: string,
   what: string,
   isTls: (options: Options) => boolean,
-): (() => void) | undefined {
+): void {
   const make = (original: Fn): Fn => {
     const hooked = function (this: unknown, ...args: unknown[]) {
       if (!core.active()) return original.apply(this, args);
@@ -210,17 +209,7 @@ function wrapRuntimeConnect(
     Object.defineProperty(hooked, "length", { value: original.length, configurable: true });
     return hooked;
   };
-  if (patcher.wrapMethod<Fn>(owner, key, make)) return undefined;
-  const o = owner as Record<string, unknown>;
-  const descriptor = Object.getOwnPropertyDescriptor(owner, key);
-  const original = o[key];
-  if (typeof original !== "function" || !descriptor?.writable) return undefined;
-  const hooked = make(original as Fn);
-  o[key] = hooked;
-  if (o[key] !== hooked) return undefined;
-  return () => {
-    if (o[key] === hooked) o[key] = original;
-  };
+  patcher.wrapMethod<Fn>(owner, key, make);
 }
 
 /** Wraps the connection functions the runtime has (see the module doc). */
@@ -230,23 +219,17 @@ export const socketLayer: DetectorLayer = {
     const net = wrapNodeModule(core, patcher, "node:net", ["connect", "createConnection"]);
     const tls = wrapNodeModule(core, patcher, "node:tls", ["connect"]);
     const g = globalThis as { Deno?: object; Bun?: object };
-    const undo: Array<(() => void) | undefined> = [];
     if (g.Deno) {
-      undo.push(wrapRuntimeConnect(core, patcher, g.Deno, "connect", "Deno.connect", () => false));
-      undo.push(
-        wrapRuntimeConnect(core, patcher, g.Deno, "connectTls", "Deno.connectTls", () => true),
-      );
+      wrapRuntimeConnect(core, patcher, g.Deno, "connect", "Deno.connect", () => false);
+      wrapRuntimeConnect(core, patcher, g.Deno, "connectTls", "Deno.connectTls", () => true);
     }
-    if (g.Bun) {
-      undo.push(wrapRuntimeConnect(core, patcher, g.Bun, "connect", "Bun.connect", (o) => !!o.tls));
-    }
-    if (net || tls) {
-      syncBuiltinExports();
-      undo.push(subscribeUndiciConnects());
-    }
+    if (g.Bun) wrapRuntimeConnect(core, patcher, g.Bun, "connect", "Bun.connect", (o) => !!o.tls);
+    if (!net && !tls) return;
+    syncBuiltinExports();
+    const unsubscribe = subscribeUndiciConnects();
     return () => {
-      for (const fn of undo) fn?.();
-      if (net || tls) syncBuiltinExports();
+      unsubscribe?.();
+      syncBuiltinExports();
     };
   },
 };
