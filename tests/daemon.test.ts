@@ -8,7 +8,7 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Daemon, daemonPaths, runDaemon } from "../src/cli/daemon.ts";
-import { verifyChain } from "../src/storage/_chain.ts";
+import { verifyChain } from "./support/verify_report.ts";
 import { enableGuard, type GuardRecord } from "../mod.ts";
 import { main } from "../cli.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
@@ -124,7 +124,10 @@ test("daemon: two, then eight processes of mixed runtimes report into one file, 
   assert.deepEqual([...models].sort(), expected.sort());
   assert.equal(daemon.stats.received, 300);
   // The daemon, the only writer, chains every line it writes.
-  const chain = verifyChain([{ file: p.reportPath, text: await readFile(p.reportPath, "utf8") }]);
+  const chain = await verifyChain([{
+    file: p.reportPath,
+    text: await readFile(p.reportPath, "utf8"),
+  }]);
   assert.equal(chain.broken, null);
   // The chain_start head line, then the 300 records.
   assert.deepEqual([chain.firstSeq, chain.lastSeq, chain.lines], [1, 301, 301]);
@@ -361,7 +364,7 @@ test("daemon: writes only a record's own fields, never a client's seq/prev or an
     "ts",
     "v",
   ]);
-  const chain = verifyChain([{ file: p.reportPath, text }]);
+  const chain = await verifyChain([{ file: p.reportPath, text }]);
   assert.equal(chain.broken, null);
   assert.deepEqual([chain.firstSeq, chain.lastSeq], [1, 5]);
   assert.equal(daemon.stats.malformed, 10);

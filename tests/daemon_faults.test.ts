@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { socketAlive } from "../src/cli/daemon.ts";
-import { verifyChain } from "../src/storage/_chain.ts";
+import { verifyChain } from "./support/verify_report.ts";
 
 const bin = (name: string) => resolve("node_modules/.bin", name);
 const CLIENT = resolve("tests/support/daemon_burst_client.ts");
@@ -126,8 +126,11 @@ async function killRun(runtime: string, killAfter: number, at: number) {
     }
     // Both files are chained without a break (a line cut by the kill is the daemon's last).
     const intact = (text: string) => text.slice(0, text.lastIndexOf("\n") + 1);
-    assert.equal(verifyChain([{ file: report, text: intact(viaDaemon.text) }]).broken, null);
-    assert.equal(verifyChain([{ file: own, text: viaFile.text }]).broken, null);
+    assert.equal(
+      (await verifyChain([{ file: report, text: intact(viaDaemon.text) }])).broken,
+      null,
+    );
+    assert.equal((await verifyChain([{ file: own, text: viaFile.text }])).broken, null);
     return {
       acknowledged: ROUNDS * SIZE,
       found: count.size,

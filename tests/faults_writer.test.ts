@@ -26,7 +26,8 @@ import { join } from "node:path";
 import { main } from "../cli.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { backupName } from "../src/storage/_rotating_file.ts";
-import { sha256Hex, verifyChain } from "../src/storage/_chain.ts";
+import { sha256Hex } from "../src/storage/_chain.ts";
+import { verifyChain } from "./support/verify_report.ts";
 import { runtimeKey } from "../src/runtime.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
 import { sealMessage } from "../src/storage/_seal.ts";
@@ -131,7 +132,7 @@ test("appendLinesSync during the writer's own batch in flight: every line once, 
   const ns = parsed(path).filter((l) => l.event === "ai_call").map((l) => l.n as number);
   assert.equal(ns.length, 20_100, "every record once");
   assert.equal(new Set(ns).size, 20_100);
-  const chain = verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
+  const chain = await verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
   assert.equal(chain.broken, null, JSON.stringify(chain.broken));
   assert.equal(chain.lines, 20_101, "the records and the head line, one chain");
 });
@@ -178,7 +179,7 @@ test("rotation: every file begins with a head line naming the report; dropped_up
     const oldestFirstSeq = files[0]![0]!.seq as number;
     // What rotation dropped ends right before what is kept: nothing missing in between.
     assert.equal((newest.dropped_upto as number) + 1, backups === 0 ? newest.seq : oldestFirstSeq);
-    const chain = verifyChain(
+    const chain = await verifyChain(
       await Promise.all(
         [...Array.from({ length: backups }, (_, i) => backupName(path, backups - i)), path].map(
           async (file) => ({ file, text: await readFile(file, "utf8") }),
@@ -243,7 +244,7 @@ async function checkRecovered(path: string, fragment: Uint8Array, acked: number,
   const mine = new Set(records.filter((r) => r.writer === writer).map((r) => r.n as number));
   for (let n = 0; n <= acked; n++) assert.ok(mine.has(n), `acknowledged record ${n} is there`);
   assert.deepEqual(records.filter((r) => r.writer === "after").map((r) => r.n), [0, 1, 2, 3, 4]);
-  const chain = verifyChain([{ file: path, text }]);
+  const chain = await verifyChain([{ file: path, text }]);
   assert.equal(chain.broken, null, JSON.stringify(chain.broken));
   assert.equal(chain.recovered.length, 1);
   return mine.size;
@@ -352,7 +353,7 @@ test("a writer whose file was rotated and refilled to the size it left re-reads 
   await x.appendLines!([record(6)]);
   await Promise.all([x.close(), y.close()]);
   const files = [backupName(path, 2), backupName(path, 1), path].filter((f) => existsSync(f));
-  const chain = verifyChain(
+  const chain = await verifyChain(
     await Promise.all(files.map(async (file) => ({ file, text: await readFile(file, "utf8") }))),
   );
   assert.equal(chain.broken, null, JSON.stringify(chain.broken));
@@ -405,7 +406,10 @@ test("stale lock: a holder killed (SIGKILL, or SIGTERM through timeout) is taken
     assert.equal(dropped, 0);
     assert.equal(found, 30_000);
     assert.equal(existsSync(`${path}.lock`), false);
-    assert.equal(verifyChain([{ file: path, text: await readFile(path, "utf8") }]).broken, null);
+    assert.equal(
+      (await verifyChain([{ file: path, text: await readFile(path, "utf8") }])).broken,
+      null,
+    );
   }
 });
 
@@ -462,7 +466,7 @@ test("stale lock: several writers waiting on a dead holder's lock take it over o
   const writers = ["a", "b", "c"].map((w) => spawnWriter([path, w, "3000", "100", "100"]));
   await Promise.all(writers.map(({ child }) => exited(child)));
   const lines = parsed(path);
-  const chain = verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
+  const chain = await verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
   assert.equal(chain.broken, null, JSON.stringify(chain.broken));
   assert.equal(lines.filter((l) => l.event === "ai_call").length, 9000);
   assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i + 1));
@@ -542,7 +546,7 @@ test("hostile chain state: a last line with a broken seq is never continued from
     assert.deepEqual(after.filter((l) => l.event === "ai_call").map((l) => l.n), [1, 2], c.name);
     if (c.withValid) {
       // verify names the broken line itself (it never reads the seq as a number to go on from).
-      const chain = verifyChain([{ file: c.path, text: readFileSync(c.path, "utf8") }]);
+      const chain = await verifyChain([{ file: c.path, text: readFileSync(c.path, "utf8") }]);
       assert.equal(chain.broken?.line, hostileAt + 1, c.name);
       assert.match(chain.broken!.reason, /not a positive safe integer/);
     }
@@ -661,5 +665,8 @@ test("appendLinesSync while the writer's batch still waits for the lock: that ba
   await landed;
   await storage.close();
   assert.deepEqual(parsed(path).filter((l) => l.event === "ai_call").map((l) => l.n), [1, 2, 3]);
-  assert.equal(verifyChain([{ file: path, text: readFileSync(path, "utf8") }]).broken, null);
+  assert.equal(
+    (await verifyChain([{ file: path, text: readFileSync(path, "utf8") }])).broken,
+    null,
+  );
 });

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backupName } from "../src/storage/_rotating_file.ts";
-import { verifyChain } from "../src/storage/_chain.ts";
+import { verifyChain } from "./support/verify_report.ts";
 
 let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), "aiguard-mixed-"))));
@@ -53,7 +53,7 @@ test("4 writers (node, deno, bun, node) × 2,500 uniform records, rotating at 25
     const files = await Promise.all(
       [...kept, path].map(async (file) => ({ file, text: await readFile(file, "utf8") })),
     );
-    const chain = verifyChain(files);
+    const chain = await verifyChain(files);
     assert.equal(chain.broken, null, `round ${round}: ${JSON.stringify(chain.broken)}`);
     const lines = files.flatMap((f) => f.text.trimEnd().split("\n").map((l) => JSON.parse(l)));
     const seqs = lines.map((l) => l.seq as number);

@@ -16,7 +16,7 @@ import {
 import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import { encodeLine, makeRecord } from "../src/report/record.ts";
 import { backupName } from "../src/storage/_rotating_file.ts";
-import { verifyChain } from "../src/storage/_chain.ts";
+import { verifyChain } from "./support/verify_report.ts";
 import { RecordQueue } from "../src/report/queue.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
@@ -294,7 +294,7 @@ test("rotation: 4 processes appending at once keep every line whole, and exactly
     assert.equal(kept.length, kept.at(-1)! - kept[0]! + 1, `gap in writer ${writer}`);
   }
   // One hash chain through the four writers and the rotations: intact, seq contiguous.
-  const chain = verifyChain(
+  const chain = await verifyChain(
     await Promise.all(
       [backupName(path, 3), backupName(path, 2), backupName(path, 1), path].map(async (file) => ({
         file,

@@ -13,7 +13,7 @@ import { defaultStorage } from "../../src/report/chain.ts";
 import { RecordQueue } from "../../src/report/queue.ts";
 import { makeRecord } from "../../src/report/record.ts";
 import { createNodeFsStorage } from "../../src/storage/node_fs.ts";
-import { verifyChain } from "../../src/storage/_chain.ts";
+import { verifyChain } from "../support/verify_report.ts";
 
 const PROC = { runtime: "node", service: null, pid: 1 };
 
@@ -83,14 +83,14 @@ test("flushSync through the real file storage: every record once, chained, with 
   queue.flushSync(); // in the same turn: as process.exit() right after a burst
   const text = readFileSync(path, "utf8");
   assert.deepEqual(modelsOf(text), Array.from({ length: 5000 }, (_, i) => `m-${i}`));
-  const report = verifyChain([{ file: path, text }]);
+  const report = await verifyChain([{ file: path, text }]);
   assert.equal(report.broken, null);
   // If the process goes on (an app's own SIGTERM handler), the async write in flight must not
   // write the batch again.
   await queue.flush();
   const after = await readFile(path, "utf8");
   assert.equal(modelsOf(after).length, 5000, "the batch in flight is not written twice");
-  assert.equal(verifyChain([{ file: path, text: after }]).broken, null);
+  assert.equal((await verifyChain([{ file: path, text: after }])).broken, null);
 });
 
 test("the default file storage forwards appendLines: batches reach the adapter's own fast path", async () => {
@@ -104,14 +104,14 @@ test("the default file storage forwards appendLines: batches reach the adapter's
   assert.equal(writing, true);
   const text = await readFile(path, "utf8");
   assert.deepEqual(modelsOf(text), ["m-0", "m-1", "m-2"]);
-  assert.equal(verifyChain([{ file: path, text }]).broken, null);
+  assert.equal((await verifyChain([{ file: path, text }])).broken, null);
 });
 
-test("the default file storage writes synchronously before its module has loaded (an exit in the first turn)", () => {
+test("the default file storage writes synchronously before its module has loaded (an exit in the first turn)", async () => {
   const path = join(dir, "guard_log.jsonl");
   const storage = defaultStorage(resolveOptions({ reportPath: path }));
   storage.appendLinesSync!([JSON.stringify(sampleRecord("first-turn"))]);
   const text = readFileSync(path, "utf8");
   assert.deepEqual(modelsOf(text), ["first-turn"]);
-  assert.equal(verifyChain([{ file: path, text }]).broken, null);
+  assert.equal((await verifyChain([{ file: path, text }])).broken, null);
 });

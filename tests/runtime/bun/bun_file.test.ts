@@ -7,7 +7,7 @@ import { createBunFileStorage } from "../../../src/storage/bun_file.ts";
 import { defaultStorage } from "../../../src/report/chain.ts";
 import { resolveOptions } from "../../../src/config.ts";
 import { fileStorageContract } from "../../support/storage_contract.ts";
-import { verifyChain } from "../../../src/storage/_chain.ts";
+import { verifyChain } from "../../support/verify_report.ts";
 
 fileStorageContract("bun-file", "aiguard-bunfile-", createBunFileStorage);
 
@@ -46,7 +46,7 @@ test("bun-file: large batches (off the main thread) and small ones (FileSink) la
     const text = await readFile(path, "utf8");
     const ns = text.trimEnd().split("\n").slice(1).map((l) => JSON.parse(l).n);
     assert.deepEqual(ns, Array.from({ length: n }, (_, i) => i + 1));
-    const report = verifyChain([{ file: path, text }]);
+    const report = await verifyChain([{ file: path, text }]);
     assert.equal(report.broken, null);
     assert.equal(report.lines, n + 1, "the records and the chain_start line");
   } finally {
