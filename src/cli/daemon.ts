@@ -21,6 +21,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import process from "node:process";
 import { encodeJson, vouchRecord } from "../report/record.ts";
 import { createNodeFsStorage } from "../storage/node_fs.ts";
+import { directoryProblem } from "../private_dir.ts";
 import { envVar, processId, processUid } from "../runtime.ts";
 
 /** Longest accepted line, in bytes (without the newline). */
@@ -136,14 +137,14 @@ export async function prepareDaemonDirectory(dir: string): Promise<void> {
   if (!info.isDirectory()) {
     throw new UnsafeDirectoryError(`The daemon's directory ${dir} is not a directory.`);
   }
-  const uid = processUid();
-  if (uid !== undefined && info.uid !== uid) {
+  const problem = directoryProblem(info, processUid());
+  if (problem === "foreign") {
     throw new UnsafeDirectoryError(
       `The daemon's directory ${dir} belongs to another user (uid ${info.uid}): refused. ` +
         `Use a directory of your own (--socket).`,
     );
   }
-  if ((info.mode & 0o022) !== 0) {
+  if (problem === "shared") {
     const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
     throw new UnsafeDirectoryError(
       `The daemon's directory ${dir} can be written by others (mode ${mode}): refused. ` +

@@ -13,6 +13,7 @@
  * @module
  */
 import { type AnyRecord, encodeLine } from "./record.ts";
+import { directoryProblem } from "../private_dir.ts";
 import { builtinModule, processUid } from "../runtime.ts";
 
 interface NetSocket {
@@ -55,9 +56,9 @@ function trustedSocket(path: string): boolean {
   try {
     const slash = path.lastIndexOf("/");
     const dir = fs.statSync(slash === -1 ? "." : path.slice(0, slash) || "/");
-    if ((dir.mode & 0o022) !== 0) return false;
+    if (directoryProblem(dir, uid) !== null) return false;
     // Without a uid to compare (Windows; Deno without --allow-sys) the mode is all there is.
-    return uid === undefined || (dir.uid === uid && fs.lstatSync(path).uid === uid);
+    return uid === undefined || fs.lstatSync(path).uid === uid;
   } catch {
     return false; // no socket there: nothing to connect to
   }

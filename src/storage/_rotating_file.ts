@@ -11,6 +11,7 @@
  * @module
  */
 import type { StorageAdapter } from "../config.ts";
+import { directoryProblem } from "../private_dir.ts";
 import { builtinModule, processUid } from "../runtime.ts";
 import {
   chainLines,
@@ -137,16 +138,17 @@ function refused(message: string): Error {
 function checkDirectory(fs: SyncFs, dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.statSync(dir);
-  const uid = processUid();
   if (!st.isDirectory()) throw refused(`aiguard: the report directory ${dir} is not a directory.`);
-  if ((st.mode & 0o022) !== 0) {
+  const uid = processUid();
+  const problem = directoryProblem(st, uid);
+  if (problem === "shared") {
     throw refused(
       `aiguard: the report directory ${dir} is writable by others (mode ${
         (st.mode & 0o777).toString(8)
       }); refusing to write there (chmod 700 it).`,
     );
   }
-  if (uid !== undefined && st.uid !== uid) {
+  if (problem === "foreign") {
     throw refused(
       `aiguard: the report directory ${dir} belongs to uid ${st.uid}, not to this user (${uid}); refusing to write there.`,
     );
