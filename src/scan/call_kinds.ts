@@ -45,6 +45,18 @@ const DISTINCTIVE = new Map<string, [library: string, provider: string, operatio
   ["models.generateContent", ["google_genai", "gcp.gemini", "generate_content"]],
 ]);
 
+/**
+ * The method paths {@link distinctiveSite} reports: a file naming none of them (and no SDK or
+ * request function) cannot hold such a site.
+ *
+ * @example
+ * ```ts
+ * import { DISTINCTIVE_PATHS } from "./call_kinds.ts";
+ * DISTINCTIVE_PATHS.includes("messages.create"); // true
+ * ```
+ */
+export const DISTINCTIVE_PATHS: readonly string[] = [...DISTINCTIVE.keys()];
+
 /** After a base URL from elsewhere (`${base}/chat/completions`): OpenAI-compatible endpoints. */
 const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
 
@@ -386,4 +398,80 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
     };
   }
   return null;
+}
+
+/** How deep {@link carriesCalls} looks into objects, classes and what functions return. */
+const CARRY_DEPTH = 4;
+
+/**
+ * Whether a module's export can take an AI call somewhere else: a request function or a function
+ * that passes its URL on to one, an SDK client, class or function, an HTTP client, or a class,
+ * instance or object holding one. A module none of whose exports can is no reason to read the
+ * files importing it (`scan.ts`): whatever they call of it sends nothing to a provider.
+ *
+ * @example
+ * ```ts
+ * import { carriesCalls } from "./call_kinds.ts";
+ * import { resolveContext } from "./resolve.ts";
+ * carriesCalls({ k: "global", name: "fetch" }, resolveContext()); // true
+ * carriesCalls({ k: "str", text: "https://example.com" }, resolveContext()); // false
+ * ```
+ */
+export function carriesCalls(value: Value, ctx: ResolveContext): boolean {
+  return carries(resolveValue(value, ctx), ctx, 0, new Set());
+}
+
+function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>): boolean {
+  if (depth > CARRY_DEPTH) return false;
+  switch (v.k) {
+    case "either":
+      return v.options.some((o) => carries(o, ctx, depth + 1, seen));
+    case "sdk-module":
+    case "sdk-class":
+    case "sdk-client":
+    case "sdk-function":
+    case "sdk-command-class":
+    case "sdk-command":
+    case "http":
+    case "wrapped":
+      return true;
+    case "global":
+      return v.name === "fetch";
+    case "fn":
+      return withSelf(ctx, v.self, () => fnCarries(v.fn, ctx, depth, seen));
+    case "class":
+    case "instance":
+    case "this": {
+      if (seen.has(v.cls)) return false;
+      seen.add(v.cls);
+      const cls = v.cls;
+      return withSelf(ctx, cls, () => {
+        for (const method of cls.methods.values()) {
+          if (fnCarries(method, ctx, depth, seen)) return true;
+        }
+        for (const cells of [cls.fields, cls.statics]) {
+          for (const cell of cells.values()) {
+            if (carries(resolveValue({ k: "cell", cell }, ctx), ctx, depth + 1, seen)) return true;
+          }
+        }
+        return cls.superclass !== null &&
+          carries(resolveValue(cls.superclass, ctx), ctx, depth + 1, seen);
+      });
+    }
+    case "obj": {
+      for (const p of v.props.values()) {
+        if (carries(resolveValue(p, ctx), ctx, depth + 1, seen)) return true;
+      }
+      return (v.spreads ?? []).some((s) => carries(resolveValue(s, ctx), ctx, depth + 1, seen));
+    }
+    default:
+      return false;
+  }
+}
+
+function fnCarries(fn: FnSummary, ctx: ResolveContext, depth: number, seen: Set<object>): boolean {
+  if (seen.has(fn)) return false;
+  seen.add(fn);
+  if (templateOf(fn, ctx) !== null) return true;
+  return fn.returns.some((r) => carries(resolveValue(r, ctx), ctx, depth + 1, seen));
 }
