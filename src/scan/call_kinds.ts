@@ -57,6 +57,46 @@ const DISTINCTIVE = new Map<string, [library: string, provider: string, operatio
  */
 export const DISTINCTIVE_PATHS: readonly string[] = [...DISTINCTIVE.keys()];
 
+/**
+ * The APIs of inference servers a team runs itself, and of platforms whose paths say what they
+ * are, under a base URL the code is configured with: Hugging Face TGI (`/generate_stream`) and
+ * TEI (`/embed`, `/rerank`), llama.cpp's server (`/completion`), watsonx.ai (`/ml/v1/text/chat`).
+ * Only the whole path after the base counts (`${apiBase}/embed`, `new URL("embed", apiBase)`), so
+ * `/videos/${id}/embed` is none. `*` in a text is a hole (a deployment id).
+ */
+const INFERENCE_SERVER_PATHS: ReadonlyArray<
+  [path: RegExp, provider: string, operation: string | null]
+> = [
+  [/^\/(?:generate|generate_stream)$/, "huggingface", "text_completion"],
+  [/^\/(?:embed|embed_all)$/, "huggingface", "embeddings"],
+  [/^\/rerank$/, "openai_compatible", null],
+  [/^\/completion$/, "openai_compatible", "text_completion"],
+  [
+    /^\/ml\/v1\/(?:deployments\/[^/]+\/)?text\/(?:generation|chat)(?:_stream)?$/,
+    "ibm.watsonx.ai",
+    "chat",
+  ],
+  [/^\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
+];
+
+/** The inference-server API a URL's text (no query string) calls, if any. */
+function inferenceServerPath(
+  text: string,
+  exact: boolean,
+): { path: string; provider: string; operation: string | null } | null {
+  let path: string;
+  if (text.startsWith("*")) path = text.slice(1);
+  else if (exact) {
+    const start = text.indexOf("/", text.indexOf("://") + 3);
+    if (start === -1 || !text.includes("://")) return null;
+    path = text.slice(start);
+  } else return null;
+  for (const [pattern, provider, operation] of INFERENCE_SERVER_PATHS) {
+    if (pattern.test(path)) return { path, provider, operation };
+  }
+  return null;
+}
+
 /** After a base URL from elsewhere (`${base}/chat/completions`): OpenAI-compatible endpoints. */
 const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
 
@@ -397,7 +437,16 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
       target: `${via} ${method} ${path}`,
     };
   }
-  return null;
+  // A query string with holes (`?version=${v}`) is no part of a server's path.
+  const server = inferenceServerPath(text.split("?")[0]!, found.exact);
+  if (server === null) return null;
+  return {
+    provider: server.provider,
+    library: via,
+    operation: server.operation,
+    confidence: "low",
+    target: `${via} ${method} ${server.path}`,
+  };
 }
 
 /** How deep {@link carriesCalls} looks into objects, classes and what functions return. */
