@@ -58,11 +58,10 @@ const DISTINCTIVE = new Map<string, [library: string, provider: string, operatio
 export const DISTINCTIVE_PATHS: readonly string[] = [...DISTINCTIVE.keys()];
 
 /**
- * The APIs of inference servers a team runs itself, and of platforms whose paths say what they
- * are, under a base URL the code is configured with: Hugging Face TGI (`/generate_stream`) and
- * TEI (`/embed`, `/rerank`), llama.cpp's server (`/completion`), watsonx.ai (`/ml/v1/text/chat`).
- * Only the whole path after the base counts (`${apiBase}/embed`, `new URL("embed", apiBase)`), so
- * `/videos/${id}/embed` is none. `*` in a text is a hole (a deployment id).
+ * The APIs of inference servers a team runs itself, under a base URL the code is configured with:
+ * Hugging Face TGI (`/generate_stream`) and TEI (`/embed`, `/rerank`), llama.cpp's server
+ * (`/completion`). Only the whole path after the base counts (`${apiBase}/embed`,
+ * `new URL("embed", apiBase)`), so `/videos/${id}/embed` is none, nor an app's own `/completion`.
  */
 const INFERENCE_SERVER_PATHS: ReadonlyArray<
   [path: RegExp, provider: string, operation: string | null]
@@ -71,26 +70,49 @@ const INFERENCE_SERVER_PATHS: ReadonlyArray<
   [/^\/(?:embed|embed_all)$/, "huggingface", "embeddings"],
   [/^\/rerank$/, "openai_compatible", null],
   [/^\/completion$/, "openai_compatible", "text_completion"],
+];
+
+/**
+ * Paths only one provider's API has, wherever they end a URL: behind any base, and behind an
+ * app's own proxy route (`/api/stability/v2beta/stable-image/generate/${model}`). `*` in a text is
+ * a hole (a deployment id, a model).
+ */
+const PROVIDER_API_PATHS: ReadonlyArray<
+  [path: RegExp, provider: string, operation: string | null]
+> = [
   [
-    /^\/ml\/v1\/(?:deployments\/[^/]+\/)?text\/(?:generation|chat)(?:_stream)?$/,
+    /\/ml\/v1\/(?:deployments\/[^/]+\/)?text\/(?:generation|chat)(?:_stream)?$/,
     "ibm.watsonx.ai",
     "chat",
   ],
-  [/^\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
+  [/\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
+  [
+    /\/v2beta\/stable-image\/(?:generate|edit|upscale|control)\/[^/]+$/,
+    "stability",
+    "generate_content",
+  ],
 ];
 
-/** The inference-server API a URL's text (no query string) calls, if any. */
-function inferenceServerPath(
+/** The inference-server or provider API a URL's text (no query string) calls, if any. */
+function apiPathOf(
   text: string,
   exact: boolean,
 ): { path: string; provider: string; operation: string | null } | null {
   let path: string;
+  let afterBase = true;
   if (text.startsWith("*")) path = text.slice(1);
-  else if (exact) {
+  else if (text.startsWith("/")) {
+    path = text;
+    afterBase = false;
+  } else if (exact && text.includes("://")) {
     const start = text.indexOf("/", text.indexOf("://") + 3);
-    if (start === -1 || !text.includes("://")) return null;
+    if (start === -1) return null;
     path = text.slice(start);
   } else return null;
+  for (const [pattern, provider, operation] of PROVIDER_API_PATHS) {
+    if (pattern.test(path)) return { path, provider, operation };
+  }
+  if (!afterBase) return null;
   for (const [pattern, provider, operation] of INFERENCE_SERVER_PATHS) {
     if (pattern.test(path)) return { path, provider, operation };
   }
@@ -404,7 +426,10 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
   const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
   if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
     // An absolute URL (a hole after the host at most): the registry decides.
-    const hostEnd = text.indexOf("/", text.indexOf("://") + 3);
+    // The host ends at the path, or at a query string right after it (`${BASE}${path}?key=…`).
+    const authority = text.indexOf("://") + 3;
+    const afterHost = text.slice(authority).search(/[/?#]/);
+    const hostEnd = afterHost === -1 ? -1 : authority + afterHost;
     const host = hostEnd === -1 ? text : text.slice(0, hostEnd);
     // A hole right after the host is the path's start (`${PROVIDER_BASE}${path}`).
     const clean = host.endsWith("*") && !host.slice(0, -1).includes("*")
@@ -437,8 +462,8 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
       target: `${via} ${method} ${path}`,
     };
   }
-  // A query string with holes (`?version=${v}`) is no part of a server's path.
-  const server = inferenceServerPath(text.split("?")[0]!, found.exact);
+  // A query string with holes (`?version=${v}`) is no part of an API's path.
+  const server = apiPathOf(text.split("?")[0]!, found.exact);
   if (server === null) return null;
   return {
     provider: server.provider,
