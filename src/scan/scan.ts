@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { carriesCalls } from "./call_kinds.ts";
+import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
   analyze,
@@ -370,7 +370,8 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
       const call = pending[classified]!;
       // Most pending calls call something imported that sends nothing: told apart without
       // parsing the modules only their arguments need.
-      if (call.distinctive === null && !mayCarry(call.callee)) continue;
+      const distinctive = call.distinctive !== null && distinctiveSite(call.distinctive) !== null;
+      if (!distinctive && !mayCarry(call.callee)) continue;
       const site = classifyPending(call, exportOf, memo);
       if (site) {
         const { node: _node, ...rest } = site;
