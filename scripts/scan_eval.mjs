@@ -60,6 +60,7 @@ for (const name of names) {
     recall: list.sites.length ? found.length / list.sites.length : 1,
     precision: counted ? found.length / counted : 1,
     files: result.files,
+    parsed: result.parsed,
     lines: result.lines,
     seconds,
     errors: result.errors.length,
@@ -77,13 +78,17 @@ for (const name of names) {
 if (asJson) console.log(JSON.stringify(rows, null, 2));
 else {
   const pct = (x) => x.toFixed(2);
-  console.log("repo         sites found (high) false  recall precision   files    lines/s");
+  console.log(
+    "repo         sites found (high) false  recall precision   files  parsed    lines/s",
+  );
   for (const r of rows) {
     console.log(
       `${r.name.padEnd(12)} ${String(r.sites).padStart(5)} ${String(r.found).padStart(5)} ` +
         `${`(${r.high})`.padStart(6)} ${String(r.falseAlarms).padStart(5)} ` +
         `${pct(r.recall).padStart(7)} ${pct(r.precision).padStart(9)} ` +
-        `${String(r.files).padStart(7)} ${String(Math.round(r.lines / r.seconds)).padStart(10)}`,
+        `${String(r.files).padStart(7)} ${String(r.parsed).padStart(7)} ${
+          String(Math.round(r.lines / r.seconds)).padStart(10)
+        }`,
     );
   }
   const total = rows.reduce((a, r) => ({

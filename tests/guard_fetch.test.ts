@@ -143,6 +143,9 @@ test("the host registry names every listed provider", () => {
     ["https://ark.cn-beijing.volces.com/api/v3/chat/completions", "volcengine"],
     ["https://qianfan.baidubce.com/v2/chat/completions", "qianfan"],
     ["https://api.stability.ai/v2beta/stable-image/generate/core", "stability"],
+    ["https://api.inceptionlabs.ai/v1/edit/completions", "inception"],
+    ["https://api.asksage.ai/server/query", "asksage"],
+    ["https://api.302.ai/v1/chat/completions", "302ai"],
     ["http://10.0.0.5:8000/v1/chat/completions", "openai_compatible"],
   ];
   for (const [url, provider] of cases) assert.equal(matchUrl(url, [])?.provider, provider, url);

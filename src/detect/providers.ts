@@ -83,6 +83,8 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["spark-api-open.xf-yun.com", "iflytek"],
   ["api.minimax.chat", "minimax"],
   ["api.minimaxi.com", "minimax"],
+  ["api.inceptionlabs.ai", "inception"],
+  ["api.asksage.ai", "asksage"],
   ["ollama.com", "ollama"],
   ["localhost:11434", "ollama"],
   ["127.0.0.1:11434", "ollama"],
@@ -91,6 +93,7 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["gateway.ai.cloudflare.com", "cloudflare.ai_gateway"],
   ["oai.helicone.ai", "helicone"],
   ["api.portkey.ai", "portkey"],
+  ["api.302.ai", "302ai"],
 ];
 
 function globPattern(glob: string): RegExp {

@@ -45,6 +45,80 @@ const DISTINCTIVE = new Map<string, [library: string, provider: string, operatio
   ["models.generateContent", ["google_genai", "gcp.gemini", "generate_content"]],
 ]);
 
+/**
+ * The method paths {@link distinctiveSite} reports: a file naming none of them (and no SDK or
+ * request function) cannot hold such a site.
+ *
+ * @example
+ * ```ts
+ * import { DISTINCTIVE_PATHS } from "./call_kinds.ts";
+ * DISTINCTIVE_PATHS.includes("messages.create"); // true
+ * ```
+ */
+export const DISTINCTIVE_PATHS: readonly string[] = [...DISTINCTIVE.keys()];
+
+/**
+ * The APIs of inference servers a team runs itself, under a base URL the code is configured with:
+ * Hugging Face TGI (`/generate_stream`) and TEI (`/embed`, `/rerank`), llama.cpp's server
+ * (`/completion`). Only the whole path after the base counts (`${apiBase}/embed`,
+ * `new URL("embed", apiBase)`), so `/videos/${id}/embed` is none, nor an app's own `/completion`.
+ */
+const INFERENCE_SERVER_PATHS: ReadonlyArray<
+  [path: RegExp, provider: string, operation: string | null]
+> = [
+  [/^\/(?:generate|generate_stream)$/, "huggingface", "text_completion"],
+  [/^\/(?:embed|embed_all)$/, "huggingface", "embeddings"],
+  [/^\/rerank$/, "openai_compatible", null],
+  [/^\/completion$/, "openai_compatible", "text_completion"],
+];
+
+/**
+ * Paths only one provider's API has, wherever they end a URL: behind any base, and behind an
+ * app's own proxy route (`/api/stability/v2beta/stable-image/generate/${model}`). `*` in a text is
+ * a hole (a deployment id, a model).
+ */
+const PROVIDER_API_PATHS: ReadonlyArray<
+  [path: RegExp, provider: string, operation: string | null]
+> = [
+  [
+    /\/ml\/v1\/(?:deployments\/[^/]+\/)?text\/(?:generation|chat)(?:_stream)?$/,
+    "ibm.watsonx.ai",
+    "chat",
+  ],
+  [/\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
+  [
+    /\/v2beta\/stable-image\/(?:generate|edit|upscale|control)\/[^/]+$/,
+    "stability",
+    "generate_content",
+  ],
+];
+
+/** The inference-server or provider API a URL's text (no query string) calls, if any. */
+function apiPathOf(
+  text: string,
+  exact: boolean,
+): { path: string; provider: string; operation: string | null } | null {
+  let path: string;
+  let afterBase = true;
+  if (text.startsWith("*")) path = text.slice(1);
+  else if (text.startsWith("/")) {
+    path = text;
+    afterBase = false;
+  } else if (exact && text.includes("://")) {
+    const start = text.indexOf("/", text.indexOf("://") + 3);
+    if (start === -1) return null;
+    path = text.slice(start);
+  } else return null;
+  for (const [pattern, provider, operation] of PROVIDER_API_PATHS) {
+    if (pattern.test(path)) return { path, provider, operation };
+  }
+  if (!afterBase) return null;
+  for (const [pattern, provider, operation] of INFERENCE_SERVER_PATHS) {
+    if (pattern.test(path)) return { path, provider, operation };
+  }
+  return null;
+}
+
 /** After a base URL from elsewhere (`${base}/chat/completions`): OpenAI-compatible endpoints. */
 const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
 
@@ -352,7 +426,10 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
   const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
   if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
     // An absolute URL (a hole after the host at most): the registry decides.
-    const hostEnd = text.indexOf("/", text.indexOf("://") + 3);
+    // The host ends at the path, or at a query string right after it (`${BASE}${path}?key=…`).
+    const authority = text.indexOf("://") + 3;
+    const afterHost = text.slice(authority).search(/[/?#]/);
+    const hostEnd = afterHost === -1 ? -1 : authority + afterHost;
     const host = hostEnd === -1 ? text : text.slice(0, hostEnd);
     // A hole right after the host is the path's start (`${PROVIDER_BASE}${path}`).
     const clean = host.endsWith("*") && !host.slice(0, -1).includes("*")
@@ -385,5 +462,90 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
       target: `${via} ${method} ${path}`,
     };
   }
-  return null;
+  // A query string with holes (`?version=${v}`) is no part of an API's path.
+  const server = apiPathOf(text.split("?")[0]!, found.exact);
+  if (server === null) return null;
+  return {
+    provider: server.provider,
+    library: via,
+    operation: server.operation,
+    confidence: "low",
+    target: `${via} ${method} ${server.path}`,
+  };
+}
+
+/** How deep {@link carriesCalls} looks into objects, classes and what functions return. */
+const CARRY_DEPTH = 4;
+
+/**
+ * Whether a module's export can take an AI call somewhere else: a request function or a function
+ * that passes its URL on to one, an SDK client, class or function, an HTTP client, or a class,
+ * instance or object holding one. A module none of whose exports can is no reason to read the
+ * files importing it (`scan.ts`): whatever they call of it sends nothing to a provider.
+ *
+ * @example
+ * ```ts
+ * import { carriesCalls } from "./call_kinds.ts";
+ * import { resolveContext } from "./resolve.ts";
+ * carriesCalls({ k: "global", name: "fetch" }, resolveContext()); // true
+ * carriesCalls({ k: "str", text: "https://example.com" }, resolveContext()); // false
+ * ```
+ */
+export function carriesCalls(value: Value, ctx: ResolveContext): boolean {
+  return carries(resolveValue(value, ctx), ctx, 0, new Set());
+}
+
+function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>): boolean {
+  if (depth > CARRY_DEPTH) return false;
+  switch (v.k) {
+    case "either":
+      return v.options.some((o) => carries(o, ctx, depth + 1, seen));
+    case "sdk-module":
+    case "sdk-class":
+    case "sdk-client":
+    case "sdk-function":
+    case "sdk-command-class":
+    case "sdk-command":
+    case "http":
+    case "wrapped":
+      return true;
+    case "global":
+      return v.name === "fetch";
+    case "fn":
+      return withSelf(ctx, v.self, () => fnCarries(v.fn, ctx, depth, seen));
+    case "class":
+    case "instance":
+    case "this": {
+      if (seen.has(v.cls)) return false;
+      seen.add(v.cls);
+      const cls = v.cls;
+      return withSelf(ctx, cls, () => {
+        for (const method of cls.methods.values()) {
+          if (fnCarries(method, ctx, depth, seen)) return true;
+        }
+        for (const cells of [cls.fields, cls.statics]) {
+          for (const cell of cells.values()) {
+            if (carries(resolveValue({ k: "cell", cell }, ctx), ctx, depth + 1, seen)) return true;
+          }
+        }
+        return cls.superclass !== null &&
+          carries(resolveValue(cls.superclass, ctx), ctx, depth + 1, seen);
+      });
+    }
+    case "obj": {
+      for (const p of v.props.values()) {
+        if (carries(resolveValue(p, ctx), ctx, depth + 1, seen)) return true;
+      }
+      return (v.spreads ?? []).some((s) => carries(resolveValue(s, ctx), ctx, depth + 1, seen));
+    }
+    default:
+      return false;
+  }
+}
+
+function fnCarries(fn: FnSummary, ctx: ResolveContext, depth: number, seen: Set<object>): boolean {
+  if (seen.has(fn)) return false;
+  seen.add(fn);
+  if (templateOf(fn, ctx) !== null) return true;
+  return fn.returns.some((r) => carries(resolveValue(r, ctx), ctx, depth + 1, seen));
 }

@@ -1,16 +1,21 @@
 /**
  * `aiguard scan` over a tree: finds the source files (default excludes and `.gitignore` honoured),
- * parses each with oxc-parser (ESTree for TS, TSX, JSX, ESM and CommonJS) and runs the one
- * analysis, which resolves imports across the scanned files (`modules.ts`). A call whose answer
- * needs another module's exports (a client, a URL constant, a fetch wrapper) is classified once
- * every file is read, from the value summaries each file left. A file's AST is dropped once it is
- * analysed; what stays is its summaries and its pending calls.
+ * reads each, parses with oxc-parser (ESTree for TS, TSX, JSX, ESM and CommonJS) those that may
+ * start an AI call chain (`relevance.ts`) and runs the one analysis on them, which resolves
+ * imports across the scanned files (`modules.ts`). The import graph pulls in the rest on demand:
+ * the importers of a module whose exports can carry a call, and a module whose export a call's
+ * URL needs. A call whose answer needs another module's exports (a client, a URL constant, a
+ * fetch wrapper) is classified once every file is read, from the value summaries each file left.
+ * A file's AST is dropped once it is analysed; what stays is its summaries and its pending calls,
+ * and of a file not parsed, the scanned files it imports.
  *
  * @module
  */
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
+import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
   analyze,
   classifyPending,
@@ -20,6 +25,7 @@ import {
   type Site,
 } from "./analyze.ts";
 import { ModuleResolver } from "./modules.ts";
+import { importSpecifiers, mayStartCall } from "./relevance.ts";
 import type { Value } from "./values.ts";
 
 /** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
@@ -28,8 +34,10 @@ export type ScanSite = { file: string } & Omit<Site, "offset" | "node">;
 /** What a scan found. */
 export interface ScanResult {
   v: 1;
-  /** Files parsed. */
+  /** Files read. */
   files: number;
+  /** Files parsed: those that may start an AI call chain, and what the import graph pulled in. */
+  parsed: number;
   /** Lines read. */
   lines: number;
   sites: ScanSite[];
@@ -230,18 +238,23 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   const sites: Array<Omit<Site, "node"> & { path: string }> = [];
   const errors: ScanResult["errors"] = [];
   const pending: Array<PendingCall & { path: string }> = [];
+  /** Files parsed (or that failed to): never parsed twice. */
+  const analysed = new Set<string>();
+  /** Files parsed whose importers the graph has not looked at yet. */
+  const fresh: string[] = [];
+  /** Files not parsed yet → the scanned files they import (all a skipped file leaves behind). */
+  const skipped = new Map<string, string[]>();
   let lines = 0;
   let done = 0;
-  for (const path of files) {
+
+  const analyseFile = (path: string, source: string): void => {
+    analysed.add(path);
+    fresh.push(path);
     try {
-      // Synchronous reads: thousands of small files, awaited one by one, left the scan idle
-      // ~15% of its time.
-      const source = readFileSync(path, "utf8");
       const result = parseSync(path, source, parseOptions);
-      lines += countLines(source);
       if (result.errors.length > 0 && !result.program?.body?.length) {
         errors.push({ file: relative(cwd, path), message: result.errors[0]!.message });
-        continue;
+        return;
       }
       const analysis = analyze(result.program, source, {
         resolveModule: (specifier) => resolver.resolve(path, specifier),
@@ -254,33 +267,123 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
     } catch (error) {
       errors.push({ file: relative(cwd, path), message: (error as Error).message });
     }
+  };
+  /** A skipped file the graph turned out to need: read again and parsed. */
+  const pullIn = (path: string): void => {
+    if (analysed.has(path)) return;
+    let source: string;
+    try {
+      source = readFileSync(path, "utf8");
+    } catch (error) {
+      analysed.add(path);
+      errors.push({ file: relative(cwd, path), message: (error as Error).message });
+      return;
+    }
+    analyseFile(path, source);
+  };
+
+  for (const path of files) {
+    try {
+      // Synchronous reads: thousands of small files, awaited one by one, left the scan idle
+      // ~15% of its time.
+      const source = readFileSync(path, "utf8");
+      lines += countLines(source);
+      const specifiers = importSpecifiers(source);
+      if (mayStartCall(source, specifiers)) analyseFile(path, source);
+      else {
+        const imported: string[] = [];
+        for (const specifier of specifiers) {
+          const module = resolver.resolve(path, specifier);
+          if (module !== null && module !== "aiguard" && !imported.includes(module)) {
+            imported.push(module);
+          }
+        }
+        skipped.set(path, imported);
+      }
+    } catch (error) {
+      analysed.add(path);
+      errors.push({ file: relative(cwd, path), message: (error as Error).message });
+    }
     if (++done % 200 === 0) options.progress?.(done, files.length);
   }
-  // Every module's exports are known now: the calls that needed them are classified.
-  const exportOf = (module: string, name: string, seen = new Set<string>()): Value | undefined => {
+  // The callers of what a parsed module exports (a fetch wrapper, a client made in another
+  // module) hold sites with no request function or SDK of their own: a skipped file importing a
+  // module whose exports can carry an AI call is parsed, and so on up the graph.
+  const importers = new Map<string, string[]>();
+  for (const [path, imported] of skipped) {
+    for (const module of imported) {
+      const list = importers.get(module);
+      if (list) list.push(path);
+      else importers.set(module, [path]);
+    }
+  }
+  skipped.clear();
+  const memo: ResolveMemo = new Map();
+  const carriers = new Map<string, boolean>();
+  const carrier = (module: string): boolean => {
+    let known = carriers.get(module);
+    if (known !== undefined) return known;
+    carriers.set(module, false); // a cycle of re-exports adds nothing
+    const exports = exportsOf.get(module);
+    known = exports !== undefined &&
+      ([...exports.names.values()].some((v) => mayCarry(v)) || exports.star.some(carrier));
+    carriers.set(module, known);
+    return known;
+  };
+  // A module no parsed file needed so far is parsed when its export is first read: it cannot
+  // carry a call (it names no request function or SDK, nor imports a module that carries one),
+  // but it can hold what a call sends (a URL constant, a base class's defaults).
+  const exportIn = (
+    pull: boolean,
+    module: string,
+    name: string,
+    seen = new Set<string>(),
+  ): Value | undefined => {
+    if (pull && !analysed.has(module)) pullIn(module);
     const exports = exportsOf.get(module);
     if (!exports || seen.has(module)) return undefined;
     const found = exports.names.get(name);
     if (found !== undefined || name === "default") return found;
     seen.add(module);
     for (const star of exports.star) {
-      const reexported = exportOf(star, name, seen);
+      const reexported = exportIn(pull, star, name, seen);
       if (reexported !== undefined) return reexported;
     }
     return undefined;
   };
-  const memo = new Map();
-  for (const call of pending) {
-    const site = classifyPending(call, exportOf, memo);
-    if (site) {
-      const { node: _node, ...rest } = site;
-      sites.push({ ...rest, path: call.path });
+  const exportOf = (module: string, name: string) => exportIn(true, module, name);
+  /** Exports of the modules parsed so far: enough to tell whether a value can carry a call. */
+  const exportRead = (module: string, name: string) => exportIn(false, module, name);
+  const readMemo: ResolveMemo = new Map();
+  const mayCarry = (value: Value) => carriesCalls(value, resolveContext(exportRead, readMemo));
+  // Until nothing new is parsed: the importers of carrying modules, then the pending calls (a
+  // module parsed on demand brings its own, and may carry calls to importers not read yet).
+  let classified = 0;
+  while (fresh.length > 0) {
+    while (fresh.length > 0) {
+      const module = fresh.pop()!;
+      const waiting = importers.get(module);
+      if (!waiting || !carrier(module)) continue;
+      for (const importer of waiting) pullIn(importer);
+    }
+    for (; classified < pending.length; classified++) {
+      const call = pending[classified]!;
+      // Most pending calls call something imported that sends nothing: told apart without
+      // parsing the modules only their arguments need.
+      const distinctive = call.distinctive !== null && distinctiveSite(call.distinctive) !== null;
+      if (!distinctive && !mayCarry(call.callee)) continue;
+      const site = classifyPending(call, exportOf, memo);
+      if (site) {
+        const { node: _node, ...rest } = site;
+        sites.push({ ...rest, path: call.path });
+      }
     }
   }
   options.progress?.(files.length, files.length);
   return {
     v: 1,
     files: files.length,
+    parsed: analysed.size,
     lines,
     sites: sites
       .sort((a, b) => a.path.localeCompare(b.path) || a.offset - b.offset)
