@@ -62,7 +62,11 @@ const STAINLESS_OPENAI: Record<string, string | null> = {
   "moderations.create": null,
 };
 
-const LANGCHAIN_CHAT: Record<string, string | null> = {
+/**
+ * The methods of every LangChain model (`BaseChatModel`, `Embeddings`) that are AI calls: what the
+ * scan follows on each LangChain package, and what the runtime's framework family wraps.
+ */
+export const LANGCHAIN_METHODS: Readonly<Record<string, string | null>> = {
   invoke: "chat",
   stream: "chat",
   batch: "chat",
@@ -233,7 +237,7 @@ export const CATALOG: readonly SdkEntry[] = [
       OpenAIEmbeddings: "OpenAIEmbeddings",
       OpenAI: "OpenAI",
     },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
@@ -241,7 +245,7 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "langchain",
     provider: "anthropic",
     clients: { ChatAnthropic: "ChatAnthropic" },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
@@ -252,7 +256,7 @@ export const CATALOG: readonly SdkEntry[] = [
       ChatGoogleGenerativeAI: "ChatGoogleGenerativeAI",
       GoogleGenerativeAIEmbeddings: "GoogleGenerativeAIEmbeddings",
     },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
@@ -260,7 +264,7 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "langchain",
     provider: "mistral_ai",
     clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
@@ -389,7 +393,7 @@ export const CATALOG: readonly SdkEntry[] = [
     provider: "langchain",
     clients: {},
     factories: { initChatModel: "initChatModel" },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,
   },
@@ -410,7 +414,7 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "langchain",
     provider,
     clients,
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,
   })),

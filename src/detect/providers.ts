@@ -425,6 +425,28 @@ export function splitUrl(url: string): UrlParts | null {
   };
 }
 
+/** Where a call goes, as records name it. */
+export interface ServerFacts {
+  /** Host name without port; `null` when unknown. */
+  server: string | null;
+  port: number | null;
+}
+
+/**
+ * The server and port of an SDK client's base URL, as records name them: `null`s for anything but
+ * an absolute http(s) or ws(s) URL (an SDK whose base URL is unset or not read).
+ *
+ * @example
+ * ```ts
+ * import { serverOf } from "./providers.ts";
+ * serverOf("https://api.mistral.ai/v1"); // { server: "api.mistral.ai", port: 443 }
+ * ```
+ */
+export function serverOf(baseUrl: unknown): ServerFacts {
+  const parts = typeof baseUrl === "string" && baseUrl !== "" ? splitUrl(baseUrl) : null;
+  return { server: parts?.hostname ?? null, port: parts?.port ?? null };
+}
+
 function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean {
   if (rule.host !== undefined) {
     if (typeof rule.host === "string") {
