@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CallFacts, Detector } from "../report/record.ts";
+
 /** An extra rule from `GuardOptions.providers`. */
 export interface ProviderRule {
   /** Provider name written on records, e.g. `"acme_llm"`. */
@@ -422,6 +424,36 @@ export function splitUrl(url: string): UrlParts | null {
     host: port === null ? hostname : `${hostname}:${port}`,
     port: port ?? (secure ? 443 : 80),
     path,
+  };
+}
+
+/**
+ * The facts of a request a transport is about to send, from the registry's match: `what` opens the
+ * target (`fetch POST`, `http2 GET`), the server and path follow; the model is the one the path
+ * names unless the transport read it elsewhere. A WebSocket with no operation of its own is a
+ * realtime session.
+ *
+ * @example
+ * ```ts
+ * import { matchUrl, transportFacts } from "./providers.ts";
+ * const match = matchUrl("https://api.openai.com/v1/chat/completions", [])!;
+ * transportFacts(match, "fetch", "fetch POST").target; // "fetch POST api.openai.com/v1/chat/completions"
+ * ```
+ */
+export function transportFacts(
+  match: ProviderMatch,
+  detector: Detector,
+  what: string,
+  model: string | null = modelFromPath(match.path),
+): CallFacts {
+  return {
+    provider: match.provider,
+    operation: match.operation ?? (detector === "websocket" ? "realtime" : null),
+    model,
+    target: `${what} ${match.server}${match.path}`,
+    detector,
+    server: match.server,
+    port: match.port,
   };
 }
 
