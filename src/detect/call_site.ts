@@ -5,15 +5,16 @@
  * @module
  */
 
+import { MAX_FRAMES } from "../report/record.ts";
+
 /** Where an AI call came from. */
 export interface CallSite {
   /** `path:line:column` of the first application frame, or `null` when the stack has none. */
   callSite: string | null;
-  /** Up to 8 application frames, innermost first. */
+  /** Up to {@link MAX_FRAMES} application frames, innermost first. */
   stack: string[];
 }
 
-const MAX_FRAMES = 8;
 // Capturing costs per frame (about 0.5 µs on Node, 4 µs on Deno, which source-maps every frame):
 // capture a few frames below the guard's own entry and go deeper only when they hold no
 // application frame (see guardCall).
