@@ -7,6 +7,7 @@ import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
 import { sarifDocument, textTable } from "./formats.ts";
 import { scan, type ScanResult, type ScanSite } from "../scan/scan.ts";
+import { RULE_ID } from "../rule.ts";
 
 const SCAN_FORMATS = ["table", "json", "sarif"] as const;
 
@@ -37,7 +38,7 @@ function table(result: ScanResult): string {
 /** One SARIF result for an unattested site. */
 export function sarifResult(s: ScanSite, text: string): unknown {
   return {
-    ruleId: "aiguard/unattested-ai-call",
+    ruleId: RULE_ID,
     level: s.confidence === "high" ? "warning" : "note",
     message: { text },
     locations: [{
