@@ -37,6 +37,11 @@ export interface SdkEntry {
    * (`withStructuredOutput`, `getGenerativeModel`): calls on what they return are calls on it.
    */
   readonly chains?: readonly string[];
+  /**
+   * A framework above the provider SDKs: its clients are named by their classes, so its targets
+   * name the library first (`langchain.ChatOpenAI.invoke`).
+   */
+  readonly framework?: true;
   /** Only the static scan knows it: the preload leaves the package alone. */
   readonly scanOnly?: boolean;
 }
@@ -230,6 +235,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "@langchain/openai",
     library: "langchain",
+    framework: true,
     provider: "openai",
     clients: {
       ChatOpenAI: "ChatOpenAI",
@@ -243,6 +249,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "@langchain/anthropic",
     library: "langchain",
+    framework: true,
     provider: "anthropic",
     clients: { ChatAnthropic: "ChatAnthropic" },
     methods: LANGCHAIN_METHODS,
@@ -251,6 +258,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "@langchain/google-genai",
     library: "langchain",
+    framework: true,
     provider: "gcp.gemini",
     clients: {
       ChatGoogleGenerativeAI: "ChatGoogleGenerativeAI",
@@ -262,6 +270,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "@langchain/mistralai",
     library: "langchain",
+    framework: true,
     provider: "mistral_ai",
     clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
     methods: LANGCHAIN_METHODS,
@@ -270,6 +279,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "@openai/agents",
     library: "openai_agents",
+    framework: true,
     provider: "openai",
     clients: { Runner: "Runner" },
     methods: { run: "invoke_agent" },
@@ -390,6 +400,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "langchain",
     library: "langchain",
+    framework: true,
     provider: "langchain",
     clients: {},
     factories: { initChatModel: "initChatModel" },
@@ -412,6 +423,7 @@ export const CATALOG: readonly SdkEntry[] = [
   ] as const).map(([pkg, provider, clients]): SdkEntry => ({
     package: pkg,
     library: "langchain",
+    framework: true,
     provider,
     clients,
     methods: LANGCHAIN_METHODS,
@@ -419,6 +431,20 @@ export const CATALOG: readonly SdkEntry[] = [
     scanOnly: true,
   })),
 ];
+
+/**
+ * The provider of a client (or factory) an entry names: the class's own (`AzureOpenAI`) or the
+ * package's.
+ *
+ * @example
+ * ```ts
+ * import { clientProvider, sdkOf } from "./catalog.ts";
+ * clientProvider(sdkOf("openai")!, "AzureOpenAI"); // "azure.ai.openai"
+ * ```
+ */
+export function clientProvider(entry: SdkEntry, name: string): string {
+  return entry.providers?.[name] ?? entry.provider;
+}
 
 /** The package a specifier names: `openai` for `openai`, `npm:openai@^7`, `openai/resources`. */
 export function packageName(specifier: string): string {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type SdkEntry, sdkOf } from "../../catalog.ts";
+import { clientProvider, type SdkEntry, sdkOf } from "../../catalog.ts";
 import type { GuardCore } from "../layer.ts";
 import type { Patcher } from "../patcher.ts";
 import type { Fn } from "./hooks.ts";
@@ -87,7 +87,7 @@ export function catalogClient(entries: readonly SdkEntry[], Client: Fn): Catalog
 
 /** The provider of a catalog client: the class's own (`AzureOpenAI`) or its package's. */
 export function providerOf(client: CatalogClient): string {
-  return client.entry.providers?.[client.className] ?? client.entry.provider;
+  return clientProvider(client.entry, client.className);
 }
 
 /**
