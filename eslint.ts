@@ -19,7 +19,7 @@
  * @module
  */
 import { lintProblems, type Node } from "./src/scan/analyze.ts";
-import { RULE_ID, RULE_NAME, RULE_NAMESPACE } from "./src/rule.ts";
+import { RULE_ID, RULE_NAME, RULE_NAMESPACE, ruleMessage } from "./src/rule.ts";
 import { VERSION } from "./src/version.ts";
 
 /** An ESTree node, as the linter hands it over. */
@@ -70,8 +70,7 @@ const rule: EslintRule = {
       recommended: true,
     },
     messages: {
-      unattested:
-        "Unattested {{provider}} call ({{target}}): wrap the calling function with attest() once it is reviewed.",
+      unattested: ruleMessage("{{provider}}", "{{target}}"),
     },
     schema: [],
   },

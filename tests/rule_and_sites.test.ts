@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RULE_ID } from "../src/rule.ts";
+import { RULE_FIX, RULE_ID, RULE_NAME, ruleMessage } from "../src/rule.ts";
 import { render } from "../src/cli/formats.ts";
 import { sarifResult } from "../src/cli/scan_command.ts";
 import eslintPlugin from "../eslint.ts";
@@ -39,6 +39,18 @@ test("one rule id: the lint rule's name is the SARIF ruleId of report and scan",
   assert.equal(report.runs[0].results[0].ruleId, RULE_ID);
   const site = { file: "src/app.ts", line: 3, column: 9, provider: "openai", target: "t" };
   assert.equal((sarifResult(site as ScanSite, "x") as { ruleId: string }).ruleId, RULE_ID);
+});
+
+test("one message: the lint plugins, scan and SARIF word an unattested site the same", () => {
+  const expected =
+    "Unattested openai call (openai.embeddings.create): wrap the calling function with attest() once it is reviewed.";
+  assert.equal(ruleMessage("openai", "openai.embeddings.create"), expected);
+  const template = eslintPlugin.rules[RULE_NAME]!.meta.messages.unattested!;
+  assert.equal(
+    template.replace("{{provider}}", "openai").replace("{{target}}", "openai.embeddings.create"),
+    expected,
+  );
+  assert.ok(expected.toLowerCase().endsWith(RULE_FIX.toLowerCase()));
 });
 
 test("splitCallSite: path:line:column, colons in the path, a leading ./ dropped", () => {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RULE_ID } from "../rule.ts";
+import { RULE_FIX, RULE_ID } from "../rule.ts";
 import { VERSION } from "../version.ts";
 import { splitCallSite } from "../detect/call_site.ts";
 import type { SiteGroup } from "./reports.ts";
@@ -80,11 +80,9 @@ function markdown(groups: SiteGroup[], skipped: number): string {
 function sarif(groups: SiteGroup[]): string {
   const results = groups.map((g) => {
     const site = g.call_site ? splitCallSite(g.call_site) : null;
-    const text =
-      `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${cellList(g.providers)}${
-        g.models.length ? `; ${cellList(g.models)}` : ""
-      }), last seen ${g.last_seen}. ` +
-      "Wrap the calling function with attest() once it is reviewed.";
+    const text = `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${
+      cellList(g.providers)
+    }${g.models.length ? `; ${cellList(g.models)}` : ""}), last seen ${g.last_seen}. ${RULE_FIX}`;
     return {
       ruleId: RULE_ID,
       level: "warning",

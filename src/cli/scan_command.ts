@@ -7,7 +7,7 @@ import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
 import { sarifDocument, textTable } from "./formats.ts";
 import { scan, type ScanResult, type ScanSite } from "../scan/scan.ts";
-import { RULE_ID } from "../rule.ts";
+import { RULE_ID, ruleMessage } from "../rule.ts";
 
 const SCAN_FORMATS = ["table", "json", "sarif"] as const;
 
@@ -60,10 +60,7 @@ export function renderScan(format: string, result: ScanResult): string {
   if (format === "sarif") {
     return sarifDocument(
       result.sites.filter((s) => !s.attested).map((s) =>
-        sarifResult(
-          s,
-          `Unattested ${s.provider} call (${s.target}): wrap the calling function with attest() once it is reviewed.`,
-        )
+        sarifResult(s, ruleMessage(s.provider, s.target))
       ),
     );
   }
