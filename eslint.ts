@@ -19,6 +19,8 @@
  * @module
  */
 import { lintProblems, type Node } from "./src/scan/analyze.ts";
+import { RULE_ID, RULE_NAME, RULE_NAMESPACE, ruleMessage } from "./src/rule.ts";
+import { VERSION } from "./src/version.ts";
 
 /** An ESTree node, as the linter hands it over. */
 export interface AstNode {
@@ -27,7 +29,6 @@ export interface AstNode {
   /** The other ESTree fields. */
   [key: string]: unknown;
 }
-import { VERSION } from "./src/version.ts";
 
 /** What the rule needs of ESLint's rule context. */
 export interface RuleContext {
@@ -69,8 +70,7 @@ const rule: EslintRule = {
       recommended: true,
     },
     messages: {
-      unattested:
-        "Unattested {{provider}} call ({{target}}): wrap the calling function with attest() once it is reviewed.",
+      unattested: ruleMessage("{{provider}}", "{{target}}"),
     },
     schema: [],
   },
@@ -91,13 +91,13 @@ const rule: EslintRule = {
 
 /** The plugin: `aiguard/no-unattested-ai-call` and `configs.recommended`. */
 const plugin: EslintPlugin = {
-  meta: { name: "@aiguard/attest", version: VERSION, namespace: "aiguard" },
-  rules: { "no-unattested-ai-call": rule },
+  meta: { name: "@aiguard/attest", version: VERSION, namespace: RULE_NAMESPACE },
+  rules: { [RULE_NAME]: rule },
   configs: {},
 };
 plugin.configs.recommended = {
-  plugins: { aiguard: plugin },
-  rules: { "aiguard/no-unattested-ai-call": "error" },
+  plugins: { [RULE_NAMESPACE]: plugin },
+  rules: { [RULE_ID]: "error" },
 };
 
 export default plugin;

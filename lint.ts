@@ -10,6 +10,7 @@
  * @module
  */
 import { lintProblems, type Node } from "./src/scan/analyze.ts";
+import { RULE_NAME, RULE_NAMESPACE } from "./src/rule.ts";
 
 /** An ESTree node, as the linter hands it over. */
 export interface AstNode {
@@ -37,9 +38,9 @@ export interface DenoLintPlugin {
 
 /** The plugin: `aiguard/no-unattested-ai-call`. */
 const plugin: DenoLintPlugin = {
-  name: "aiguard",
+  name: RULE_NAMESPACE,
   rules: {
-    "no-unattested-ai-call": {
+    [RULE_NAME]: {
       create(context) {
         return {
           Program(program) {

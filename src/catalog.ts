@@ -37,6 +37,11 @@ export interface SdkEntry {
    * (`withStructuredOutput`, `getGenerativeModel`): calls on what they return are calls on it.
    */
   readonly chains?: readonly string[];
+  /**
+   * A framework above the provider SDKs: its clients are named by their classes, so its targets
+   * name the library first (`langchain.ChatOpenAI.invoke`).
+   */
+  readonly framework?: true;
   /** Only the static scan knows it: the preload leaves the package alone. */
   readonly scanOnly?: boolean;
 }
@@ -62,7 +67,11 @@ const STAINLESS_OPENAI: Record<string, string | null> = {
   "moderations.create": null,
 };
 
-const LANGCHAIN_CHAT: Record<string, string | null> = {
+/**
+ * The methods of every LangChain model (`BaseChatModel`, `Embeddings`) that are AI calls: what the
+ * scan follows on each LangChain package, and what the runtime's framework family wraps.
+ */
+export const LANGCHAIN_METHODS: Readonly<Record<string, string | null>> = {
   invoke: "chat",
   stream: "chat",
   batch: "chat",
@@ -226,6 +235,7 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "@langchain/openai",
     library: "langchain",
+    framework: true,
     provider: "openai",
     clients: {
       ChatOpenAI: "ChatOpenAI",
@@ -233,39 +243,43 @@ export const CATALOG: readonly SdkEntry[] = [
       OpenAIEmbeddings: "OpenAIEmbeddings",
       OpenAI: "OpenAI",
     },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@langchain/anthropic",
     library: "langchain",
+    framework: true,
     provider: "anthropic",
     clients: { ChatAnthropic: "ChatAnthropic" },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@langchain/google-genai",
     library: "langchain",
+    framework: true,
     provider: "gcp.gemini",
     clients: {
       ChatGoogleGenerativeAI: "ChatGoogleGenerativeAI",
       GoogleGenerativeAIEmbeddings: "GoogleGenerativeAIEmbeddings",
     },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@langchain/mistralai",
     library: "langchain",
+    framework: true,
     provider: "mistral_ai",
     clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
   {
     package: "@openai/agents",
     library: "openai_agents",
+    framework: true,
     provider: "openai",
     clients: { Runner: "Runner" },
     methods: { run: "invoke_agent" },
@@ -386,10 +400,11 @@ export const CATALOG: readonly SdkEntry[] = [
   {
     package: "langchain",
     library: "langchain",
+    framework: true,
     provider: "langchain",
     clients: {},
     factories: { initChatModel: "initChatModel" },
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,
   },
@@ -408,13 +423,28 @@ export const CATALOG: readonly SdkEntry[] = [
   ] as const).map(([pkg, provider, clients]): SdkEntry => ({
     package: pkg,
     library: "langchain",
+    framework: true,
     provider,
     clients,
-    methods: LANGCHAIN_CHAT,
+    methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,
   })),
 ];
+
+/**
+ * The provider of a client (or factory) an entry names: the class's own (`AzureOpenAI`) or the
+ * package's.
+ *
+ * @example
+ * ```ts
+ * import { clientProvider, sdkOf } from "./catalog.ts";
+ * clientProvider(sdkOf("openai")!, "AzureOpenAI"); // "azure.ai.openai"
+ * ```
+ */
+export function clientProvider(entry: SdkEntry, name: string): string {
+  return entry.providers?.[name] ?? entry.provider;
+}
 
 /** The package a specifier names: `openai` for `openai`, `npm:openai@^7`, `openai/resources`. */
 export function packageName(specifier: string): string {

@@ -12,8 +12,7 @@
  * @module
  */
 
-/** The record format version this copy writes. */
-export const RECORD_V = 1;
+export { RECORD_V } from "./report/record.ts";
 
 /** What a copy that owns the guard offers to the other copies. */
 export interface GuardOwner {

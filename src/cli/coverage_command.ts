@@ -10,6 +10,7 @@ import { judgedRecords } from "./reports.ts";
 import { sarifResult, terminalProgress } from "./scan_command.ts";
 import { scan } from "../scan/scan.ts";
 import { type Coverage, coverageHtml, joinCoverage, STATUSES } from "../scan/coverage.ts";
+import { RULE_FIX } from "../rule.ts";
 
 const COVERAGE_FORMATS = ["table", "json", "sarif", "html"] as const;
 
@@ -41,7 +42,7 @@ function render(format: string, c: Coverage): string {
             },
             `${s.status.replace(/_/g, " ")}: ${s.provider} call (${s.target})` +
               (s.runtime ? `, ${s.runtime.count} calls at runtime` : "") +
-              ". Wrap the calling function with attest() once it is reviewed.",
+              `. ${RULE_FIX}`,
           )
         ),
       );

@@ -4,16 +4,15 @@
  *
  * @module
  */
+import { RULE_FIX, RULE_ID } from "../rule.ts";
 import { VERSION } from "../version.ts";
-import { type SiteGroup, splitCallSite } from "./reports.ts";
+import { splitCallSite } from "../detect/call_site.ts";
+import type { SiteGroup } from "./reports.ts";
 
 /** Report formats. */
 export type ReportFormat = "table" | "json" | "markdown" | "sarif";
 /** All report formats. */
 export const FORMATS: readonly ReportFormat[] = ["table", "json", "markdown", "sarif"];
-
-/** The one rule of aiguard's SARIF output. */
-export const RULE_ID = "aiguard/unattested-ai-call";
 
 function summary(groups: SiteGroup[], skipped: number): string {
   const calls = groups.reduce((n, g) => n + g.count, 0);
@@ -81,11 +80,9 @@ function markdown(groups: SiteGroup[], skipped: number): string {
 function sarif(groups: SiteGroup[]): string {
   const results = groups.map((g) => {
     const site = g.call_site ? splitCallSite(g.call_site) : null;
-    const text =
-      `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${cellList(g.providers)}${
-        g.models.length ? `; ${cellList(g.models)}` : ""
-      }), last seen ${g.last_seen}. ` +
-      "Wrap the calling function with attest() once it is reviewed.";
+    const text = `${g.count} unattested AI call${g.count === 1 ? "" : "s"} (${
+      cellList(g.providers)
+    }${g.models.length ? `; ${cellList(g.models)}` : ""}), last seen ${g.last_seen}. ${RULE_FIX}`;
     return {
       ruleId: RULE_ID,
       level: "warning",
@@ -93,7 +90,7 @@ function sarif(groups: SiteGroup[]): string {
       locations: site
         ? [{
           physicalLocation: {
-            artifactLocation: { uri: site.path.replace(/^\.\//, "") },
+            artifactLocation: { uri: site.path },
             region: { startLine: site.line, startColumn: site.column },
           },
         }]

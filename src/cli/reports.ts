@@ -148,12 +148,6 @@ export function groupBySite(records: AnyRecord[], sinceMs?: number, now = Date.n
   return [...groups.values()].sort((a, b) => b.last - a.last).map((e) => e.group);
 }
 
-/** Splits `path:line:column` (the path may itself contain colons). */
-export function splitCallSite(site: string): { path: string; line: number; column: number } | null {
-  const m = /^(.*):(\d+):(\d+)$/.exec(site);
-  return m ? { path: m[1]!, line: Number(m[2]), column: Number(m[3]) } : null;
-}
-
 /** Narrows a record to an AI call. */
 export function isAiCall(record: AnyRecord): record is GuardRecord {
   return record.event === "ai_call";

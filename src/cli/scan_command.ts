@@ -7,6 +7,7 @@ import process from "node:process";
 import { type Command, UsageError } from "./command.ts";
 import { sarifDocument, textTable } from "./formats.ts";
 import { scan, type ScanResult, type ScanSite } from "../scan/scan.ts";
+import { RULE_ID, ruleMessage } from "../rule.ts";
 
 const SCAN_FORMATS = ["table", "json", "sarif"] as const;
 
@@ -37,7 +38,7 @@ function table(result: ScanResult): string {
 /** One SARIF result for an unattested site. */
 export function sarifResult(s: ScanSite, text: string): unknown {
   return {
-    ruleId: "aiguard/unattested-ai-call",
+    ruleId: RULE_ID,
     level: s.confidence === "high" ? "warning" : "note",
     message: { text },
     locations: [{
@@ -59,10 +60,7 @@ export function renderScan(format: string, result: ScanResult): string {
   if (format === "sarif") {
     return sarifDocument(
       result.sites.filter((s) => !s.attested).map((s) =>
-        sarifResult(
-          s,
-          `Unattested ${s.provider} call (${s.target}): wrap the calling function with attest() once it is reviewed.`,
-        )
+        sarifResult(s, ruleMessage(s.provider, s.target))
       ),
     );
   }

@@ -5,15 +5,40 @@
  * @module
  */
 
+import { MAX_FRAMES } from "../report/record.ts";
+
+/** A call site's parts (see {@link splitCallSite}). */
+export interface CallSiteParts {
+  /** The file, relative to the working directory when under it, without a leading `./`. */
+  path: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Splits a call site, `path:line:column`, as records and the scan write it; the path may itself
+ * hold colons (`file:///…`, a Windows drive). `null` for text of another form.
+ *
+ * @example
+ * ```ts
+ * import { splitCallSite } from "./call_site.ts";
+ * splitCallSite("./src/app.ts:12:7"); // { path: "src/app.ts", line: 12, column: 7 }
+ * ```
+ */
+export function splitCallSite(site: string): CallSiteParts | null {
+  const m = /^(.*):(\d+):(\d+)$/.exec(site);
+  if (!m) return null;
+  return { path: m[1]!.replace(/^\.\//, ""), line: Number(m[2]), column: Number(m[3]) };
+}
+
 /** Where an AI call came from. */
 export interface CallSite {
   /** `path:line:column` of the first application frame, or `null` when the stack has none. */
   callSite: string | null;
-  /** Up to 8 application frames, innermost first. */
+  /** Up to {@link MAX_FRAMES} application frames, innermost first. */
   stack: string[];
 }
 
-const MAX_FRAMES = 8;
 // Capturing costs per frame (about 0.5 µs on Node, 4 µs on Deno, which source-maps every frame):
 // capture a few frames below the guard's own entry and go deeper only when they hold no
 // application frame (see guardCall).

@@ -8,18 +8,10 @@
  */
 import type { CallFacts } from "../report/record.ts";
 import { decideRequest, type DetectorLayer, runMarked } from "./layer.ts";
-import { modelFromPath, type ProviderMatch } from "./providers.ts";
+import { type ProviderMatch, transportFacts } from "./providers.ts";
 
 function describe(match: ProviderMatch): CallFacts {
-  return {
-    provider: match.provider,
-    operation: match.operation,
-    model: modelFromPath(match.path),
-    target: `eventsource GET ${match.server}${match.path}`,
-    detector: "fetch",
-    server: match.server,
-    port: match.port,
-  };
+  return transportFacts(match, "fetch", "eventsource GET");
 }
 
 /** Wraps `globalThis.EventSource` where there is one; the patcher puts the original back. */

@@ -10,7 +10,7 @@ import { runtimeKey } from "../runtime.ts";
 import { captureStack, type StackBoundary, TRANSPORT_CAPTURE_LIMIT } from "./call_site.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import { ownerOf, type Patcher } from "./patcher.ts";
-import { modelFromPath } from "./providers.ts";
+import { modelFromPath, transportFacts } from "./providers.ts";
 
 const MODEL_IN_BODY = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/;
 const MODEL_SCAN_LIMIT = 64 * 1024;
@@ -101,15 +101,7 @@ function watchRedirectedBodies(core: GuardCore, patcher: Patcher): void {
       const frame = core.frame();
       if (frame?.call?.recorded) return;
       const marker = core.quiet(frame) ?? core.decide(
-        {
-          provider: match.provider,
-          operation: match.operation,
-          model: modelFromPath(match.path),
-          target: `fetch (redirected) ${match.server}${match.path}`,
-          detector: "fetch",
-          server: match.server,
-          port: match.port,
-        },
+        transportFacts(match, "fetch", "fetch (redirected)"),
         frame,
         () => captureStack(TRANSPORT_CAPTURE_LIMIT, below),
         false,
@@ -167,15 +159,18 @@ export const fetchLayer: DetectorLayer = {
       const frame = core.frame();
       let marker;
       try {
-        marker = decideRequest(core, frame, () => ({
-          provider: match.provider,
-          operation: match.operation,
-          model: modelFromBody(init?.body) ?? modelFromPath(match.path),
-          target: `fetch ${requestMethod(input, init)} ${match.server}${match.path}`,
-          detector: "fetch",
-          server: match.server,
-          port: match.port,
-        }), guarded);
+        marker = decideRequest(
+          core,
+          frame,
+          () =>
+            transportFacts(
+              match,
+              "fetch",
+              `fetch ${requestMethod(input, init)}`,
+              modelFromBody(init?.body) ?? modelFromPath(match.path),
+            ),
+          guarded,
+        );
       } catch (error) {
         return Promise.reject(error);
       }

@@ -12,7 +12,7 @@ import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
-import { modelFromPath, type ProviderMatch, sentUrl, splitUrl } from "./providers.ts";
+import { type ProviderMatch, sentUrl, splitUrl, transportFacts } from "./providers.ts";
 import { ownConnections } from "./socket.ts";
 import { describeWebSocket } from "./websocket.ts";
 
@@ -175,15 +175,7 @@ function describe(
   module: string,
 ): CallFacts {
   if (upgrade) return describeWebSocket(match, url);
-  return {
-    provider: match.provider,
-    operation: match.operation,
-    model: modelFromPath(match.path),
-    target: `${module} ${method.toUpperCase()} ${match.server}${match.path}`,
-    detector: "http",
-    server: match.server,
-    port: match.port,
-  };
+  return transportFacts(match, "http", `${module} ${method.toUpperCase()}`);
 }
 
 /** Ends the span when the response (or the end of the request) arrives; adds no error listener. */

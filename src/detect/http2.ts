@@ -10,7 +10,7 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
-import { modelFromPath, type ProviderMatch, sentUrl } from "./providers.ts";
+import { type ProviderMatch, sentUrl, transportFacts } from "./providers.ts";
 import { ownConnections } from "./socket.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -74,15 +74,7 @@ function header(headers: unknown, name: string): string | undefined {
 }
 
 function describe(match: ProviderMatch, method: string): CallFacts {
-  return {
-    provider: match.provider,
-    operation: match.operation,
-    model: modelFromPath(match.path),
-    target: `http2 ${method.toUpperCase()} ${match.server}${match.path}`,
-    detector: "http2",
-    server: match.server,
-    port: match.port,
-  };
+  return transportFacts(match, "http2", `http2 ${method.toUpperCase()}`);
 }
 
 /**

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CallFacts, Detector } from "../report/record.ts";
+
 /** An extra rule from `GuardOptions.providers`. */
 export interface ProviderRule {
   /** Provider name written on records, e.g. `"acme_llm"`. */
@@ -114,39 +116,102 @@ const PATTERN_DOMAINS: readonly string[] = [
 ];
 
 /**
- * Paths that make a request an AI call on any host: OpenAI-compatible servers (also Realtime),
- * Ollama, Gemini (also Live), and Bedrock's runtime API (VPC endpoints, proxies).
+ * Every AI path the registry knows, first match wins: the path endings of one GenAI operation
+ * (`{segment}` stands for one path segment, `{word}` for one of lowercase letters and `_`), and those of them that make a request an AI call on any host
+ * (OpenAI-compatible servers, also Realtime; Ollama; Gemini, also Live; Bedrock's runtime API
+ * behind VPC endpoints and proxies). On a provider's own host any path is its; the endings name
+ * the operation. `compatible` marks the OpenAI-compatible API's own endings, which name an AI call
+ * after a base URL the scan cannot read (`${base}/chat/completions`).
  */
-const ANY_HOST_PATH = "(?:/v1/(?:chat/completions|completions|responses|embeddings|messages)" +
-  "|/v1/realtime(?:/(?:sessions|client_secrets|transcription_sessions))?|/openai/realtime" +
-  "|:(?:generateContent|streamGenerateContent)|\\.BidiGenerateContent(?:Constrained)?" +
-  "|/api/(?:chat|generate)" +
-  "|/model/[^/]+/(?:converse|converse-stream|invoke|invoke-with-response-stream))";
-const ANY_HOST_PATHS = new RegExp(`${ANY_HOST_PATH}$`);
+const AI_PATHS: ReadonlyArray<{
+  endings: readonly string[];
+  operation: string | null;
+  anyHost?: readonly string[];
+  compatible?: true;
+}> = [
+  {
+    endings: ["/chat/completions"],
+    operation: "chat",
+    anyHost: ["/v1/chat/completions"],
+    compatible: true,
+  },
+  { endings: ["/completions"], operation: "text_completion", anyHost: ["/v1/completions"] },
+  { endings: ["/responses"], operation: "chat", anyHost: ["/v1/responses"], compatible: true },
+  { endings: ["/messages"], operation: "chat", anyHost: ["/v1/messages"] },
+  {
+    endings: ["/embeddings"],
+    operation: "embeddings",
+    anyHost: ["/v1/embeddings"],
+    compatible: true,
+  },
+  { endings: ["/embed", ":embedContent", ":batchEmbedContents"], operation: "embeddings" },
+  {
+    endings: [":generateContent", ":streamGenerateContent"],
+    operation: "generate_content",
+    anyHost: [":generateContent", ":streamGenerateContent"],
+  },
+  // Vertex AI's partner models (Claude, Llama) on `…/publishers/x/models/y:rawPredict`.
+  { endings: [":rawPredict", ":streamRawPredict"], operation: "chat" },
+  {
+    endings: [
+      "/realtime",
+      "/realtime/{word}",
+      ".BidiGenerateContent",
+      ".BidiGenerateContentConstrained",
+    ],
+    operation: "realtime",
+    anyHost: [
+      "/v1/realtime",
+      "/v1/realtime/sessions",
+      "/v1/realtime/client_secrets",
+      "/v1/realtime/transcription_sessions",
+      "/openai/realtime",
+      ".BidiGenerateContent",
+      ".BidiGenerateContentConstrained",
+    ],
+  },
+  // Ollama, and Cohere's v1/v2 chat and generate.
+  { endings: ["/api/chat", "/v1/chat", "/v2/chat"], operation: "chat", anyHost: ["/api/chat"] },
+  {
+    endings: ["/api/generate", "/v1/generate"],
+    operation: "text_completion",
+    anyHost: ["/api/generate"],
+  },
+  { endings: ["/images/generations"], operation: "generate_content" },
+  {
+    endings: ["/model/{segment}/converse", "/model/{segment}/converse-stream"],
+    operation: "chat",
+    anyHost: ["/model/{segment}/converse", "/model/{segment}/converse-stream"],
+  },
+  {
+    endings: ["/model/{segment}/invoke", "/model/{segment}/invoke-with-response-stream"],
+    operation: "generate_content",
+    anyHost: ["/model/{segment}/invoke", "/model/{segment}/invoke-with-response-stream"],
+  },
+];
+
+/** Path endings as one expression anchored at the path's end. */
+function endingPattern(endings: readonly string[]): RegExp {
+  const alternatives = endings.map((e) =>
+    e.replace(/[.]/g, "\\.").replaceAll("{segment}", "[^/]+").replaceAll("{word}", "[a-z_]+")
+  );
+  return new RegExp(`(?:${alternatives.join("|")})$`);
+}
+
+const OPERATION_PATHS: ReadonlyArray<[pattern: RegExp, operation: string | null]> = AI_PATHS.map((
+  row,
+) => [endingPattern(row.endings), row.operation]);
+const ANY_HOST_PATHS = endingPattern(AI_PATHS.flatMap((row) => row.anyHost ?? []));
+const COMPATIBLE_PATHS = endingPattern(
+  AI_PATHS.filter((row) => row.compatible).flatMap((row) => row.endings),
+);
 /**
- * The last segment of every path above (after its last `/`, `:` or `.`): a Set lookup answers most
- * ordinary paths (`app.js`, `users`, `health`) without running the expression.
+ * The last segment of every any-host ending (after its last `/`, `:` or `.`): a Set lookup answers
+ * most ordinary paths (`app.js`, `users`, `health`) without running the expression.
  */
-const ANY_HOST_TAILS = new Set([
-  "completions",
-  "responses",
-  "embeddings",
-  "messages",
-  "realtime",
-  "sessions",
-  "client_secrets",
-  "transcription_sessions",
-  "generateContent",
-  "streamGenerateContent",
-  "BidiGenerateContent",
-  "BidiGenerateContentConstrained",
-  "chat",
-  "generate",
-  "converse",
-  "converse-stream",
-  "invoke",
-  "invoke-with-response-stream",
-]);
+const ANY_HOST_TAILS = new Set(
+  AI_PATHS.flatMap((row) => row.anyHost ?? []).map((e) => e.split(/[/:.]/).pop()!),
+);
 
 /** `end` moved back over trailing slashes (`/v1/chat/completions/` is served as the same path). */
 function trimSlashes(url: string, start: number, end: number): number {
@@ -171,28 +236,30 @@ function mayBeAnyHostPath(url: string, start: number, end: number): boolean {
   return ANY_HOST_TAILS.has(url.slice(i + 1, end)) && ANY_HOST_PATHS.test(url.slice(start, end));
 }
 
-/** The GenAI operation for a path, on a provider host or an OpenAI-compatible one. */
+/**
+ * The GenAI operation for a path, on a provider host or an OpenAI-compatible one.
+ *
+ * @example
+ * ```ts
+ * import { operationForPath } from "./providers.ts";
+ * operationForPath("/v1beta/models/gemini-2.0-flash:generateContent"); // "generate_content"
+ * ```
+ */
 export function operationForPath(path: string): string | null {
-  if (path.endsWith("/chat/completions")) return "chat";
-  if (path.endsWith("/completions")) return "text_completion";
-  if (path.endsWith("/responses") || path.endsWith("/messages")) return "chat";
-  if (path.endsWith("/embeddings") || path.endsWith("/embed")) return "embeddings";
-  if (path.endsWith(":embedContent") || path.endsWith(":batchEmbedContents")) return "embeddings";
-  if (path.endsWith(":generateContent") || path.endsWith(":streamGenerateContent")) {
-    return "generate_content";
+  for (const [pattern, operation] of OPERATION_PATHS) {
+    if (pattern.test(path)) return operation;
   }
-  if (path.endsWith(":rawPredict") || path.endsWith(":streamRawPredict")) return "chat";
-  if (REALTIME_PATH.test(path)) return "realtime";
-  // Ollama, and Cohere's v1/v2 chat and generate.
-  if (path.endsWith("/api/chat") || /\/v[12]\/chat$/.test(path)) return "chat";
-  if (path.endsWith("/api/generate") || /\/v1\/generate$/.test(path)) return "text_completion";
-  if (path.endsWith("/images/generations")) return "generate_content";
-  if (/\/model\/[^/]+\/(?:converse|converse-stream)$/.test(path)) return "chat";
-  if (/\/model\/[^/]+\/invoke(?:-with-response-stream)?$/.test(path)) return "generate_content";
   return null;
 }
 
-const REALTIME_PATH = /(?:\/realtime(?:\/[a-z_]+)?|\.BidiGenerateContent(?:Constrained)?)$/;
+/**
+ * Whether a path ends as an OpenAI-compatible API's AI calls do (`/chat/completions`,
+ * `/embeddings`, `/responses`), whatever comes before it: what a call with a base URL from
+ * elsewhere is known by.
+ */
+export function isCompatiblePath(path: string): boolean {
+  return COMPATIBLE_PATHS.test(path);
+}
 
 /**
  * The model named in a URL path: Gemini and Vertex `models/x:generateContent`, Bedrock
@@ -426,6 +493,58 @@ export function splitUrl(url: string): UrlParts | null {
     port: port ?? (secure ? 443 : 80),
     path,
   };
+}
+
+/**
+ * The facts of a request a transport is about to send, from the registry's match: `what` opens the
+ * target (`fetch POST`, `http2 GET`), the server and path follow; the model is the one the path
+ * names unless the transport read it elsewhere. A WebSocket with no operation of its own is a
+ * realtime session.
+ *
+ * @example
+ * ```ts
+ * import { matchUrl, transportFacts } from "./providers.ts";
+ * const match = matchUrl("https://api.openai.com/v1/chat/completions", [])!;
+ * transportFacts(match, "fetch", "fetch POST").target; // "fetch POST api.openai.com/v1/chat/completions"
+ * ```
+ */
+export function transportFacts(
+  match: ProviderMatch,
+  detector: Detector,
+  what: string,
+  model: string | null = modelFromPath(match.path),
+): CallFacts {
+  return {
+    provider: match.provider,
+    operation: match.operation ?? (detector === "websocket" ? "realtime" : null),
+    model,
+    target: `${what} ${match.server}${match.path}`,
+    detector,
+    server: match.server,
+    port: match.port,
+  };
+}
+
+/** Where a call goes, as records name it. */
+export interface ServerFacts {
+  /** Host name without port; `null` when unknown. */
+  server: string | null;
+  port: number | null;
+}
+
+/**
+ * The server and port of an SDK client's base URL, as records name them: `null`s for anything but
+ * an absolute http(s) or ws(s) URL (an SDK whose base URL is unset or not read).
+ *
+ * @example
+ * ```ts
+ * import { serverOf } from "./providers.ts";
+ * serverOf("https://api.mistral.ai/v1"); // { server: "api.mistral.ai", port: 443 }
+ * ```
+ */
+export function serverOf(baseUrl: unknown): ServerFacts {
+  const parts = typeof baseUrl === "string" && baseUrl !== "" ? splitUrl(baseUrl) : null;
+  return { server: parts?.hostname ?? null, port: parts?.port ?? null };
 }
 
 function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean {

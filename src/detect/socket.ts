@@ -13,7 +13,7 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
-import type { ProviderMatch } from "./providers.ts";
+import { type ProviderMatch, transportFacts } from "./providers.ts";
 
 // deno-lint-ignore no-explicit-any
 type Fn = (this: unknown, ...args: any[]) => any;
@@ -110,13 +110,10 @@ function bracketed(host: string): string {
 }
 
 function describe(match: ProviderMatch, what: string, endpoint: Endpoint): CallFacts {
+  // A socket has no path: the target names the port instead, the one connected to.
   return {
-    provider: match.provider,
-    operation: match.operation,
-    model: null,
+    ...transportFacts(match, "socket", what, null),
     target: `${what} ${match.server}:${endpoint.port}`,
-    detector: "socket",
-    server: match.server,
     port: endpoint.port,
   };
 }

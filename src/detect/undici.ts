@@ -10,6 +10,7 @@
  */
 import { builtinModule } from "../runtime.ts";
 import { decideRequest, type DetectorLayer } from "./layer.ts";
+import { transportFacts } from "./providers.ts";
 
 interface DiagnosticsChannel {
   subscribe(name: string, fn: (message: unknown) => void): void;
@@ -43,15 +44,15 @@ export const undiciLayer: DetectorLayer = {
         const method = String(request.method ?? "GET").toUpperCase();
         const websocket = String(request.upgrade).toLowerCase() === "websocket";
         try {
-          const marker = decideRequest(core, frame, () => ({
-            provider: match.provider,
-            operation: websocket ? match.operation ?? "realtime" : match.operation,
-            model: null,
-            target: `${websocket ? "websocket" : `undici ${method}`} ${match.server}${match.path}`,
-            detector: websocket ? "websocket" : "undici",
-            server: match.server,
-            port: match.port,
-          }), onCreate);
+          const marker = decideRequest(
+            core,
+            frame,
+            () =>
+              websocket
+                ? transportFacts(match, "websocket", "websocket")
+                : transportFacts(match, "undici", `undici ${method}`),
+            onCreate,
+          );
           // No response event reaches here: a span ends at once.
           if (marker) core.settle(marker);
         } catch (error) {

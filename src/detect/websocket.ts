@@ -11,7 +11,7 @@ import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
-import { modelFromPath, type ProviderMatch } from "./providers.ts";
+import { modelFromPath, type ProviderMatch, transportFacts } from "./providers.ts";
 
 const MODEL_IN_QUERY = /[?&]model=([^&#]{1,256})/;
 
@@ -26,15 +26,7 @@ export function describeWebSocket(match: ProviderMatch, url: string): CallFacts 
       model = query;
     }
   }
-  return {
-    provider: match.provider,
-    operation: match.operation ?? "realtime",
-    model: model ?? modelFromPath(match.path),
-    target: `websocket ${match.server}${match.path}`,
-    detector: "websocket",
-    server: match.server,
-    port: match.port,
-  };
+  return transportFacts(match, "websocket", "websocket", model ?? modelFromPath(match.path));
 }
 
 function urlText(value: unknown): string | null {

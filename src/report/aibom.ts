@@ -8,6 +8,7 @@
  */
 import type { AnyRecord } from "./record.ts";
 import { VERSION } from "../version.ts";
+import { splitCallSite } from "../detect/call_site.ts";
 
 /** A call site the scan found (the fields the BOM uses). */
 export interface StaticSite {
@@ -21,11 +22,6 @@ interface ModelEntry {
   model: string | null;
   occurrences: Map<string, { location: string; line: number }>;
   calls: number;
-}
-
-function splitSite(site: string): { location: string; line: number } | null {
-  const m = /^(.*):(\d+):(\d+)$/.exec(site);
-  return m ? { location: m[1]!, line: Number(m[2]) } : null;
 }
 
 function uuid(): string {
@@ -66,8 +62,8 @@ export function buildAiBom(
       const port = r.port && r.port !== 443 && r.port !== 80 ? `:${r.port}` : "";
       services.get(r.provider)!.add(`${r.port === 80 ? "http" : "https"}://${r.server}${port}`);
     }
-    const at = r.call_site ? splitSite(r.call_site) : null;
-    if (at) entry.occurrences.set(`${at.location}:${at.line}`, at);
+    const at = r.call_site ? splitCallSite(r.call_site) : null;
+    if (at) entry.occurrences.set(`${at.path}:${at.line}`, { location: at.path, line: at.line });
   }
   for (const s of sites) {
     // The scan knows the provider, rarely the model: its sites go to the provider's calls whose

@@ -220,6 +220,10 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
       options.socketPath,
       (records) => fileQueue().pushUndelivered(records),
     );
+  // A record the daemon does not take (none listening, its queue full) goes to the file.
+  const toDaemonElseFile = (record: AnyRecord) => {
+    if (!daemonClient().offer(record)) fileQueue().push(record);
+  };
   const flushShared = async () => {
     await daemon?.flush();
     await queue?.flush();
@@ -248,7 +252,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
         } catch (error) {
           ctx.onFailure("otel", error);
         }
-        if (!daemonClient().offer(record)) fileQueue().push(record);
+        toDaemonElseFile(record);
         return null;
       },
       flush: () => flushShared().catch((e) => ctx.onFailure("file", e)),
@@ -277,9 +281,7 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
     } else if (sink === "daemon") {
       steps.push({
         name: "daemon",
-        emit: (record) => {
-          if (!daemonClient().offer(record)) fileQueue().push(record);
-        },
+        emit: toDaemonElseFile,
         flush: flushShared,
         flushSync: flushSharedSync,
         close: async () => {

@@ -7,6 +7,12 @@
 import { VERSION } from "../version.ts";
 
 /** Guard modes. */
+/** The record format version this copy writes (`v` of every record). */
+export const RECORD_V = 1;
+
+/** The most application frames a record's `stack` holds, innermost first. */
+export const MAX_FRAMES = 8;
+
 export type GuardMode = "off" | "warn" | "report" | "block";
 /** What the guard did about a call. */
 export type RecordAction = "warned" | "reported" | "blocked" | "allowed" | "violation";
@@ -21,10 +27,10 @@ export type Detector =
   | "socket"
   | "manual";
 
-/** One AI call as written to every sink (record format version 1). */
+/** One AI call as written to every sink (record format {@link RECORD_V}). */
 export interface GuardRecord {
   /** Record format version. */
-  v: 1;
+  v: typeof RECORD_V;
   /** ISO 8601 time of the call. */
   ts: string;
   /** Record kind. */
@@ -51,7 +57,7 @@ export interface GuardRecord {
   port: number | null;
   /** First application frame, `path:line:column`. */
   call_site: string | null;
-  /** Up to 8 application frames. */
+  /** Up to {@link MAX_FRAMES} application frames. */
   stack: string[];
   /** `deno`, `bun`, `node`, `workerd`, …. */
   runtime: string;
@@ -75,7 +81,7 @@ export interface GuardRecord {
 /** Written once room returns after the queue had to drop records. */
 export interface DroppedRecord {
   /** Record format version. */
-  v: 1;
+  v: typeof RECORD_V;
   /** ISO 8601 time of the call. */
   ts: string;
   /** Record kind. */
@@ -145,7 +151,7 @@ export function makeRecord(
   now: Date = new Date(),
 ): GuardRecord {
   return {
-    v: 1,
+    v: RECORD_V,
     ts: now.toISOString(),
     event: "ai_call",
     attested: decision.attestation !== null,
@@ -159,7 +165,7 @@ export function makeRecord(
     server: cap(call.server),
     port: call.port,
     call_site: cap(decision.callSite),
-    stack: decision.stack.slice(0, 8).map((frame) => cap(frame)!),
+    stack: decision.stack.slice(0, MAX_FRAMES).map((frame) => cap(frame)!),
     runtime: proc.runtime,
     service: cap(proc.service),
     pid: proc.pid,
@@ -181,7 +187,7 @@ export function makeRecord(
 /** Builds the record that counts drops. */
 export function makeDroppedRecord(count: number, proc: ProcessFacts): DroppedRecord {
   return {
-    v: 1,
+    v: RECORD_V,
     ts: new Date().toISOString(),
     event: "dropped",
     count,
@@ -285,7 +291,7 @@ export const RECORD_FIELDS: {
     // Older clients wrote no port.
     port: { check: (v) => v === null || (isCount(v) && (v as number) <= 65535), optional: true },
     call_site: { check: isStringOrNull },
-    stack: { check: (v) => Array.isArray(v) && v.length <= 8 && v.every(isString) },
+    stack: { check: (v) => Array.isArray(v) && v.length <= MAX_FRAMES && v.every(isString) },
     attestation: {
       check: (v) =>
         v === null || (typeof v === "object" && !Array.isArray(v) &&
@@ -351,11 +357,11 @@ export function vouchRecord(value: unknown): AnyRecord | null {
   return pickFields(value as Record<string, unknown>, rules) as AnyRecord | null;
 }
 
-/** Parses one line; `null` for anything that is not a version-1 record. */
+/** Parses one line; `null` for anything that is not a record of this format ({@link RECORD_V}). */
 export function decodeLine(line: string): AnyRecord | null {
   try {
     const value = JSON.parse(line) as AnyRecord;
-    if (value === null || typeof value !== "object" || value.v !== 1) return null;
+    if (value === null || typeof value !== "object" || value.v !== RECORD_V) return null;
     if (value.event !== "ai_call" && value.event !== "dropped") return null;
     return value;
   } catch {

@@ -11,6 +11,7 @@
  * @module
  */
 import { sdkOf } from "../catalog.ts";
+import { ruleMessage } from "../rule.ts";
 import { attestationOf, type AttestMark, markAttested } from "./attestation.ts";
 import { classifyCall, distinctiveSite, type SiteFacts } from "./call_kinds.ts";
 import {
@@ -883,7 +884,6 @@ export function lintProblems(
     node: s.node,
     provider: s.provider,
     target: s.target,
-    message: `Unattested ${s.provider} call (${s.target}): wrap the calling function with ` +
-      "attest() once it is reviewed.",
+    message: ruleMessage(s.provider, s.target),
   }));
 }

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { matchUrl, operationForPath } from "../detect/providers.ts";
+import { clientProvider, type SdkEntry, sdkOf } from "../catalog.ts";
+import { isCompatiblePath, matchUrl, operationForPath } from "../detect/providers.ts";
 import {
   cached,
   memberOf,
@@ -36,14 +37,17 @@ export interface SiteFacts {
   wrappedId?: string | null;
 }
 
-/** Method paths distinctive enough to report, at low confidence, on a receiver not resolved. */
-const DISTINCTIVE = new Map<string, [library: string, provider: string, operation: string]>([
-  ["chat.completions.create", ["openai", "openai", "chat"]],
-  ["responses.create", ["openai", "openai", "chat"]],
-  ["embeddings.create", ["openai", "openai", "embeddings"]],
-  ["messages.create", ["anthropic", "anthropic", "chat"]],
-  ["models.generateContent", ["google_genai", "gcp.gemini", "generate_content"]],
-]);
+/**
+ * Method paths distinctive enough to report, at low confidence, on a receiver not resolved, with
+ * the SDK whose catalog entry says what they are.
+ */
+const DISTINCTIVE: ReadonlyArray<[path: string, entry: SdkEntry]> = ([
+  ["chat.completions.create", "openai"],
+  ["responses.create", "openai"],
+  ["embeddings.create", "openai"],
+  ["messages.create", "@anthropic-ai/sdk"],
+  ["models.generateContent", "@google/genai"],
+] as const).map(([path, pkg]) => [path, sdkOf(pkg)!]);
 
 /**
  * The method paths {@link distinctiveSite} reports: a file naming none of them (and no SDK or
@@ -55,7 +59,7 @@ const DISTINCTIVE = new Map<string, [library: string, provider: string, operatio
  * DISTINCTIVE_PATHS.includes("messages.create"); // true
  * ```
  */
-export const DISTINCTIVE_PATHS: readonly string[] = [...DISTINCTIVE.keys()];
+export const DISTINCTIVE_PATHS: readonly string[] = DISTINCTIVE.map(([path]) => path);
 
 /**
  * The APIs of inference servers a team runs itself, under a base URL the code is configured with:
@@ -119,9 +123,6 @@ function apiPathOf(
   return null;
 }
 
-/** After a base URL from elsewhere (`${base}/chat/completions`): OpenAI-compatible endpoints. */
-const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
-
 /**
  * A method path that only an SDK has, called on a receiver nobody declares: a low-confidence site.
  *
@@ -132,13 +133,13 @@ const OPENAI_COMPATIBLE_TAIL = /\/(?:chat\/completions|embeddings|responses)$/;
  * ```
  */
 export function distinctiveSite(path: string): SiteFacts | null {
-  for (const [distinctive, [library, provider, operation]] of DISTINCTIVE) {
+  for (const [distinctive, entry] of DISTINCTIVE) {
     if (path.endsWith(distinctive)) {
       return {
-        provider,
-        library,
-        target: `${library}.${distinctive}`,
-        operation,
+        provider: entry.provider,
+        library: entry.library,
+        target: `${entry.library}.${distinctive}`,
+        operation: entry.methods[distinctive] ?? null,
         confidence: "low",
       };
     }
@@ -223,7 +224,7 @@ function sdkMethod(
   const entry = c.entry;
   const key = c.path.join(".");
   const label = entry.clients[c.name] ?? entry.factories?.[c.name] ?? entry.library;
-  const provider = entry.providers?.[c.name] ?? entry.provider;
+  const provider = clientProvider(entry, c.name);
   if (entry.commands && key === "send") {
     const command = optionOf(args[0] ? resolveValue(args[0], ctx) : UNKNOWN, "sdk-command");
     const known = command && command.entry === entry ? entry.commands[command.name] : undefined;
@@ -237,9 +238,7 @@ function sdkMethod(
     };
   }
   if (!Object.prototype.hasOwnProperty.call(entry.methods, key)) return null;
-  const target = entry.library === "langchain" || entry.library === "openai_agents"
-    ? `${entry.library}.${label}.${key}`
-    : `${label}.${key}`;
+  const target = entry.framework ? `${entry.library}.${label}.${key}` : `${label}.${key}`;
   return {
     provider,
     library: entry.library,
@@ -452,7 +451,7 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
   const operation = operationForPath(path);
   if (
     operation !== null &&
-    (matchUrl(`http://host${path}`, []) !== null || OPENAI_COMPATIBLE_TAIL.test(path))
+    (matchUrl(`http://host${path}`, []) !== null || isCompatiblePath(path))
   ) {
     return {
       provider: "openai_compatible",

@@ -7,6 +7,7 @@
  */
 import type { AnyRecord, GuardRecord } from "../report/record.ts";
 import type { ScanSite } from "./scan.ts";
+import { splitCallSite } from "../detect/call_site.ts";
 
 /** Where a site stands. */
 export type CoverageStatus = "attested" | "unattested_seen" | "unattested_unseen" | "runtime_only";
@@ -48,11 +49,6 @@ export interface Coverage {
   summary: Record<CoverageStatus, number>;
 }
 
-function splitSite(site: string): { file: string; line: number } | null {
-  const m = /^(.*):(\d+):(\d+)$/.exec(site);
-  return m ? { file: m[1]!.replace(/^\.\//, ""), line: Number(m[2]) } : null;
-}
-
 /** Joins scan sites and runtime records (AI calls, newer than `sinceMs` ago when given). */
 export function joinCoverage(
   sites: readonly ScanSite[],
@@ -65,9 +61,9 @@ export function joinCoverage(
   for (const r of records) {
     if (r.event !== "ai_call" || r.call_site === null) continue;
     if (!(Date.parse(r.ts) >= cutoff)) continue;
-    const at = splitSite(r.call_site);
+    const at = splitCallSite(r.call_site);
     if (!at) continue;
-    const key = `${at.file}:${at.line}`;
+    const key = `${at.path}:${at.line}`;
     let entry = seen.get(key);
     if (!entry) {
       entry = {
@@ -101,9 +97,9 @@ export function joinCoverage(
   }
   for (const [key, { runtime, sample }] of seen) {
     if (joined.has(key)) continue;
-    const at = splitSite(sample.call_site!)!;
+    const at = splitCallSite(sample.call_site!)!;
     out.push({
-      file: at.file,
+      file: at.path,
       line: at.line,
       provider: sample.provider,
       target: sample.target,

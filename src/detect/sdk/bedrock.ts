@@ -8,55 +8,55 @@
  *
  * @module
  */
-import type { GuardCore } from "../layer.ts";
-import { ownerOf, type Patcher } from "../patcher.ts";
+import { ownerOf } from "../patcher.ts";
 import { type Fn, siteHook } from "./hooks.ts";
+import { catalogClient, catalogEntry, type SdkFamily } from "./family.ts";
 
-const COMMANDS: Record<string, [target: string, operation: string]> = {
-  ConverseCommand: ["converse", "chat"],
-  ConverseStreamCommand: ["converseStream", "chat"],
-  InvokeModelCommand: ["invokeModel", "generate_content"],
-  InvokeModelWithResponseStreamCommand: ["invokeModelWithResponseStream", "generate_content"],
-  InvokeModelWithBidirectionalStreamCommand: ["invokeModelWithBidirectionalStream", "realtime"],
-};
+const BEDROCK = catalogEntry("@aws-sdk/client-bedrock-runtime");
+/** The inference commands, from the catalog: command class → [target, operation]. */
+const COMMANDS = BEDROCK.commands!;
 
 interface SmithyClient {
   config?: { serviceId?: unknown };
 }
 
-function commandOf(command: unknown): [string, string] | undefined {
+function commandOf(command: unknown): readonly [string, string] | undefined {
   const name = (command as { constructor?: { name?: string } } | null)?.constructor?.name;
-  return name === undefined ? undefined : COMMANDS[name];
+  return name === undefined || !Object.prototype.hasOwnProperty.call(COMMANDS, name)
+    ? undefined
+    : COMMANDS[name];
 }
 
 function facts(_self: Record<string, unknown>, args: unknown[]) {
   const [target, operation] = commandOf(args[0])!;
   const modelId = (args[0] as { input?: { modelId?: unknown } }).input?.modelId;
   return {
-    provider: "aws.bedrock",
+    provider: BEDROCK.provider,
     operation,
-    target: `bedrock.${target}`,
+    target: `${BEDROCK.library}.${target}`,
     model: typeof modelId === "string" ? modelId : null,
   };
 }
 
-/** Whether a client class is Bedrock Runtime's. */
-export function isBedrockClient(Client: Fn): boolean {
-  return Client.name === "BedrockRuntimeClient" &&
-    ownerOf(Client.prototype as object, "send") !== null;
-}
-
-/** Patches `send()` of the Smithy client base for Bedrock Runtime's inference commands. */
-export function patchBedrock(core: GuardCore, patcher: Patcher, Client: Fn): void {
-  const owner = ownerOf(Client.prototype as object, "send")!;
-  patcher.wrapMethod<Fn>(owner, "send", (original) => {
-    const entry = siteHook(core, original, facts, true);
-    return function send(this: SmithyClient, command: unknown, ...rest: unknown[]) {
-      // Every AWS client's send() passes here: two property reads for anything but Bedrock.
-      if (this.config?.serviceId !== "Bedrock Runtime" || commandOf(command) === undefined) {
-        return original.call(this, command, ...rest);
-      }
-      return entry.call(this, command, ...rest);
-    };
-  });
-}
+/** Bedrock Runtime's client classes (as the catalog names them) with a Smithy `send()`. */
+export const bedrockFamily: SdkFamily = {
+  name: "bedrock",
+  matches(Client) {
+    const proto = Client.prototype as object | undefined;
+    return !!proto && catalogClient([BEDROCK], Client) !== null && ownerOf(proto, "send") !== null;
+  },
+  patch(core, patcher, Client) {
+    const owner = ownerOf(Client.prototype as object, "send")!;
+    patcher.wrapMethod<Fn>(owner, "send", (original) => {
+      const entry = siteHook(core, original, facts, true);
+      return function send(this: SmithyClient, command: unknown, ...rest: unknown[]) {
+        // Every AWS client's send() passes here: two property reads for anything but Bedrock.
+        if (this.config?.serviceId !== "Bedrock Runtime" || commandOf(command) === undefined) {
+          return original.call(this, command, ...rest);
+        }
+        return entry.call(this, command, ...rest);
+      };
+    });
+    return true;
+  },
+};

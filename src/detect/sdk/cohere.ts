@@ -5,29 +5,31 @@
  *
  * @module
  */
-import { sdkOf } from "../../catalog.ts";
+import { serverOf } from "../providers.ts";
+import { type Fn, modelArg, recordingHook } from "./hooks.ts";
+import {
+  catalogClient,
+  catalogEntry,
+  methodsUnder,
+  probeClient,
+  type SdkFamily,
+} from "./family.ts";
 import type { GuardCore } from "../layer.ts";
 import type { Patcher } from "../patcher.ts";
-import { splitUrl } from "../providers.ts";
-import { type Fn, modelArg, recordingHook } from "./hooks.ts";
-import { throwaway } from "./stainless.ts";
 
-/** The client methods that are AI calls, from the catalog (the v1 and v2 classes share them). */
-const METHODS = Object.fromEntries(
-  Object.entries(sdkOf("cohere-ai")!.methods).filter(([path]) => !path.includes(".")),
-);
+const COHERE = catalogEntry("cohere-ai");
+/** The client methods that are AI calls (the v1 and v2 classes share them). */
+const METHODS = methodsUnder(COHERE, "");
 
 const DEFAULT_URL = "https://api.cohere.com";
 
-function serverOf(self: Record<string, unknown>): { server: string | null; port: number | null } {
+function baseUrlOf(self: Record<string, unknown>): string {
   const options = self._options as { baseUrl?: unknown; environment?: unknown } | undefined;
-  const url = typeof options?.baseUrl === "string"
+  return typeof options?.baseUrl === "string"
     ? options.baseUrl
     : typeof options?.environment === "string"
     ? options.environment
     : DEFAULT_URL;
-  const parts = splitUrl(url);
-  return { server: parts?.hostname ?? null, port: parts?.port ?? null };
 }
 
 function patchResource(core: GuardCore, patcher: Patcher, proto: object, api: string): void {
@@ -41,12 +43,12 @@ function patchResource(core: GuardCore, patcher: Patcher, proto: object, api: st
           core,
           original,
           (self, args) => ({
-            provider: "cohere",
-            operation: operation ?? null,
+            provider: COHERE.provider,
+            operation,
             model: modelArg(args),
-            target: `cohere.${api}.${method}`,
+            target: `${COHERE.library}.${api}.${method}`,
             detector: "sdk",
-            ...serverOf(self),
+            ...serverOf(baseUrlOf(self)),
           }),
           false,
           true,
@@ -55,22 +57,21 @@ function patchResource(core: GuardCore, patcher: Patcher, proto: object, api: st
   }
 }
 
-/** Whether a class is one of cohere-ai's clients. */
-export function isCohereClient(Client: Fn): boolean {
-  return /^Cohere(?:Client|ClientV2)$/.test(Client.name);
-}
-
-/** Patches the resource classes behind `CohereClient` / `CohereClientV2`. */
-export function patchCohere(core: GuardCore, patcher: Patcher, Client: Fn): boolean {
-  const probe = throwaway(Client as unknown as new (o: object) => object, { token: "probe" }) as
-    | { client?: object; clientV2?: object }
-    | null;
-  if (!probe) return false;
-  if (probe.clientV2) {
-    patchResource(core, patcher, Object.getPrototypeOf(probe.clientV2), "v2");
-    if (probe.client) patchResource(core, patcher, Object.getPrototypeOf(probe.client), "v1");
-  } else {
-    patchResource(core, patcher, Client.prototype as object, "v1");
-  }
-  return true;
-}
+/** cohere-ai's `CohereClient` and `CohereClientV2`: the resource classes behind them are patched. */
+export const cohereFamily: SdkFamily = {
+  name: "cohere",
+  matches: (Client) => catalogClient([COHERE], Client) !== null,
+  patch(core, patcher, Client) {
+    const probe = probeClient(Client, { token: "probe" }) as
+      | { client?: object; clientV2?: object }
+      | null;
+    if (!probe) return false;
+    if (probe.clientV2) {
+      patchResource(core, patcher, Object.getPrototypeOf(probe.clientV2), "v2");
+      if (probe.client) patchResource(core, patcher, Object.getPrototypeOf(probe.client), "v1");
+    } else {
+      patchResource(core, patcher, Client.prototype as object, "v1");
+    }
+    return true;
+  },
+};

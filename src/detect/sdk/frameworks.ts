@@ -6,54 +6,71 @@
  *
  * @module
  */
-import type { GuardCore } from "../layer.ts";
-import { ownerOf, type Patcher } from "../patcher.ts";
+import { LANGCHAIN_METHODS } from "../../catalog.ts";
+import { ownerOf } from "../patcher.ts";
 import { type Fn, scopeHook } from "./hooks.ts";
+import { catalogClient, catalogEntry, type SdkFamily } from "./family.ts";
+
+/** The LangChain model methods of one operation, from the catalog. */
+function langchainMethods(operation: string): string[] {
+  return Object.entries(LANGCHAIN_METHODS).filter(([, op]) => op === operation).map(([m]) => m);
+}
+
+const CHAT_METHODS = langchainMethods("chat");
+const EMBEDDING_METHODS = langchainMethods("embeddings");
+const AGENTS = catalogEntry("@openai/agents");
 
 function hasMethod(value: unknown, name: string): boolean {
   return typeof (value as Record<string, unknown> | null)?.[name] === "function";
 }
 
-/** A LangChain chat model class (`ChatOpenAI`, `ChatAnthropic`, …): `_generate` and `invoke`. */
-export function isLangChainChatModel(Client: Fn): boolean {
+function owns(Client: Fn, ...keys: string[]): boolean {
   const proto = Client.prototype as object | undefined;
-  return !!proto && ownerOf(proto, "_generate") !== null && ownerOf(proto, "invoke") !== null &&
-    ownerOf(proto, "_llmType") !== null;
+  return !!proto && keys.every((key) => ownerOf(proto, key) !== null);
 }
 
-/** A LangChain embeddings class (`OpenAIEmbeddings`, …). */
-export function isLangChainEmbeddings(Client: Fn): boolean {
-  const proto = Client.prototype as object | undefined;
-  return !!proto && ownerOf(proto, "embedQuery") !== null &&
-    ownerOf(proto, "embedDocuments") !== null;
-}
+/**
+ * A LangChain chat model class (`ChatOpenAI`, `ChatAnthropic`, any provider's), known by the chat
+ * model base's `_generate`, `invoke` and `_llmType`: scope entries on its chat methods.
+ */
+export const langchainChatModelFamily: SdkFamily = {
+  name: "langchain-chat-model",
+  matches: (Client) => owns(Client, "_generate", "invoke", "_llmType"),
+  patch(core, patcher, Client) {
+    const proto = Client.prototype as object;
+    // The owner may be a base that other runnables share: only chat models take the scope.
+    const isChatModel = (self: unknown) => hasMethod(self, "_generate");
+    for (const method of CHAT_METHODS) {
+      const owner = ownerOf(proto, method);
+      if (owner) patcher.wrapMethod<Fn>(owner, method, (o) => scopeHook(core, o, isChatModel));
+    }
+    return true;
+  },
+};
 
-/** The agents SDK's `Runner` (the `run()` function uses a default one). */
-export function isAgentsRunner(Client: Fn): boolean {
-  const proto = Client.prototype as object | undefined;
-  return Client.name === "Runner" && !!proto && ownerOf(proto, "run") !== null;
-}
+/** A LangChain embeddings class (`OpenAIEmbeddings`, …): scope entries on its embedding methods. */
+export const langchainEmbeddingsFamily: SdkFamily = {
+  name: "langchain-embeddings",
+  matches: (Client) => owns(Client, ...EMBEDDING_METHODS),
+  patch(core, patcher, Client) {
+    for (const method of EMBEDDING_METHODS) {
+      const owner = ownerOf(Client.prototype as object, method);
+      if (owner) patcher.wrapMethod<Fn>(owner, method, (o) => scopeHook(core, o));
+    }
+    return true;
+  },
+};
 
-/** Scope entries on the chat model base (`invoke`, `generate`) and `stream`/`batch` of chat models. */
-export function patchLangChainChatModel(core: GuardCore, patcher: Patcher, Client: Fn): void {
-  const proto = Client.prototype as object;
-  const isChatModel = (self: unknown) => hasMethod(self, "_generate");
-  for (const method of ["invoke", "generate", "stream", "batch"]) {
-    const owner = ownerOf(proto, method);
-    if (owner) patcher.wrapMethod<Fn>(owner, method, (o) => scopeHook(core, o, isChatModel));
-  }
-}
-
-/** Scope entries on `embedQuery` and `embedDocuments`. */
-export function patchLangChainEmbeddings(core: GuardCore, patcher: Patcher, Client: Fn): void {
-  for (const method of ["embedQuery", "embedDocuments"]) {
-    const owner = ownerOf(Client.prototype as object, method);
-    if (owner) patcher.wrapMethod<Fn>(owner, method, (o) => scopeHook(core, o));
-  }
-}
-
-/** A scope entry on `Runner.prototype.run`. */
-export function patchAgentsRunner(core: GuardCore, patcher: Patcher, Client: Fn): void {
-  const owner = ownerOf(Client.prototype as object, "run");
-  if (owner) patcher.wrapMethod<Fn>(owner, "run", (o) => scopeHook(core, o));
-}
+/** The agents SDK's `Runner` (the `run()` function uses a default one): a scope entry on its methods. */
+export const agentsRunnerFamily: SdkFamily = {
+  name: "openai-agents",
+  matches: (Client) =>
+    catalogClient([AGENTS], Client) !== null && owns(Client, ...Object.keys(AGENTS.methods)),
+  patch(core, patcher, Client) {
+    for (const method of Object.keys(AGENTS.methods)) {
+      const owner = ownerOf(Client.prototype as object, method);
+      if (owner) patcher.wrapMethod<Fn>(owner, method, (o) => scopeHook(core, o));
+    }
+    return true;
+  },
+};

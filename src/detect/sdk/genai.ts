@@ -6,18 +6,25 @@
  */
 import type { GuardCore } from "../layer.ts";
 import type { Patcher } from "../patcher.ts";
-import { splitUrl } from "../providers.ts";
+import { serverOf } from "../providers.ts";
 import { type Describe, type Fn, recordingHook } from "./hooks.ts";
-import { throwaway } from "./stainless.ts";
+import {
+  catalogClient,
+  catalogEntry,
+  methodsUnder,
+  probeClient,
+  type SdkFamily,
+} from "./family.ts";
 
-const METHODS: Record<string, string> = {
-  generateContent: "generate_content",
-  generateContentStream: "generate_content",
-  embedContent: "embeddings",
-  generateImages: "generate_content",
-};
+const GENAI = catalogEntry("@google/genai");
+/** The resource the catalog names, and the class that implements it (exported, patched alone too). */
+const RESOURCE = "models";
+const RESOURCE_CLASS = "Models";
+const METHODS = methodsUnder(GENAI, RESOURCE);
+/** The provider when the client is Vertex AI's (`vertexai: true`) rather than the Gemini API's. */
+const VERTEX_PROVIDER = "gcp.vertex_ai";
 
-function describeGenai(method: string): Describe {
+function describeGenai(method: string, operation: string | null): Describe {
   return (self, args) => {
     const params = args[0] as { model?: unknown } | undefined;
     const api = self.apiClient as
@@ -31,22 +38,20 @@ function describeGenai(method: string): Describe {
     } catch {
       // older versions: leave defaults
     }
-    const parts = base ? splitUrl(base) : null;
     return {
-      provider: vertex ? "gcp.vertex_ai" : "gcp.gemini",
-      operation: METHODS[method] ?? null,
+      provider: vertex ? VERTEX_PROVIDER : GENAI.provider,
+      operation,
       model: typeof params?.model === "string" ? params.model.replace(/^models\//, "") : null,
-      target: `google_genai.models.${method}`,
+      target: `${GENAI.library}.${RESOURCE}.${method}`,
       detector: "sdk",
-      server: parts?.hostname ?? null,
-      port: parts?.port ?? null,
+      ...serverOf(base),
     };
   };
 }
 
 function patchModels(core: GuardCore, patcher: Patcher, modelsProto: object): void {
-  for (const method of Object.keys(METHODS)) {
-    const describe = describeGenai(method);
+  for (const [method, operation] of Object.entries(METHODS)) {
+    const describe = describeGenai(method, operation);
     patcher.define(modelsProto, method, {
       enumerable: false,
       get: () => undefined,
@@ -65,16 +70,18 @@ function patchModels(core: GuardCore, patcher: Patcher, modelsProto: object): vo
   }
 }
 
-/** Patches `GoogleGenAI` (through a throwaway client's `models`) or the `Models` class itself. */
-export function patchGenai(core: GuardCore, patcher: Patcher, Client: Fn): boolean {
-  if (Client.name === "Models") {
-    patchModels(core, patcher, Client.prototype as object);
+/** `GoogleGenAI` (patched through a probe client's `models`) or the `Models` class itself. */
+export const genaiFamily: SdkFamily = {
+  name: "genai",
+  matches: (Client) => Client.name === RESOURCE_CLASS || catalogClient([GENAI], Client) !== null,
+  patch(core, patcher, Client) {
+    if (Client.name === RESOURCE_CLASS) {
+      patchModels(core, patcher, Client.prototype as object);
+      return true;
+    }
+    const probe = probeClient(Client, {}) as { models?: object } | null;
+    if (!probe?.models) return false;
+    patchModels(core, patcher, Object.getPrototypeOf(probe.models));
     return true;
-  }
-  const probe = throwaway(Client as unknown as new (o: object) => object, {}) as
-    | { models?: object }
-    | null;
-  if (!probe?.models) return false;
-  patchModels(core, patcher, Object.getPrototypeOf(probe.models));
-  return true;
-}
+  },
+};

@@ -1,51 +1,57 @@
 /**
  * @mistralai/mistralai: resource classes (`chat`, `fim`, `agents`, `embeddings`) reached through a
- * throwaway client; each method records the call at its entry.
+ * probe client; each method the catalog names records the call at its entry.
  *
  * @module
  */
-import type { GuardCore } from "../layer.ts";
-import type { Patcher } from "../patcher.ts";
-import { splitUrl } from "../providers.ts";
+import { ownerOf } from "../patcher.ts";
+import { serverOf } from "../providers.ts";
 import { type Fn, modelArg, recordingHook } from "./hooks.ts";
-import { throwaway } from "./stainless.ts";
+import {
+  catalogClient,
+  catalogEntry,
+  methodsUnder,
+  probeClient,
+  type SdkFamily,
+} from "./family.ts";
 
-const METHODS: Record<string, Record<string, string>> = {
-  chat: { complete: "chat", stream: "chat" },
-  fim: { complete: "text_completion", stream: "text_completion" },
-  agents: { complete: "chat", stream: "chat" },
-  embeddings: { create: "embeddings" },
-};
+const MISTRAL = catalogEntry("@mistralai/mistralai");
+/** The resources the catalog names methods of (`chat` of `chat.complete`). */
+const RESOURCES = [...new Set(Object.keys(MISTRAL.methods).map((path) => path.split(".")[0]!))];
 
-/** Patches the `Mistral` client class. */
-export function patchMistral(core: GuardCore, patcher: Patcher, Client: Fn): boolean {
-  const probe = throwaway(Client as unknown as new (o: object) => object, {}) as
-    | Record<string, unknown>
-    | null;
-  if (!probe) return false;
-  for (const [resource, methods] of Object.entries(METHODS)) {
-    const proto = probe[resource] ? Object.getPrototypeOf(probe[resource]) : null;
-    if (!proto) continue;
-    for (const [method, operation] of Object.entries(methods)) {
-      patcher.wrapMethod<Fn>(
-        proto,
-        method,
-        (original) =>
-          recordingHook(core, original, (self, args) => {
-            const base = String((self as { _baseURL?: unknown })._baseURL ?? "");
-            const parts = base ? splitUrl(base) : null;
-            return {
-              provider: "mistral_ai",
+/**
+ * `Mistral` (and classes that extend it), or a client of the same construction: its own
+ * `_createRequest` and a `chat` resource.
+ */
+export const mistralFamily: SdkFamily = {
+  name: "mistral",
+  matches(Client) {
+    const proto = Client.prototype as object | undefined;
+    return !!proto && (catalogClient([MISTRAL], Client) !== null ||
+      (ownerOf(proto, "_createRequest") !== null && "chat" in proto));
+  },
+  patch(core, patcher, Client) {
+    const probe = probeClient(Client, {}) as Record<string, unknown> | null;
+    if (!probe) return false;
+    for (const resource of RESOURCES) {
+      const proto = probe[resource] ? Object.getPrototypeOf(probe[resource]) : null;
+      if (!proto) continue;
+      for (const [method, operation] of Object.entries(methodsUnder(MISTRAL, resource))) {
+        patcher.wrapMethod<Fn>(
+          proto,
+          method,
+          (original) =>
+            recordingHook(core, original, (self, args) => ({
+              provider: MISTRAL.provider,
               operation,
               model: modelArg(args),
-              target: `mistral.${resource}.${method}`,
+              target: `${MISTRAL.library}.${resource}.${method}`,
               detector: "sdk",
-              server: parts?.hostname ?? null,
-              port: parts?.port ?? null,
-            };
-          }, true),
-      );
+              ...serverOf((self as { _baseURL?: unknown })._baseURL),
+            }), true),
+        );
+      }
     }
-  }
-  return true;
-}
+    return true;
+  },
+};

@@ -3,46 +3,43 @@
  *
  * @module
  */
-import type { GuardCore } from "../layer.ts";
-import { ownerOf, type Patcher } from "../patcher.ts";
-import { splitUrl } from "../providers.ts";
+import { ownerOf } from "../patcher.ts";
+import { serverOf } from "../providers.ts";
 import { type Fn, modelArg, recordingHook } from "./hooks.ts";
+import { catalogEntry, methodsUnder, type SdkFamily } from "./family.ts";
 
-const METHODS: Record<string, string> = {
-  chat: "chat",
-  generate: "text_completion",
-  embed: "embeddings",
-  embeddings: "embeddings",
-};
+const OLLAMA = catalogEntry("ollama");
+const METHODS = methodsUnder(OLLAMA, "");
 
-/** Whether `proto` is an ollama client's. */
-export function isOllama(proto: object): boolean {
-  return ownerOf(proto, "pull") !== null && ownerOf(proto, "chat") !== null &&
-    ownerOf(proto, "generate") !== null;
-}
-
-/** Patches the `Ollama` client class. */
-export function patchOllama(core: GuardCore, patcher: Patcher, proto: object): void {
-  for (const [method, operation] of Object.entries(METHODS)) {
-    const owner = ownerOf(proto, method);
-    if (!owner) continue;
-    patcher.wrapMethod<Fn>(
-      owner,
-      method,
-      (original) =>
-        recordingHook(core, original, (self, args) => {
-          const host = (self.config as { host?: unknown } | undefined)?.host;
-          const parts = typeof host === "string" ? splitUrl(host) : null;
-          return {
-            provider: "ollama",
+/**
+ * ollama's client classes (`Ollama`, and the class of its default export), known by their methods:
+ * `pull` beside `chat` and `generate`.
+ */
+export const ollamaFamily: SdkFamily = {
+  name: "ollama",
+  matches(Client) {
+    const proto = Client.prototype as object | undefined;
+    return !!proto && ownerOf(proto, "pull") !== null && ownerOf(proto, "chat") !== null &&
+      ownerOf(proto, "generate") !== null;
+  },
+  patch(core, patcher, Client) {
+    for (const [method, operation] of Object.entries(METHODS)) {
+      const owner = ownerOf(Client.prototype as object, method);
+      if (!owner) continue;
+      patcher.wrapMethod<Fn>(
+        owner,
+        method,
+        (original) =>
+          recordingHook(core, original, (self, args) => ({
+            provider: OLLAMA.provider,
             operation,
             model: modelArg(args),
-            target: `ollama.${method}`,
+            target: `${OLLAMA.library}.${method}`,
             detector: "sdk",
-            server: parts?.hostname ?? null,
-            port: parts?.port ?? null,
-          };
-        }, true),
-    );
-  }
-}
+            ...serverOf((self.config as { host?: unknown } | undefined)?.host),
+          }), true),
+      );
+    }
+    return true;
+  },
+};

@@ -7,10 +7,11 @@
  * @module
  */
 import type { GuardCore } from "../layer.ts";
-import { ownerOf, type Patcher } from "../patcher.ts";
-import { operationForPath, splitUrl } from "../providers.ts";
+import { ownerOf } from "../patcher.ts";
+import { operationForPath, serverOf } from "../providers.ts";
 import type { CallFacts } from "../../report/record.ts";
 import { type Describe, type Fn, recordingHook, siteHook, transportHook } from "./hooks.ts";
+import { catalogClient, catalogEntry, probeClient, providerOf, type SdkFamily } from "./family.ts";
 
 const TARGETS: ReadonlyArray<[suffix: string, target: string]> = [
   ["/chat/completions", "chat.completions.create"],
@@ -27,15 +28,35 @@ const TARGETS: ReadonlyArray<[suffix: string, target: string]> = [
   ["/rerank", "rerank.create"],
 ];
 
-/** The SDK and provider of a client class, by its name (`AzureOpenAI` before `OpenAI`). */
-function namesOf(ctor: unknown): { sdk: string; provider: string } {
-  const name = (ctor as { name?: string } | null)?.name ?? "";
-  if (/azure/i.test(name)) return { sdk: "azure_openai", provider: "azure.ai.openai" };
-  if (/anthropic/i.test(name)) return { sdk: "anthropic", provider: "anthropic" };
-  if (/groq/i.test(name)) return { sdk: "groq", provider: "groq" };
-  if (/together/i.test(name)) return { sdk: "together", provider: "together" };
-  if (/openai/i.test(name)) return { sdk: "openai", provider: "openai" };
-  const lower = name.toLowerCase();
+/** The Stainless-built packages in the catalog. */
+const ENTRIES = ["openai", "@anthropic-ai/sdk", "groq-sdk", "together-ai"].map(catalogEntry);
+
+/**
+ * The resource methods the catalog names for these SDKs (`create` of `chat.completions.create`):
+ * each takes the call site at its entry.
+ */
+const SITE_METHODS = [
+  ...new Set(
+    ENTRIES.flatMap((entry) => Object.keys(entry.methods).map((p) => p.split(".").pop()!)),
+  ),
+];
+
+interface Names {
+  /** The first word of targets: the catalog's name for the client class (`azure_openai`). */
+  sdk: string;
+  provider: string;
+}
+
+/**
+ * What the catalog calls a client class and its provider; a Stainless client it does not list
+ * (another SDK of the same generator) goes by its lowercased class name.
+ */
+function namesOf(ctor: unknown): Names {
+  const client = typeof ctor === "function" ? catalogClient(ENTRIES, ctor as Fn) : null;
+  if (client) {
+    return { sdk: client.entry.clients[client.className]!, provider: providerOf(client) };
+  }
+  const lower = ((ctor as { name?: string } | null)?.name ?? "").toLowerCase();
   return { sdk: lower || "sdk", provider: lower || "unknown" };
 }
 
@@ -45,7 +66,7 @@ const ROUTES_MAX = 256;
 function describeStainless(core: GuardCore): Describe {
   // A client sends the same few requests over and over: remember what each route is (bounded).
   const routes = new Map<string, Route>();
-  const names = new WeakMap<object, { sdk: string; provider: string }>();
+  const names = new WeakMap<object, Names>();
   let rulesSeen: unknown = null;
   const route = (self: object, method: string, baseURL: string, path: string): Route => {
     const rules = core.rules();
@@ -60,7 +81,6 @@ function describeStainless(core: GuardCore): Describe {
     let known = routes.get(key);
     if (known === undefined) {
       const match = baseURL ? core.match(baseURL + path) : null;
-      const parts = baseURL ? splitUrl(baseURL) : null;
       const name = TARGETS.find(([suffix]) => path.endsWith(suffix))?.[1] ??
         `${method.toLowerCase()} ${path}`;
       known = {
@@ -68,8 +88,7 @@ function describeStainless(core: GuardCore): Describe {
         operation: operationForPath(path),
         target: `${named.sdk}.${name}`,
         detector: "sdk",
-        server: parts?.hostname ?? null,
-        port: parts?.port ?? null,
+        ...serverOf(baseURL),
       };
       if (routes.size >= ROUTES_MAX) routes.clear();
       routes.set(key, known);
@@ -88,7 +107,7 @@ function describeStainless(core: GuardCore): Describe {
   };
 }
 
-/** Resource objects of a throwaway client, to reach their methods on their prototypes. */
+/** Resource objects of a probe client, to reach their methods on their prototypes. */
 function resourcePrototypes(instance: object, depth = 2): object[] {
   const out: object[] = [];
   const seen = new Set<object>();
@@ -112,45 +131,38 @@ function resourcePrototypes(instance: object, depth = 2): object[] {
   return out;
 }
 
-/** A client built only to find its resource classes; it never sends anything. */
-export function throwaway(Client: new (options: object) => object, options: object): object | null {
-  try {
-    return new Client({
-      apiKey: "aiguard-probe",
-      dangerouslyAllowBrowser: true,
-      endpoint: "https://aiguard.invalid",
-      apiVersion: "2024-10-21",
-      ...options,
-    });
-  } catch {
-    return null;
-  }
-}
-
-/** Whether `proto` is a Stainless client's. */
-export function isStainless(proto: object): boolean {
-  return ownerOf(proto, "methodRequest") !== null && ownerOf(proto, "makeRequest") !== null;
-}
-
-/** Patches a Stainless client class. */
-export function patchStainless(core: GuardCore, patcher: Patcher, Client: Fn): void {
-  const owner = ownerOf(Client.prototype as object, "methodRequest")!;
-  patcher.wrapMethod<Fn>(
-    owner,
-    "methodRequest",
-    (original) => recordingHook(core, original, describeStainless(core), false),
-  );
-  const transport = ownerOf(owner, "fetchWithTimeout");
-  if (transport) {
-    patcher.wrapMethod<Fn>(transport, "fetchWithTimeout", (o) => transportHook(core, o));
-  }
-  const probe = throwaway(Client as unknown as new (o: object) => object, {});
-  if (!probe) return;
-  for (const proto of resourcePrototypes(probe)) {
-    for (const key of ["create", "stream", "runTools", "parse", "generate"]) {
-      if (Object.prototype.hasOwnProperty.call(proto, key)) {
-        patcher.wrapMethod<Fn>(proto, key, (o) => siteHook(core, o));
+/**
+ * Stainless clients, known by the base client's `methodRequest` and `makeRequest`: one recording
+ * hook there, site entries on the resource methods, and the transport's `fetchWithTimeout`.
+ */
+export const stainlessFamily: SdkFamily = {
+  name: "stainless",
+  matches(Client) {
+    const proto = Client.prototype as object | undefined;
+    return !!proto && ownerOf(proto, "methodRequest") !== null &&
+      ownerOf(proto, "makeRequest") !== null;
+  },
+  patch(core, patcher, Client) {
+    const owner = ownerOf(Client.prototype as object, "methodRequest")!;
+    patcher.wrapMethod<Fn>(
+      owner,
+      "methodRequest",
+      (original) => recordingHook(core, original, describeStainless(core), false),
+    );
+    const transport = ownerOf(owner, "fetchWithTimeout");
+    if (transport) {
+      patcher.wrapMethod<Fn>(transport, "fetchWithTimeout", (o) => transportHook(core, o));
+    }
+    // Without a probe client the methodRequest hook still records every call, with a later site.
+    const probe = probeClient(Client, {});
+    if (!probe) return true;
+    for (const proto of resourcePrototypes(probe)) {
+      for (const key of SITE_METHODS) {
+        if (Object.prototype.hasOwnProperty.call(proto, key)) {
+          patcher.wrapMethod<Fn>(proto, key, (o) => siteHook(core, o));
+        }
       }
     }
-  }
-}
+    return true;
+  },
+};
