@@ -19,6 +19,7 @@ import {
   type MockAiServer,
   startMockAiServer,
 } from "./support/mock_ai_server.ts";
+import { aiCalls } from "./support/records.ts";
 
 let server: MockAiServer;
 // Constructed before any guard is enabled: the SDK layer must still catch its calls.
@@ -29,10 +30,6 @@ before(async () => {
   early = new OpenAI({ apiKey: "sk-test", baseURL: `${server.url}/v1`, maxRetries: 0 });
 });
 after(() => server.close());
-
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
 
 const CLIENTS = [OpenAI, Anthropic, GoogleGenAI, Groq, Mistral, Ollama];
 

@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import * as A from "../mod.ts";
 import { type GuardOwner, registry } from "../src/registry.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
 
 let dir: string;
 let B: typeof A;
@@ -25,18 +26,6 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 beforeEach(freshContext);
 
-/** A stand-in network under the guard's fetch wrapper, counting what reached it. */
-function network() {
-  const original = globalThis.fetch;
-  const reached: string[] = [];
-  const fake = ((input: RequestInfo | URL) => {
-    reached.push(String(input));
-    return Promise.resolve(new Response("{}", { headers: { "content-type": "application/json" } }));
-  }) as typeof fetch;
-  globalThis.fetch = fake;
-  return { reached, fake, restore: () => void (globalThis.fetch = original) };
-}
-
 const AI = "https://api.openai.com/v1/chat/completions";
 
 test("two copies are two module instances", () => {
@@ -45,11 +34,11 @@ test("two copies are two module instances", () => {
 });
 
 test("attest() of copy B is honoured by the block-mode guard of copy A", async () => {
-  const net = network();
+  const net = installNetwork();
   const guard = A.enableGuard({ mode: "block", sinks: ["memory"], discover: false });
   try {
     await B.attest(() => fetch(AI, { method: "POST", body: "{}" }), { id: "reviewed-in-b" })();
-    assert.equal(net.reached.length, 1, "the reviewed call went out");
+    assert.equal(net.seen.length, 1, "the reviewed call went out");
     assert.equal(B.isAttested(), false);
     // And the other way round: unattested in B's terms is blocked by A's guard, and the error is
     // an AttestationError for both copies.
@@ -58,7 +47,7 @@ test("attest() of copy B is honoured by the block-mode guard of copy A", async (
       assert.ok(error instanceof B.AttestationError);
       return true;
     });
-    assert.equal(net.reached.length, 1);
+    assert.equal(net.seen.length, 1);
     assert.equal(guard.stats().calls, 2);
   } finally {
     await guard.disable();
@@ -67,22 +56,23 @@ test("attest() of copy B is honoured by the block-mode guard of copy A", async (
 });
 
 test("both copies enabled: fetch is wrapped once and a call gives one record", async () => {
-  const net = network();
+  const net = installNetwork();
   const a = A.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
   const wrapped = globalThis.fetch;
   const b = B.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
   try {
     assert.equal(globalThis.fetch, wrapped, "B reconfigured A's guard instead of wrapping again");
     await fetch(AI, { method: "POST", body: "{}" });
-    assert.equal(net.reached.length, 1);
+    assert.equal(net.seen.length, 1);
     assert.equal(a.records().length, 1);
     assert.deepEqual(b.records(), a.records(), "one guard, seen from either copy");
-  } finally {
     await B.disableGuard();
     await A.disableGuard();
+    assert.equal(globalThis.fetch, net.fake, "disabling restores fetch exactly");
+  } finally {
+    await A.disableGuard();
+    net.restore();
   }
-  assert.equal(globalThis.fetch, net.fake, "disabling restores fetch exactly");
-  net.restore();
 });
 
 test("a copy with another record format: the newer takes over and says so once", async () => {
