@@ -15,8 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type MockAiServer, startMockAiServer } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
-import { aiCalls } from "./support/records.ts";
-import type { GuardRecord } from "../mod.ts";
+import { aiCallsIn } from "./support/records.ts";
 
 const APP = resolve("tests/fixtures/attack_exit/app.ts");
 const CLI = resolve("cli.ts");
@@ -63,12 +62,6 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
       resolvePromise({ code, signal, stderr, stdout, ms: Date.now() - started });
     });
   });
-}
-
-/** The AI-call records in the report at `path` (none when there is no file). */
-async function aiCallsIn(path: string): Promise<GuardRecord[]> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  return aiCalls(text.split("\n").filter(Boolean).map((l) => JSON.parse(l)));
 }
 
 let serial = 0;
