@@ -5,7 +5,7 @@
  */
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as A from "../mod.ts";
@@ -102,5 +102,46 @@ test("a copy with another record format: the newer takes over and says so once",
   } finally {
     console.warn = warn;
     shared.owner = null;
+  }
+});
+
+test("a newer copy with another record format takes over a live guard: the older one's patches are all undone first", async () => {
+  // A third copy on disk, newer and writing another record format.
+  const newer = join(dir, "newer");
+  await cp("src", join(newer, "src"), { recursive: true });
+  await cp("mod.ts", join(newer, "mod.ts"));
+  for (
+    const [file, from, to] of [
+      ["src/version.ts", /VERSION = "[^"]+"/, 'VERSION = "99.0.0"'],
+      ["src/registry.ts", /RECORD_V = \d+/, "RECORD_V = 2"],
+    ] as const
+  ) {
+    const path = join(newer, file);
+    const text = await readFile(path, "utf8");
+    assert.match(text, from);
+    await writeFile(path, text.replace(from, to));
+  }
+  const C = await import(pathToFileURL(join(newer, "mod.ts")).href) as typeof A;
+  const said: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => void said.push(m);
+  const net = installNetwork();
+  try {
+    const a = A.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    const wrappedByA = globalThis.fetch;
+    const c = C.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    assert.notEqual(globalThis.fetch, wrappedByA, "the newer copy wrapped the network itself");
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(c.records().length, 1);
+    assert.equal(a.records().length, 0, "the older guard records nothing once taken over");
+    await C.disableGuard();
+    assert.equal(globalThis.fetch, net.fake, "nothing of either copy is left on fetch");
+    assert.equal(registry().owner, null);
+    assert.equal(said.filter((m) => m.includes("99.0.0 takes over")).length, 1, said.join("\n"));
+  } finally {
+    console.warn = warn;
+    await C.disableGuard();
+    await A.disableGuard();
+    net.restore();
   }
 });
