@@ -8,10 +8,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { createServer, type Server } from "node:net";
-import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { enableGuard } from "../mod.ts";
+import { aiCallsIn } from "./support/records.ts";
 
 let dir: string;
 let ai: http.Server;
@@ -67,7 +68,6 @@ test("a listener in a directory others can write gets no record: the records go 
     await new Promise((resolve) => fake.server.close(resolve));
   }
   assert.deepEqual(fake.lines, [], "the impostor was sent records");
-  const written = (await readFile(reportPath, "utf8")).split("\n").filter(Boolean)
-    .map((line) => JSON.parse(line)).filter((line) => line.event === "ai_call");
+  const written = await aiCallsIn(reportPath);
   assert.equal(written.length, 3);
 });

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type MockAiServer, startMockAiServer } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
+import { aiCallsIn } from "./support/records.ts";
 
 const APP = resolve("tests/fixtures/attack_exit/app.ts");
 const CLI = resolve("cli.ts");
@@ -63,12 +64,6 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
   });
 }
 
-async function aiCalls(path: string): Promise<Array<Record<string, unknown>>> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l))
-    .filter((l) => l.event === "ai_call");
-}
-
 let serial = 0;
 
 async function attack(
@@ -104,7 +99,7 @@ async function attack(
   const { acknowledged, inCallback } = JSON.parse(await readFile(guardedAck, "utf8"));
   assert.equal(acknowledged, 3);
   if (how.startsWith("exit-in-")) assert.equal(inCallback, true, "left from inside onRecord");
-  const records = await aiCalls(reportPath);
+  const records = await aiCallsIn(reportPath);
   assert.equal(records.length, acknowledged, `records acknowledged ${acknowledged}, found`);
   // No assertion on the lock file here: an exit while this writer's own batch holds it leaves it
   // (tests/attack_pending/exit_lock_left.pending.ts; the writer is being changed elsewhere).

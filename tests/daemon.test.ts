@@ -12,6 +12,7 @@ import { verifyChain } from "./support/verify_report.ts";
 import { enableGuard, type GuardRecord } from "../mod.ts";
 import { main } from "../cli.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
 import { recordJson } from "./support/fixtures.ts";
 import { recordLines } from "./support/storage_contract.ts";
 
@@ -43,8 +44,7 @@ async function reportLines(path = paths().reportPath): Promise<GuardRecord[]> {
  */
 function reportingTo(socketPath: string) {
   const ownPath = join(dir, "own.jsonl");
-  const original = globalThis.fetch;
-  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
+  const net = installNetwork();
   const guard = enableGuard({ mode: "report", socketPath, reportPath: ownPath, discover: false });
   const call = (model: string) =>
     fetch("https://api.openai.com/v1/chat/completions", {
@@ -52,8 +52,11 @@ function reportingTo(socketPath: string) {
       body: JSON.stringify({ model }),
     });
   const restore = async () => {
-    await guard.disable();
-    globalThis.fetch = original;
+    try {
+      await guard.disable();
+    } finally {
+      net.restore();
+    }
   };
   return { ownPath, guard, call, restore };
 }

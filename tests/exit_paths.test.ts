@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type MockAiServer, startMockAiServer } from "./support/mock_ai_server.ts";
 import { runtimeCommand } from "./support/runtime_command.ts";
+import { aiCallsIn } from "./support/records.ts";
 
 const APP = resolve("tests/fixtures/exit_paths/app.ts");
 const MOCHA_EXIT = resolve("tests/fixtures/exit_paths/mocha_exit.ts");
@@ -97,13 +98,6 @@ function run(
       resolvePromise({ code, signal: sig, stderr });
     });
   });
-}
-
-/** The report's AI call records (not the writer's own head, seal and recovery lines). */
-async function recordsIn(path: string): Promise<Array<Record<string, unknown>>> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line))
-    .filter((line) => line.event === "ai_call");
 }
 
 /** `aiguard verify` run as a user runs it. */
@@ -204,7 +198,7 @@ async function exitCase(
   );
   const { acknowledged } = JSON.parse(await readFile(guardedAck, "utf8"));
   assert.equal(acknowledged, 3);
-  const records = await recordsIn(reportPath);
+  const records = await aiCallsIn(reportPath);
   assert.equal(records.length, acknowledged, `records acknowledged ${acknowledged}, found:`);
   assert.deepEqual(
     records.map((r) => r.action),
@@ -257,7 +251,7 @@ for (const sinks of ["file", "auto"]) {
     assert.match(ended.stderr, /AttestationError/);
     const { acknowledged } = JSON.parse(await readFile(ackPath, "utf8"));
     assert.equal(acknowledged, 4);
-    const records = await recordsIn(reportPath);
+    const records = await aiCallsIn(reportPath);
     assert.equal(records.length, acknowledged);
     assert.deepEqual(records.map((r) => r.action), Array(4).fill("blocked"));
     assert.equal(existsSync(`${reportPath}.lock`), false);
@@ -281,7 +275,7 @@ test("mocha --exit: two unattested axios calls, then process.exit(0): the report
     [],
   );
   assert.equal(ended.code, 0, ended.stderr);
-  const records = await recordsIn(reportPath);
+  const records = await aiCallsIn(reportPath);
   assert.equal(records.length, 2);
   assert.equal(existsSync(`${reportPath}.lock`), false);
   const [cmd, args] = runtimeCommand(CLI, ["check", "--file", reportPath]);

@@ -1,40 +1,13 @@
 import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { attest, AttestationError, disableGuard, enableGuard, type GuardRecord } from "../mod.ts";
-import { matchUrl, sentUrl, splitUrl } from "../src/detect/providers.ts";
 import { runtimeKey } from "../src/runtime.ts";
 import { freshContext, lineHere } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
+import { aiCalls } from "./support/records.ts";
+import { OPENAI_SPELLINGS } from "./support/provider_urls.ts";
 
 beforeEach(freshContext);
-
-/**
- * A stand-in for the network underneath the guard, installed as globalThis.fetch before the
- * guard wraps it: answers AI-shaped requests and counts what reached it. Works in workerd too.
- */
-function installNetwork() {
-  const original = globalThis.fetch;
-  const seen: string[] = [];
-  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    seen.push(`${init?.method ?? "GET"} ${url}`);
-    const body = url.includes("/chat/completions")
-      ? { id: "chatcmpl-net", choices: [{ message: { content: "hi" } }] }
-      : { ok: true };
-    return Promise.resolve(
-      new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } }),
-    );
-  }) as typeof fetch;
-  return {
-    seen,
-    restore() {
-      globalThis.fetch = original;
-    },
-  };
-}
-
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
 
 const chatBody = JSON.stringify({
   model: "gpt-4o-mini",
@@ -113,115 +86,6 @@ test("a fetch record's call site is the calling line; an app's own stack formatt
   }
 });
 
-test("the host registry names every listed provider", () => {
-  const cases: Array<[string, string]> = [
-    ["https://eu.api.openai.com/v1/responses", "openai"],
-    ["https://my-res.openai.azure.com/openai/deployments/x/chat/completions", "azure.ai.openai"],
-    ["https://api.anthropic.com/v1/messages", "anthropic"],
-    ["https://generativelanguage.googleapis.com/v1beta/models/g:generateContent", "gcp.gemini"],
-    [
-      "https://us-central1-aiplatform.googleapis.com/v1/projects/p/x:generateContent",
-      "gcp.vertex_ai",
-    ],
-    ["https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse", "aws.bedrock"],
-    ["https://api.mistral.ai/v1/chat/completions", "mistral_ai"],
-    ["https://api.groq.com/openai/v1/chat/completions", "groq"],
-    ["https://api.cohere.com/v2/chat", "cohere"],
-    ["https://api.deepseek.com/chat/completions", "deepseek"],
-    ["https://api.x.ai/v1/chat/completions", "x_ai"],
-    ["https://api.perplexity.ai/chat/completions", "perplexity"],
-    ["https://api.together.xyz/v1/chat/completions", "together"],
-    ["https://api.fireworks.ai/inference/v1/chat/completions", "fireworks"],
-    ["https://openrouter.ai/api/v1/chat/completions", "openrouter"],
-    ["http://localhost:11434/api/chat", "ollama"],
-    ["https://api.replicate.com/v1/predictions", "replicate"],
-    ["https://api.voyageai.com/v1/embeddings", "voyage"],
-    ["https://us-south.ml.cloud.ibm.com/ml/v1/text/generation", "ibm.watsonx.ai"],
-    ["https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions", "dashscope"],
-    ["https://open.bigmodel.cn/api/paas/v4/chat/completions", "zhipu"],
-    ["https://api.moonshot.cn/v1/chat/completions", "moonshot"],
-    ["https://ark.cn-beijing.volces.com/api/v3/chat/completions", "volcengine"],
-    ["https://qianfan.baidubce.com/v2/chat/completions", "qianfan"],
-    ["https://api.stability.ai/v2beta/stable-image/generate/core", "stability"],
-    ["https://api.inceptionlabs.ai/v1/edit/completions", "inception"],
-    ["https://api.asksage.ai/server/query", "asksage"],
-    ["https://api.302.ai/v1/chat/completions", "302ai"],
-    ["http://10.0.0.5:8000/v1/chat/completions", "openai_compatible"],
-  ];
-  for (const [url, provider] of cases) assert.equal(matchUrl(url, [])?.provider, provider, url);
-  assert.equal(matchUrl("https://example.com/index.html", []), null);
-  assert.equal(matchUrl("https://s3.amazonaws.com/bucket/key", []), null);
-  assert.equal(matchUrl("data:text/plain,hi", []), null);
-});
-
-/** Ways of writing api.openai.com that a WHATWG parser (fetch, WebSocket, Node's http) reads as it. */
-const OPENAI_SPELLINGS = [
-  "https://api.openai.com./v1/models",
-  "https://api.openai%2Ecom/v1/models",
-  "https:api.openai.com/v1/models",
-  "https:\\\\api.openai.com\\v1\\models",
-  "https:/api.openai.com/v1/models",
-  "https:///api.openai.com/v1/models",
-  "  https://api.openai.com/v1/models\n",
-  "https://api.open\tai.com/v1/models",
-  "HTTPS://API.OPENAI.COM/v1/models",
-  "https://\uff41pi.openai.com/v1/models", // a fullwidth "a", mapped by IDNA
-  "https://user:pw@api.openai.com:443/v1/models",
-];
-
-test("the registry reads a URL as the runtime will: host spellings, IPv4 forms, paths", () => {
-  for (const url of OPENAI_SPELLINGS) {
-    const m = matchUrl(url, []);
-    assert.equal(m?.provider, "openai", JSON.stringify(url));
-    assert.equal(m?.server, "api.openai.com", JSON.stringify(url));
-  }
-  for (
-    const host of ["127.1", "0x7f000001", "0177.0.0.1", "2130706433", "127.0.0.1.", "127.0.0.01"]
-  ) {
-    const m = matchUrl(`http://${host}:8080/v1/models`, [{ provider: "acme", host: "127.0.0.1" }]);
-    assert.equal(m?.provider, "acme", host);
-    assert.equal(m?.server, "127.0.0.1", host);
-  }
-  for (
-    const path of [
-      "/v1/chat/completions/",
-      "/v1/chat/completions//",
-      "/v1/models/../chat/completions",
-      "/v1/./chat/completions",
-      "/v1/%2e%2E/v1/chat/completions",
-      "\\v1\\chat\\completions",
-    ]
-  ) {
-    const m = matchUrl(`http://10.0.0.5:8000${path}`, []);
-    assert.equal(m?.provider, "openai_compatible", path);
-    assert.equal(m?.operation, "chat", path);
-  }
-  // A providers rule's path matches with or without a trailing slash too.
-  const rule = { provider: "acme", path: "/x/generate" };
-  assert.equal(matchUrl("https://llm.internal/x/generate/", [rule])?.provider, "acme");
-  assert.equal(
-    matchUrl("https://llm.internal/x/generate", [{ ...rule, path: "/x/generate/" }])?.provider,
-    "acme",
-  );
-  // Text no runtime would send anywhere stays unmatched.
-  assert.equal(matchUrl("mailto:api.openai.com", []), null);
-  assert.equal(matchUrl("/v1/chat/completions", []), null);
-});
-
-test("ordinary URLs are judged as written, without parsing", () => {
-  for (
-    const url of [
-      "http://127.0.0.1:8080/static/app.js?v=3",
-      "https://example.com/api/users/42#top",
-      "https://Example.COM/a/b",
-      "http://10.1.2.3/.well-known/x",
-    ]
-  ) assert.equal(sentUrl(url), url); // the same string: the fast path
-  assert.equal(sentUrl("http://127.1/x"), "http://127.0.0.1/x");
-  assert.equal(sentUrl(" http:\\\\Example.com.\\a?q#f"), "http://example.com/a?q");
-  assert.equal(sentUrl("http://[::1/"), null);
-});
-
 test("fetch judges the URL it sends: odd spellings of a provider host are recorded, or blocked unsent", async () => {
   const net = installNetwork();
   let guard = enableGuard({ mode: "report", sinks: ["memory"] });
@@ -276,21 +140,6 @@ test("a response redirected to an AI endpoint is recorded when its body is read 
   assert.deepEqual([Response.prototype.json, Response.prototype.text], readers, "restored");
 });
 
-test("splitUrl strips userinfo, query and fragment, and fills default ports", () => {
-  assert.deepEqual(splitUrl("https://user:pw@API.OpenAI.com/v1/x?key=secret#frag"), {
-    hostname: "api.openai.com",
-    host: "api.openai.com",
-    port: 443,
-    path: "/v1/x",
-  });
-  assert.deepEqual(splitUrl("http://[::1]:8080"), {
-    hostname: "[::1]",
-    host: "[::1]:8080",
-    port: 8080,
-    path: "/",
-  });
-});
-
 test("an OpenAI-compatible path on any host is caught; non-AI traffic passes untouched", async () => {
   const net = installNetwork();
   const guard = enableGuard({ mode: "report", sinks: ["memory"] });
@@ -311,18 +160,35 @@ test("an OpenAI-compatible path on any host is caught; non-AI traffic passes unt
   }
 });
 
-test("providers rules add hosts and paths with their own names", async () => {
+test("providers rules add hosts and paths with their own names; other paths stay ordinary traffic", async () => {
   const net = installNetwork();
   const guard = enableGuard({
     mode: "report",
     sinks: ["memory"],
-    providers: [{ provider: "acme_llm", host: "llm.acme.internal", operation: "chat" }],
+    providers: [
+      { provider: "acme_llm", host: "llm.acme.internal", operation: "chat" },
+      { provider: "inhouse", path: "/inference/run" },
+      { provider: "scorer", host: "svc.internal", path: /^\/score\/[a-z]+$/ },
+    ],
   });
   try {
     await fetch("https://llm.acme.internal/generate", { method: "POST" });
-    const [r] = aiCalls(guard.records());
-    assert.equal(r!.provider, "acme_llm");
-    assert.equal(r!.operation, "chat");
+    await fetch("https://svc.internal/inference/run?v=2", { method: "POST" });
+    await fetch("https://svc.internal/score/toxicity", { method: "POST" });
+    // Same hosts, paths no rule names: not AI calls.
+    await fetch("https://svc.internal/inference/status");
+    await fetch("https://svc.internal/score/toxicity/history");
+    await fetch("https://other.internal/score/toxicity", { method: "POST" });
+    const records = aiCalls(guard.records());
+    assert.deepEqual(
+      records.map((r) => [r.provider, r.operation, r.server]),
+      [
+        ["acme_llm", "chat", "llm.acme.internal"],
+        ["inhouse", null, "svc.internal"],
+        ["scorer", null, "svc.internal"],
+      ],
+    );
+    assert.equal(net.seen.length, 6, "report mode lets every request through");
   } finally {
     await guard.disable();
     net.restore();

@@ -6,19 +6,14 @@ import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { disableGuard, enableGuard, type GuardRecord, type StorageAdapter } from "../mod.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
 
 beforeEach(freshContext);
 
 const AI = "https://api.openai.com/v1/chat/completions";
 
-function network() {
-  const original = globalThis.fetch;
-  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
-  return () => void (globalThis.fetch = original);
-}
-
 test("a stale handle touches nothing live: disable(), flush(), records() and stats()", async () => {
-  const restore = network();
+  const net = installNetwork();
   try {
     const a = enableGuard({ mode: "report", sinks: ["memory"] });
     await fetch(AI, { method: "POST", body: "{}" });
@@ -37,12 +32,12 @@ test("a stale handle touches nothing live: disable(), flush(), records() and sta
     assert.equal(b.records().length, 1, "b.disable() ended guard b");
   } finally {
     await disableGuard();
-    restore();
+    net.restore();
   }
 });
 
 test("reconfiguring keeps the guard: the first handle still ends it", async () => {
-  const restore = network();
+  const net = installNetwork();
   try {
     const a = enableGuard({ mode: "report", sinks: ["memory"] });
     const b = enableGuard({ mode: "warn", sinks: ["memory"], logger: { warn() {} } });
@@ -55,12 +50,12 @@ test("reconfiguring keeps the guard: the first handle still ends it", async () =
     assert.equal(b.records().length, 1, "the guard is off");
   } finally {
     await disableGuard();
-    restore();
+    net.restore();
   }
 });
 
 test("disabling the guard closes the storage adapter after writing what was queued", async () => {
-  const restore = network();
+  const net = installNetwork();
   const events: string[] = [];
   const storage: StorageAdapter = {
     name: "probe",
@@ -80,6 +75,6 @@ test("disabling the guard closes the storage adapter after writing what was queu
     await disableGuard();
     assert.deepEqual(events, ["append 2", "close"]);
   } finally {
-    restore();
+    net.restore();
   }
 });

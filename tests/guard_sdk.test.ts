@@ -19,6 +19,7 @@ import {
   type MockAiServer,
   startMockAiServer,
 } from "./support/mock_ai_server.ts";
+import { aiCalls } from "./support/records.ts";
 
 let server: MockAiServer;
 // Constructed before any guard is enabled: the SDK layer must still catch its calls.
@@ -29,10 +30,6 @@ before(async () => {
   early = new OpenAI({ apiKey: "sk-test", baseURL: `${server.url}/v1`, maxRetries: 0 });
 });
 after(() => server.close());
-
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
 
 const CLIENTS = [OpenAI, Anthropic, GoogleGenAI, Groq, Mistral, Ollama];
 
@@ -434,7 +431,7 @@ test("discover: false patches only the listed clients; the fetch layer still see
   }
 });
 
-test("disable restores every patched SDK method to the identical function", async () => {
+test("reconfiguring patches nothing twice; disable restores every patched SDK method to the identical function", async () => {
   const before = {
     methodRequest: Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),
     create: Object.getOwnPropertyDescriptor(
@@ -449,7 +446,22 @@ test("disable restores every patched SDK method to the identical function", asyn
   };
   const guard = report();
   assert.notEqual(OpenAI.prototype.methodRequest, before.methodRequest!.value);
-  enableGuard({ mode: "report", sinks: ["memory"], clients: CLIENTS }); // no double patching
+  const patched = {
+    fetch: globalThis.fetch,
+    methodRequest: OpenAI.prototype.methodRequest,
+    create: Object.getPrototypeOf(early.chat.completions).create,
+    ollamaChat: Object.getPrototypeOf(Ollama.prototype).chat,
+  };
+  // Reconfiguring keeps every patch as it is: nothing is wrapped a second time.
+  enableGuard({ mode: "report", sinks: ["memory"], clients: CLIENTS });
+  assert.deepEqual({
+    fetch: globalThis.fetch,
+    methodRequest: OpenAI.prototype.methodRequest,
+    create: Object.getPrototypeOf(early.chat.completions).create,
+    ollamaChat: Object.getPrototypeOf(Ollama.prototype).chat,
+  }, patched);
+  await early.chat.completions.create({ model: "gpt-4o-mini", messages: [] });
+  assert.equal(aiCalls(guard.records()).length, 1, "one call, one record");
   await guard.disable();
   assert.deepEqual(
     Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),

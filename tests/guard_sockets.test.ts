@@ -18,6 +18,7 @@ import * as undici from "undici";
 import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import type { ProviderRule } from "../src/detect/providers.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
+import { aiCalls } from "./support/records.ts";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno
   ? "deno"
@@ -49,10 +50,6 @@ after(async () => {
   await new Promise((resolve) => tcp.close(resolve));
   await servers.close();
 });
-
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
 
 /** Waits until the server has accepted `n` connections since `from` (or a short while passed). */
 async function acceptedSince(from: number, n: number): Promise<number> {

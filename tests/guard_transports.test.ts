@@ -35,6 +35,7 @@ import { InferenceClient } from "@huggingface/inference";
 import { attest, AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
 import { freshContext, lineHere } from "./support/mock_ai_server.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
+import { aiCalls } from "./support/records.ts";
 
 const runtime = (globalThis as { Deno?: unknown; Bun?: unknown }).Deno
   ? "deno"
@@ -509,10 +510,6 @@ const CASES: Case[] = [
     expect: { detector: "sdk", provider: "azure.ai.openai", operation: "chat", model: "gpt-4o" },
   },
 ];
-
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
 
 function guard(mode: "report" | "block") {
   return enableGuard({ mode, sinks: ["memory"], clients: CLIENTS, discover: false });

@@ -11,9 +11,10 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import http2 from "node:http2";
 import axios from "axios";
-import { AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
+import { AttestationError, enableGuard } from "../mod.ts";
 import type { ProviderRule } from "../src/detect/providers.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
+import { aiCalls } from "./support/records.ts";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno
   ? "deno"
@@ -77,10 +78,6 @@ const FORMS: Form[] = [
     provider: "acme_llm",
   },
 ];
-
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
 
 /** A request the servers see after anything sent before it. */
 async function barrier(): Promise<void> {

@@ -5,6 +5,7 @@ import { trace } from "@opentelemetry/api";
 import { configureOtel } from "../otel.ts";
 import { enableGuard } from "../mod.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
 import { startOtlpReceiver } from "./support/otlp_receiver.ts";
 
 const ENV = [
@@ -21,12 +22,8 @@ beforeEach(async () => {
   saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
   for (const k of ENV) delete process.env[k];
   // AI calls are answered locally; everything else (the OTLP export) goes to the real fetch.
-  const original = globalThis.fetch;
-  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
-    String(input instanceof Request ? input.url : input).includes("api.openai.com")
-      ? Promise.resolve(new Response("{}"))
-      : original(input, init)) as typeof fetch;
-  restoreFetch = () => (globalThis.fetch = original);
+  const net = installNetwork({ passThrough: (url) => !url.includes("api.openai.com") });
+  restoreFetch = net.restore;
 });
 afterEach(() => {
   restoreFetch();

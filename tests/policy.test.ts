@@ -5,10 +5,12 @@
  */
 import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { attest, AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
+import { attest, AttestationError, enableGuard } from "../mod.ts";
 import { parseConfigText } from "../src/config_file.ts";
 import { checkPolicy, matchesPattern } from "../src/policy.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
+import { aiCalls } from "./support/records.ts";
 
 beforeEach(freshContext);
 
@@ -27,29 +29,14 @@ const POLICY = {
   models: ["gpt-4o*", "claude-*"],
 };
 
-/** A stand-in network under the guard: counts what reached it. */
-function network() {
-  const original = globalThis.fetch;
-  const reached: string[] = [];
-  globalThis.fetch = ((input: RequestInfo | URL) => {
-    reached.push(String(input));
-    return Promise.resolve(new Response("{}"));
-  }) as typeof fetch;
-  return { reached, restore: () => void (globalThis.fetch = original) };
-}
-
 const call = (model: string, url = "https://api.openai.com/v1/chat/completions") =>
   fetch(url, { method: "POST", body: JSON.stringify({ model, messages: [] }) });
 
 const attested = (id: string | undefined, model: string, url?: string) =>
   attest(() => call(model, url), id === undefined ? {} : { id })();
 
-function aiCalls(records: unknown[]): GuardRecord[] {
-  return (records as GuardRecord[]).filter((r) => r.event === "ai_call");
-}
-
 test("report mode: each violation kind is a record with action violation; compliant calls are not", async () => {
-  const net = network();
+  const net = installNetwork();
   const guard = enableGuard({ mode: "report", sinks: ["memory"], policy: POLICY });
   try {
     await attested("summarize-v1", "gpt-4o-mini"); // compliant: no record
@@ -59,7 +46,7 @@ test("report mode: each violation kind is a record with action violation; compli
     await attested("summarize-v1", "gpt-4.1"); // model (the attestation's list)
     await call("llama-3"); // unattested, and a model outside the global list
     await call("gpt-4o"); // unattested, model allowed: an ordinary report
-    assert.equal(net.reached.length, 7, "report mode stops nothing");
+    assert.equal(net.seen.length, 7, "report mode stops nothing");
     const records = aiCalls(guard.records());
     assert.deepEqual(records.map((r) => [r.action, r.violation ?? null, r.attested]), [
       ["violation", "unregistered", true],
@@ -83,11 +70,11 @@ test("report mode: each violation kind is a record with action violation; compli
 });
 
 test("block mode: a violation throws AttestationError before anything is sent, attested calls included", async () => {
-  const net = network();
+  const net = installNetwork();
   const guard = enableGuard({ mode: "block", sinks: ["memory"], policy: POLICY });
   try {
     await attested("summarize-v1", "gpt-4o-mini");
-    assert.equal(net.reached.length, 1);
+    assert.equal(net.seen.length, 1);
     for (
       const [id, model, kind] of [
         ["unknown-id", "gpt-4o-mini", "unregistered"],
@@ -106,7 +93,7 @@ test("block mode: a violation throws AttestationError before anything is sent, a
       attested(undefined, "gpt-4o"),
       /attest\(\) has no id and the policy requires/,
     );
-    assert.equal(net.reached.length, 1, "nothing sent for a violation");
+    assert.equal(net.seen.length, 1, "nothing sent for a violation");
     assert.deepEqual(aiCalls(guard.records()).map((r) => r.action), [
       "blocked",
       "blocked",
@@ -120,7 +107,7 @@ test("block mode: a violation throws AttestationError before anything is sent, a
 });
 
 test("warn mode: a violation is recorded and warned once per call site", async () => {
-  const net = network();
+  const net = installNetwork();
   const warnings: string[] = [];
   const guard = enableGuard({
     mode: "warn",
@@ -130,7 +117,7 @@ test("warn mode: a violation is recorded and warned once per call site", async (
   });
   try {
     for (let i = 0; i < 2; i++) await attested("old-path", "gpt-4o");
-    assert.equal(net.reached.length, 2);
+    assert.equal(net.seen.length, 2);
     assert.deepEqual(aiCalls(guard.records()).map((r) => r.action), ["violation", "violation"]);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /attestation policy violation \(expired\).*expired on 2020-01-31/);

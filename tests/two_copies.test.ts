@@ -5,12 +5,13 @@
  */
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as A from "../mod.ts";
 import { type GuardOwner, registry } from "../src/registry.ts";
 import { freshContext } from "./support/mock_ai_server.ts";
+import { installNetwork } from "./support/fake_network.ts";
 
 let dir: string;
 let B: typeof A;
@@ -25,18 +26,6 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 beforeEach(freshContext);
 
-/** A stand-in network under the guard's fetch wrapper, counting what reached it. */
-function network() {
-  const original = globalThis.fetch;
-  const reached: string[] = [];
-  const fake = ((input: RequestInfo | URL) => {
-    reached.push(String(input));
-    return Promise.resolve(new Response("{}", { headers: { "content-type": "application/json" } }));
-  }) as typeof fetch;
-  globalThis.fetch = fake;
-  return { reached, fake, restore: () => void (globalThis.fetch = original) };
-}
-
 const AI = "https://api.openai.com/v1/chat/completions";
 
 test("two copies are two module instances", () => {
@@ -45,11 +34,11 @@ test("two copies are two module instances", () => {
 });
 
 test("attest() of copy B is honoured by the block-mode guard of copy A", async () => {
-  const net = network();
+  const net = installNetwork();
   const guard = A.enableGuard({ mode: "block", sinks: ["memory"], discover: false });
   try {
     await B.attest(() => fetch(AI, { method: "POST", body: "{}" }), { id: "reviewed-in-b" })();
-    assert.equal(net.reached.length, 1, "the reviewed call went out");
+    assert.equal(net.seen.length, 1, "the reviewed call went out");
     assert.equal(B.isAttested(), false);
     // And the other way round: unattested in B's terms is blocked by A's guard, and the error is
     // an AttestationError for both copies.
@@ -58,7 +47,7 @@ test("attest() of copy B is honoured by the block-mode guard of copy A", async (
       assert.ok(error instanceof B.AttestationError);
       return true;
     });
-    assert.equal(net.reached.length, 1);
+    assert.equal(net.seen.length, 1);
     assert.equal(guard.stats().calls, 2);
   } finally {
     await guard.disable();
@@ -67,22 +56,23 @@ test("attest() of copy B is honoured by the block-mode guard of copy A", async (
 });
 
 test("both copies enabled: fetch is wrapped once and a call gives one record", async () => {
-  const net = network();
+  const net = installNetwork();
   const a = A.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
   const wrapped = globalThis.fetch;
   const b = B.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
   try {
     assert.equal(globalThis.fetch, wrapped, "B reconfigured A's guard instead of wrapping again");
     await fetch(AI, { method: "POST", body: "{}" });
-    assert.equal(net.reached.length, 1);
+    assert.equal(net.seen.length, 1);
     assert.equal(a.records().length, 1);
     assert.deepEqual(b.records(), a.records(), "one guard, seen from either copy");
-  } finally {
     await B.disableGuard();
     await A.disableGuard();
+    assert.equal(globalThis.fetch, net.fake, "disabling restores fetch exactly");
+  } finally {
+    await A.disableGuard();
+    net.restore();
   }
-  assert.equal(globalThis.fetch, net.fake, "disabling restores fetch exactly");
-  net.restore();
 });
 
 test("a copy with another record format: the newer takes over and says so once", async () => {
@@ -112,5 +102,46 @@ test("a copy with another record format: the newer takes over and says so once",
   } finally {
     console.warn = warn;
     shared.owner = null;
+  }
+});
+
+test("a newer copy with another record format takes over a live guard: the older one's patches are all undone first", async () => {
+  // A third copy on disk, newer and writing another record format.
+  const newer = join(dir, "newer");
+  await cp("src", join(newer, "src"), { recursive: true });
+  await cp("mod.ts", join(newer, "mod.ts"));
+  for (
+    const [file, from, to] of [
+      ["src/version.ts", /VERSION = "[^"]+"/, 'VERSION = "99.0.0"'],
+      ["src/registry.ts", /RECORD_V = \d+/, "RECORD_V = 2"],
+    ] as const
+  ) {
+    const path = join(newer, file);
+    const text = await readFile(path, "utf8");
+    assert.match(text, from);
+    await writeFile(path, text.replace(from, to));
+  }
+  const C = await import(pathToFileURL(join(newer, "mod.ts")).href) as typeof A;
+  const said: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => void said.push(m);
+  const net = installNetwork();
+  try {
+    const a = A.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    const wrappedByA = globalThis.fetch;
+    const c = C.enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    assert.notEqual(globalThis.fetch, wrappedByA, "the newer copy wrapped the network itself");
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(c.records().length, 1);
+    assert.equal(a.records().length, 0, "the older guard records nothing once taken over");
+    await C.disableGuard();
+    assert.equal(globalThis.fetch, net.fake, "nothing of either copy is left on fetch");
+    assert.equal(registry().owner, null);
+    assert.equal(said.filter((m) => m.includes("99.0.0 takes over")).length, 1, said.join("\n"));
+  } finally {
+    console.warn = warn;
+    await C.disableGuard();
+    await A.disableGuard();
+    net.restore();
   }
 });

@@ -11,11 +11,9 @@ import { join } from "node:path";
 import { resolveOptions } from "../../src/config.ts";
 import { defaultStorage } from "../../src/report/chain.ts";
 import { RecordQueue } from "../../src/report/queue.ts";
-import { makeRecord } from "../../src/report/record.ts";
 import { createNodeFsStorage } from "../../src/storage/node_fs.ts";
 import { verifyChain } from "../support/verify_report.ts";
-
-const PROC = { runtime: "node", service: null, pid: 1 };
+import { PROC, sampleRecord } from "../support/records.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -24,23 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A reported record of a manual call naming `model`. */
-function sampleRecord(model: string) {
-  return makeRecord(
-    {
-      provider: "openai",
-      operation: "chat",
-      model,
-      target: "t",
-      detector: "manual",
-      server: null,
-      port: null,
-    },
-    { action: "reported", mode: "report", attestation: null, callSite: null, stack: [] },
-    PROC,
-  );
-}
 
 const modelsOf = (text: string) =>
   text.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.event === "ai_call")

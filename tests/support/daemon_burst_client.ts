@@ -4,15 +4,13 @@
 // round's `flush()` resolves it prints `acked <round>`: every record of that round and before is
 // then acknowledged, by the daemon or by the file queue it fell back to. Model `<round>-<i>`.
 import { enableGuard } from "../../mod.ts";
+import { installNetwork } from "./fake_network.ts";
 
 const env = (name: string) =>
   (globalThis as { Deno?: { env: { get(n: string): string | undefined } } }).Deno?.env.get(name) ??
     (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
 
-globalThis.fetch = (() =>
-  Promise.resolve(
-    new Response('{"id":"x"}', { headers: { "content-type": "application/json" } }),
-  )) as typeof fetch;
+installNetwork(); // answers locally; the process ends without restoring it
 
 const guard = enableGuard({ discover: false });
 const size = Number(env("AIGUARD_BURST_SIZE") ?? "100");

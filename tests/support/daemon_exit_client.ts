@@ -5,11 +5,9 @@
 // Models `before-<i>` and `after-<i>`.
 import { existsSync } from "node:fs";
 import { enableGuard } from "../../mod.ts";
+import { installNetwork } from "./fake_network.ts";
 
-globalThis.fetch = (() =>
-  Promise.resolve(
-    new Response('{"id":"x"}', { headers: { "content-type": "application/json" } }),
-  )) as typeof fetch;
+installNetwork(); // answers locally; the process ends without restoring it
 
 const env = (name: string) => process.env[name];
 const guard = enableGuard({ discover: false });

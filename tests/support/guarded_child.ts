@@ -2,15 +2,13 @@
 // AIGUARD_CHILD_CALLS unattested AI calls through fetch (answered locally, nothing leaves the
 // machine), flushes, and exits. Each call names its child and index in the model field.
 import { enableGuard } from "../../mod.ts";
+import { installNetwork } from "./fake_network.ts";
 
 const env = (name: string) =>
   (globalThis as { Deno?: { env: { get(n: string): string | undefined } } }).Deno?.env.get(name) ??
     (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
 
-globalThis.fetch = (() =>
-  Promise.resolve(
-    new Response('{"id":"x"}', { headers: { "content-type": "application/json" } }),
-  )) as typeof fetch;
+installNetwork(); // answers locally; the process ends without restoring it
 
 const guard = enableGuard();
 const calls = Number(env("AIGUARD_CHILD_CALLS") ?? "1");

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { main } from "../../../cli.ts";
 import { enableGuard } from "../../../mod.ts";
 import { createDenoKvStorage } from "../../../src/storage/deno_kv.ts";
+import { installNetwork } from "../../support/fake_network.ts";
 
 test("Deno Deploy shape: report mode into Deno KV, then `aiguard export --kv` gives JSONL back", async () => {
   const dir = await Deno.makeTempDir({ prefix: "aiguard-kvexport-" });
   const path = `${dir}/guard.kv`;
-  const original = globalThis.fetch;
-  globalThis.fetch = (() => Promise.resolve(new Response("{}"))) as typeof fetch;
+  const net = installNetwork();
   const storage = createDenoKvStorage({ path });
   const guard = enableGuard({ mode: "report", sinks: ["file"], storage });
   try {
@@ -22,7 +22,7 @@ test("Deno Deploy shape: report mode into Deno KV, then `aiguard export --kv` gi
   } finally {
     await guard.disable();
     await storage.close();
-    globalThis.fetch = original;
+    net.restore();
   }
   let out = "";
   const code = await main(["export", "--kv", path], { out: (t) => (out += t), err: () => {} });
