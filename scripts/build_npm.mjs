@@ -3,12 +3,12 @@
 // CLI becomes the `aiguard` bin.
 import { execFileSync } from "node:child_process";
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
-const dist = join(root, "dist");
 
-export async function buildNpm() {
+/** Builds into `dist` (default `<repo>/dist`; compat.mjs builds one of its own under `.tmp/`). */
+export async function buildNpm(dist = join(root, "dist")) {
   const deno = JSON.parse(await readFile(join(root, "deno.json"), "utf8"));
   const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
   await rm(dist, { recursive: true, force: true });
@@ -32,10 +32,16 @@ export async function buildNpm() {
     },
     files: entries.map((e) => join(root, e)),
   };
-  const configPath = join(root, ".tmp", "tsconfig.npm.json");
+  const configPath = join(root, ".tmp", `tsconfig.${basename(dist)}.json`);
   await mkdir(join(root, ".tmp"), { recursive: true });
   await writeFile(configPath, JSON.stringify(tsconfig, null, 2));
-  execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", configPath], { stdio: "inherit" });
+  try {
+    execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", configPath], {
+      stdio: "inherit",
+    });
+  } finally {
+    await rm(configPath, { force: true });
+  }
 
   const js = (file) => `./${file.replace(/^\.\//, "").replace(/\.ts$/, ".js")}`;
   const exports = {};

@@ -2,17 +2,29 @@
 // mode), and prints the per-test differences: the "do no harm" check on code nobody here wrote.
 //
 //   node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block]
-//                           [--node PATH] [--flag import|require] [-- <runner arguments>]
+//                           [--node PATH] [--flag import,require] [--repeat N] [--requests]
+//                           [--preload npm|source] [-- <runner arguments>]
 //
-// The peer's dependencies must be installed (its own `npm install`). The preload reaches every
-// Node process the suite starts through NODE_OPTIONS (`--import <this repo>/auto.ts`); records go
-// to a JSONL file per mode, so a suite without AI calls must end with 0 records. The runner's
-// arguments default to those of the first `mocha`/`vitest`/`jest` call in the peer's scripts.
-// Exit 0 when no test changed outcome, 1 otherwise, 2 on a usage error.
+// The peer's dependencies must be installed (its own `npm install`). The preload, the npm build of
+// this repo (built first; `--preload source` takes `auto.ts` as it is), reaches every Node
+// process the suite starts through NODE_OPTIONS (`--import <build>/auto.js`, or
+// `--require`; `--flag import,require` runs each mode under both); records go to a JSONL file per
+// run, so a suite without AI calls must end with 0 records. The runner's arguments default to
+// those of the first `mocha`/`vitest`/`jest` call in the peer's scripts.
+//
+// `--repeat N` runs the suite N times without the guard and N times per mode and flag, and sorts
+// each difference: a test whose outcome varies without the guard is flaky on its own (listed
+// apart, not counted); one that differs in every guarded run, or only in some, is counted.
+// `--requests` also preloads a counter (before the guard) that notes every request to an AI
+// endpoint the suite sends through Node's transports (undici/fetch, node:http(s), node:http2), as
+// the runtime reports it on its diagnostics channels, with the test file that sent it; the
+// summary gives, per test file, those requests beside the guard's records.
+// Exit 0 when no test changed outcome (flaky ones aside), 1 otherwise, 2 on a usage error.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname, "..");
@@ -21,6 +33,8 @@ const RUNNERS = {
   vitest: { args: (out) => ["--reporter=json", `--outputFile=${out}`], first: ["run"] },
   jest: { args: (out) => ["--json", `--outputFile=${out}`] },
 };
+const USAGE =
+  "usage: node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block] [--node PATH] [--flag import,require] [--repeat N] [--requests] [--preload npm|source] [-- <runner arguments>]";
 
 /** The runner's executable script, as its package.json names it. */
 function runnerBin(name) {
@@ -31,9 +45,7 @@ function runnerBin(name) {
 
 function usage(message) {
   console.error(`compat: ${message}`);
-  console.error(
-    "usage: node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block] [--node PATH] [--flag import|require] [-- <runner arguments>]",
-  );
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -48,6 +60,11 @@ const { values, positionals } = (() => {
         // `--import` (the documented flag) or `--require`: any --import makes Node run the main
         // module through its ESM loader, which a runner calling Module.runMain (ts-node) breaks on.
         flag: { type: "string", default: "import" },
+        repeat: { type: "string", default: "1" },
+        requests: { type: "boolean", default: false },
+        // What is preloaded: the npm build, as users install it on Node (default), or the
+        // TypeScript source, which Node type-strips in every process the suite starts.
+        preload: { type: "string", default: "npm" },
       },
     });
   } catch (error) {
@@ -62,11 +79,19 @@ const pkg = JSON.parse(readFileSync(join(peer, "package.json"), "utf8"));
 const deps = { ...pkg.dependencies, ...pkg.devDependencies };
 const runner = values.runner ?? Object.keys(RUNNERS).find((name) => name in deps);
 if (!runner || !(runner in RUNNERS)) usage("no mocha, vitest or jest in the peer: pass --runner");
-if (values.flag !== "import" && values.flag !== "require") usage(`unknown --flag ${values.flag}`);
+const flags = values.flag.split(",").filter(Boolean);
+for (const flag of flags) {
+  if (flag !== "import" && flag !== "require") usage(`unknown --flag ${flag}`);
+}
 const modes = values.modes.split(",").filter(Boolean);
 for (const mode of modes) {
   if (!["warn", "report", "block"].includes(mode)) usage(`unknown mode ${mode}`);
 }
+if (values.preload !== "npm" && values.preload !== "source") {
+  usage(`--preload wants npm or source`);
+}
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) usage(`--repeat wants a positive integer`);
 
 /** The runner's arguments in the peer's own scripts: what follows the first call of it. */
 function scriptArgs() {
@@ -78,19 +103,67 @@ function scriptArgs() {
 }
 const runnerArgs = extra.length ? extra : scriptArgs();
 
-function run(mode, dir) {
-  const out = join(dir, `${mode}.json`);
-  const report = join(dir, `${mode}.jsonl`);
+// The request counter, preloaded before the guard so it sees each request as the runtime creates
+// it. It classifies with the guard's own URL matcher (the question is whether the guard records
+// each AI request once, not whether it knows the providers), and writes no query string.
+const counterSource = (providers) => `
+import { subscribe } from "node:diagnostics_channel";
+import { appendFileSync } from "node:fs";
+import { matchUrl } from ${JSON.stringify(pathToFileURL(providers).href)};
+const out = process.env.AIGUARD_COMPAT_REQUESTS;
+function note(layer, url) {
+  try {
+    const match = matchUrl(url, []);
+    if (!match) return;
+    // vitest's worker state names the test file and the running test; other runners: the pid.
+    const state = globalThis.__vitest_worker__;
+    const names = [];
+    for (let task = state?.current; task && !("filepath" in task); task = task.suite) names.unshift(task.name);
+    const line = { pid: process.pid, file: state?.filepath ?? null, test: names.join(" ") || null, layer, provider: match.provider, server: match.server, path: match.path.split("?")[0] };
+    appendFileSync(out, JSON.stringify(line) + "\\n");
+  } catch {}
+}
+subscribe("undici:request:create", ({ request }) => {
+  if (typeof request?.origin === "string") note("undici", request.origin + request.path);
+});
+subscribe("http.client.request.created", ({ request }) => {
+  const protocol = request.protocol ?? request.agent?.protocol ?? "http:";
+  note("http", protocol + "//" + request.host + request.path);
+});
+subscribe("http2.client.stream.created", ({ stream, headers }) => {
+  const h = headers ?? stream?.sentHeaders ?? {};
+  note("http2", (h[":scheme"] ?? "https") + "://" + h[":authority"] + h[":path"]);
+});
+`;
+
+function run({ mode, flag, round }, dir) {
+  const tag = `${mode}${flag ? `-${flag}` : ""}-${round}`;
+  const out = join(dir, `${tag}.json`);
+  const report = join(dir, `${tag}.jsonl`);
+  const requests = join(dir, `${tag}.requests.jsonl`);
   // The suite's own `node` calls (scripts, child processes) run on the same Node as its runner.
   const path = [dirname(values.node), process.env.PATH].filter(Boolean).join(delimiter);
   const env = { ...process.env, PATH: path, CI: "1", NO_COLOR: "1" };
+  const options = [process.env.NODE_OPTIONS];
+  if (values.requests) {
+    const counter = join(dir, "request_counter.mjs");
+    if (!existsSync(counter)) {
+      // The built matcher where there is a build: the counter costs the suite no type-stripping.
+      const providers = values.preload === "npm"
+        ? join(npmDir, "src/detect/providers.js")
+        : join(root, "src/detect/providers.ts");
+      writeFileSync(counter, counterSource(providers));
+    }
+    options.push(`--import=${counter}`);
+    env.AIGUARD_COMPAT_REQUESTS = requests;
+  }
   if (mode !== "off") {
-    const preload = `--${values.flag}=${join(root, "auto.ts")}`;
-    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, preload].filter(Boolean).join(" ");
+    options.push(`--${flag}=${preloadEntry}`);
     Object.assign(env, { AIGUARD_MODE: mode, AIGUARD_SINKS: "file", AIGUARD_REPORT_PATH: report });
   }
+  env.NODE_OPTIONS = options.filter(Boolean).join(" ");
   if (mode !== "off" && !guardIsLive(env)) {
-    console.error(`the preload did not start a guard in ${mode} mode`);
+    console.error(`the preload did not start a guard in ${mode} mode (--${flag})`);
     process.exit(2);
   }
   const { first = [], args: reporter } = RUNNERS[runner];
@@ -114,11 +187,21 @@ function run(mode, dir) {
       } catch {
         // no report: the suite did not start (its stderr says why)
       }
-      const records = existsSync(report)
-        ? readFileSync(report, "utf8").split("\n").filter((l) => l.includes('"ai_call"')).length
-        : 0;
-      done({ mode, code, seconds, outcomes, records, stderr });
+      const records = readLines(report).filter((r) => r.event === "ai_call");
+      const sent = readLines(requests);
+      done({ mode, flag, round, code, seconds, outcomes, records, sent, stderr });
     });
+  });
+}
+
+function readLines(file) {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").flatMap((line) => {
+    try {
+      return line ? [JSON.parse(line)] : [];
+    } catch {
+      return []; // a line torn by a killed process
+    }
   });
 }
 
@@ -128,14 +211,29 @@ function guardIsLive(env) {
   return spawnSync(values.node, ["-e", probe], { cwd: peer, env }).status === 0;
 }
 
-/** One outcome per test: `file › full title` → passed | failed | skipped. */
+// Terminal colour codes (ESC [ … m), built from a string: a control character in a regex literal is a lint error.
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+/** The first line of a failure, to tell a guard's harm from a timeout at a glance. */
+function firstLine(message) {
+  const text = String(message ?? "").replace(COLOUR, "");
+  return text.split("\n").find((line) => line.trim())?.trim().slice(0, 160) ?? "";
+}
+
+/** One outcome per test: `file › full title` → { status: passed | failed | skipped, why }. */
 function parseOutcomes(json) {
   const outcomes = new Map();
   const name = (file, title) => `${relative(peer, file ?? "")} › ${title}`;
   if (runner === "mocha") {
-    for (const t of json.passes ?? []) outcomes.set(name(t.file, t.fullTitle), "passed");
-    for (const t of json.pending ?? []) outcomes.set(name(t.file, t.fullTitle), "skipped");
-    for (const t of json.failures ?? []) outcomes.set(name(t.file, t.fullTitle), "failed");
+    for (const t of json.passes ?? []) {
+      outcomes.set(name(t.file, t.fullTitle), { status: "passed" });
+    }
+    for (const t of json.pending ?? []) {
+      outcomes.set(name(t.file, t.fullTitle), { status: "skipped" });
+    }
+    for (const t of json.failures ?? []) {
+      outcomes.set(name(t.file, t.fullTitle), { status: "failed", why: firstLine(t.err?.message) });
+    }
     return outcomes;
   }
   for (const file of json.testResults ?? []) {
@@ -146,72 +244,200 @@ function parseOutcomes(json) {
         : t.status === "failed"
         ? "failed"
         : "skipped";
-      outcomes.set(name(file.name ?? file.testFilePath, title), status);
+      const why = status === "failed" ? firstLine(t.failureMessages?.[0]) : undefined;
+      outcomes.set(name(file.name ?? file.testFilePath, title), { status, why });
     }
     if ((file.assertionResults ?? []).length === 0 && file.status === "failed") {
-      outcomes.set(name(file.name, "(the file failed to load)"), "failed");
+      outcomes.set(name(file.name, "(the file failed to load)"), {
+        status: "failed",
+        why: firstLine(file.message),
+      });
     }
   }
   return outcomes;
 }
 
 function count(outcomes, status) {
-  return [...outcomes.values()].filter((s) => s === status).length;
+  return [...outcomes.values()].filter((o) => o.status === status).length;
+}
+
+/** The test file a record came from: the first stack frame in a test file, else its process's. */
+function recordFile(record, fileOfPid) {
+  for (const frame of record.stack ?? [record.call_site]) {
+    const file = /^(.*?):\d+:\d+$/.exec(frame ?? "")?.[1];
+    if (file && /\.(?:test|spec)\.[cm]?[jt]sx?$/.test(file)) return file;
+  }
+  return fileOfPid.get(record.pid) ?? "(no test file on its stack)";
+}
+
+/** Per test file: AI requests the runtime sent, and the guard's records, in one guarded run. */
+function requestsByFile(r) {
+  const rows = new Map();
+  const row = (file) => {
+    if (!rows.has(file)) {
+      rows.set(file, { requests: 0, records: 0, layers: new Map(), detectors: new Map() });
+    }
+    return rows.get(file);
+  };
+  const filesOfPid = new Map();
+  for (const s of r.sent) {
+    const file = s.file ? relative(peer, s.file) : `(pid ${s.pid})`;
+    if (!filesOfPid.has(s.pid)) filesOfPid.set(s.pid, new Set());
+    filesOfPid.get(s.pid).add(file);
+    const entry = row(file);
+    entry.requests++;
+    entry.layers.set(s.layer, (entry.layers.get(s.layer) ?? 0) + 1);
+  }
+  // A process that sent requests for one test file only: its records without a test frame are that file's.
+  const fileOfPid = new Map();
+  for (const [pid, files] of filesOfPid) if (files.size === 1) fileOfPid.set(pid, [...files][0]);
+  for (const record of r.records) {
+    const entry = row(recordFile(record, fileOfPid));
+    entry.records++;
+    entry.detectors.set(record.detector, (entry.detectors.get(record.detector) ?? 0) + 1);
+  }
+  return rows;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "aiguard-compat-"));
-// process.exit() skips `finally`: the exit code is set, and the directory removed on the way out.
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const head = (() => {
-  try {
-    return readFileSync(join(peer, ".git", "HEAD"), "utf8").trim();
-  } catch {
-    return "";
-  }
-})();
-console.log(`${pkg.name}@${pkg.version} ${head} — ${runner} ${runnerArgs.join(" ")}`);
-const baseline = await run("off", dir);
-if (!baseline.outcomes) {
-  console.error(
-    `the suite did not run without the guard (exit ${baseline.code}):\n${baseline.stderr}`,
-  );
-  process.exit(2);
+// Under the repo, so the build finds its optional dependencies as an installed package would.
+const npmDir = join(root, ".tmp", `compat-npm-${process.pid}`);
+// process.exit() skips `finally`: the exit code is set, and the directories removed on the way out.
+process.on("exit", () => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(npmDir, { recursive: true, force: true });
+});
+// Node type-strips the TypeScript source in every process that preloads it: ~0.2 s of CPU each
+// (measured: `node -e 0` 0.29 s user with auto.ts, 0.09 s with the build, 0.01 s bare), which
+// slows every Node process a suite spawns, unlike the JavaScript users install from npm.
+let preloadEntry = join(root, "auto.ts");
+if (values.preload === "npm") {
+  const { buildNpm } = await import("./build_npm.mjs");
+  await buildNpm(npmDir);
+  preloadEntry = join(npmDir, "auto.js");
 }
-const results = [baseline];
-for (const mode of modes) results.push(await run(mode, dir));
-console.log("\n| run | tests | passed | failed | skipped | differences | ai_call records | s |");
-console.log("|---|---|---|---|---|---|---|---|");
-let different = false;
-const details = [];
-for (const r of results) {
-  if (!r.outcomes) {
-    different = true;
-    console.log(
-      `| ${r.mode} | did not run (exit ${r.code}) | | | | | | ${r.seconds.toFixed(0)} |`,
+// The peer's commit, when it is a git checkout.
+const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: peer, encoding: "utf8" })
+  .stdout?.trim() ?? "";
+const nodeVersion = spawnSync(values.node, ["--version"], { encoding: "utf8" }).stdout.trim();
+console.log(
+  `${pkg.name}@${pkg.version} ${head} — ${runner} ${runnerArgs.join(" ")} — Node ${nodeVersion}`,
+);
+
+// Runs alternate (off, each guarded configuration, off, …) so a change in the machine's load
+// falls on every configuration alike.
+const configs = modes.flatMap((mode) => flags.map((flag) => ({ mode, flag })));
+const results = [];
+for (let round = 1; round <= repeat; round++) {
+  const baseline = await run({ mode: "off", flag: null, round }, dir);
+  if (!baseline.outcomes) {
+    console.error(
+      `the suite did not run without the guard (exit ${baseline.code}):\n${baseline.stderr}`,
     );
-    details.push(`${r.mode}: the suite did not start:\n${r.stderr}`);
-    continue;
+    process.exit(2);
   }
-  const diffs = [];
-  for (const [test, was] of baseline.outcomes) {
-    const now = r.outcomes.get(test) ?? "missing";
-    if (now !== was) diffs.push(`${r.mode}: ${test}: ${was} → ${now}`);
-  }
-  for (const test of r.outcomes.keys()) {
-    if (!baseline.outcomes.has(test)) {
-      diffs.push(`${r.mode}: ${test}: new → ${r.outcomes.get(test)}`);
-    }
-  }
-  if (diffs.length) different = true;
-  details.push(...diffs);
+  results.push(baseline);
+  for (const config of configs) results.push(await run({ ...config, round }, dir));
+}
+const baselines = results.filter((r) => r.mode === "off");
+const label = (r) => r.mode === "off" ? `without the guard` : `preload --${r.flag}, ${r.mode}`;
+
+console.log("\n| run | # | tests | passed | failed | skipped | ai_call records | s |");
+console.log("|---|---|---|---|---|---|---|---|");
+for (const r of results) {
   const o = r.outcomes;
   console.log(
-    `| ${r.mode === "off" ? "without the guard" : `preload, ${r.mode}`} | ${o.size} | ${
-      count(o, "passed")
-    } | ${count(o, "failed")} | ${count(o, "skipped")} | ${r === baseline ? "—" : diffs.length} | ${
-      r === baseline ? "—" : r.records
-    } | ${r.seconds.toFixed(0)} |`,
+    o
+      ? `| ${label(r)} | ${r.round} | ${o.size} | ${count(o, "passed")} | ${count(o, "failed")} | ${
+        count(o, "skipped")
+      } | ${r.mode === "off" ? "—" : r.records.length} | ${r.seconds.toFixed(0)} |`
+      : `| ${label(r)} | ${r.round} | did not run (exit ${r.code}) | | | | | ${
+        r.seconds.toFixed(0)
+      } |`,
   );
 }
+
+// Every test any run knows, with its outcome in each run (`missing` where a run lacks it).
+const tests = new Set(results.flatMap((r) => (r.outcomes ? [...r.outcomes.keys()] : [])));
+const statusIn = (r, test) => r.outcomes?.get(test)?.status ?? "missing";
+const flaky = [...tests].filter((t) => new Set(baselines.map((b) => statusIn(b, t))).size > 1);
+const flakySet = new Set(flaky);
+// With --requests: the tests that send AI requests without the guard, which block mode refuses.
+const aiTests = new Map();
+for (const s of baselines.flatMap((b) => b.sent)) {
+  if (!s.file || !s.test) continue;
+  const test = `${relative(peer, s.file)} › ${s.test}`;
+  aiTests.set(test, (aiTests.get(test) ?? 0) + 1);
+}
+let different = false;
+const details = [];
+console.log(
+  `\n| configuration | differs in every run | differs in some runs | of them: block refusing a test's AI requests | flaky without the guard (not counted) |`,
+);
+console.log("|---|---|---|---|---|");
+for (const config of configs) {
+  const runs = results.filter((r) => r.mode === config.mode && r.flag === config.flag);
+  const always = [];
+  const sometimes = [];
+  const refused = [];
+  for (const test of tests) {
+    if (flakySet.has(test)) continue;
+    const was = statusIn(baselines[0], test);
+    const now = runs.map((r) => statusIn(r, test));
+    const changed = now.filter((s) => s !== was).length;
+    if (changed === 0) continue;
+    const why = runs.map((r) => r.outcomes?.get(test)?.why).find(Boolean);
+    const sends = aiTests.get(test);
+    const line = `${config.mode} --${config.flag}: ${test}: ${was} → ${now.join("/")}${
+      why ? ` (${why})` : ""
+    }${sends ? ` [sends ${sends} AI request(s) without the guard]` : ""}`;
+    (changed === runs.length ? always : sometimes).push(line);
+    if (sends && config.mode === "block" && was === "passed") refused.push(test);
+  }
+  for (const r of runs) {
+    if (!r.outcomes) details.push(`${label(r)} #${r.round}: the suite did not start:\n${r.stderr}`);
+  }
+  // Block mode refusing a test's AI calls is what it is for: not a difference that fails the run.
+  if (always.length + sometimes.length > refused.length || runs.some((r) => !r.outcomes)) {
+    different = true;
+  }
+  details.push(...always, ...sometimes);
+  console.log(
+    `| preload --${config.flag}, ${config.mode} | ${always.length} | ${sometimes.length} | ${refused.length} | ${flaky.length} |`,
+  );
+}
+if (values.requests) {
+  console.log(
+    "\n| run | test file | AI requests sent (layer) | ai_call records (detector) | without the guard |",
+  );
+  console.log("|---|---|---|---|---|");
+  const offRows = requestsByFile(baselines[0]);
+  for (const r of results.filter((r) => r.mode !== "off")) {
+    const rows = requestsByFile(r);
+    for (const [file, row] of [...rows].sort(([a], [b]) => a.localeCompare(b))) {
+      const layers = [...row.layers].map(([layer, n]) => `${layer} ${n}`).join(", ");
+      const detectors = [...row.detectors].map(([name, n]) => `${name} ${n}`).join(", ");
+      console.log(
+        `| ${label(r)} #${r.round} | ${file} | ${row.requests}${
+          layers ? ` (${layers})` : ""
+        } | ${row.records}${detectors ? ` (${detectors})` : ""} | ${
+          offRows.get(file)?.requests ?? 0
+        } |`,
+      );
+    }
+    const sent = r.sent.length;
+    console.log(
+      `| ${label(r)} #${r.round} | all | ${sent} | ${r.records.length} | ${
+        baselines[0].sent.length
+      } |`,
+    );
+  }
+}
 if (details.length) console.log(`\n${details.join("\n")}`);
+if (flaky.length) {
+  console.log(`\nflaky without the guard (${baselines.length} runs):`);
+  for (const test of flaky) {
+    console.log(`  ${test}: ${baselines.map((b) => statusIn(b, test)).join("/")}`);
+  }
+}
 process.exit(different ? 1 : 0);
