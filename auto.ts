@@ -19,16 +19,25 @@
  */
 import { enableGuard } from "./src/guard.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
+import { createBuiltinWatch, watchGetBuiltinModule } from "./src/preload/builtin_watch.ts";
 import { installEntryHooks } from "./src/preload/entry_hooks.ts";
 import { registry } from "./src/registry.ts";
 
 const shared = registry();
 const loaded: unknown[] = [];
+const builtins = createBuiltinWatch();
 // `ai` has no classes to patch: its entry's AI functions are re-exported wrapped as it loads.
-const hooks = installEntryHooks([...discoverablePackages(), "ai"], (exports) => {
-  loaded.push(exports);
-  shared.owner?.patch?.([exports]);
-});
+const hooks = installEntryHooks(
+  [...discoverablePackages(), "ai"],
+  (exports) => {
+    loaded.push(exports);
+    shared.owner?.patch?.([exports]);
+  },
+  builtins.reached,
+);
+// The resolve hook sees every import and require() of a built-in; with getBuiltinModule() watched
+// too, the layers patch a built-in only once the app reaches it (see src/detect/builtin_reach.ts).
+if (hooks === "resolve" && watchGetBuiltinModule(builtins)) shared.builtins ??= builtins;
 // A guard enabled (again) later patches what was loaded so far; where the runtime has no module
 // hooks, discovery imports the SDKs that resolve (the cost the README states).
 shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.resolve([...loaded]);

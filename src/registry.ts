@@ -42,6 +42,18 @@ export interface ExitOutput {
   flushSync?(): void;
 }
 
+/**
+ * Tells the layers when the app first reaches a built-in module (`import`, `require()`,
+ * `process.getBuiltinModule()`), so a layer patches `node:http2` only in an app that loads it.
+ */
+export interface BuiltinWatch {
+  /**
+   * Calls `reached` once the app has reached the built-in `name` (`node:http`): now if it already
+   * has, else right before the app gets the module. Returns a function that cancels the wait.
+   */
+  watch(name: string, reached: () => void): () => void;
+}
+
 /** The shared object. Members are only ever added, so older copies keep reading theirs. */
 export interface Registry {
   /** The shared context store, as the first copy to need one resolved it. */
@@ -53,6 +65,11 @@ export interface Registry {
    * core, whose bundle must hold no dynamic import).
    */
   discover?: (() => Promise<unknown[]>) | undefined;
+  /**
+   * Set by the preload where it sees every way the app reaches a built-in module; without it the
+   * layers patch every built-in at once (a guard enabled in code).
+   */
+  builtins?: BuiltinWatch | undefined;
   /** Messages said once per process. */
   readonly said: Set<string>;
   /**

@@ -11,6 +11,7 @@
 import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import { type ProviderMatch, sentUrl, splitUrl, transportFacts } from "./providers.ts";
 import { ownConnections } from "./socket.ts";
@@ -281,33 +282,37 @@ function subscribeCreated(core: GuardCore): (() => void) | undefined {
   return () => dc.unsubscribe("http.client.request.created", onCreated);
 }
 
-/** Wraps `request` and `get` of node:http and node:https where the runtime has them. */
+/**
+ * Wraps `request` and `get` of node:http and node:https where the runtime has them, each once the
+ * app reaches it (see `builtin_reach.ts`).
+ */
 export const httpLayer: DetectorLayer = {
   name: "http",
   install(core, patcher) {
-    let patched = false;
-    for (
-      const [name, module, protocol] of [
-        ["node:http", "http", "http:"],
-        ["node:https", "https", "https:"],
-      ] as const
-    ) {
-      const mod = builtinModule<Record<string, unknown>>(name);
-      if (!mod) continue;
-      for (const key of ["request", "get"]) {
-        if (typeof mod[key] !== "function") continue;
-        patched = patcher.wrapMethod<Fn>(
-          mod,
-          key,
-          (original) => hook(core, original, module, protocol),
-        ) || patched;
-      }
-    }
-    if (!patched) return;
-    syncBuiltinExports();
-    const unsubscribe = subscribeCreated(core);
+    let unsubscribe: (() => void) | undefined;
+    const cancels = ([
+      ["node:http", "http", "http:"],
+      ["node:https", "https", "https:"],
+    ] as const).map(([name, module, protocol]) =>
+      whenReached(name, (mod) => {
+        let patched = false;
+        for (const key of ["request", "get"]) {
+          if (typeof mod[key] !== "function") continue;
+          patched = patcher.wrapMethod<Fn>(
+            mod,
+            key,
+            (original) => hook(core, original, module, protocol),
+          ) || patched;
+        }
+        if (!patched) return;
+        syncBuiltinExports();
+        unsubscribe ??= subscribeCreated(core);
+      })
+    );
     return () => {
-      unsubscribe?.();
+      for (const cancel of cancels) cancel();
+      if (unsubscribe === undefined) return;
+      unsubscribe();
       syncBuiltinExports();
     };
   },

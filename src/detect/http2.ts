@@ -8,6 +8,7 @@
  */
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import { type ProviderMatch, sentUrl, transportFacts } from "./providers.ts";
@@ -133,32 +134,41 @@ function wrapRequest(
   });
 }
 
-/** Wraps `http2.connect` and the client session's `request` where the runtime has node:http2. */
+/**
+ * Wraps `http2.connect` and the client session's `request` where the runtime has node:http2, once
+ * the app reaches it (see `builtin_reach.ts`).
+ */
 export const http2Layer: DetectorLayer = {
   name: "http2",
   install(core, patcher) {
-    const h2 = builtinModule<Http2Module>("node:http2");
-    if (!h2 || typeof h2.connect !== "function") return;
-    const origins = new WeakMap<object, string>();
-    const probed = probeSessionPrototype(h2);
-    if (probed) wrapRequest(core, patcher, probed, origins);
-    patcher.wrapMethod<Fn>(
-      h2,
-      "connect",
-      (original) =>
-        function (this: unknown, authority: unknown, ...rest: unknown[]) {
-          // Each stream on the session is judged by its path; the connection itself is no call.
-          const session = ownConnections(() => original.call(this, authority, ...rest));
-          const origin = originOf(authority);
-          if (origin !== null && session !== null && typeof session === "object") {
-            origins.set(session, origin.toLowerCase());
-            const proto = Object.getPrototypeOf(session) as object | null;
-            if (proto && proto !== probed) wrapRequest(core, patcher, proto, origins);
-          }
-          return session;
-        },
-    );
-    syncBuiltinExports();
-    return syncBuiltinExports;
+    let patched = false;
+    const cancel = whenReached("node:http2", (mod) => {
+      const h2 = mod as unknown as Http2Module;
+      if (typeof h2.connect !== "function") return;
+      const origins = new WeakMap<object, string>();
+      const probed = probeSessionPrototype(h2);
+      if (probed) wrapRequest(core, patcher, probed, origins);
+      patched = patcher.wrapMethod<Fn>(
+        h2,
+        "connect",
+        (original) =>
+          function (this: unknown, authority: unknown, ...rest: unknown[]) {
+            // Each stream on the session is judged by its path; the connection itself is no call.
+            const session = ownConnections(() => original.call(this, authority, ...rest));
+            const origin = originOf(authority);
+            if (origin !== null && session !== null && typeof session === "object") {
+              origins.set(session, origin.toLowerCase());
+              const proto = Object.getPrototypeOf(session) as object | null;
+              if (proto && proto !== probed) wrapRequest(core, patcher, proto, origins);
+            }
+            return session;
+          },
+      ) || patched;
+      syncBuiltinExports();
+    });
+    return () => {
+      cancel();
+      if (patched) syncBuiltinExports();
+    };
   },
 };

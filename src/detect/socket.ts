@@ -11,6 +11,7 @@
  */
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import { type ProviderMatch, transportFacts } from "./providers.ts";
@@ -151,12 +152,10 @@ function guarded<R>(
 function wrapNodeModule(
   core: GuardCore,
   patcher: Patcher,
-  name: "node:net" | "node:tls",
+  mod: Record<string, unknown>,
+  tls: boolean,
   keys: readonly string[],
 ): boolean {
-  const mod = builtinModule<Record<string, unknown>>(name);
-  if (!mod) return false;
-  const tls = name === "node:tls";
   let patched = false;
   for (const key of keys) {
     if (typeof mod[key] !== "function") continue;
@@ -209,23 +208,34 @@ function wrapRuntimeConnect(
   patcher.wrapMethod<Fn>(owner, key, make);
 }
 
-/** Wraps the connection functions the runtime has (see the module doc). */
+/**
+ * Wraps the connection functions the runtime has (see the module doc): node:net and node:tls once
+ * the app reaches them (see `builtin_reach.ts`), the runtime's own at once.
+ */
 export const socketLayer: DetectorLayer = {
   name: "socket",
   install(core, patcher) {
-    const net = wrapNodeModule(core, patcher, "node:net", ["connect", "createConnection"]);
-    const tls = wrapNodeModule(core, patcher, "node:tls", ["connect"]);
+    let unsubscribe: (() => void) | undefined;
+    const cancels = ([
+      ["node:net", false, ["connect", "createConnection"]],
+      ["node:tls", true, ["connect"]],
+    ] as const).map(([name, tls, keys]) =>
+      whenReached(name, (mod) => {
+        if (!wrapNodeModule(core, patcher, mod, tls, keys)) return;
+        syncBuiltinExports();
+        unsubscribe ??= subscribeUndiciConnects() ?? (() => {});
+      })
+    );
     const g = globalThis as { Deno?: object; Bun?: object };
     if (g.Deno) {
       wrapRuntimeConnect(core, patcher, g.Deno, "connect", "Deno.connect", () => false);
       wrapRuntimeConnect(core, patcher, g.Deno, "connectTls", "Deno.connectTls", () => true);
     }
     if (g.Bun) wrapRuntimeConnect(core, patcher, g.Bun, "connect", "Bun.connect", (o) => !!o.tls);
-    if (!net && !tls) return;
-    syncBuiltinExports();
-    const unsubscribe = subscribeUndiciConnects();
     return () => {
-      unsubscribe?.();
+      for (const cancel of cancels) cancel();
+      if (unsubscribe === undefined) return;
+      unsubscribe();
       syncBuiltinExports();
     };
   },

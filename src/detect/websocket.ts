@@ -9,6 +9,7 @@
  */
 import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
+import { runtimeKey } from "../runtime.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import { modelFromPath, type ProviderMatch, transportFacts } from "./providers.ts";
@@ -49,30 +50,102 @@ function settleOnOpen(core: GuardCore, socket: unknown, marker: CallMarker): voi
   }
 }
 
-/** Wraps `globalThis.WebSocket`; the patcher puts the original class back. */
+type SocketClass = new (...args: unknown[]) => object;
+
+/** The class in place of the runtime's: a Proxy whose construct trap decides first. */
+function guardedClass(core: GuardCore, Original: SocketClass): SocketClass {
+  const Guarded: SocketClass = new Proxy(Original, {
+    construct: function construct(target, args, newTarget) {
+      const self = newTarget === Guarded ? target : newTarget;
+      const url = core.active() ? urlText(args[0]) : null;
+      const match = url === null ? null : core.match(url);
+      // Ordinary connections: no closure, no frame, straight to the runtime's class.
+      if (match === null) return Reflect.construct(target, args, self);
+      const frame = core.frame();
+      const marker = decideRequest(core, frame, () => describeWebSocket(match, url!), construct);
+      if (marker === null) return Reflect.construct(target, args, self);
+      // Under the marker: Node's WebSocket connects through undici, whose layer stays quiet.
+      const socket = runMarked(core, frame, marker, () => Reflect.construct(target, args, self));
+      settleOnOpen(core, socket, marker);
+      return socket;
+    },
+  });
+  return Guarded;
+}
+
+interface NodeProcess {
+  moduleLoadList?: readonly string[];
+  getBuiltinModule?(id: string): { WebSocket?: unknown } | undefined;
+}
+
+/**
+ * Node's global `WebSocket` is a lazy data property: reading it, even its descriptor, loads
+ * undici (milliseconds at every start). Until undici is loaded, the global is deleted (which does
+ * not read it) and an accessor put in its place reads the same class from node:http, where Node
+ * exposes it too, on the app's first read, then leaves a data property like Node's. `null` where
+ * this does not apply (undici loaded, or not Node).
+ */
+function nodeLazyClass(): (() => SocketClass | undefined) | null {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (
+    runtimeKey() !== "node" || typeof proc?.getBuiltinModule !== "function" ||
+    !Object.prototype.hasOwnProperty.call(globalThis, "WebSocket") ||
+    proc.moduleLoadList?.includes("NativeModule internal/deps/undici/undici") !== false
+  ) return null;
+  return () => {
+    const Original = proc.getBuiltinModule!("node:http")?.WebSocket;
+    return typeof Original === "function" ? Original as SocketClass : undefined;
+  };
+}
+
+/** A global `name` read as `make()` on first use, then a plain data property (as Node's is). */
+function defineOnFirstRead(name: string, make: () => unknown): () => unknown {
+  const g = globalThis as Record<string, unknown>;
+  const settle = (value: unknown) =>
+    Object.defineProperty(g, name, {
+      value,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  const get = () => {
+    const value = make();
+    settle(value);
+    return value;
+  };
+  Object.defineProperty(g, name, { get, set: settle, enumerable: false, configurable: true });
+  return get;
+}
+
+/** Node before undici is loaded: the global is guarded on the app's first read of it. */
+function installOnFirstRead(core: GuardCore, original: () => SocketClass | undefined): () => void {
+  const g = globalThis as Record<string, unknown>;
+  let Original: SocketClass | undefined;
+  let Guarded: SocketClass | undefined;
+  delete g.WebSocket;
+  const ours = defineOnFirstRead("WebSocket", () => {
+    Original = original();
+    return Guarded = Original && guardedClass(core, Original);
+  });
+  return () => {
+    const now = Object.getOwnPropertyDescriptor(g, "WebSocket");
+    // Never read: the original stays unread too. Read: the original class back, unless the app
+    // put its own there since.
+    if (now?.get === ours) defineOnFirstRead("WebSocket", original);
+    else if (Guarded !== undefined && now?.value === Guarded) g.WebSocket = Original;
+  };
+}
+
+/** Wraps `globalThis.WebSocket`; the undo puts the original class back. */
 export const websocketLayer: DetectorLayer = {
   name: "websocket",
   install(core, patcher) {
+    const lazy = nodeLazyClass();
+    if (lazy !== null) return installOnFirstRead(core, lazy);
     const g = globalThis as { WebSocket?: unknown };
     const Original = g.WebSocket;
     if (typeof Original !== "function") return;
-    const handler: ProxyHandler<new (...args: unknown[]) => object> = {
-      construct: function construct(target, args, newTarget) {
-        const self = newTarget === Guarded ? target : newTarget;
-        const url = core.active() ? urlText(args[0]) : null;
-        const match = url === null ? null : core.match(url);
-        // Ordinary connections: no closure, no frame, straight to the runtime's class.
-        if (match === null) return Reflect.construct(target, args, self);
-        const frame = core.frame();
-        const marker = decideRequest(core, frame, () => describeWebSocket(match, url!), construct);
-        if (marker === null) return Reflect.construct(target, args, self);
-        // Under the marker: Node's WebSocket connects through undici, whose layer stays quiet.
-        const socket = runMarked(core, frame, marker, () => Reflect.construct(target, args, self));
-        settleOnOpen(core, socket, marker);
-        return socket;
-      },
-    };
-    const Guarded = new Proxy(Original as new (...args: unknown[]) => object, handler);
+    const Guarded = guardedClass(core, Original as SocketClass);
     patcher.define(g, "WebSocket", { value: Guarded, writable: true, enumerable: false });
   },
 };

@@ -19,6 +19,7 @@
  */
 import type { ResolvedOptions } from "../config.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { whenReached } from "./builtin_reach.ts";
 import type { DetectorLayer, GuardCore } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import type { ProviderRule } from "./providers.ts";
@@ -320,28 +321,39 @@ function wrapClass(
   });
 }
 
-/** Wraps the `Worker` classes the runtime has (see the module doc). */
+/**
+ * Wraps the `Worker` classes the runtime has (see the module doc): the global one at once,
+ * node:worker_threads' once the app reaches it (see `builtin_reach.ts`).
+ */
 export const workerLayer: DetectorLayer = {
   name: "worker",
   install(core, patcher) {
     const entry = entryUrl();
     if (entry === null) return;
     const g = globalThis as { Deno?: unknown; Bun?: unknown };
-    const wt = builtinModule<WorkerThreads>("node:worker_threads");
     if (g.Deno !== undefined) {
       wrapClass(core, patcher, globalThis, denoStarter(entry));
-      if (wt) wrapClass(core, patcher, wt, denoThreadStarter(entry));
-      return;
+      return whenReached("node:worker_threads", (wt) => {
+        wrapClass(core, patcher, wt, denoThreadStarter(entry));
+      });
     }
     if (g.Bun !== undefined) {
+      // Bun's global Worker takes the options as worker_threads' environment data.
+      const wt = builtinModule<WorkerThreads>("node:worker_threads");
       const starter = bunStarter(wt, entry);
       wrapClass(core, patcher, globalThis, starter);
       if (wt) wrapClass(core, patcher, wt, starter);
       return;
     }
-    if (wt && wrapClass(core, patcher, wt, nodeStarter(wt, entry))) {
+    let patched = false;
+    const cancel = whenReached("node:worker_threads", (wt) => {
+      if (!wrapClass(core, patcher, wt, nodeStarter(wt, entry))) return;
+      patched = true;
       syncBuiltinExports();
-      return syncBuiltinExports;
-    }
+    });
+    return () => {
+      cancel();
+      if (patched) syncBuiltinExports();
+    };
   },
 };

@@ -117,11 +117,16 @@ function installResolveHook(
   register: RegisterHooks,
   fs: NodeFs,
   packages: ReadonlySet<string>,
+  onBuiltin: (url: string) => void,
 ): void {
   const wrappers = new Map<string, string>(); // real entry url → wrapper url (one module each)
   register({
     resolve(specifier, context, next) {
       const resolved = next(specifier, context);
+      if (resolved.url.startsWith("node:")) {
+        onBuiltin(resolved.url);
+        return resolved;
+      }
       if (
         !isEntrySpecifier(specifier, packages) || context.conditions?.includes("require") ||
         !resolved.url.startsWith("file:")
@@ -324,7 +329,8 @@ function wrapBunRequire(
 
 /**
  * Installs the hooks; `onLoaded` receives each SDK entry's exports (or namespace) as the app
- * loads it. Returns what the runtime allowed.
+ * loads it, and `onBuiltin` (with `resolve` hooks only) the URL of each built-in module the app
+ * imports or requires, before it loads. Returns what the runtime allowed.
  *
  * @example Hand each SDK the app loads to the live guard
  * ```ts
@@ -335,6 +341,7 @@ function wrapBunRequire(
 export function installEntryHooks(
   packages: readonly string[],
   onLoaded: (exports: unknown) => void,
+  onBuiltin: (url: string) => void = () => {},
 ): EntryHookKind {
   const wanted = new Set(packages);
   const register = builtinModule<{ registerHooks?: RegisterHooks }>("node:module")?.registerHooks;
@@ -360,7 +367,7 @@ export function installEntryHooks(
     wrapBunRequire(hand, wanted, entries.cjs);
     kind = "bun";
   } else if (typeof register === "function") {
-    installResolveHook(register, fs, wanted);
+    installResolveHook(register, fs, wanted, onBuiltin);
     subscribeRequire(hand, wanted);
     kind = "resolve";
   }

@@ -1,0 +1,119 @@
+// @runtimes deno bun node
+/**
+ * The preload patches a built-in module when the app reaches it, not at start: it loads no
+ * built-in the app does not load (counted on Node, whose `process.moduleLoadList` lists them), and
+ * every way to reach one is still guarded before its first call.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const runtime = (globalThis as { Deno?: unknown }).Deno
+  ? "deno"
+  : (globalThis as { Bun?: unknown }).Bun
+  ? "bun"
+  : "node";
+const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() ??
+  process.execPath;
+
+function run(
+  app: string,
+  env: Record<string, string>,
+  preload = true,
+): Promise<string> {
+  const pre = preload ? [runtime === "node" ? "--import" : "--preload", "./auto.ts"] : [];
+  const args = runtime === "deno" ? ["run", "-A", ...pre, app] : [...pre, app];
+  return new Promise((resolve, reject) =>
+    execFile(exec, args, { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${error.message}\n${stderr}`));
+      resolve(stdout.trim().split("\n").at(-1)!);
+    })
+  );
+}
+
+let server: Server;
+let port = 0;
+let accepted = 0;
+let dir = "";
+
+before(async () => {
+  server = createServer((socket) => {
+    accepted++;
+    socket.on("error", () => {});
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+  dir = mkdtempSync(join(tmpdir(), "aiguard-builtins-"));
+});
+after(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test(
+  "the preload loads no public built-in but node:module, nor undici, before the app's first line",
+  {
+    skip: runtime !== "node" && "only Node lists the built-ins it has loaded",
+  },
+  async () => {
+    const app = join(dir, "load_list.mjs");
+    writeFileSync(app, "console.log(JSON.stringify(process.moduleLoadList));\n");
+    const env = { HOME: dir, AIGUARD_MODE: "report" };
+    const without = new Set(JSON.parse(await run(app, env, false)) as string[]);
+    const withPreload = JSON.parse(await run(app, env)) as string[];
+    const { builtinModules } = await import("node:module");
+    const publicNames = new Set(builtinModules.map((name) => `NativeModule ${name}`));
+    const added = withPreload.filter((entry) => !without.has(entry));
+    // node:module holds registerHooks(); every other public one is loaded only when the app does.
+    assert.deepEqual(added.filter((entry) => publicNames.has(entry)), ["NativeModule module"]);
+    assert.ok(
+      !added.includes("NativeModule internal/deps/undici/undici"),
+      "the global WebSocket is not read at start (that loads undici)",
+    );
+  },
+);
+
+test("every way the app reaches a patched built-in is guarded before its first call", async () => {
+  const config = join(dir, "aiguard.jsonc");
+  writeFileSync(
+    config,
+    JSON.stringify({ providers: [{ provider: "acme_llm", host: "127.0.0.1" }] }),
+  );
+  const before = accepted;
+  const out = JSON.parse(
+    await run("tests/support/preload_builtins_app.ts", {
+      HOME: dir,
+      AIGUARD_MODE: "block",
+      AIGUARD_SINKS: "memory",
+      AIGUARD_CONFIG: config,
+      AIGUARD_TEST_PORT: String(port),
+    }),
+  ) as Record<string, string>;
+  const blocked = [
+    "import http from http",
+    "require(node:https)",
+    "import(node:net)",
+    "require(tls)",
+    "getBuiltinModule(node:http2)",
+    "new WebSocket",
+    "worker_threads Worker",
+  ];
+  // Bun binds an ESM named import of a built-in to the original function (the README's table).
+  if (runtime !== "bun") blocked.push("import { request } from node:http");
+  for (const way of blocked) assert.equal(out[way], "AttestationError", `${way}: ${out[way]}`);
+  assert.equal(out["typeof WebSocket"], "function");
+  assert.deepEqual(JSON.parse(out["WebSocket descriptor"]!), {
+    value: "function",
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The http2 session connects (the connection is no call); nothing else reached the server.
+  assert.ok(accepted - before <= 1, `${accepted - before} connections`);
+});
