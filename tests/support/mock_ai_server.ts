@@ -291,6 +291,10 @@ export function startMockAiServer(): Promise<MockAiServer> {
       handle(req, body, res);
     });
   });
+  // Node's default (5 s) closes an idle keep-alive socket while a client on a loaded machine may be
+  // reusing it (ECONNRESET on a request that never reached the handler); the tests' clients do not
+  // retry, so idle sockets stay open until close() ends them all.
+  server.keepAliveTimeout = 120_000;
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo;
