@@ -100,7 +100,7 @@ function watchRedirectedBodies(core: GuardCore, patcher: Patcher): void {
       if (match === null) return;
       const frame = core.frame();
       if (frame?.call?.recorded) return;
-      const marker = core.quiet(frame) ?? core.decide(
+      const marker = core.countAttested(frame) ?? core.decide(
         transportFacts(match, "fetch", "fetch (redirected)"),
         frame,
         () => captureStack(TRANSPORT_CAPTURE_LIMIT, below),

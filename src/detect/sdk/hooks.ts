@@ -56,7 +56,7 @@ export function recordingHook(
     try {
       // An attested, untraced call is only counted; anything else is described and decided, with
       // its stack taken here at the entry, where the application frame is a few frames up.
-      marker = core.quiet(frame) ??
+      marker = core.countAttested(frame) ??
         core.decide(
           describe(this, args),
           frame,
