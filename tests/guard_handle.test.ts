@@ -78,3 +78,45 @@ test("disabling the guard closes the storage adapter after writing what was queu
     net.restore();
   }
 });
+
+test('enableGuard({ mode: "off" }) on a live guard turns it off: patches undone, what was queued written, then closed', async () => {
+  const net = installNetwork();
+  const events: string[] = [];
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  const storage: StorageAdapter = {
+    name: "probe",
+    append(lines) {
+      events.push(`append ${lines.split("\n").filter(Boolean).length}`);
+      return Promise.resolve();
+    },
+    close() {
+      events.push("close");
+      closed();
+      return Promise.resolve();
+    },
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const live = enableGuard({ mode: "report", sinks: ["file"], storage });
+    await fetch(AI, { method: "POST", body: "{}" });
+    const off = enableGuard({ mode: "off" });
+    assert.equal(off.mode, "off");
+    assert.equal(globalThis.fetch, net.fake, "every patch undone");
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(live.stats().calls, 1, "a call after the switch is not seen");
+    // The switch closes the old output in the background: wait for it, but not forever.
+    const late = new Promise<void>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("the live guard's storage was never closed")),
+        5_000,
+      );
+    });
+    await Promise.race([done, late]);
+    assert.deepEqual(events, ["append 1", "close"]);
+  } finally {
+    clearTimeout(timer);
+    await disableGuard();
+    net.restore();
+  }
+});
