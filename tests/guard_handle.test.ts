@@ -54,10 +54,9 @@ test("reconfiguring keeps the guard: the first handle still ends it", async () =
   }
 });
 
-test("disabling the guard closes the storage adapter after writing what was queued", async () => {
-  const net = installNetwork();
-  const events: string[] = [];
-  const storage: StorageAdapter = {
+/** A storage adapter that notes each append (with its line count) and the close, in order. */
+function probeStorage(events: string[], onClose = () => {}): StorageAdapter {
+  return {
     name: "probe",
     append(lines) {
       events.push(`append ${lines.split("\n").filter(Boolean).length}`);
@@ -65,9 +64,16 @@ test("disabling the guard closes the storage adapter after writing what was queu
     },
     close() {
       events.push("close");
+      onClose();
       return Promise.resolve();
     },
   };
+}
+
+test("disabling the guard closes the storage adapter after writing what was queued", async () => {
+  const net = installNetwork();
+  const events: string[] = [];
+  const storage = probeStorage(events);
   try {
     enableGuard({ mode: "report", sinks: ["file"], storage });
     await fetch(AI, { method: "POST", body: "{}" });
@@ -84,18 +90,7 @@ test('enableGuard({ mode: "off" }) on a live guard turns it off: patches undone,
   const events: string[] = [];
   let closed!: () => void;
   const done = new Promise<void>((resolve) => (closed = resolve));
-  const storage: StorageAdapter = {
-    name: "probe",
-    append(lines) {
-      events.push(`append ${lines.split("\n").filter(Boolean).length}`);
-      return Promise.resolve();
-    },
-    close() {
-      events.push("close");
-      closed();
-      return Promise.resolve();
-    },
-  };
+  const storage = probeStorage(events, () => closed());
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const live = enableGuard({ mode: "report", sinks: ["file"], storage });
