@@ -22,6 +22,11 @@ export interface SdkEntry {
   readonly clients: Readonly<Record<string, string>>;
   /** Client method paths that are AI calls → operation (`null` when none fits). */
   readonly methods: Readonly<Record<string, string | null>>;
+  /**
+   * Method paths (of `methods`) distinctive enough of this SDK's API that the scan reports a call
+   * to one at low confidence even on a receiver it cannot resolve, as this SDK's.
+   */
+  readonly distinctive?: readonly string[];
   /** Exported functions that are AI calls → operation. */
   readonly functions?: Readonly<Record<string, string | null>>;
   /** Exported instances that are clients already (ollama's default export). */
@@ -100,6 +105,16 @@ const GOOGLE_GENERATIVE_MODEL: Record<string, string | null> = {
   batchEmbedContents: "embeddings",
 };
 
+/** Hugging Face inference tasks: methods of its clients and functions of the package alike. */
+const HUGGINGFACE_TASKS: Record<string, string | null> = {
+  chatCompletion: "chat",
+  chatCompletionStream: "chat",
+  textGeneration: "text_completion",
+  textGenerationStream: "text_completion",
+  featureExtraction: "embeddings",
+  textToImage: "generate_content",
+};
+
 /** Every SDK the scan and the preload know. */
 export const CATALOG: readonly SdkEntry[] = [
   {
@@ -109,6 +124,7 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: { default: "openai", OpenAI: "openai", AzureOpenAI: "azure_openai" },
     providers: { AzureOpenAI: "azure.ai.openai" },
     methods: STAINLESS_OPENAI,
+    distinctive: ["chat.completions.create", "responses.create", "embeddings.create"],
   },
   {
     package: "@anthropic-ai/sdk",
@@ -123,6 +139,7 @@ export const CATALOG: readonly SdkEntry[] = [
       "beta.messages.stream": "chat",
       "completions.create": "text_completion",
     },
+    distinctive: ["messages.create"],
   },
   {
     package: "@google/genai",
@@ -136,6 +153,7 @@ export const CATALOG: readonly SdkEntry[] = [
       "models.generateImages": "generate_content",
       "chats.create": null,
     },
+    distinctive: ["models.generateContent"],
   },
   {
     package: "groq-sdk",
@@ -342,22 +360,8 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "huggingface",
     provider: "huggingface",
     clients: { HfInference: "huggingface", InferenceClient: "huggingface" },
-    methods: {
-      chatCompletion: "chat",
-      chatCompletionStream: "chat",
-      textGeneration: "text_completion",
-      textGenerationStream: "text_completion",
-      featureExtraction: "embeddings",
-      textToImage: "generate_content",
-    },
-    functions: {
-      chatCompletion: "chat",
-      chatCompletionStream: "chat",
-      textGeneration: "text_completion",
-      textGenerationStream: "text_completion",
-      featureExtraction: "embeddings",
-      textToImage: "generate_content",
-    },
+    methods: HUGGINGFACE_TASKS,
+    functions: HUGGINGFACE_TASKS,
     scanOnly: true,
   },
   {
