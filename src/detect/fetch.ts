@@ -36,7 +36,7 @@ export function modelFromBody(body: unknown): string | null {
 let requestUrlReader: ((input: unknown) => unknown) | null = null;
 /**
  * Built on first use, not at load: reading `globalThis.Request` makes Node load its whole fetch
- * implementation (undici, ~15 ms), a cost the guard must not add to every start, `mode: "off"`
+ * implementation (undici; bench/NOTES.md), a cost the guard must not add to every start, `mode: "off"`
  * included.
  */
 function requestUrlOf(input: unknown): unknown {
