@@ -6,13 +6,24 @@
  */
 import { VERSION } from "../version.ts";
 
-/** Guard modes. */
-/** The record format version this copy writes (`v` of every record). */
+/**
+ * The record format version this copy writes (`v` of every record): a reader compares it before
+ * reading a record's other fields.
+ *
+ * @example
+ * ```ts
+ * import { RECORD_V } from "@aiguard/attest";
+ *
+ * const record = { v: 1, event: "ai_call" };
+ * if (record.v !== RECORD_V) throw new Error(`record format v${record.v} is not v${RECORD_V}`);
+ * ```
+ */
 export const RECORD_V = 1;
 
 /** The most application frames a record's `stack` holds, innermost first. */
 export const MAX_FRAMES = 8;
 
+/** Guard modes. */
 export type GuardMode = "off" | "warn" | "report" | "block";
 /** What the guard did about a call. */
 export type RecordAction = "warned" | "reported" | "blocked" | "allowed" | "violation";
