@@ -274,6 +274,16 @@ export const CATALOG: readonly SdkEntry[] = [
     chains: LANGCHAIN_CHAINS,
   },
   {
+    package: "@openai/agents",
+    library: "openai_agents",
+    framework: true,
+    provider: "openai",
+    clients: { Runner: "Runner" },
+    methods: { run: "invoke_agent" },
+    functions: { run: "invoke_agent" },
+  },
+  // Below: packages only the static scan follows (real code calls them; no runtime layer yet).
+  {
     package: "@langchain/google-genai",
     library: "langchain",
     framework: true,
@@ -284,6 +294,7 @@ export const CATALOG: readonly SdkEntry[] = [
     },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
   },
   {
     package: "@langchain/mistralai",
@@ -293,17 +304,8 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
   },
-  {
-    package: "@openai/agents",
-    library: "openai_agents",
-    framework: true,
-    provider: "openai",
-    clients: { Runner: "Runner" },
-    methods: { run: "invoke_agent" },
-    functions: { run: "invoke_agent" },
-  },
-  // Below: packages only the static scan follows (real code calls them; no runtime layer yet).
   {
     package: "replicate",
     library: "replicate",
@@ -465,8 +467,20 @@ export function sdkOf(specifier: string): SdkEntry | undefined {
   return CATALOG.find((entry) => entry.package === name);
 }
 
-/** Packages whose entry modules the preload hands to the guard (the runtime layers patch them). */
-export const RUNTIME_PACKAGES: readonly string[] = CATALOG.filter((e) => !e.scanOnly)
-  .map((e) => e.package).filter((p) =>
-    p !== "ai" && p !== "@langchain/google-genai" && p !== "@langchain/mistralai"
-  );
+const hasClients = (e: SdkEntry) =>
+  Object.keys(e.clients).length > 0 || (e.instances?.length ?? 0) > 0;
+
+/**
+ * Packages with client classes (or instances) the runtime patches: what discovery imports and the
+ * preload hands to the guard as the app loads them.
+ */
+export const RUNTIME_PACKAGES: readonly string[] = CATALOG
+  .filter((e) => !e.scanOnly && hasClients(e)).map((e) => e.package);
+
+/**
+ * Packages whose AI calls are exported functions only (`ai`): nothing to discover, but the preload
+ * rebinds those functions as the app loads the package, so the call site stays the app's.
+ */
+export const FUNCTION_PACKAGES: readonly string[] = CATALOG.filter((e) =>
+  !e.scanOnly && !hasClients(e) && e.functions !== undefined
+).map((e) => e.package);

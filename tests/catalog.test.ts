@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CATALOG } from "../src/catalog.ts";
+import { CATALOG, FUNCTION_PACKAGES, RUNTIME_PACKAGES } from "../src/catalog.ts";
 import { distinctiveSite } from "../src/scan/call_kinds.ts";
 
 test("every distinctive method path is one of its entry's methods", () => {
@@ -46,4 +46,11 @@ test("the scan reads an unresolved receiver's distinctive call as the catalog sa
   // Catalog methods that are not distinctive (Mistral's chat.complete, Ollama's chat) are not.
   assert.equal(read("client.chat.complete"), null);
   assert.equal(read("client.chat"), null);
+});
+
+test("every package the runtime handles is patched by class or rebound by function, never both", () => {
+  const runtime = CATALOG.filter((e) => !e.scanOnly).map((e) => e.package);
+  assert.deepEqual([...RUNTIME_PACKAGES, ...FUNCTION_PACKAGES].sort(), [...runtime].sort());
+  assert.equal(RUNTIME_PACKAGES.filter((p) => FUNCTION_PACKAGES.includes(p)).length, 0);
+  assert.ok(FUNCTION_PACKAGES.includes("ai") && !RUNTIME_PACKAGES.includes("ai"));
 });
