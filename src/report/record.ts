@@ -119,22 +119,11 @@ function cap(value: string | null): string | null {
   return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING - 1)}…` : value;
 }
 
-/** The fields a detector knows about a call. */
-export interface CallFacts {
-  /** GenAI provider name, e.g. `openai`. */
-  provider: string;
-  /** GenAI operation name, e.g. `chat`. */
-  operation: string | null;
-  /** Requested model, when readable without consuming the request. */
-  model: string | null;
-  /** What was called, e.g. `openai.chat.completions.create`. */
-  target: string;
-  /** The layer that saw the call. */
-  detector: Detector;
-  /** Server host name. */
-  server: string | null;
-  port: number | null;
-}
+/** The fields a detector knows about a call: those of its record, as the record names them. */
+export type CallFacts = Pick<
+  GuardRecord,
+  "provider" | "operation" | "model" | "target" | "detector" | "server" | "port"
+>;
 
 /** The fields fixed for one process. */
 export interface ProcessFacts {
