@@ -121,9 +121,9 @@ export function reportSinkFailure(state: Active | null, name: string, error: unk
 /** Facts an entry hook left on the marker win over a transport's own; an SDK's own facts win. */
 function withEntryFacts(facts: CallFacts, entry: CallMarker | null): CallFacts {
   if (!entry) return facts;
-  const hint = entry.hint;
-  if (hint && facts.detector !== "sdk") {
-    return { ...facts, ...hint, model: entry.model ?? facts.model, detector: "sdk" };
+  const known = entry.entryFacts;
+  if (known && facts.detector !== "sdk") {
+    return { ...facts, ...known, model: entry.model ?? facts.model, detector: "sdk" };
   }
   return facts.model === null && entry.model ? { ...facts, model: entry.model } : facts;
 }
