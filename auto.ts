@@ -18,6 +18,7 @@
  * @module
  */
 import { enableGuard } from "./src/guard.ts";
+import { FUNCTION_PACKAGES } from "./src/catalog.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
 import { createBuiltinWatch, watchGetBuiltinModule } from "./src/preload/builtin_watch.ts";
 import { installEntryHooks } from "./src/preload/entry_hooks.ts";
@@ -26,9 +27,10 @@ import { registry } from "./src/registry.ts";
 const shared = registry();
 const loaded: unknown[] = [];
 const builtins = createBuiltinWatch();
-// `ai` has no classes to patch: its entry's AI functions are re-exported wrapped as it loads.
+// Packages of AI functions only (`ai`) have no classes to patch: their entries' AI functions are
+// re-exported wrapped as they load.
 const hooks = installEntryHooks(
-  [...discoverablePackages(), "ai"],
+  [...discoverablePackages(), ...FUNCTION_PACKAGES],
   (exports) => {
     loaded.push(exports);
     shared.owner?.patch?.([exports]);

@@ -39,4 +39,5 @@ export type {
   GuardRecord,
   RecordAction,
 } from "./src/report/record.ts";
+export { RECORD_V } from "./src/report/record.ts";
 export type { Sink } from "./src/report/sink.ts";

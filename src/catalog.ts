@@ -22,6 +22,11 @@ export interface SdkEntry {
   readonly clients: Readonly<Record<string, string>>;
   /** Client method paths that are AI calls → operation (`null` when none fits). */
   readonly methods: Readonly<Record<string, string | null>>;
+  /**
+   * Method paths (of `methods`) distinctive enough of this SDK's API that the scan reports a call
+   * to one at low confidence even on a receiver it cannot resolve, as this SDK's.
+   */
+  readonly distinctive?: readonly string[];
   /** Exported functions that are AI calls → operation. */
   readonly functions?: Readonly<Record<string, string | null>>;
   /** Exported instances that are clients already (ollama's default export). */
@@ -100,6 +105,16 @@ const GOOGLE_GENERATIVE_MODEL: Record<string, string | null> = {
   batchEmbedContents: "embeddings",
 };
 
+/** Hugging Face inference tasks: methods of its clients and functions of the package alike. */
+const HUGGINGFACE_TASKS: Record<string, string | null> = {
+  chatCompletion: "chat",
+  chatCompletionStream: "chat",
+  textGeneration: "text_completion",
+  textGenerationStream: "text_completion",
+  featureExtraction: "embeddings",
+  textToImage: "generate_content",
+};
+
 /** Every SDK the scan and the preload know. */
 export const CATALOG: readonly SdkEntry[] = [
   {
@@ -109,6 +124,7 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: { default: "openai", OpenAI: "openai", AzureOpenAI: "azure_openai" },
     providers: { AzureOpenAI: "azure.ai.openai" },
     methods: STAINLESS_OPENAI,
+    distinctive: ["chat.completions.create", "responses.create", "embeddings.create"],
   },
   {
     package: "@anthropic-ai/sdk",
@@ -123,6 +139,7 @@ export const CATALOG: readonly SdkEntry[] = [
       "beta.messages.stream": "chat",
       "completions.create": "text_completion",
     },
+    distinctive: ["messages.create"],
   },
   {
     package: "@google/genai",
@@ -136,6 +153,7 @@ export const CATALOG: readonly SdkEntry[] = [
       "models.generateImages": "generate_content",
       "chats.create": null,
     },
+    distinctive: ["models.generateContent"],
   },
   {
     package: "groq-sdk",
@@ -256,6 +274,16 @@ export const CATALOG: readonly SdkEntry[] = [
     chains: LANGCHAIN_CHAINS,
   },
   {
+    package: "@openai/agents",
+    library: "openai_agents",
+    framework: true,
+    provider: "openai",
+    clients: { Runner: "Runner" },
+    methods: { run: "invoke_agent" },
+    functions: { run: "invoke_agent" },
+  },
+  // Below: packages only the static scan follows (real code calls them; no runtime layer yet).
+  {
     package: "@langchain/google-genai",
     library: "langchain",
     framework: true,
@@ -266,6 +294,7 @@ export const CATALOG: readonly SdkEntry[] = [
     },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
   },
   {
     package: "@langchain/mistralai",
@@ -275,17 +304,8 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: { ChatMistralAI: "ChatMistralAI", MistralAIEmbeddings: "MistralAIEmbeddings" },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
   },
-  {
-    package: "@openai/agents",
-    library: "openai_agents",
-    framework: true,
-    provider: "openai",
-    clients: { Runner: "Runner" },
-    methods: { run: "invoke_agent" },
-    functions: { run: "invoke_agent" },
-  },
-  // Below: packages only the static scan follows (real code calls them; no runtime layer yet).
   {
     package: "replicate",
     library: "replicate",
@@ -342,22 +362,8 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "huggingface",
     provider: "huggingface",
     clients: { HfInference: "huggingface", InferenceClient: "huggingface" },
-    methods: {
-      chatCompletion: "chat",
-      chatCompletionStream: "chat",
-      textGeneration: "text_completion",
-      textGenerationStream: "text_completion",
-      featureExtraction: "embeddings",
-      textToImage: "generate_content",
-    },
-    functions: {
-      chatCompletion: "chat",
-      chatCompletionStream: "chat",
-      textGeneration: "text_completion",
-      textGenerationStream: "text_completion",
-      featureExtraction: "embeddings",
-      textToImage: "generate_content",
-    },
+    methods: HUGGINGFACE_TASKS,
+    functions: HUGGINGFACE_TASKS,
     scanOnly: true,
   },
   {
@@ -461,8 +467,20 @@ export function sdkOf(specifier: string): SdkEntry | undefined {
   return CATALOG.find((entry) => entry.package === name);
 }
 
-/** Packages whose entry modules the preload hands to the guard (the runtime layers patch them). */
-export const RUNTIME_PACKAGES: readonly string[] = CATALOG.filter((e) => !e.scanOnly)
-  .map((e) => e.package).filter((p) =>
-    p !== "ai" && p !== "@langchain/google-genai" && p !== "@langchain/mistralai"
-  );
+const hasClients = (e: SdkEntry) =>
+  Object.keys(e.clients).length > 0 || (e.instances?.length ?? 0) > 0;
+
+/**
+ * Packages with client classes (or instances) the runtime patches: what discovery imports and the
+ * preload hands to the guard as the app loads them.
+ */
+export const RUNTIME_PACKAGES: readonly string[] = CATALOG
+  .filter((e) => !e.scanOnly && hasClients(e)).map((e) => e.package);
+
+/**
+ * Packages whose AI calls are exported functions only (`ai`): nothing to discover, but the preload
+ * rebinds those functions as the app loads the package, so the call site stays the app's.
+ */
+export const FUNCTION_PACKAGES: readonly string[] = CATALOG.filter((e) =>
+  !e.scanOnly && !hasClients(e) && e.functions !== undefined
+).map((e) => e.package);

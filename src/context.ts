@@ -39,7 +39,7 @@ export interface CallMarker {
    * What the SDK entry knows of the call (its provider, operation and target); a transport that
    * records the call under this marker uses them instead of its own.
    */
-  hint?: { provider: string; operation: string | null; target: string } | null;
+  entryFacts?: { provider: string; operation: string | null; target: string } | null;
   /**
    * Set on a framework run's marker (an agent run may make several AI calls): calls below use its
    * stack but are decided, and recorded, each on its own.

@@ -54,10 +54,9 @@ test("reconfiguring keeps the guard: the first handle still ends it", async () =
   }
 });
 
-test("disabling the guard closes the storage adapter after writing what was queued", async () => {
-  const net = installNetwork();
-  const events: string[] = [];
-  const storage: StorageAdapter = {
+/** A storage adapter that notes each append (with its line count) and the close, in order. */
+function probeStorage(events: string[], onClose = () => {}): StorageAdapter {
+  return {
     name: "probe",
     append(lines) {
       events.push(`append ${lines.split("\n").filter(Boolean).length}`);
@@ -65,9 +64,16 @@ test("disabling the guard closes the storage adapter after writing what was queu
     },
     close() {
       events.push("close");
+      onClose();
       return Promise.resolve();
     },
   };
+}
+
+test("disabling the guard closes the storage adapter after writing what was queued", async () => {
+  const net = installNetwork();
+  const events: string[] = [];
+  const storage = probeStorage(events);
   try {
     enableGuard({ mode: "report", sinks: ["file"], storage });
     await fetch(AI, { method: "POST", body: "{}" });
@@ -75,6 +81,37 @@ test("disabling the guard closes the storage adapter after writing what was queu
     await disableGuard();
     assert.deepEqual(events, ["append 2", "close"]);
   } finally {
+    net.restore();
+  }
+});
+
+test('enableGuard({ mode: "off" }) on a live guard turns it off: patches undone, what was queued written, then closed', async () => {
+  const net = installNetwork();
+  const events: string[] = [];
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  const storage = probeStorage(events, () => closed());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const live = enableGuard({ mode: "report", sinks: ["file"], storage });
+    await fetch(AI, { method: "POST", body: "{}" });
+    const off = enableGuard({ mode: "off" });
+    assert.equal(off.mode, "off");
+    assert.equal(globalThis.fetch, net.fake, "every patch undone");
+    await fetch(AI, { method: "POST", body: "{}" });
+    assert.equal(live.stats().calls, 1, "a call after the switch is not seen");
+    // The switch closes the old output in the background: wait for it, but not forever.
+    const late = new Promise<void>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("the live guard's storage was never closed")),
+        5_000,
+      );
+    });
+    await Promise.race([done, late]);
+    assert.deepEqual(events, ["append 1", "close"]);
+  } finally {
+    clearTimeout(timer);
+    await disableGuard();
     net.restore();
   }
 });

@@ -9,7 +9,7 @@ import { Mistral } from "@mistralai/mistralai";
 import { Ollama } from "ollama";
 import { generateText } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
-import { attest, AttestationError, enableGuard, type GuardRecord } from "../mod.ts";
+import { attest, AttestationError, disableGuard, enableGuard, type GuardRecord } from "../mod.ts";
 import { ownerOf } from "../src/detect/patcher.ts";
 import { discoverClients } from "../src/detect/discover.ts";
 import { registry } from "../src/registry.ts";
@@ -445,37 +445,41 @@ test("reconfiguring patches nothing twice; disable restores every patched SDK me
     ollamaChat: Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Ollama.prototype), "chat"),
   };
   const guard = report();
-  assert.notEqual(OpenAI.prototype.methodRequest, before.methodRequest!.value);
-  const patched = {
-    fetch: globalThis.fetch,
-    methodRequest: OpenAI.prototype.methodRequest,
-    create: Object.getPrototypeOf(early.chat.completions).create,
-    ollamaChat: Object.getPrototypeOf(Ollama.prototype).chat,
-  };
-  // Reconfiguring keeps every patch as it is: nothing is wrapped a second time.
-  enableGuard({ mode: "report", sinks: ["memory"], clients: CLIENTS });
-  assert.deepEqual({
-    fetch: globalThis.fetch,
-    methodRequest: OpenAI.prototype.methodRequest,
-    create: Object.getPrototypeOf(early.chat.completions).create,
-    ollamaChat: Object.getPrototypeOf(Ollama.prototype).chat,
-  }, patched);
-  await early.chat.completions.create({ model: "gpt-4o-mini", messages: [] });
-  assert.equal(aiCalls(guard.records()).length, 1, "one call, one record");
-  await guard.disable();
-  assert.deepEqual(
-    Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),
-    before.methodRequest,
-  );
-  assert.deepEqual(
-    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(early.chat.completions), "create"),
-    before.create,
-  );
-  assert.deepEqual(
-    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Ollama.prototype), "chat"),
-    before.ollamaChat,
-  );
-  const off = enableGuard({ mode: "off", clients: CLIENTS });
-  assert.equal(OpenAI.prototype.methodRequest, before.methodRequest!.value);
-  await off.disable();
+  try {
+    assert.notEqual(OpenAI.prototype.methodRequest, before.methodRequest!.value);
+    const patched = {
+      fetch: globalThis.fetch,
+      methodRequest: OpenAI.prototype.methodRequest,
+      create: Object.getPrototypeOf(early.chat.completions).create,
+      ollamaChat: Object.getPrototypeOf(Ollama.prototype).chat,
+    };
+    // Reconfiguring keeps every patch as it is: nothing is wrapped a second time.
+    enableGuard({ mode: "report", sinks: ["memory"], clients: CLIENTS });
+    assert.deepEqual({
+      fetch: globalThis.fetch,
+      methodRequest: OpenAI.prototype.methodRequest,
+      create: Object.getPrototypeOf(early.chat.completions).create,
+      ollamaChat: Object.getPrototypeOf(Ollama.prototype).chat,
+    }, patched);
+    await early.chat.completions.create({ model: "gpt-4o-mini", messages: [] });
+    assert.equal(aiCalls(guard.records()).length, 1, "one call, one record");
+    await guard.disable();
+    assert.deepEqual(
+      Object.getOwnPropertyDescriptor(OpenAI.prototype, "methodRequest"),
+      before.methodRequest,
+    );
+    assert.deepEqual(
+      Object.getOwnPropertyDescriptor(Object.getPrototypeOf(early.chat.completions), "create"),
+      before.create,
+    );
+    assert.deepEqual(
+      Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Ollama.prototype), "chat"),
+      before.ollamaChat,
+    );
+    const off = enableGuard({ mode: "off", clients: CLIENTS });
+    assert.equal(OpenAI.prototype.methodRequest, before.methodRequest!.value);
+    await off.disable();
+  } finally {
+    await disableGuard();
+  }
 });

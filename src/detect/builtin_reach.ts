@@ -1,6 +1,6 @@
 /**
  * When a layer patches a built-in module (`node:http`, `node:http2`, `node:net`, …): loading one
- * costs milliseconds (Node's http2 alone ~5 ms), so under the preload, which sees every way the app
+ * costs milliseconds (bench/NOTES.md), so under the preload, which sees every way the app
  * reaches a built-in, a layer patches it right before the app first gets it, and an app that never
  * loads `node:http2` never pays for it. Without the preload (a guard enabled in code) every
  * built-in the runtime has is patched at once.

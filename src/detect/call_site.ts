@@ -39,9 +39,9 @@ export interface CallSite {
   stack: string[];
 }
 
-// Capturing costs per frame (about 0.5 µs on Node, 4 µs on Deno, which source-maps every frame):
-// capture a few frames below the guard's own entry and go deeper only when they hold no
-// application frame (see guardCall).
+// Capturing costs per frame, most on Deno, which source-maps every frame (bench/NOTES.md): capture
+// a few frames below the guard's own entry and go deeper only when they hold no application frame
+// (the decision's DEEP_CAPTURE_LIMIT retry, src/guard/decision.ts).
 const CAPTURE_LIMIT = 32;
 /** Below an SDK method entry the application frame is usually the very next one. */
 export const ENTRY_CAPTURE_LIMIT = 6;
@@ -99,7 +99,8 @@ function readCwd(): string | null {
   }
 }
 
-// Deno.cwd() is a system call (about 8 µs): read it at most every 250 ms. A chdir shows after that.
+// Deno.cwd() is a system call (bench/NOTES.md): read it at most every 250 ms. A chdir shows after
+// that.
 const CWD_TTL_MS = 250;
 let cwdValue: string | null = null;
 let cwdReadAt = -Infinity;
@@ -165,7 +166,7 @@ interface V8CallSite {
 
 /**
  * Formats captured frames as `at path:line:column` only: the runtime's own formatter also resolves
- * function, method and type names, which nothing here reads (a quarter of the capture's cost).
+ * function, method and type names, which nothing here reads (a good part of the capture's cost).
  */
 function formatLocations(_error: unknown, frames: V8CallSite[]): string {
   let out = "Error";
@@ -188,8 +189,8 @@ function isRuntimeFormatter(prepare: unknown): boolean {
 
 /**
  * Node maps positions through source maps only in its own formatter (`--enable-source-maps`).
- * Deno says `true` here too: its own formatter is the cheaper one there (in the SDK bench ~32 µs a
- * capture, against ~38 µs through ours, whose every CallSite read is mapped on its own).
+ * Deno says `true` here too: its own formatter is the cheaper one there, as every CallSite read of
+ * ours is mapped on its own (bench/NOTES.md).
  */
 function sourceMapsEnabled(): boolean {
   const proc = (globalThis as { process?: { sourceMapsEnabled?: boolean } }).process;

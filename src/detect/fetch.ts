@@ -36,7 +36,7 @@ export function modelFromBody(body: unknown): string | null {
 let requestUrlReader: ((input: unknown) => unknown) | null = null;
 /**
  * Built on first use, not at load: reading `globalThis.Request` makes Node load its whole fetch
- * implementation (undici, ~15 ms), a cost the guard must not add to every start, `mode: "off"`
+ * implementation (undici; bench/NOTES.md), a cost the guard must not add to every start, `mode: "off"`
  * included.
  */
 function requestUrlOf(input: unknown): unknown {
@@ -100,7 +100,7 @@ function watchRedirectedBodies(core: GuardCore, patcher: Patcher): void {
       if (match === null) return;
       const frame = core.frame();
       if (frame?.call?.recorded) return;
-      const marker = core.quiet(frame) ?? core.decide(
+      const marker = core.countAttested(frame) ?? core.decide(
         transportFacts(match, "fetch", "fetch (redirected)"),
         frame,
         () => captureStack(TRANSPORT_CAPTURE_LIMIT, below),

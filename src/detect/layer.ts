@@ -27,10 +27,10 @@ export interface GuardCore {
   /** Runs `fn` inside `frame`. */
   run<R>(frame: Frame, fn: () => R): R;
   /**
-   * The fast path of an attested call that is not traced: counted only. Returns the marker to run
-   * it under, or `null` when the call needs {@link GuardCore.decide}.
+   * The fast path of an attested call that is neither traced nor judged by a policy: counts it and
+   * returns the marker to run it under, or `null` when the call needs {@link GuardCore.decide}.
    */
-  quiet(frame: Frame | undefined): CallMarker | null;
+  countAttested(frame: Frame | undefined): CallMarker | null;
   /** Whether the call site of a call (attested or not) is wanted by the live guard. */
   siteWanted(attested: boolean): boolean;
   /**
@@ -74,7 +74,7 @@ export function decideRequest(
   below: StackBoundary,
 ): CallMarker | null {
   if (frame?.call?.recorded) return null;
-  return core.quiet(frame) ??
+  return core.countAttested(frame) ??
     core.decide(facts(), frame, () => captureStack(TRANSPORT_CAPTURE_LIMIT, below));
 }
 

@@ -450,7 +450,7 @@ interface UrlParts {
 
 /**
  * Splits an absolute http(s) or ws(s) URL with string scans only: this runs for every fetch of the host app,
- * and `new URL()` costs several times more.
+ * and `new URL()` costs several times more (bench/NOTES.md).
  */
 export function splitUrl(url: string): UrlParts | null {
   const schemeEnd = url.indexOf("://");

@@ -22,6 +22,7 @@ import type { RecordOutput, Settle } from "../report/sink.ts";
 import type { MemoryRing } from "../storage/memory.ts";
 import { checkPolicy } from "../policy.ts";
 import { actionFor, type LiveMode } from "./action.ts";
+import { sayOnce } from "./say_once.ts";
 
 /** Counters since the guard was enabled. */
 export interface GuardStats {
@@ -39,7 +40,8 @@ export interface GuardStats {
 export interface Session {
   ring: MemoryRing;
   counters: GuardStats;
-  warnedSites: Set<string>;
+  /** What this guard has warned of: each call site (with its violation) and each failed sink. */
+  said: Set<string>;
 }
 
 /** The live guard of this copy: its options, its output and its session. */
@@ -52,24 +54,29 @@ export interface Active {
   session: Session;
 }
 
-const NO_MARKER: CallMarker = Object.freeze({ recorded: true, stack: undefined, settle: null });
+/**
+ * The marker of a call that needs nothing more (recorded, or only counted): the layers below it
+ * stay quiet, and there is no span to end.
+ */
+const RECORDED_MARKER: CallMarker = Object.freeze({
+  recorded: true,
+  stack: undefined,
+  settle: null,
+});
 
-function warnOnce(state: Active, record: GuardRecord, policyReason?: string | null): void {
-  const key = `${record.call_site ?? record.target}\0${record.violation ?? ""}`;
-  if (state.session.warnedSites.has(key)) return;
-  state.session.warnedSites.add(key);
-  const what = `${record.provider} ${record.operation ?? "call"} (${record.target}) at ${
-    record.call_site ?? "an unknown call site"
-  }`;
-  try {
+/** Warns of an unattested call (or a policy violation) once per call site and violation. */
+function warnOfCall(state: Active, record: GuardRecord, policyReason?: string | null): void {
+  const key = `site\0${record.call_site ?? record.target}\0${record.violation ?? ""}`;
+  sayOnce(state.session.said, key, () => {
+    const what = `${record.provider} ${record.operation ?? "call"} (${record.target}) at ${
+      record.call_site ?? "an unknown call site"
+    }`;
     state.options.logger.warn(
       record.violation
         ? `aiguard: attestation policy violation (${record.violation}) by ${what}: ${policyReason}.`
         : `aiguard: unattested ${what}: wrap the calling function with attest().`,
     );
-  } catch {
-    // A broken logger must not break the host app's call.
-  }
+  });
 }
 
 /**
@@ -94,7 +101,6 @@ function deliver(state: Active, record: GuardRecord): Settle | null {
   return settle;
 }
 
-const sinkFailures = new WeakMap<Session, Set<string>>();
 /**
  * Says once per guard and sink name that a sink failed; the call goes on.
  *
@@ -107,32 +113,26 @@ const sinkFailures = new WeakMap<Session, Set<string>>();
  */
 export function reportSinkFailure(state: Active | null, name: string, error: unknown): void {
   if (!state) return;
-  let seen = sinkFailures.get(state.session);
-  if (!seen) sinkFailures.set(state.session, seen = new Set());
-  if (seen.has(name)) return;
-  seen.add(name);
-  try {
+  sayOnce(state.session.said, `sink\0${name}`, () => {
     state.options.logger.warn(`aiguard: the ${name} sink failed; records go on without it.`, error);
-  } catch {
-    // ignore: the logger itself is broken
-  }
+  });
 }
 
 /** Facts an entry hook left on the marker win over a transport's own; an SDK's own facts win. */
-function withHint(facts: CallFacts, opened: CallMarker | null): CallFacts {
-  if (!opened) return facts;
-  const hint = opened.hint;
-  if (hint && facts.detector !== "sdk") {
-    return { ...facts, ...hint, model: opened.model ?? facts.model, detector: "sdk" };
+function withEntryFacts(facts: CallFacts, entry: CallMarker | null): CallFacts {
+  if (!entry) return facts;
+  const known = entry.entryFacts;
+  if (known && facts.detector !== "sdk") {
+    return { ...facts, ...known, model: entry.model ?? facts.model, detector: "sdk" };
   }
-  return facts.model === null && opened.model ? { ...facts, model: opened.model } : facts;
+  return facts.model === null && entry.model ? { ...facts, model: entry.model } : facts;
 }
 
 /**
  * An attested call that is neither traced nor judged by a policy: counted, never described,
  * captured or recorded.
  */
-function untouched(state: Active, frame: Frame | undefined): boolean {
+function countedOnly(state: Active, frame: Frame | undefined): boolean {
   return frame?.attestation != null && !state.options.traceAttested && !state.options.policy;
 }
 
@@ -143,23 +143,23 @@ function decide(
   stack: () => string | undefined,
   canBlock = true,
 ): CallMarker {
-  if (!state) return NO_MARKER;
+  if (!state) return RECORDED_MARKER;
   state.session.counters.calls++;
-  if (untouched(state, frame)) return NO_MARKER;
+  if (countedOnly(state, frame)) return RECORDED_MARKER;
   const attestation = frame?.attestation ?? null;
   const { mode, traceAttested, policy } = state.options;
-  const above = frame?.call && !frame.call.recorded ? frame.call : null;
+  const outerCall = frame?.call && !frame.call.recorded ? frame.call : null;
   // A call's own entry marker is used up by this decision; a framework run's lends its stack only.
-  const opened = above && !above.scope ? above : null;
-  const facts = withHint(given, opened);
+  const entryMarker = outerCall && !outerCall.scope ? outerCall : null;
+  const facts = withEntryFacts(given, entryMarker);
   const verdict = policy
     ? checkPolicy(policy, facts, attestation ? attestation.id : undefined)
     : null;
   const violation = verdict?.violation ?? null;
-  if (attestation && !traceAttested && violation === null) return NO_MARKER;
+  if (attestation && !traceAttested && violation === null) return RECORDED_MARKER;
   if (!attestation) state.session.counters.unattested++;
   // The stack is taken only now that a record is certain (a capture costs microseconds).
-  let site = applicationFrames(above?.stack ?? stack() ?? captureStack());
+  let site = applicationFrames(outerCall?.stack ?? stack() ?? captureStack());
   // No application frame within the usual depth: look deeper from here (where V8's async frames
   // still lead to it; on Bun after an await it stays null).
   if (site.callSite === null) site = applicationFrames(captureStack(DEEP_CAPTURE_LIMIT));
@@ -180,7 +180,7 @@ function decide(
     state.proc,
   );
   // warn mode logs what report and block mode send down the chain.
-  if (mode === "warn" && action !== "allowed") warnOnce(state, record, verdict?.reason);
+  if (mode === "warn" && action !== "allowed") warnOfCall(state, record, verdict?.reason);
   const settle = deliver(state, record);
   if (action === "blocked") {
     state.session.counters.blocked++;
@@ -195,13 +195,13 @@ function decide(
     settle?.(error);
     throw error;
   }
-  if (opened) {
+  if (entryMarker) {
     // An entry hook above opened this frame for the call: mark it recorded rather than entering
     // another frame (each run() costs a context switch).
-    opened.recorded = true;
-    opened.stack = undefined;
-    opened.settle = settle;
-    return opened;
+    entryMarker.recorded = true;
+    entryMarker.stack = undefined;
+    entryMarker.settle = settle;
+    return entryMarker;
   }
   return { recorded: true, stack: undefined, settle };
 }
@@ -238,11 +238,11 @@ export function createCore(live: () => Active | null): GuardCore {
     match: (url) => matchUrl(url, live()?.options.providers ?? []),
     frame: currentFrame,
     run: runInFrame,
-    quiet(frame) {
+    countAttested(frame) {
       const state = live();
-      if (state === null || !untouched(state, frame)) return null;
+      if (state === null || !countedOnly(state, frame)) return null;
       state.session.counters.calls++;
-      return NO_MARKER;
+      return RECORDED_MARKER;
     },
     siteWanted(attested) {
       const state = live();

@@ -6,12 +6,11 @@
  * @module
  */
 import { compareVersions, type GuardOwner, RECORD_V, registry } from "../registry.ts";
+import { sayOnce } from "./say_once.ts";
 
-function sayOnce(message: string): void {
-  const said = registry().said;
-  if (said.has(message)) return;
-  said.add(message);
-  console.warn(message);
+/** Says a message once per process, whichever copy of the package says it. */
+function sayOncePerProcess(message: string): void {
+  sayOnce(registry().said, message, () => console.warn(message));
 }
 
 /**
@@ -33,14 +32,14 @@ export function owner(local: GuardOwner): GuardOwner {
   if (other === null || other === local) return local;
   if (other.v === RECORD_V) return other;
   if (compareVersions(local.version, other.version) > 0) {
-    sayOnce(
+    sayOncePerProcess(
       `aiguard: ${local.version} takes over the guard of ${other.version} loaded in the same ` +
         `process (record format v${RECORD_V} vs v${other.v}).`,
     );
     other.teardown();
     return local;
   }
-  sayOnce(
+  sayOncePerProcess(
     `aiguard: ${local.version} leaves the guard to the newer ${other.version} loaded in the same process.`,
   );
   return other;

@@ -135,7 +135,7 @@ function localEnable(options?: GuardOptions): Guard {
     const session: Session = previous?.session ?? {
       ring: new MemoryRing(),
       counters: { calls: 0, unattested: 0, blocked: 0, dropped: 0 },
-      warnedSites: new Set(),
+      said: new Set(),
     };
     const output = createOutput(resolved, {
       proc,

@@ -6,13 +6,24 @@
  */
 import { VERSION } from "../version.ts";
 
-/** Guard modes. */
-/** The record format version this copy writes (`v` of every record). */
+/**
+ * The record format version this copy writes (`v` of every record): a reader compares it before
+ * reading a record's other fields.
+ *
+ * @example
+ * ```ts
+ * import { RECORD_V } from "@aiguard/attest";
+ *
+ * const record = { v: 1, event: "ai_call" };
+ * if (record.v !== RECORD_V) throw new Error(`record format v${record.v} is not v${RECORD_V}`);
+ * ```
+ */
 export const RECORD_V = 1;
 
 /** The most application frames a record's `stack` holds, innermost first. */
 export const MAX_FRAMES = 8;
 
+/** Guard modes. */
 export type GuardMode = "off" | "warn" | "report" | "block";
 /** What the guard did about a call. */
 export type RecordAction = "warned" | "reported" | "blocked" | "allowed" | "violation";
@@ -108,22 +119,11 @@ function cap(value: string | null): string | null {
   return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING - 1)}…` : value;
 }
 
-/** The fields a detector knows about a call. */
-export interface CallFacts {
-  /** GenAI provider name, e.g. `openai`. */
-  provider: string;
-  /** GenAI operation name, e.g. `chat`. */
-  operation: string | null;
-  /** Requested model, when readable without consuming the request. */
-  model: string | null;
-  /** What was called, e.g. `openai.chat.completions.create`. */
-  target: string;
-  /** The layer that saw the call. */
-  detector: Detector;
-  /** Server host name. */
-  server: string | null;
-  port: number | null;
-}
+/** The fields a detector knows about a call: those of its record, as the record names them. */
+export type CallFacts = Pick<
+  GuardRecord,
+  "provider" | "operation" | "model" | "target" | "detector" | "server" | "port"
+>;
 
 /** The fields fixed for one process. */
 export interface ProcessFacts {

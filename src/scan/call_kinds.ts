@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { clientProvider, type SdkEntry, sdkOf } from "../catalog.ts";
+import { CATALOG, clientProvider, type SdkEntry } from "../catalog.ts";
 import { isCompatiblePath, matchUrl, operationForPath } from "../detect/providers.ts";
 import {
   cached,
@@ -37,17 +37,10 @@ export interface SiteFacts {
   wrappedId?: string | null;
 }
 
-/**
- * Method paths distinctive enough to report, at low confidence, on a receiver not resolved, with
- * the SDK whose catalog entry says what they are.
- */
-const DISTINCTIVE: ReadonlyArray<[path: string, entry: SdkEntry]> = ([
-  ["chat.completions.create", "openai"],
-  ["responses.create", "openai"],
-  ["embeddings.create", "openai"],
-  ["messages.create", "@anthropic-ai/sdk"],
-  ["models.generateContent", "@google/genai"],
-] as const).map(([path, pkg]) => [path, sdkOf(pkg)!]);
+/** The catalog's distinctive method paths, each with the SDK it is read as, in catalog order. */
+const DISTINCTIVE: ReadonlyArray<readonly [path: string, entry: SdkEntry]> = CATALOG.flatMap((
+  entry,
+) => (entry.distinctive ?? []).map((path) => [path, entry] as const));
 
 /**
  * The method paths {@link distinctiveSite} reports: a file naming none of them (and no SDK or

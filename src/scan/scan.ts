@@ -229,8 +229,8 @@ function countLines(source: string): number {
 export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   const cwd = options.cwd ?? process.cwd();
   const { parseSync, rawTransferSupported } = await loadParser();
-  // Raw transfer hands the AST over as one buffer (Node 22+, Deno 2): parsing measured ~3-9x
-  // faster than the JSON hand-over on a 329,000-line tree.
+  // Raw transfer hands the AST over as one buffer (Node 22+, Deno 2): parsing is several times
+  // faster than the JSON hand-over (bench/NOTES.md).
   const parseOptions = { experimentalRawTransfer: rawTransferSupported?.() === true };
   const { files, manifests } = await sourceFiles(options, cwd);
   const resolver = new ModuleResolver(new Set(files), manifests, isAiguardModule);
@@ -284,8 +284,8 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
 
   for (const path of files) {
     try {
-      // Synchronous reads: thousands of small files, awaited one by one, left the scan idle
-      // ~15% of its time.
+      // Synchronous reads: thousands of small files, awaited one by one, left the scan idle part
+      // of its time (bench/NOTES.md).
       const source = readFileSync(path, "utf8");
       lines += countLines(source);
       const specifiers = importSpecifiers(source);

@@ -20,7 +20,7 @@ interface Hash {
 }
 
 interface NodeCrypto {
-  /** One-shot hashing (Node ≥ 21.7, Bun, Deno): about half the cost of a Hash object. */
+  /** One-shot hashing (Node ≥ 21.7, Bun, Deno): cheaper than a Hash object (bench/NOTES.md). */
   hash?: (algorithm: string, data: string | Uint8Array, encoding: "hex") => string;
   createHash(algorithm: string): Hash;
 }
@@ -46,7 +46,7 @@ export function sha256Hex(text: string): string {
 
 /**
  * SHA-256 into a caller's 32 bytes, where the runtime has it (Bun.SHA256): no digest object and no
- * hex string per line (on Bun ~8% more chained records/s). Elsewhere the chain takes node:crypto's
+ * hex string per line (more chained records/s on Bun; bench/NOTES.md). Elsewhere the chain takes node:crypto's
  * hex.
  */
 const sha256Into = (globalThis as {
@@ -73,15 +73,15 @@ function buffers(): BufferModule["Buffer"] {
 
 /**
  * For a line with no byte over 0x7F, Latin-1 and UTF-8 give the same bytes, and Node's Latin-1
- * write is a copy where its UTF-8 write is ~6× slower (0.05 vs 0.31 µs for a 500-byte line). On
- * Bun both take the same time, so the check would be the only cost; on Deno the Latin-1 write is
- * the slow one (it runs in JavaScript: ~1 µs a line).
+ * write is a copy, several times faster than its UTF-8 write. On Bun both take the same time, so
+ * the check would be the only cost; on Deno the Latin-1 write is the slow one (it runs in
+ * JavaScript). Figures: bench/NOTES.md.
  */
 const latin1WhenAscii = runtimeKey() === "node";
 
 /**
  * A writer's output buffer, kept from one large batch to the next: a fresh one costs a page fault
- * per 4 KiB written (~0.16 µs a record on Node). The bytes `chainLines` returns live in it until
+ * per 4 KiB written (bench/NOTES.md). The bytes `chainLines` returns live in it until
  * its next use with the same scratch.
  */
 export interface ChainScratch {
@@ -212,7 +212,7 @@ export function chainLines(
  * number to continue from (a 310-digit seq is `Infinity`).
  */
 export function chainedSeq(line: string): number | null {
-  // By hand: a regular expression over every line of a report costs verify a third of its time.
+  // By hand: a regular expression over every line of a report is a large part of verify's time.
   if (!line.startsWith('{"seq":')) return null;
   let at = 7;
   let seq = 0;

@@ -91,7 +91,7 @@ export type AppendBytes = (handle: ReportHandle, data: Uint8Array) => Promise<vo
 /**
  * Writes all of `data` through the report's `FileHandle` (off the main thread where the runtime
  * can), continuing after a short write. A `FileHandle` rather than `fs.write(fd, …)`: on Bun the
- * callback form's completion comes later under load (bursts ran ~30% slower through it).
+ * callback form's completion comes later under load, and bursts ran slower (bench/NOTES.md).
  *
  * @example
  * ```ts

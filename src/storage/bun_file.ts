@@ -24,8 +24,8 @@ interface BunFileSink {
 /**
  * From this size (characters or bytes) a batch goes through the descriptor's own asynchronous
  * write, on Bun's thread pool, while the queue encodes the next batch. FileSink writes on the main
- * thread: for a 2 MiB batch that is ~0.6–1.9 ms the encoder waits (bursts through `FileSink` ran
- * ~20% slower); below ~256 KiB both cost the same.
+ * thread, and the encoder waits on large batches; below this size both cost the same
+ * (bench/NOTES.md).
  */
 const OFF_THREAD_FROM = 256 * 1024;
 

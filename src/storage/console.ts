@@ -1,3 +1,9 @@
+/**
+ * The `console` storage adapter: one JSON line per record on `console.log`, for edge log drains
+ * (Cloudflare Workers Logs, Deno Deploy logs), where no file can be written.
+ *
+ * @module
+ */
 import type { StorageAdapter } from "../config.ts";
 
 export type { StorageAdapter };

@@ -1,3 +1,20 @@
+/**
+ * The `memory` storage adapter: keeps the newest records in a bounded ring in memory, for tests and
+ * for reading what the guard saw in the same process (`Guard.records()` is such a ring).
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStorage } from "@aiguard/attest/storage/memory";
+ * import { enableGuard } from "@aiguard/attest";
+ *
+ * const storage = createMemoryStorage({ capacity: 100 });
+ * const guard = enableGuard({ mode: "report", sinks: ["file"], storage });
+ * await guard.disable();
+ * console.log(storage.records().length);
+ * ```
+ *
+ * @module
+ */
 import type { StorageAdapter } from "../config.ts";
 
 export type { StorageAdapter };
@@ -11,6 +28,7 @@ export type {
   GuardRecord,
   RecordAction,
 } from "../report/record.ts";
+export { RECORD_V } from "../report/record.ts";
 
 /** A bounded ring of the newest records, in memory. Backs `Guard.records()`. */
 export class MemoryRing {

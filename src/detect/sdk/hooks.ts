@@ -18,7 +18,7 @@ export type Fn = (this: any, ...args: any[]) => any;
 /** Describes one call from the SDK object and the method's arguments. */
 export type Describe = (self: Record<string, unknown>, args: unknown[]) => CallFacts;
 /** What a site entry knows before the request exists. */
-export type Hint = NonNullable<CallMarker["hint"]>;
+export type EntryFacts = NonNullable<CallMarker["entryFacts"]>;
 
 function isAsyncFunction(fn: Fn): boolean {
   return fn.constructor?.name === "AsyncFunction";
@@ -56,7 +56,7 @@ export function recordingHook(
     try {
       // An attested, untraced call is only counted; anything else is described and decided, with
       // its stack taken here at the entry, where the application frame is a few frames up.
-      marker = core.quiet(frame) ??
+      marker = core.countAttested(frame) ??
         core.decide(
           describe(this, args),
           frame,
@@ -76,13 +76,13 @@ export function recordingHook(
 export type SiteFacts = (
   self: Record<string, unknown>,
   args: unknown[],
-) => (Hint & { model?: string | null }) | null;
+) => (EntryFacts & { model?: string | null }) | null;
 
 /**
  * A site entry for methods whose request reaches the recording hook or the transport only later
- * (after an await): takes the call site, the model and the hint now. With `ensure`, a call that no
+ * (after an await): takes the call site, the model and the entry facts now. With `ensure`, a call that no
  * layer below decided by the time the method's promise settles (a transport no hook sees) is
- * recorded then, from the hint: late, so it cannot be blocked, but not missed.
+ * recorded then, from the entry facts: late, so it cannot be blocked, but not missed.
  */
 export function siteHook(core: GuardCore, original: Fn, facts?: SiteFacts, ensure = false): Fn {
   return function entry(this: Record<string, unknown>, ...args: unknown[]) {
@@ -100,18 +100,19 @@ export function siteHook(core: GuardCore, original: Fn, facts?: SiteFacts, ensur
       stack: outer?.stack ?? captureStack(ENTRY_CAPTURE_LIMIT, entry),
       settle: null,
       model: known?.model ?? modelArg(args),
-      hint: known && { provider: known.provider, operation: known.operation, target: known.target },
+      entryFacts: known &&
+        { provider: known.provider, operation: known.operation, target: known.target },
     };
     const inner = { attestation: frame?.attestation ?? null, call: marker };
     const result = core.run(inner, () => original.apply(this, args));
-    if (ensure && marker.hint && isNativePromise(result)) {
-      const hint = marker.hint;
+    if (ensure && marker.entryFacts && isNativePromise(result)) {
+      const entryFacts = marker.entryFacts;
       const late = () => {
         if (marker.recorded || !core.active()) return;
         try {
           core.settle(core.decide(
             {
-              ...hint,
+              ...entryFacts,
               model: null,
               detector: "sdk",
               server: null,
