@@ -1,4 +1,34 @@
+import { existsSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { type GuardRecord, makeRecord } from "../src/report/record.ts";
+
+type Entry = typeof import("../mod.ts");
+
+/**
+ * The package as users run it: the npm build (dist/, `npm run build`) on Node and Bun, the source
+ * on Deno (which runs it from JSR or the repository).
+ */
+export async function userEntry(): Promise<Entry> {
+  if ("Deno" in globalThis) return await import("../mod.ts");
+  // Another build's mod.js for an A/B comparison of two builds (a copy of dist/ elsewhere).
+  const built = process.env.AIGUARD_BENCH_ENTRY ??
+    join(resolve(import.meta.dirname!, ".."), "dist", "mod.js");
+  if (!existsSync(built)) throw new Error("Run `npm run build` first (dist/mod.js).");
+  return await import(built) as Entry;
+}
+
+/**
+ * A fresh home directory for a user without a daemon running (`HOME` set to it): with the default
+ * sinks and no OTel provider, the report goes to `<home>/.aiguard/guard_log.jsonl`. Set before the
+ * guard is enabled (it resolves its paths then).
+ */
+export async function freshHome(): Promise<{ home: string; report: string }> {
+  const home = await mkdtemp(join(tmpdir(), "aiguard-bench-home-"));
+  process.env.HOME = home;
+  return { home, report: join(home, ".aiguard", "guard_log.jsonl") };
+}
 
 /** Median of a sample (machines are noisy: every figure printed is a median of several runs). */
 export function median(values: number[]): number {

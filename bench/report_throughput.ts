@@ -1,25 +1,38 @@
-// Report throughput: records/s through aiguard's file path (bounded queue → the runtime's default
-// file storage, bun-file on Bun and node-fs elsewhere, with locked rotation, JSONL) next to pino
-// writing the same objects to a file, in the same run.
-//
-// Two sinks, each long-lived as in a running service (one untimed burst first), timed in turns
-// over bursts of 100,000 records: with the hash chain (the default) and without. Every timed run
-// starts after a full garbage collection. Prints medians of 5 runs, the chain's cost (chained /
-// unchained) and the ratio to pino (≥ 1.0: at least as fast).
-import { mkdtemp, rm } from "node:fs/promises";
+// Report throughput, two rows:
+//  - through enableGuard()'s own output, as users get it: report mode, the default sinks (no OTel
+//    provider, no daemon under a fresh HOME: the queue into the report file), unattested fetch
+//    calls over a no-op fetch, the event loop given a turn every 1,000 calls as an app's I/O would;
+//    records/s from the first call until flush() resolved (the stack capture, record, queue, chain
+//    and file all included). The npm build on Node and Bun, the source on Deno.
+//  - the file writer alone: the bounded queue built directly on the runtime's default file storage
+//    (bun-file on Bun, node-fs elsewhere; locked rotation, JSONL), with the hash chain (the
+//    default) and without, next to pino writing the same objects to a file in the same run. No
+//    user builds the queue so; it is what the default sink's writer can take.
+// Every sink is long-lived as in a running service (one untimed burst first) and timed in turns;
+// every timed run starts after a full garbage collection. Prints medians of 5 runs.
+import { readFile, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { RecordQueue } from "../src/report/queue.ts";
 import { createNodeFsStorage } from "../src/storage/node_fs.ts";
 import { createBunFileStorage } from "../src/storage/bun_file.ts";
-import { collectGarbage, median, runtimeLabel, sampleRecord } from "./_stats.ts";
+import {
+  collectGarbage,
+  freshHome,
+  median,
+  runtimeLabel,
+  sampleRecord,
+  userEntry,
+} from "./_stats.ts";
 
 const N = 100_000;
 const RUNS = 5;
 const proc = { runtime: runtimeLabel(), service: "bench", pid: 1 };
 const onBun = "Bun" in globalThis;
 const createStorage = onBun ? createBunFileStorage : createNodeFsStorage;
+const GUARDED_N = 50_000;
 const records = Array.from({ length: N }, (_, i) => sampleRecord(`src/app.ts:${i % 500}:7`));
 
 /** Pushes a burst and waits until it is written: records/s. */
@@ -57,7 +70,51 @@ async function peer(dir: string): Promise<number> {
   return rate;
 }
 
+/** Unattested calls through the guard with the default sinks: records/s until flushed. */
+async function guardedBurst(flush: () => Promise<void>): Promise<number> {
+  const body = JSON.stringify({ model: "gpt-4o-mini" });
+  collectGarbage();
+  const start = performance.now();
+  for (let i = 0; i < GUARDED_N; i++) {
+    await fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body });
+    if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
+  }
+  await flush();
+  return GUARDED_N / ((performance.now() - start) / 1000);
+}
+
+/** Records/s through enableGuard()'s output; checks every record reached the report. */
+async function throughGuard(): Promise<{ rate: number; dropped: number }> {
+  const { enableGuard } = await userEntry();
+  const { home, report } = await freshHome();
+  const realFetch = globalThis.fetch;
+  const answer = Promise.resolve(new Response("{}"));
+  globalThis.fetch = (() => answer) as typeof fetch;
+  // 10 MiB would rotate every ~20,000 records: a row of its own (the rotation tests); here the
+  // report keeps every record so they can be counted.
+  const guard = enableGuard({ mode: "report", discover: false, maxBytes: 1024 ** 3 });
+  try {
+    await guardedBurst(guard.flush);
+    const rates: number[] = [];
+    for (let i = 0; i < RUNS; i++) rates.push(await guardedBurst(guard.flush));
+    const text = await readFile(report, "utf8");
+    const written = text.split("\n").filter((line) => line.includes('"event":"ai_call"')).length;
+    const dropped = guard.stats().dropped;
+    if (written + dropped !== GUARDED_N * (RUNS + 1)) {
+      throw new Error(
+        `${written} records written and ${dropped} dropped of ${GUARDED_N * (RUNS + 1)}`,
+      );
+    }
+    return { rate: median(rates), dropped };
+  } finally {
+    await guard.disable();
+    globalThis.fetch = realFetch;
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
 export async function reportThroughput(): Promise<Record<string, number>> {
+  const guarded = await throughGuard();
   const dir = await mkdtemp(join(tmpdir(), "aiguard-bench-"));
   const chained = sink(dir, "chained", true);
   const unchained = sink(dir, "unchained", false);
@@ -74,6 +131,8 @@ export async function reportThroughput(): Promise<Record<string, number>> {
       await rm(join(dir, "pino.jsonl"), { force: true });
     }
     return {
+      guard_records_per_s: guarded.rate,
+      guard_dropped: guarded.dropped,
       aiguard_records_per_s: median(a),
       unchained_records_per_s: median(b),
       chain_ratio: median(a) / median(b),

@@ -9,6 +9,9 @@ const root = resolve(import.meta.dirname, "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const ALL = ["node", "deno", "bun"];
 const selected = process.argv.slice(2).filter((r) => ALL.includes(r));
+// `--quick`: fewer rounds and calls, to check the whole run works (its figures are not the ones to
+// quote: RESULTS.md says so).
+const quick = process.argv.includes("--quick");
 const runtimes = selected.length ? selected : ALL;
 
 function command(runtime, script, args = []) {
@@ -40,6 +43,12 @@ const version = (runtime) => {
  */
 const BEFORE_CHAIN = { node: 592556, deno: 381360, bun: 1093841 };
 
+// Node and Bun measure the npm build (what users install), Deno the source: build it first.
+execFileSync(bin("node"), [join(root, "scripts", "build_npm.mjs")], {
+  cwd: root,
+  stdio: "inherit",
+});
+
 const sections = [];
 const fmt = (n, d = 2) => Number(n).toFixed(d);
 
@@ -51,13 +60,15 @@ for (const runtime of runtimes) {
   const variants = runtime === "node"
     ? ["baseline", "attested", "unattested", "peer"]
     : ["baseline", "attested", "unattested"];
-  const ROUNDS = 11;
+  const ROUNDS = quick ? 3 : 11;
   const perCall = {};
   for (const variant of variants) perCall[variant] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < variants.length; k++) {
       const variant = variants[(k + round) % variants.length];
-      perCall[variant].push(run(runtime, "sdk_overhead.ts", [variant, "10000"]).us_per_call);
+      perCall[variant].push(
+        run(runtime, "sdk_overhead.ts", [variant, quick ? "1000" : "10000"]).us_per_call,
+      );
     }
   }
   const us = Object.fromEntries(variants.map((v) => [v, median(perCall[v])]));
@@ -87,24 +98,24 @@ for (const runtime of runtimes) {
   const transports = measure("transport overhead", "transport_overhead.ts");
   const attestCost = measure("attest cost", "attest_cost.ts");
   const throughput = measure("report throughput", "report_throughput.ts");
-  const memory = measure("memory", "memory.ts", ["1000000"]);
+  const memory = measure("memory", "memory.ts", [quick ? "100000" : "1000000"]);
   const evidence = measure("evidence", "evidence.ts");
   const scanSpeed = measure("scan speed", "scan_speed.ts");
   const start = measure("preload start", "preload_start.ts");
   const rows = [
     [
-      "openai SDK call, attested / baseline (rounds' middle half)",
+      "openai SDK call to a loopback server, report mode, default sinks, attested / baseline (rounds' middle half)",
       `${fmt(sdk.attested_ratio, 3)} (${quartiles("attested")})`,
       "≤ 1.02",
     ],
     [
-      "openai SDK call, unattested report / baseline (rounds' middle half)",
+      "the same, unattested (a record per call into the report file) / baseline (rounds' middle half)",
       `${fmt(sdk.unattested_ratio, 3)} (${quartiles("unattested")})`,
       "≤ 1.05",
     ],
     ...(sdk.peer_ratio
       ? [[
-        "openai SDK call, instrumentation-openai peer / baseline",
+        "the same call under @opentelemetry/instrumentation-openai + OTel SDK, in-memory exporter / baseline",
         `${fmt(sdk.peer_ratio, 3)} (${quartiles("peer")})`,
         "more than ours",
       ]]
@@ -140,7 +151,12 @@ for (const runtime of runtimes) {
       "",
     ],
     [
-      "report throughput, records/s aiguard vs pino (ratio)",
+      "records/s through enableGuard(), report mode, default sinks (unattested calls over a no-op fetch, until flushed), drops",
+      `${fmt(throughput.guard_records_per_s, 0)}, ${throughput.guard_dropped}`,
+      "",
+    ],
+    [
+      "the file writer alone (queue built on the default file storage, not a user's path), records/s vs pino (ratio)",
       `${fmt(throughput.aiguard_records_per_s, 0)} vs ${fmt(throughput.pino_records_per_s, 0)} (${
         fmt(throughput.ratio)
       })`,
@@ -168,9 +184,13 @@ for (const runtime of runtimes) {
       "",
     ],
     [
-      "RSS growth after 1,000,000 unattested calls (MiB), drops",
-      `${fmt(memory.rss_growth_mib, 1)}, ${memory.dropped}`,
-      "≤ 64 MiB",
+      `after ${
+        memory.calls.toLocaleString("en")
+      } unattested calls, report mode, default sinks (no-op fetch): RSS growth (MiB), of it V8's young generation (MiB), heap used growth after GC (MiB), drops`,
+      `${fmt(memory.rss_growth_mib, 1)}, ${fmt(memory.new_space_growth_mib, 1)}, ${
+        fmt(memory.heap_growth_mib, 2)
+      }, ${memory.dropped}`,
+      "≤ 64 MiB RSS",
     ],
     [
       `aiguard scan of the installed SDKs' sources (${scanSpeed.files} files, ${scanSpeed.lines} lines): lines/s`,
@@ -205,7 +225,14 @@ const lines = [
   "# Benchmark results",
   "",
   "Written by `npm run bench` (bench/run.mjs); do not edit by hand. Every figure is a median of",
-  "several runs in one invocation; ratios compare figures measured in the same run.",
+  "several runs in one invocation; ratios compare figures measured in the same run. Node and Bun",
+  "run the npm build (`npm run build`, done first), Deno the source; every row names its setup.",
+  ...(quick
+    ? [
+      "",
+      "**A `--quick` run (3 rounds, 1,000 SDK calls, 100,000 calls for memory): not the figures to quote.**",
+    ]
+    : []),
   "",
   `- Date: ${new Date().toISOString()}`,
   `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 1)} GiB`,

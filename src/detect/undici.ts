@@ -36,11 +36,14 @@ export const undiciLayer: DetectorLayer = {
     const onCreate = (message: unknown) => {
       try {
         if (!core.active()) return;
+        // A request an upper layer (the fetch wrapper, an SDK entry) already decided runs as it
+        // is: known before its URL is classified again, which every such AI call would pay.
+        const frame = core.frame();
+        if (frame?.call?.recorded) return;
         const request = (message as { request?: UndiciRequest }).request;
         if (typeof request?.origin !== "string" || typeof request.path !== "string") return;
         const match = core.match(request.origin + request.path);
         if (!match) return;
-        const frame = core.frame();
         const method = String(request.method ?? "GET").toUpperCase();
         const websocket = String(request.upgrade).toLowerCase() === "websocket";
         try {

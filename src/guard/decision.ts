@@ -86,8 +86,8 @@ function warnOfCall(state: Active, record: GuardRecord, policyReason?: string | 
  * runs, so a callback that ends the process (`process.exit`) leaves it to the exit flush.
  */
 function deliver(state: Active, record: GuardRecord): Settle | null {
-  // Copies frozen, not the app's own attestation object.
-  record.stack = Object.freeze([...record.stack]) as string[];
+  // Copies frozen, not the app's own attestation object (makeRecord's stack is frozen already).
+  if (!Object.isFrozen(record.stack)) record.stack = Object.freeze([...record.stack]) as string[];
   if (record.attestation) record.attestation = Object.freeze({ ...record.attestation });
   Object.freeze(record);
   state.session.ring.push(record);

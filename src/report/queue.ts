@@ -8,8 +8,13 @@
 import type { StorageAdapter } from "../config.ts";
 import { type AnyRecord, encodeJson, makeDroppedRecord, type ProcessFacts } from "./record.ts";
 
-/** How long the first record of a burst waits for company before the queue writes. */
-const DRAIN_DELAY_MS = 25;
+/**
+ * How long the first record of a burst waits for company before the queue writes. Every append
+ * pays fixed costs (the lock, opening and checking the report, a write on the thread pool) that
+ * calls a millisecond apart would otherwise share among a few records only (bench/sdk_overhead.ts).
+ * flush() and the exit paths do not wait; a SIGKILL loses what waits, at most this window's.
+ */
+export const DRAIN_DELAY_MS = 100;
 /** Below this many waiting records, the drain waits for more instead of writing at once. */
 const EAGER_BATCH = 256;
 /**

@@ -119,6 +119,23 @@ function cap(value: string | null): string | null {
   return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING - 1)}…` : value;
 }
 
+/**
+ * Capped, frozen copies of the stacks given, per array: call sites repeat, and the call-site
+ * reduction hands out one frozen array per stack text, so a call site's records share one copy
+ * instead of each making (and the guard then freezing) its own. Only frozen arrays are remembered:
+ * another could change after its record was made.
+ */
+const cappedStacks = new WeakMap<readonly string[], readonly string[]>();
+
+function cappedStack(stack: readonly string[]): string[] {
+  let capped = cappedStacks.get(stack);
+  if (capped === undefined) {
+    capped = Object.freeze(stack.slice(0, MAX_FRAMES).map((frame) => cap(frame)!));
+    if (Object.isFrozen(stack)) cappedStacks.set(stack, capped);
+  }
+  return capped as string[];
+}
+
 /** The fields a detector knows about a call: those of its record, as the record names them. */
 export type CallFacts = Pick<
   GuardRecord,
@@ -135,7 +152,7 @@ export interface ProcessFacts {
   pid: number | null;
 }
 
-/** Builds a record; every string is length-capped here, once. */
+/** Builds a record; every string is length-capped here, once. Its `stack` is frozen. */
 export function makeRecord(
   call: CallFacts,
   decision: {
@@ -165,7 +182,7 @@ export function makeRecord(
     server: cap(call.server),
     port: call.port,
     call_site: cap(decision.callSite),
-    stack: decision.stack.slice(0, MAX_FRAMES).map((frame) => cap(frame)!),
+    stack: cappedStack(decision.stack),
     runtime: proc.runtime,
     service: cap(proc.service),
     pid: proc.pid,

@@ -1,10 +1,10 @@
 /** The record queue (`src/report/queue.ts`) on a storage the test controls: batching, order, drops. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RecordQueue } from "../../src/report/queue.ts";
+import { DRAIN_DELAY_MS, RecordQueue } from "../../src/report/queue.ts";
 import { PROC, sampleRecord } from "../support/records.ts";
 
-test("the queue writes a burst of 256 records at once and waits ~25 ms for a few", async () => {
+test("the queue writes a burst of 256 records at once and waits DRAIN_DELAY_MS for a few", async () => {
   const appends: number[] = [];
   const queue = new RecordQueue({
     name: "counting",
@@ -15,9 +15,9 @@ test("the queue writes a burst of 256 records at once and waits ~25 ms for a few
   }, { proc: PROC, onDrop: () => {}, onFailure: () => {} });
   const record = (i: number) => sampleRecord(`m-${i}`);
   for (let i = 0; i < 3; i++) queue.push(record(i));
-  await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, DRAIN_DELAY_MS / 2));
   assert.deepEqual(appends, [], "a few records wait for company");
-  await new Promise((r) => setTimeout(r, 60));
+  await new Promise((r) => setTimeout(r, DRAIN_DELAY_MS + 40));
   assert.deepEqual(appends, [3]);
   for (let i = 0; i < 256; i++) queue.push(record(i));
   assert.deepEqual(appends, [3, 256], "a burst is written without waiting");

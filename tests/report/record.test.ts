@@ -1,8 +1,10 @@
-/** The record line (`src/report/record.ts`): what a record may carry once encoded. */
+/** The record (`src/report/record.ts`): what a line may carry once encoded, what records share. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeLine } from "../../src/report/record.ts";
-import { sampleRecord } from "../support/records.ts";
+import { disableGuard, enableGuard } from "../../mod.ts";
+import { encodeLine, makeRecord, MAX_FRAMES } from "../../src/report/record.ts";
+import { installNetwork } from "../support/fake_network.ts";
+import { aiCalls, PROC, sampleRecord } from "../support/records.ts";
 
 test("records never carry control characters raw, and cap long values", () => {
   const record = sampleRecord('m\n{"injected":true}\u2028' + "x".repeat(2000));
@@ -10,4 +12,63 @@ test("records never carry control characters raw, and cap long values", () => {
   assert.equal(line.indexOf("\n"), line.length - 1);
   assert.ok(!line.includes("\u2028"));
   assert.ok(JSON.parse(line).model.length <= 512);
+});
+
+const FACTS = {
+  provider: "openai",
+  operation: "chat",
+  model: "gpt-4o-mini",
+  target: "api.openai.com/v1/chat/completions",
+  detector: "fetch" as const,
+  server: "api.openai.com",
+  port: 443,
+};
+
+const decision = (stack: string[]) => ({
+  action: "reported" as const,
+  mode: "report" as const,
+  attestation: null,
+  callSite: stack[0] ?? null,
+  stack,
+  violation: null,
+});
+
+test("records from one call site share one frozen stack: no copy per record", async () => {
+  const net = installNetwork();
+  const guard = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  try {
+    // The first call's stack still holds the frames that started the test; the later ones resume
+    // from the same await and give the same stack text.
+    for (let i = 0; i < 4; i++) {
+      await fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: "{}" });
+    }
+    const records = aiCalls(guard.records());
+    assert.equal(records.length, 4);
+    assert.ok(records[1]!.stack.length > 0, "the loop's line is an application frame");
+    assert.ok(Object.isFrozen(records[1]!.stack));
+    assert.equal(records[2]!.stack, records[1]!.stack, "a later record holds the same array");
+    assert.equal(records[3]!.stack, records[1]!.stack);
+  } finally {
+    await disableGuard();
+    net.restore();
+  }
+});
+
+test("a stack that may still change is copied, capped to MAX_FRAMES and frozen", () => {
+  const frames = Array.from({ length: MAX_FRAMES + 3 }, (_, i) => `src/app.ts:${i + 1}:1`);
+  const first = makeRecord(FACTS, decision(frames), PROC);
+  const second = makeRecord(FACTS, decision(frames), PROC);
+  assert.equal(first.stack.length, MAX_FRAMES);
+  assert.ok(Object.isFrozen(first.stack));
+  assert.notEqual(second.stack, first.stack, "an array that is not frozen is not remembered");
+  frames[0] = "src/changed.ts:1:1";
+  assert.equal(first.stack[0], "src/app.ts:1:1", "a later change does not reach the record");
+});
+
+test("a frozen stack's frames are length-capped like every string of a record", () => {
+  const long = `src/${"a".repeat(600)}.ts:1:1`;
+  const stack = Object.freeze([long]) as string[];
+  const record = makeRecord(FACTS, decision(stack), PROC);
+  assert.equal(record.stack[0]!.length, 512);
+  assert.equal(makeRecord(FACTS, decision(stack), PROC).stack, record.stack);
 });
