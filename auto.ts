@@ -44,6 +44,11 @@ shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.r
 // No top-level await, so `node --require` can load this module too (Node ≥ 22.12): with module
 // hooks `ready` is settled already; without them (Node < 22.15) the SDKs discovery imports are
 // patched as soon as they have loaded, and calls made before that reach the transport layers.
-enableGuard().ready.catch((error: unknown) =>
-  console.warn("aiguard: SDK discovery failed:", error)
-);
+shared.preloading = true;
+try {
+  enableGuard().ready.catch((error: unknown) =>
+    console.warn("aiguard: SDK discovery failed:", error)
+  );
+} finally {
+  shared.preloading = false;
+}

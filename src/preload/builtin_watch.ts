@@ -86,8 +86,10 @@ export function createBuiltinWatch(): BuiltinReach {
 export function watchGetBuiltinModule(builtins: BuiltinReach): boolean {
   const proc = nodeProcess();
   const descriptor = proc && Object.getOwnPropertyDescriptor(proc, "getBuiltinModule");
-  const original = descriptor?.value;
-  if (typeof original !== "function" || !descriptor!.configurable) return false;
+  if (!descriptor?.configurable) return false;
+  // Node's is a method, Deno's an accessor: either way the shape stays what it was.
+  const original: unknown = descriptor.get ? descriptor.get.call(proc) : descriptor.value;
+  if (typeof original !== "function") return false;
   const getBuiltinModule = function (this: unknown, ...args: unknown[]): unknown {
     const mod = Reflect.apply(original, this, args);
     if (mod !== undefined && typeof args[0] === "string") builtins.reached(args[0]);
@@ -95,6 +97,17 @@ export function watchGetBuiltinModule(builtins: BuiltinReach): boolean {
   };
   Object.defineProperty(getBuiltinModule, "name", { value: original.name, configurable: true });
   Object.defineProperty(getBuiltinModule, "length", { value: original.length, configurable: true });
-  Object.defineProperty(proc, "getBuiltinModule", { ...descriptor, value: getBuiltinModule });
+  if (descriptor.get) {
+    let current: unknown = getBuiltinModule;
+    Object.defineProperty(proc, "getBuiltinModule", {
+      get: () => current,
+      set: (value: unknown) => void (current = value),
+      enumerable: descriptor.enumerable ?? false,
+      configurable: true,
+    });
+  } else {Object.defineProperty(proc, "getBuiltinModule", {
+      ...descriptor,
+      value: getBuiltinModule,
+    });}
   return true;
 }
