@@ -35,9 +35,10 @@ const hooks = installEntryHooks(
   },
   builtins.reached,
 );
-// The resolve hook sees every import and require() of a built-in; with getBuiltinModule() watched
-// too, the layers patch a built-in only once the app reaches it (see src/detect/builtin_reach.ts).
-if (hooks === "resolve" && watchGetBuiltinModule(builtins)) shared.builtins ??= builtins;
+// The hooks see every import and require() of a built-in (Node's and Deno's resolve hook; Bun's
+// plugin and Module.prototype.require); with getBuiltinModule() watched too, the layers patch a
+// built-in only once the app reaches it (see src/detect/builtin_reach.ts).
+if (hooks !== "none" && watchGetBuiltinModule(builtins)) shared.builtins ??= builtins;
 // A guard enabled (again) later patches what was loaded so far; where the runtime has no module
 // hooks, discovery imports the SDKs that resolve (the cost the README states).
 shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.resolve([...loaded]);

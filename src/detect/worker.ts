@@ -231,9 +231,10 @@ function nodeStarter(wt: WorkerThreads, entry: string): Starter {
 }
 
 /** Bun: the entry by the worker's `preload` option, options as environment data. */
-function bunStarter(wt: WorkerThreads | undefined, entry: string): Starter {
+function bunStarter(threads: () => WorkerThreads | undefined, entry: string): Starter {
   const entryPath = filePath(entry) ?? entry;
   const start = (args: unknown[], options: WorkerOptions): unknown[] | null => {
+    const wt = threads(); // loaded when a worker starts, not with the guard
     if (wt?.setEnvironmentData === undefined) return null;
     wt.setEnvironmentData(WORKER_OPTIONS_KEY, options);
     const given = (args[1] ?? {}) as Options;
@@ -339,11 +340,11 @@ export const workerLayer: DetectorLayer = {
     }
     if (g.Bun !== undefined) {
       // Bun's global Worker takes the options as worker_threads' environment data.
-      const wt = builtinModule<WorkerThreads>("node:worker_threads");
-      const starter = bunStarter(wt, entry);
+      const starter = bunStarter(() => builtinModule<WorkerThreads>("node:worker_threads"), entry);
       wrapClass(core, patcher, globalThis, starter);
-      if (wt) wrapClass(core, patcher, wt, starter);
-      return;
+      return whenReached("node:worker_threads", (wt) => {
+        wrapClass(core, patcher, wt, starter);
+      });
     }
     let patched = false;
     const cancel = whenReached("node:worker_threads", (wt) => {

@@ -1,9 +1,10 @@
 /**
- * The preload's {@link BuiltinWatch}: the moment the app first reaches a built-in module. Node and
- * Deno give an app three ways to one: `import` and `require()` (both pass the preload's
- * resolve-only module hook, which reports each `node:` URL here before the module loads: an ESM
- * named import binds after that), and `process.getBuiltinModule()` (wrapped to report the module
- * before handing it back). Nothing here loads a built-in the app does not load.
+ * The preload's {@link BuiltinWatch}: the moment the app first reaches a built-in module. Node,
+ * Deno and Bun give an app three ways to one: `import` and `require()` (on Node and Deno both pass
+ * the preload's resolve-only module hook; on Bun an import passes its plugin's resolver and a
+ * require() `Module.prototype.require`; each reports the built-in here before the app gets it: an
+ * ESM named import binds after that), and `process.getBuiltinModule()` (wrapped to report the
+ * module before handing it back). Nothing here loads a built-in the app does not load.
  *
  * @module
  */
