@@ -18,6 +18,7 @@
  * @module
  */
 import { enableGuard } from "./src/guard.ts";
+import { optionsFromEnv } from "./src/config.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
 import { createBuiltinWatch, watchGetBuiltinModule } from "./src/preload/builtin_watch.ts";
 import { installEntryHooks } from "./src/preload/entry_hooks.ts";
@@ -26,8 +27,16 @@ import { registry } from "./src/registry.ts";
 const shared = registry();
 const loaded: unknown[] = [];
 const builtins = createBuiltinWatch();
+// `AIGUARD_MODE=off` installs no hook (Node's resolve hook alone slows every later resolution): a
+// guard enabled in code after all finds the SDKs by importing them, as without hooks.
+let off = false;
+try {
+  off = optionsFromEnv().mode === "off";
+} catch {
+  // an invalid variable: enableGuard() below says which
+}
 // `ai` has no classes to patch: its entry's AI functions are re-exported wrapped as it loads.
-const hooks = installEntryHooks(
+const hooks = off ? "none" : installEntryHooks(
   [...discoverablePackages(), "ai"],
   (exports) => {
     loaded.push(exports);

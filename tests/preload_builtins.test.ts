@@ -145,3 +145,15 @@ test("a fetch the runtime redirects to an AI path is recorded under the preload 
     await new Promise((resolve) => web.close(resolve));
   }
 });
+
+test("with AIGUARD_MODE=off the preload hooks nothing: the app sees the runtime's own functions", async () => {
+  const app = join(dir, "hooks_off.mjs");
+  writeFileSync(
+    app,
+    "const { default: Module } = await import('node:module');\n" +
+      "console.log(JSON.stringify([String(process.getBuiltinModule), " +
+      "String(Module.prototype.require), typeof WebSocket]));\n",
+  );
+  const env = { HOME: dir, AIGUARD_MODE: "off" };
+  assert.equal(await run(app, env), await run(app, env, false));
+});
