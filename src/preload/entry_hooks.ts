@@ -372,7 +372,6 @@ export function installEntryHooks(
 ): EntryHookKind {
   const wanted = new Set(packages);
   const register = builtinModule<{ registerHooks?: RegisterHooks }>("node:module")?.registerHooks;
-  const fs = builtinModule<NodeFs>("node:fs");
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   // A cached module is required again and again: each exports object is handed over once.
   const handed = new WeakSet<object>();
@@ -387,13 +386,19 @@ export function installEntryHooks(
     }
   };
   let kind: EntryHookKind = "none";
-  if (!fs) return kind;
   if (runtimeKey() === "bun" && bun && typeof bun.plugin === "function") {
+    const fs = builtinModule<NodeFs>("node:fs");
+    if (!fs) return kind;
     const entries = bunEntries(bun, fs, wanted);
     installBunPlugin(bun, fs, entries.esm, onBuiltin);
     wrapBunRequire(hand, wanted, entries.cjs, onBuiltin);
     kind = "bun";
   } else if (typeof register === "function") {
+    // node:fs only once an SDK entry resolves (loading it costs Deno milliseconds at start).
+    const fs: NodeFs = {
+      readFileSync: (path, encoding) =>
+        builtinModule<NodeFs>("node:fs")!.readFileSync(path, encoding),
+    };
     installResolveHook(register, fs, wanted, onBuiltin);
     subscribeRequire(hand, wanted);
     kind = "resolve";
