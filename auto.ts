@@ -19,6 +19,7 @@
  */
 import { enableGuard } from "./src/guard.ts";
 import { FUNCTION_PACKAGES } from "./src/catalog.ts";
+import { optionsFromEnv } from "./src/config.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
 import { createBuiltinWatch, watchGetBuiltinModule } from "./src/preload/builtin_watch.ts";
 import { installEntryHooks } from "./src/preload/entry_hooks.ts";
@@ -27,9 +28,17 @@ import { registry } from "./src/registry.ts";
 const shared = registry();
 const loaded: unknown[] = [];
 const builtins = createBuiltinWatch();
+// `AIGUARD_MODE=off` installs no hook (Node's resolve hook alone slows every later resolution): a
+// guard enabled in code after all finds the SDKs by importing them, as without hooks.
+let off = false;
+try {
+  off = optionsFromEnv().mode === "off";
+} catch {
+  // an invalid variable: enableGuard() below says which
+}
 // Packages of AI functions only (`ai`) have no classes to patch: their entries' AI functions are
 // re-exported wrapped as they load.
-const hooks = installEntryHooks(
+const hooks = off ? "none" : installEntryHooks(
   [...discoverablePackages(), ...FUNCTION_PACKAGES],
   (exports) => {
     loaded.push(exports);
@@ -37,15 +46,21 @@ const hooks = installEntryHooks(
   },
   builtins.reached,
 );
-// The resolve hook sees every import and require() of a built-in; with getBuiltinModule() watched
-// too, the layers patch a built-in only once the app reaches it (see src/detect/builtin_reach.ts).
-if (hooks === "resolve" && watchGetBuiltinModule(builtins)) shared.builtins ??= builtins;
+// The hooks see every import and require() of a built-in (Node's and Deno's resolve hook; Bun's
+// plugin and Module.prototype.require); with getBuiltinModule() watched too, the layers patch a
+// built-in only once the app reaches it (see src/detect/builtin_reach.ts).
+if (hooks !== "none" && watchGetBuiltinModule(builtins)) shared.builtins ??= builtins;
 // A guard enabled (again) later patches what was loaded so far; where the runtime has no module
 // hooks, discovery imports the SDKs that resolve (the cost the README states).
 shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.resolve([...loaded]);
 // No top-level await, so `node --require` can load this module too (Node ≥ 22.12): with module
 // hooks `ready` is settled already; without them (Node < 22.15) the SDKs discovery imports are
 // patched as soon as they have loaded, and calls made before that reach the transport layers.
-enableGuard().ready.catch((error: unknown) =>
-  console.warn("aiguard: SDK discovery failed:", error)
-);
+shared.preloading = true;
+try {
+  enableGuard().ready.catch((error: unknown) =>
+    console.warn("aiguard: SDK discovery failed:", error)
+  );
+} finally {
+  shared.preloading = false;
+}

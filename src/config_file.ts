@@ -6,7 +6,7 @@
  * @module
  */
 import { FILE_KEYS, type GuardOptions, validateOptions } from "./config.ts";
-import { envVar } from "./runtime.ts";
+import { envVar, textFileReader } from "./runtime.ts";
 
 /**
  * Turns JSONC into JSON: drops `//` and `/* *\/` comments and trailing commas, outside strings only.
@@ -188,19 +188,6 @@ export function parseConfigText(text: string, file: string): GuardOptions {
   return validateOptions(options, file);
 }
 
-interface FsLike {
-  readFileSync(path: string, encoding: "utf8"): string;
-}
-
-function nodeFs(): FsLike | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
-  try {
-    return (proc?.getBuiltinModule?.("node:fs") as FsLike | undefined) ?? null;
-  } catch {
-    return null;
-  }
-}
-
 function workDir(): string | null {
   const g = globalThis as { Deno?: { cwd(): string }; process?: { cwd?: () => string } };
   try {
@@ -216,8 +203,8 @@ function workDir(): string | null {
  */
 export function optionsFromConfigFile(): GuardOptions {
   const explicit = envVar("AIGUARD_CONFIG");
-  const fs = nodeFs();
-  if (!fs) {
+  const read = textFileReader();
+  if (!read) {
     if (explicit) throw new TypeError(`AIGUARD_CONFIG is set but this runtime has no file system.`);
     return {};
   }
@@ -226,7 +213,7 @@ export function optionsFromConfigFile(): GuardOptions {
   if (!file) return {};
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = read(file);
   } catch (error) {
     const code = (error as { code?: string; name?: string }).code ??
       (error as { name?: string }).name;

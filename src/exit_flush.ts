@@ -22,7 +22,7 @@
  * @module
  */
 import { type ExitOutput, registry } from "./registry.ts";
-import { builtinModule } from "./runtime.ts";
+import { textFileReader } from "./runtime.ts";
 
 /** The signals whose default action (ending the process) skips every exit event. */
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -138,10 +138,7 @@ function ignoredSignals(): Set<ExitSignal> {
     // Deno would prompt for a read it was not granted: ask first, never prompt.
     const query = deno?.permissions?.querySync?.({ name: "read", path: STATUS });
     if (deno !== undefined && query?.state !== "granted") return ignored;
-    const fs = builtinModule<{ readFileSync(path: string, encoding: "utf8"): string }>("node:fs");
-    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(
-      fs?.readFileSync(STATUS, "utf8") ?? "",
-    );
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(textFileReader()?.(STATUS) ?? "");
     if (mask) {
       const bits = BigInt(`0x${mask[1]}`);
       for (const signal of SIGNALS) {

@@ -70,6 +70,12 @@ export interface Registry {
    * layers patch every built-in at once (a guard enabled in code).
    */
   builtins?: BuiltinWatch | undefined;
+  /**
+   * True only while the preload enables the guard, before any of the app's code has run: no
+   * function or object the app holds predates the guard's, so a layer installing then may leave
+   * out what only catches references taken earlier.
+   */
+  preloading?: boolean | undefined;
   /** Messages said once per process. */
   readonly said: Set<string>;
   /**

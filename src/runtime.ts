@@ -40,6 +40,28 @@ export function envVar(name: string): string | undefined {
 }
 
 /**
+ * A synchronous text-file read for start-up (the config file, `/proc/self/status`): Deno's own
+ * `Deno.readTextFileSync` there, as loading its node:fs costs milliseconds at start; node:fs
+ * elsewhere; `null` where there is no file system (edge runtimes). The read throws as the runtime
+ * does (`ENOENT`, Deno's `NotFound`).
+ *
+ * @example
+ * ```ts
+ * import { textFileReader } from "./runtime.ts";
+ * const read = textFileReader();
+ * if (read) console.log(read("/etc/hostname"));
+ * ```
+ */
+export function textFileReader(): ((path: string) => string) | null {
+  const deno = (globalThis as { Deno?: { readTextFileSync?(path: string): string } }).Deno;
+  if (typeof deno?.readTextFileSync === "function") {
+    return (path) => deno.readTextFileSync!(path);
+  }
+  const fs = builtinModule<{ readFileSync(path: string, encoding: "utf8"): string }>("node:fs");
+  return fs ? (path) => fs.readFileSync(path, "utf8") : null;
+}
+
+/**
  * A runtime built-in module (`node:http`, `node:diagnostics_channel`, …) through
  * `process.getBuiltinModule()`, which Node, Deno, Bun and workerd (`nodejs_compat`) have, so nothing
  * runtime-specific is imported statically. `undefined` where the runtime has no such module.

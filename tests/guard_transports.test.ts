@@ -635,6 +635,33 @@ test("disable puts node:http, node:http2 and WebSocket back exactly", async () =
   assert.equal(globalThis.WebSocket, before.WebSocket);
 });
 
+test("an http2 session opened before enableGuard() is guarded on its next request", async () => {
+  // A guard enabled in code may find sessions the app opened already (the preload, which starts
+  // first, does not look for them: every session it sees comes through its connect).
+  const session = http2.connect(servers.http2);
+  session.on("error", () => {});
+  await new Promise((resolve) => session.once("connect", resolve));
+  const g = guard("report");
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": "/v1/chat/completions" });
+      let body = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (c) => (body += c));
+      stream.on("end", () => resolve(body));
+      stream.on("error", reject);
+      stream.end(chat);
+    });
+    assert.match(text, /hello from mock/);
+    const [r, ...rest] = aiCalls(g.records());
+    assert.equal(rest.length, 0);
+    assert.equal(r?.detector, "http2");
+  } finally {
+    session.close();
+    await g.disable();
+  }
+});
+
 test("node: a ClientRequest built directly is caught when created; block destroys it unsent", {
   skip: runtime !== "node" &&
     "http.client.request.created is Node's (README: what the guard can see)",

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,18 +103,57 @@ test("every way the app reaches a patched built-in is guarded before its first c
     "getBuiltinModule(node:http2)",
     "new WebSocket",
     "worker_threads Worker",
+    // Bound when the app's module links, after the preload's hooks saw the import and patched.
+    "import { request } from node:http",
   ];
-  // Bun binds an ESM named import of a built-in to the original function (the README's table).
-  if (runtime !== "bun") blocked.push("import { request } from node:http");
   for (const way of blocked) assert.equal(out[way], "AttestationError", `${way}: ${out[way]}`);
   assert.equal(out["typeof WebSocket"], "function");
-  assert.deepEqual(JSON.parse(out["WebSocket descriptor"]!), {
-    value: "function",
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
+  // The global keeps the shape the runtime gives it once read (a data property on Node and Bun,
+  // an accessor on Deno).
+  const plain = join(dir, "websocket_shape.mjs");
+  writeFileSync(
+    plain,
+    "WebSocket;\nconst d = Object.getOwnPropertyDescriptor(globalThis, 'WebSocket');\n" +
+      "console.log(JSON.stringify({ keys: Object.keys(d).sort(), enumerable: d.enumerable, " +
+      "configurable: d.configurable, writable: d.writable }));\n",
+  );
+  assert.equal(out["WebSocket descriptor"], await run(plain, { HOME: dir }, false));
   await new Promise((resolve) => setTimeout(resolve, 100));
   // The http2 session connects (the connection is no call); nothing else reached the server.
   assert.ok(accepted - before <= 1, `${accepted - before} connections`);
+});
+
+test("a fetch the runtime redirects to an AI path is recorded under the preload (its first fetch)", async () => {
+  const web = createHttpServer((req, res) => {
+    if (req.url === "/start") res.writeHead(307, { location: "/v1/chat/completions" }).end();
+    else res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = web.address() as { port: number };
+    const targets = JSON.parse(
+      await run("tests/support/preload_redirect_app.ts", {
+        HOME: dir,
+        AIGUARD_MODE: "report",
+        AIGUARD_SINKS: "memory",
+        AIGUARD_TEST_URL: `http://127.0.0.1:${port}/start`,
+      }),
+    ) as string[];
+    assert.equal(targets.length, 1, JSON.stringify(targets));
+    assert.match(targets[0]!, /127\.0\.0\.1\/v1\/chat\/completions$/);
+  } finally {
+    await new Promise((resolve) => web.close(resolve));
+  }
+});
+
+test("with AIGUARD_MODE=off the preload hooks nothing: the app sees the runtime's own functions", async () => {
+  const app = join(dir, "hooks_off.mjs");
+  writeFileSync(
+    app,
+    "const { default: Module } = await import('node:module');\n" +
+      "console.log(JSON.stringify([String(process.getBuiltinModule), " +
+      "String(Module.prototype.require), typeof WebSocket]));\n",
+  );
+  const env = { HOME: dir, AIGUARD_MODE: "off" };
+  assert.equal(await run(app, env), await run(app, env, false));
 });

@@ -37,3 +37,19 @@ export function whenReached(
   }
   return watch.watch(name, run);
 }
+
+/**
+ * Whether the guard is being installed by the preload, before any of the app's code (on every
+ * runtime with a preload, also Bun's, whose built-ins are patched at start): then no function the
+ * app holds predates the guard's, and a layer may patch a costly global on first use, or skip what
+ * only catches references taken before it. Read it in `install`, not later.
+ *
+ * @example
+ * ```ts
+ * import { startedBeforeApp } from "./builtin_reach.ts";
+ * if (!startedBeforeApp()) console.log("enabled in code: patch everything now");
+ * ```
+ */
+export function startedBeforeApp(): boolean {
+  return registry().preloading === true;
+}

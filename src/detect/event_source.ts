@@ -14,34 +14,36 @@ function describe(match: ProviderMatch): CallFacts {
   return transportFacts(match, "fetch", "eventsource GET");
 }
 
-/** Wraps `globalThis.EventSource` where there is one; the patcher puts the original back. */
+/**
+ * Wraps `globalThis.EventSource` where there is one (on Deno's lazy global, at the app's first read);
+ * the patcher puts the original back.
+ */
 export const eventSourceLayer: DetectorLayer = {
   name: "eventsource",
   install(core, patcher) {
-    const g = globalThis as { EventSource?: unknown };
-    const Original = g.EventSource;
-    if (typeof Original !== "function") return;
     type Constructor = new (...args: unknown[]) => object;
-    const Guarded: Constructor = new Proxy(Original as Constructor, {
-      construct: function construct(target, args, newTarget): object {
-        const self = newTarget === Guarded ? target : newTarget;
-        const spec = args[0];
-        const url = !core.active()
-          ? null
-          : typeof spec === "string"
-          ? spec
-          : spec instanceof URL
-          ? spec.href
-          : null;
-        const match = url === null ? null : core.match(url);
-        if (match === null) return Reflect.construct(target, args, self);
-        const frame = core.frame();
-        const marker = decideRequest(core, frame, () => describe(match), construct);
-        if (marker === null) return Reflect.construct(target, args, self);
-        core.settle(marker); // the stream stays open as long as the app wants
-        return runMarked(core, frame, marker, () => Reflect.construct(target, args, self));
-      },
+    patcher.wrapValue<Constructor>(globalThis, "EventSource", (Original) => {
+      const Guarded: Constructor = new Proxy(Original, {
+        construct: function construct(target, args, newTarget): object {
+          const self = newTarget === Guarded ? target : newTarget;
+          const spec = args[0];
+          const url = !core.active()
+            ? null
+            : typeof spec === "string"
+            ? spec
+            : spec instanceof URL
+            ? spec.href
+            : null;
+          const match = url === null ? null : core.match(url);
+          if (match === null) return Reflect.construct(target, args, self);
+          const frame = core.frame();
+          const marker = decideRequest(core, frame, () => describe(match), construct);
+          if (marker === null) return Reflect.construct(target, args, self);
+          core.settle(marker); // the stream stays open as long as the app wants
+          return runMarked(core, frame, marker, () => Reflect.construct(target, args, self));
+        },
+      });
+      return Guarded;
     });
-    patcher.define(g, "EventSource", { value: Guarded, writable: true, enumerable: false });
   },
 };

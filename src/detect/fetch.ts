@@ -7,6 +7,7 @@
  * @module
  */
 import { runtimeKey } from "../runtime.ts";
+import { startedBeforeApp } from "./builtin_reach.ts";
 import { captureStack, type StackBoundary, TRANSPORT_CAPTURE_LIMIT } from "./call_site.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import { ownerOf, type Patcher } from "./patcher.ts";
@@ -142,8 +143,16 @@ function watchRedirectedBodies(core: GuardCore, patcher: Patcher): void {
 export const fetchLayer: DetectorLayer = {
   name: "fetch",
   install(core, patcher) {
-    // Node's fetch is undici, whose channel shows every redirect hop to the undici layer.
-    if (runtimeKey() !== "node") watchRedirectedBodies(core, patcher);
+    // Node's fetch is undici, whose channel shows every redirect hop to the undici layer. Reading
+    // Deno's Response loads it (~3 ms): under the preload, where no fetch predates the guard's,
+    // the body readers are hooked on the first fetch.
+    let watchBodies: (() => void) | null = runtimeKey() === "node"
+      ? null
+      : () => watchRedirectedBodies(core, patcher);
+    if (watchBodies !== null && !startedBeforeApp()) {
+      watchBodies();
+      watchBodies = null;
+    }
     const g = globalThis as { fetch?: typeof fetch };
     const original = g.fetch;
     if (typeof original !== "function") return;
@@ -152,6 +161,11 @@ export const fetchLayer: DetectorLayer = {
       init?: RequestInit,
     ): Promise<Response> {
       if (!core.active()) return original(input, init);
+      if (watchBodies !== null) {
+        const watch = watchBodies;
+        watchBodies = null;
+        watch();
+      }
       const sent = requestUrl(input);
       const match = sent === null ? null : core.match(sent.url);
       if (match === null) return original((sent?.send ?? input) as RequestInfo | URL, init);
@@ -189,6 +203,7 @@ export const fetchLayer: DetectorLayer = {
     g.fetch = guarded as typeof fetch;
     // Not through the patcher: a fetch the app installed over ours since stays in place.
     return () => {
+      watchBodies = null; // the patcher is restored: a fetch of ours still held must not patch
       if (g.fetch === guarded) g.fetch = original;
     };
   },

@@ -8,7 +8,7 @@
  */
 import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
-import { whenReached } from "./builtin_reach.ts";
+import { startedBeforeApp, whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import { type ProviderMatch, sentUrl, transportFacts } from "./providers.ts";
@@ -142,11 +142,14 @@ export const http2Layer: DetectorLayer = {
   name: "http2",
   install(core, patcher) {
     let patched = false;
+    // Under the preload every session is opened through the patched connect: no probe (~4 ms, and
+    // node:stream), which only catches sessions opened before the guard.
+    const probe = !startedBeforeApp();
     const cancel = whenReached("node:http2", (mod) => {
       const h2 = mod as unknown as Http2Module;
       if (typeof h2.connect !== "function") return;
       const origins = new WeakMap<object, string>();
-      const probed = probeSessionPrototype(h2);
+      const probed = probe ? probeSessionPrototype(h2) : null;
       if (probed) wrapRequest(core, patcher, probed, origins);
       patched = patcher.wrapMethod<Fn>(
         h2,

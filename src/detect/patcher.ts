@@ -51,6 +51,51 @@ export class Patcher {
     });
   }
 
+  /**
+   * Replaces the class or function held by `key` of `target` with `wrap(original)`. Where the
+   * runtime holds it behind a lazy getter (Deno's `WebSocket`, `EventSource`: the first read loads
+   * its implementation), it is read and wrapped on the app's first read, not now; a value the app
+   * assigns is kept as it is.
+   */
+  wrapValue<F extends object>(
+    target: object,
+    key: PropertyKey,
+    wrap: (original: F) => unknown,
+  ): boolean {
+    const original = Object.getOwnPropertyDescriptor(target, key);
+    if (!original || this.has(target, key)) return false;
+    if (original.get === undefined) {
+      if (typeof original.value !== "function") return false;
+      return this.define(target, key, {
+        value: wrap(original.value as F),
+        writable: original.writable ?? true,
+        enumerable: original.enumerable ?? false,
+      });
+    }
+    const read = original.get;
+    let source: unknown;
+    let wrapped: unknown;
+    return this.define(target, key, {
+      get(this: unknown) {
+        const value = read.call(this);
+        if (value !== source) {
+          source = value;
+          wrapped = typeof value === "function" ? wrap(value as F) : value;
+        }
+        return wrapped;
+      },
+      set(value: unknown) {
+        Object.defineProperty(target, key, {
+          value,
+          writable: true,
+          enumerable: original.enumerable ?? false,
+          configurable: true,
+        });
+      },
+      enumerable: original.enumerable ?? false,
+    });
+  }
+
   #record(
     target: object,
     key: PropertyKey,

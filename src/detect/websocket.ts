@@ -142,11 +142,11 @@ export const websocketLayer: DetectorLayer = {
   install(core, patcher) {
     const lazy = nodeLazyClass();
     if (lazy !== null) return installOnFirstRead(core, lazy);
-    const g = globalThis as { WebSocket?: unknown };
-    const Original = g.WebSocket;
-    if (typeof Original !== "function") return;
-    const Guarded = guardedClass(core, Original as SocketClass);
-    patcher.define(g, "WebSocket", { value: Guarded, writable: true, enumerable: false });
+    patcher.wrapValue<SocketClass>(
+      globalThis,
+      "WebSocket",
+      (Original) => guardedClass(core, Original),
+    );
   },
 };
 

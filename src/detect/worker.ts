@@ -121,6 +121,8 @@ type WorkerClass = new (...args: unknown[]) => object;
 type Options = Record<string, unknown>;
 
 const here: string = import.meta.url ?? "";
+/** This file's place in the package, where the worker entry is found beside it. */
+const ENTRY_BESIDE = /\/detect\/worker(\.[cm]?[jt]s)$/;
 
 /**
  * The URL of the worker entry beside this file (`.ts` from source, `.js` from the npm build), or
@@ -128,7 +130,7 @@ const here: string = import.meta.url ?? "";
  * and a worker pointed at a missing module would fail to start.
  */
 function entryUrl(): string | null {
-  const found = /\/detect\/worker(\.[cm]?[jt]s)$/.exec(here);
+  const found = ENTRY_BESIDE.exec(here);
   if (!found) return null;
   const url = `${here.slice(0, found.index)}/preload/worker${found[1]}`;
   if (!url.startsWith("file:")) return url; // Deno from JSR: the registry serves the whole package
@@ -195,6 +197,19 @@ function guardedClass(core: GuardCore, Original: WorkerClass, starter: Starter):
   return Guarded;
 }
 
+/**
+ * A starter made on the first worker the app starts: finding the entry on disk loads node:fs and
+ * node:url (milliseconds on Deno), which an app that starts no worker never needs.
+ */
+function onFirstStart(make: () => Starter | null): Starter {
+  let made: Starter | null | undefined;
+  const get = () => made === undefined ? (made = make()) : made;
+  return {
+    start: (args, options) => get()?.start(args, options) ?? null,
+    retry: (error, args, options) => get()?.retry?.(error, args, options) ?? null,
+  };
+}
+
 /** `--import`/`--require` plus the flags a worker inherits, minus those it refuses when given. */
 function nodeStarter(wt: WorkerThreads, entry: string): Starter {
   const proc = (globalThis as { process?: { execArgv?: string[]; features?: object } }).process;
@@ -231,9 +246,10 @@ function nodeStarter(wt: WorkerThreads, entry: string): Starter {
 }
 
 /** Bun: the entry by the worker's `preload` option, options as environment data. */
-function bunStarter(wt: WorkerThreads | undefined, entry: string): Starter {
+function bunStarter(threads: () => WorkerThreads | undefined, entry: string): Starter {
   const entryPath = filePath(entry) ?? entry;
   const start = (args: unknown[], options: WorkerOptions): unknown[] | null => {
+    const wt = threads(); // loaded when a worker starts, not with the guard
     if (wt?.setEnvironmentData === undefined) return null;
     wt.setEnvironmentData(WORKER_OPTIONS_KEY, options);
     const given = (args[1] ?? {}) as Options;
@@ -328,26 +344,34 @@ function wrapClass(
 export const workerLayer: DetectorLayer = {
   name: "worker",
   install(core, patcher) {
-    const entry = entryUrl();
-    if (entry === null) return;
+    if (!ENTRY_BESIDE.test(here)) return; // a bundle that inlined this module: no entry to load
+    let found: string | null | undefined;
+    const entry = () => found === undefined ? (found = entryUrl()) : found;
+    const starter = (make: (entry: string) => Starter): Starter =>
+      onFirstStart(() => {
+        const url = entry();
+        return url === null ? null : make(url);
+      });
     const g = globalThis as { Deno?: unknown; Bun?: unknown };
     if (g.Deno !== undefined) {
-      wrapClass(core, patcher, globalThis, denoStarter(entry));
+      wrapClass(core, patcher, globalThis, starter(denoStarter));
       return whenReached("node:worker_threads", (wt) => {
-        wrapClass(core, patcher, wt, denoThreadStarter(entry));
+        wrapClass(core, patcher, wt, starter(denoThreadStarter));
       });
     }
     if (g.Bun !== undefined) {
       // Bun's global Worker takes the options as worker_threads' environment data.
-      const wt = builtinModule<WorkerThreads>("node:worker_threads");
-      const starter = bunStarter(wt, entry);
-      wrapClass(core, patcher, globalThis, starter);
-      if (wt) wrapClass(core, patcher, wt, starter);
-      return;
+      const threads = () => builtinModule<WorkerThreads>("node:worker_threads");
+      const bun = starter((url) => bunStarter(threads, url));
+      wrapClass(core, patcher, globalThis, bun);
+      return whenReached("node:worker_threads", (wt) => {
+        wrapClass(core, patcher, wt, bun);
+      });
     }
     let patched = false;
     const cancel = whenReached("node:worker_threads", (wt) => {
-      if (!wrapClass(core, patcher, wt, nodeStarter(wt, entry))) return;
+      const url = entry();
+      if (url === null || !wrapClass(core, patcher, wt, nodeStarter(wt, url))) return;
       patched = true;
       syncBuiltinExports();
     });

@@ -1,9 +1,10 @@
 /**
- * The preload's {@link BuiltinWatch}: the moment the app first reaches a built-in module. Node and
- * Deno give an app three ways to one: `import` and `require()` (both pass the preload's
- * resolve-only module hook, which reports each `node:` URL here before the module loads: an ESM
- * named import binds after that), and `process.getBuiltinModule()` (wrapped to report the module
- * before handing it back). Nothing here loads a built-in the app does not load.
+ * The preload's {@link BuiltinWatch}: the moment the app first reaches a built-in module. Node,
+ * Deno and Bun give an app three ways to one: `import` and `require()` (on Node and Deno both pass
+ * the preload's resolve-only module hook; on Bun an import passes its plugin's resolver and a
+ * require() `Module.prototype.require`; each reports the built-in here before the app gets it: an
+ * ESM named import binds after that), and `process.getBuiltinModule()` (wrapped to report the
+ * module before handing it back). Nothing here loads a built-in the app does not load.
  *
  * @module
  */
@@ -86,8 +87,10 @@ export function createBuiltinWatch(): BuiltinReach {
 export function watchGetBuiltinModule(builtins: BuiltinReach): boolean {
   const proc = nodeProcess();
   const descriptor = proc && Object.getOwnPropertyDescriptor(proc, "getBuiltinModule");
-  const original = descriptor?.value;
-  if (typeof original !== "function" || !descriptor!.configurable) return false;
+  if (!descriptor?.configurable) return false;
+  // Node's is a method, Deno's an accessor: either way the shape stays what it was.
+  const original: unknown = descriptor.get ? descriptor.get.call(proc) : descriptor.value;
+  if (typeof original !== "function") return false;
   const getBuiltinModule = function (this: unknown, ...args: unknown[]): unknown {
     const mod = Reflect.apply(original, this, args);
     if (mod !== undefined && typeof args[0] === "string") builtins.reached(args[0]);
@@ -95,6 +98,17 @@ export function watchGetBuiltinModule(builtins: BuiltinReach): boolean {
   };
   Object.defineProperty(getBuiltinModule, "name", { value: original.name, configurable: true });
   Object.defineProperty(getBuiltinModule, "length", { value: original.length, configurable: true });
-  Object.defineProperty(proc, "getBuiltinModule", { ...descriptor, value: getBuiltinModule });
+  if (descriptor.get) {
+    let current: unknown = getBuiltinModule;
+    Object.defineProperty(proc, "getBuiltinModule", {
+      get: () => current,
+      set: (value: unknown) => void (current = value),
+      enumerable: descriptor.enumerable ?? false,
+      configurable: true,
+    });
+  } else {Object.defineProperty(proc, "getBuiltinModule", {
+      ...descriptor,
+      value: getBuiltinModule,
+    });}
   return true;
 }

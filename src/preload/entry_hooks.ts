@@ -178,6 +178,10 @@ interface BunLike {
         options: { filter: RegExp },
         fn: (args: { path: string }) => { contents: string; loader: "js" },
       ): void;
+      onResolve(
+        options: { filter: RegExp; namespace: string },
+        fn: (args: { path: string }) => undefined,
+      ): void;
     }): void;
   }): void;
   resolveSync(specifier: string, from: string): string;
@@ -235,13 +239,28 @@ function bunEntries(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string>) {
   return { esm, cjs };
 }
 
-function installBunPlugin(bun: BunLike, fs: NodeFs, entries: ReadonlyMap<string, string>): void {
-  if (entries.size === 0) return;
+/**
+ * Bun's plugin: the hand-off appended to the ESM entries, and each built-in an `import` (static or
+ * dynamic) reaches reported before Bun links it (Bun resolves built-ins in its `node` namespace and
+ * asks the plugin first; returning nothing leaves the resolution as it was), so a named import
+ * binds the patched function.
+ */
+function installBunPlugin(
+  bun: BunLike,
+  fs: NodeFs,
+  entries: ReadonlyMap<string, string>,
+  onBuiltin: (id: string) => void,
+): void {
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   const filter = new RegExp(`^(?:${[...entries.keys()].map(escape).join("|")})$`);
   bun.plugin({
     name: "@aiguard/attest",
     setup(build) {
+      build.onResolve({ filter: /^/, namespace: "node" }, ({ path }) => {
+        onBuiltin(path);
+        return undefined;
+      });
+      if (entries.size === 0) return;
       build.onLoad({ filter }, ({ path }) => ({
         contents: fs.readFileSync(path, "utf8") + bunHandOff(path, aiFunctions(entries.get(path)!)),
         loader: "js",
@@ -296,14 +315,22 @@ function wrapBunRequire(
   hand: (exports: unknown) => void,
   packages: ReadonlySet<string>,
   cjsEntries: ReadonlyMap<string, string>,
+  onBuiltin: (id: string) => void,
 ): void {
-  const Module = builtinModule<{ prototype: { require(this: unknown, id: string): unknown } }>(
-    "node:module",
-  );
+  const Module = builtinModule<{
+    prototype: { require(this: unknown, id: string): unknown };
+    builtinModules?: readonly string[];
+  }>("node:module");
   const original = Module?.prototype.require;
   if (!Module || typeof original !== "function") return;
+  const builtins = new Set(Module.builtinModules ?? []);
   const trapped = new WeakSet<object>();
   const require = function (this: unknown, id: string, ...rest: unknown[]): unknown {
+    // Every require() of a built-in too (CommonJS, createRequire, import.meta.require): reported
+    // before the module is handed back.
+    if (typeof id === "string" && builtins.has(id.startsWith("node:") ? id.slice(5) : id)) {
+      onBuiltin(id);
+    }
     const from = this as CjsModule | undefined;
     const pkg = typeof from?.filename === "string" ? cjsEntries.get(from.filename) : undefined;
     const exports = from?.exports;
@@ -329,8 +356,8 @@ function wrapBunRequire(
 
 /**
  * Installs the hooks; `onLoaded` receives each SDK entry's exports (or namespace) as the app
- * loads it, and `onBuiltin` (with `resolve` hooks only) the URL of each built-in module the app
- * imports or requires, before it loads. Returns what the runtime allowed.
+ * loads it, and `onBuiltin` the specifier of each built-in module the app imports or requires
+ * (`node:http`, `http`), before the app gets it. Returns what the runtime allowed.
  *
  * @example Hand each SDK the app loads to the live guard
  * ```ts
@@ -345,7 +372,6 @@ export function installEntryHooks(
 ): EntryHookKind {
   const wanted = new Set(packages);
   const register = builtinModule<{ registerHooks?: RegisterHooks }>("node:module")?.registerHooks;
-  const fs = builtinModule<NodeFs>("node:fs");
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   // A cached module is required again and again: each exports object is handed over once.
   const handed = new WeakSet<object>();
@@ -360,13 +386,19 @@ export function installEntryHooks(
     }
   };
   let kind: EntryHookKind = "none";
-  if (!fs) return kind;
   if (runtimeKey() === "bun" && bun && typeof bun.plugin === "function") {
+    const fs = builtinModule<NodeFs>("node:fs");
+    if (!fs) return kind;
     const entries = bunEntries(bun, fs, wanted);
-    installBunPlugin(bun, fs, entries.esm);
-    wrapBunRequire(hand, wanted, entries.cjs);
+    installBunPlugin(bun, fs, entries.esm, onBuiltin);
+    wrapBunRequire(hand, wanted, entries.cjs, onBuiltin);
     kind = "bun";
   } else if (typeof register === "function") {
+    // node:fs only once an SDK entry resolves (loading it costs Deno milliseconds at start).
+    const fs: NodeFs = {
+      readFileSync: (path, encoding) =>
+        builtinModule<NodeFs>("node:fs")!.readFileSync(path, encoding),
+    };
     installResolveHook(register, fs, wanted, onBuiltin);
     subscribeRequire(hand, wanted);
     kind = "resolve";

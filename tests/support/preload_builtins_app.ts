@@ -31,6 +31,17 @@ function attempt(open: () => unknown): string {
   }
 }
 
+/** The shape of a global's property, as the test compares it with an unguarded run's. */
+function describeGlobal(name: string): string {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
+  return JSON.stringify({
+    keys: Object.keys(descriptor ?? {}).sort(),
+    enumerable: descriptor?.enumerable,
+    configurable: descriptor?.configurable,
+    writable: descriptor?.writable,
+  });
+}
+
 const results: Record<string, string> = {};
 results["import { request } from node:http"] = attempt(() => request(url, { method: "POST" }));
 results["import http from http"] = attempt(() => http.get(url));
@@ -55,13 +66,7 @@ results["getBuiltinModule(node:http2)"] = attempt(() =>
 session.destroy();
 results["typeof WebSocket"] = typeof WebSocket;
 results["new WebSocket"] = attempt(() => new WebSocket(`ws://127.0.0.1:${port}/v1/realtime`));
-const descriptor = Object.getOwnPropertyDescriptor(globalThis, "WebSocket");
-results["WebSocket descriptor"] = JSON.stringify({
-  value: typeof descriptor?.value,
-  writable: descriptor?.writable,
-  enumerable: descriptor?.enumerable,
-  configurable: descriptor?.configurable,
-});
+results["WebSocket descriptor"] = describeGlobal("WebSocket");
 const { Worker } = await import("node:worker_threads");
 const worker = new Worker(new URL("./worker_ai_call.ts", import.meta.url), {
   workerData: { url, attested: false },
