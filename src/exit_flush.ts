@@ -17,7 +17,11 @@
  * replace the runtime's default (exit by that signal), so once it has written, and when the app
  * has no listener of its own for that signal, it removes itself and raises the signal again: the
  * process ends as it would without the guard (the parent sees the signal, the shell 130 or 143).
- * When the app has its own listener, the app decides what the signal does.
+ * When the app has its own listener, the app decides what the signal does, and sees the listeners
+ * it would see without the guard (the guard's steps out of the list while the app's run: a
+ * library that raises the signal again only when all listeners are its own, as signal-exit does,
+ * still ends the process). A signal the app sends itself while only the guard listens ends it
+ * inside `kill`, as without the guard.
  *
  * @module
  */
@@ -31,6 +35,7 @@ type ExitSignal = typeof SIGNALS[number];
 interface NodeProcess {
   pid: number;
   on(event: string, fn: () => void): unknown;
+  prependListener?(event: string, fn: () => void): unknown;
   removeListener(event: string, fn: () => void): unknown;
   listenerCount(event: string): number;
   listeners?(event: string): unknown[];
@@ -105,18 +110,30 @@ function installListeners(outputs: Set<ExitOutput>): void {
     proc.on("exit", writeSync);
     const ignored = ignoredSignals();
     const ours = new Map<ExitSignal, () => void>();
+    // First in the list: the records are written before any listener of the app's can end it.
+    const attach = (signal: ExitSignal) =>
+      (proc.prependListener ?? proc.on).call(proc, signal, ours.get(signal)!);
     for (const signal of SIGNALS) {
       // An ignored signal ends nothing, and a listener would end the ignoring.
       if (ignored.has(signal)) continue;
       const onSignal = () => {
         writeSync();
-        // Another listener is the app's: it decides what the signal does.
-        if (proc.listenerCount(signal) > 1) return;
         proc.removeListener(signal, onSignal);
-        proc.kill(proc.pid, signal);
+        if (proc.listenerCount(signal) === 0) {
+          proc.kill(proc.pid, signal);
+          return;
+        }
+        // Another listener is the app's: it decides what the signal does, seeing the listeners
+        // it would see without the guard. Libraries end the process by raising the signal again
+        // only when theirs are the only ones (signal-exit, under execa and many CLIs, compares
+        // `process.listeners(signal)` with its own count): the guard's is out of the list for
+        // this signal's listeners (the runtime calls a copy of the list), and back after them.
+        queueMicrotask(() => {
+          if (!proc.listeners?.(signal).includes(onSignal)) attach(signal);
+        });
       };
-      proc.on(signal, onSignal);
       ours.set(signal, onSignal);
+      attach(signal);
     }
     endOwnSignalsByDefault(proc, {
       pid: proc.pid,
@@ -125,7 +142,7 @@ function installListeners(outputs: Set<ExitOutput>): void {
         return ours.has(signal) && listeners?.length === 1 && listeners[0] === ours.get(signal);
       },
       detach: (signal) => proc.removeListener(signal, ours.get(signal)!),
-      attach: (signal) => proc.on(signal, ours.get(signal)!),
+      attach,
     }, writeSync);
   }
 }

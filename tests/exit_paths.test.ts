@@ -145,6 +145,13 @@ const CASES: Case[] = [
   // line after the call in some runs, and with it ended with code 0 in some: its signal handling
   // is not restored to the default action synchronously; not compared there.)
   ...(isDeno ? [] : [
+    // (A SIGTERM follows: a process the library did not end would otherwise live on.)
+    {
+      how: "signal-library",
+      signal: "SIGINT" as const,
+      then: "SIGTERM" as const,
+      expect: { code: null, signal: "SIGINT" },
+    },
     { how: "signal-self", expect: { code: null, signal: "SIGTERM" } },
     {
       how: "signal-self-rethrow",
