@@ -17,7 +17,11 @@
  * replace the runtime's default (exit by that signal), so once it has written, and when the app
  * has no listener of its own for that signal, it removes itself and raises the signal again: the
  * process ends as it would without the guard (the parent sees the signal, the shell 130 or 143).
- * When the app has its own listener, the app decides what the signal does.
+ * When the app has its own listener, the app decides what the signal does, and sees the listeners
+ * it would see without the guard (the guard's steps out of the list while the app's run: a
+ * library that raises the signal again only when all listeners are its own, as signal-exit does,
+ * still ends the process). A signal the app sends itself while only the guard listens ends it
+ * inside `kill`, as without the guard.
  *
  * @module
  */
@@ -31,16 +35,18 @@ type ExitSignal = typeof SIGNALS[number];
 interface NodeProcess {
   pid: number;
   on(event: string, fn: () => void): unknown;
+  prependListener?(event: string, fn: () => void): unknown;
   removeListener(event: string, fn: () => void): unknown;
   listenerCount(event: string): number;
-  kill(pid: number, signal: string): unknown;
+  listeners?(event: string): unknown[];
+  kill(pid: number, signal?: string | number): unknown;
 }
 
 interface DenoSignals {
   pid: number;
   addSignalListener(signal: string, fn: () => void): void;
   removeSignalListener(signal: string, fn: () => void): void;
-  kill(pid: number, signal: string): void;
+  kill(pid: number, signal?: string | number): void;
 }
 
 interface EventHost {
@@ -103,18 +109,106 @@ function installListeners(outputs: Set<ExitOutput>): void {
     proc.on("beforeExit", writeAsync);
     proc.on("exit", writeSync);
     const ignored = ignoredSignals();
+    const ours = new Map<ExitSignal, () => void>();
+    // First in the list: the records are written before any listener of the app's can end it.
+    const attach = (signal: ExitSignal) =>
+      (proc.prependListener ?? proc.on).call(proc, signal, ours.get(signal)!);
     for (const signal of SIGNALS) {
       // An ignored signal ends nothing, and a listener would end the ignoring.
       if (ignored.has(signal)) continue;
       const onSignal = () => {
         writeSync();
-        // Another listener is the app's: it decides what the signal does.
-        if (proc.listenerCount(signal) > 1) return;
         proc.removeListener(signal, onSignal);
-        proc.kill(proc.pid, signal);
+        if (proc.listenerCount(signal) === 0) {
+          proc.kill(proc.pid, signal);
+          return;
+        }
+        // Another listener is the app's: it decides what the signal does, seeing the listeners
+        // it would see without the guard. Libraries end the process by raising the signal again
+        // only when theirs are the only ones (signal-exit, under execa and many CLIs, compares
+        // `process.listeners(signal)` with its own count): the guard's is out of the list for
+        // this signal's listeners (the runtime calls a copy of the list), and back after them.
+        queueMicrotask(() => {
+          if (!proc.listeners?.(signal).includes(onSignal)) attach(signal);
+        });
       };
-      proc.on(signal, onSignal);
+      ours.set(signal, onSignal);
+      attach(signal);
     }
+    endOwnSignalsByDefault(proc, {
+      pid: proc.pid,
+      alone(signal) {
+        const listeners = proc.listeners?.(signal);
+        return ours.has(signal) && listeners?.length === 1 && listeners[0] === ours.get(signal);
+      },
+      detach: (signal) => proc.removeListener(signal, ours.get(signal)!),
+      attach,
+    }, writeSync);
+  }
+}
+
+/** How the guard's own signal listeners are seen and moved, per runtime. */
+interface OwnSignals {
+  pid: number;
+  /** Whether the guard's listener is there and no other. */
+  alone(signal: ExitSignal): boolean;
+  detach(signal: ExitSignal): void;
+  attach(signal: ExitSignal): void;
+}
+
+/**
+ * A signal the app sends itself while only the guard listens must end it inside `kill`, as the
+ * runtime's default action does. A listener instead defers it to the event loop: the code after
+ * the call runs, and a process with nothing else to wait for ends with code 0 before the signal
+ * is read (openai-node's ecosystem CLI, whose interrupt handler removes itself and raises the
+ * signal again to end by it, did so in every run). So a `kill` of this process (its pid, or 0:
+ * its group) by such a signal writes what is pending, takes the guard's listener away (the
+ * default action is back) and sends it; should the process live on (the signal blocked), the
+ * listener comes back.
+ */
+function endOwnSignalsByDefault(
+  host: { kill(pid: number, signal?: string | number): unknown },
+  own: OwnSignals,
+  writeSync: () => void,
+): void {
+  const send = host.kill;
+  if (typeof send !== "function") return;
+  const byNumber = new Map(
+    Object.entries(SIGNAL_NUMBERS).map(([name, n]) => [n, name as ExitSignal]),
+  );
+  const named = (signal: string | number | undefined): ExitSignal | undefined => {
+    const name = signal === undefined
+      ? "SIGTERM"
+      : typeof signal === "number"
+      ? byNumber.get(signal)
+      : signal;
+    return (SIGNALS as readonly string[]).includes(name ?? "") ? name as ExitSignal : undefined;
+  };
+  const wrapped = function kill(this: unknown, pid: number, signal?: string | number): unknown {
+    // The call is passed on exactly as made: how many arguments included.
+    const args = [...arguments] as [number, (string | number)?];
+    const name = named(signal);
+    if (name === undefined || (pid !== own.pid && pid !== 0) || !own.alone(name)) {
+      return send.apply(this, args);
+    }
+    writeSync();
+    own.detach(name);
+    try {
+      return send.apply(this, args);
+    } finally {
+      own.attach(name);
+    }
+  };
+  try {
+    const was = Object.getOwnPropertyDescriptor(host, "kill");
+    Object.defineProperty(host, "kill", {
+      value: wrapped,
+      writable: was?.writable ?? true,
+      enumerable: was?.enumerable ?? true,
+      configurable: true,
+    });
+  } catch {
+    // A frozen object: a signal sent to itself is then read from the event loop.
   }
 }
 
@@ -189,18 +283,39 @@ function installDenoSignals(
   const appHasListener = (signal: ExitSignal) =>
     (appListeners.get(signal)?.size ?? 0) > 0 || (proc?.listenerCount?.(signal) ?? 0) > 0;
   const ignored = ignoredSignals();
+  const ours = new Map<ExitSignal, () => void>();
+  // Deno keeps no count of listeners to read: which of the guard's are there is kept here.
+  const attached = new Set<ExitSignal>();
   for (const signal of SIGNALS) {
     if (ignored.has(signal)) continue;
     const onSignal = () => {
       writeSync();
       if (appHasListener(signal)) return;
       remove.call(deno, signal, onSignal);
+      attached.delete(signal);
       deno.kill(deno.pid, signal);
     };
     try {
       add.call(deno, signal, onSignal);
+      ours.set(signal, onSignal);
+      attached.add(signal);
     } catch {
       // A signal this platform does not have (SIGTERM on Windows).
     }
   }
+  const own: OwnSignals = {
+    pid: deno.pid,
+    alone: (signal) => attached.has(signal) && !appHasListener(signal),
+    detach(signal) {
+      remove.call(deno, signal, ours.get(signal)!);
+      attached.delete(signal);
+    },
+    attach(signal) {
+      add.call(deno, signal, ours.get(signal)!);
+      attached.add(signal);
+    },
+  };
+  // Deno's `process.kill` does not go through `Deno.kill`: both are the app's ways to send one.
+  endOwnSignalsByDefault(deno, own, writeSync);
+  if (proc !== undefined) endOwnSignalsByDefault(proc, own, writeSync);
 }
