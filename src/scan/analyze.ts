@@ -38,7 +38,9 @@ import {
 import { assign, Scope } from "./scopes.ts";
 import {
   type ClassSummary,
+  detachStrings,
   type FnSummary,
+  ownText,
   type SymbolicCall,
   UNKNOWN,
   type Value,
@@ -846,6 +848,19 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     }
   }
   sites.sort((a, b) => a.offset - b.offset);
+  if (options.resolveModule) {
+    // The scan keeps exports and pending calls past the tree; the lint rules keep nothing.
+    const names = [...walk.exports.names];
+    walk.exports.names.clear();
+    for (const [name, value] of names) walk.exports.names.set(ownText(name), value);
+    walk.exports.star = walk.exports.star.map(ownText);
+    detachStrings(walk.exports.names.values(), pending, pending.map((p) => p.fn));
+    for (const p of pending) if (p.distinctive !== null) p.distinctive = ownText(p.distinctive);
+    for (const s of sites) {
+      s.target = ownText(s.target);
+      if (s.attestation !== null) s.attestation = ownText(s.attestation);
+    }
+  }
   return { sites, exports: walk.exports, pending };
 }
 
