@@ -390,6 +390,35 @@ export const CATALOG: readonly SdkEntry[] = [
     scanOnly: true,
   },
   {
+    package: "voyageai",
+    library: "voyage",
+    provider: "voyage",
+    clients: { VoyageAIClient: "voyage" },
+    methods: { embed: "embeddings", multimodalEmbed: "embeddings", rerank: null },
+    scanOnly: true,
+  },
+  {
+    package: "@mixedbread-ai/sdk",
+    library: "mixedbread",
+    provider: "mixedbread",
+    clients: { MixedbreadAIClient: "mixedbread" },
+    methods: { embeddings: "embeddings", reranking: null },
+    scanOnly: true,
+  },
+  {
+    // Portkey's gateway SDK: OpenAI's method paths (and `chatCompletions` of its 0.x releases).
+    package: "portkey-ai",
+    library: "portkey",
+    provider: "portkey",
+    clients: { default: "portkey", Portkey: "portkey" },
+    methods: {
+      ...STAINLESS_OPENAI,
+      "chatCompletions.create": "chat",
+      "completions.create": "text_completion",
+    },
+    scanOnly: true,
+  },
+  {
     package: "rt-client",
     library: "rt_client",
     provider: "openai",
