@@ -129,12 +129,16 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "google_genai",
     provider: "gcp.gemini",
     clients: { GoogleGenAI: "google_genai" },
+    // `chats.create()` only makes a chat object (no request): its messages are the calls.
+    chains: ["create"],
     methods: {
       "models.generateContent": "generate_content",
       "models.generateContentStream": "generate_content",
       "models.embedContent": "embeddings",
       "models.generateImages": "generate_content",
-      "chats.create": null,
+      "chats.sendMessage": "chat",
+      "chats.sendMessageStream": "chat",
+      "live.connect": "realtime",
     },
   },
   {
