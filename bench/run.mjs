@@ -203,6 +203,11 @@ for (const runtime of runtimes) {
       "flat",
     ],
     [
+      "scan peak RSS of a process scanning the small tree / the whole tree (MiB)",
+      `${fmt(scanSpeed.peak_rss_mib_small, 0)} / ${fmt(scanSpeed.peak_rss_mib_large, 0)}`,
+      "flat",
+    ],
+    [
       "preload (entry hooks), report mode, default sinks, before the app's first line: ms / MiB RSS added to a plain start",
       `${fmt(start.preload_ms_added, 1)} / ${fmt(start.preload_rss_mib_added, 1)} (plain: ${
         fmt(start.plain_ms, 1)

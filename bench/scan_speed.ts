@@ -1,7 +1,10 @@
 // How fast `aiguard scan` reads a large real tree: the installed SDKs' own sources under
-// node_modules (default excludes lifted), lines per second, median of 3 runs; and the heap after a
-// scan of a small tree and of the whole one (memory should stay flat in the tree size).
+// node_modules (default excludes lifted), lines per second, median of 3 runs; the heap after a
+// scan of a small tree and of the whole one; and the peak resident memory of a process that scans
+// only the small tree or only the whole one (memory should stay flat in the tree size).
+import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
+import process from "node:process";
 import { scan } from "../src/scan/scan.ts";
 import { collectGarbage, median } from "./_stats.ts";
 
@@ -39,6 +42,32 @@ async function measure(paths: string[]) {
   return { files, lines, seconds: median(runs), lines_per_s: lines / median(runs), heap_mib: heap };
 }
 
+/** Peak RSS (MiB) of this process: the one-scan child run below. */
+function peakRssMib(): number | null {
+  try {
+    return process.resourceUsage().maxRSS / 1024;
+  } catch {
+    return null; // a runtime without resourceUsage
+  }
+}
+
+const child = process.argv.indexOf("--only");
+if (child !== -1) {
+  const paths = process.argv[child + 1] === "small" ? SMALL : LARGE;
+  await scan({ cwd: root, paths, noDefaultExcludes: true });
+  console.log(JSON.stringify({ peak_rss_mib: peakRssMib() }));
+  process.exit(0);
+}
+
+/** Peak RSS of a fresh process of this runtime that scans one tree. */
+function peakOfOneScan(tree: "small" | "large"): number | null {
+  const self = import.meta.filename!;
+  const deno = "Deno" in globalThis;
+  const args = deno ? ["run", "-A", self, "--only", tree] : [self, "--only", tree];
+  const out = execFileSync(process.execPath, args, { encoding: "utf8", cwd: root });
+  return JSON.parse(out.trim().split("\n").at(-1)!).peak_rss_mib;
+}
+
 await measure(SMALL); // warm up: the parser's native module, the JIT
 const small = await measure(SMALL);
 const large = await measure(LARGE);
@@ -50,4 +79,6 @@ console.log(JSON.stringify({
   small_lines: small.lines,
   heap_mib_after_small: small.heap_mib,
   heap_mib_after_large: large.heap_mib,
+  peak_rss_mib_small: peakOfOneScan("small"),
+  peak_rss_mib_large: peakOfOneScan("large"),
 }));

@@ -32,13 +32,16 @@ import {
   type ResolveContext,
   resolveContext,
   type ResolveMemo,
+  resolveValue,
   sdkMember,
   usesParam,
 } from "./resolve.ts";
 import { assign, Scope } from "./scopes.ts";
 import {
   type ClassSummary,
+  detachStrings,
   type FnSummary,
+  ownText,
   type SymbolicCall,
   UNKNOWN,
   type Value,
@@ -489,7 +492,11 @@ class Walk {
         if (!m.value) continue;
         const fn = this.fnSummary(m.value);
         fn.name = name;
-        if (m.static) fieldCell(cls.statics, name).values.push({ k: "fn", fn });
+        if (m.kind === "get") {
+          // Reading the property runs the getter: `this.client` is what `get client()` returns.
+          const read: Value = { k: "call", callee: { k: "fn", fn }, args: [], isNew: false };
+          fieldCell(m.static ? cls.statics : cls.fields, name).values.push(read);
+        } else if (m.static) fieldCell(cls.statics, name).values.push({ k: "fn", fn });
         else if (m.kind !== "set") cls.methods.set(name, fn);
         for (const d of (m.decorators ?? []) as Node[]) {
           this.marks.push({ target: { k: "fn", fn }, via: this.evaluate(d.expression, inClass) });
@@ -784,7 +791,10 @@ function distinctivePath(callee: Node, scope: Scope): string | null {
 function siteFacts(call: SymbolicCall & { distinctive: string | null }, ctx: ResolveContext) {
   const facts = classifyCall(call.callee, call.args, ctx);
   if (facts) return facts;
-  return call.distinctive !== null && !ctx.pending ? distinctiveSite(call.distinctive) : null;
+  if (call.distinctive === null || ctx.pending) return null;
+  // A method the code defines itself (`get messages() { return { create } }`) is no SDK's.
+  if (resolveValue(call.callee, ctx, 0).k === "fn") return null;
+  return distinctiveSite(call.distinctive);
 }
 
 function toSite(
@@ -846,6 +856,19 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     }
   }
   sites.sort((a, b) => a.offset - b.offset);
+  if (options.resolveModule) {
+    // The scan keeps exports and pending calls past the tree; the lint rules keep nothing.
+    const names = [...walk.exports.names];
+    walk.exports.names.clear();
+    for (const [name, value] of names) walk.exports.names.set(ownText(name), value);
+    walk.exports.star = walk.exports.star.map(ownText);
+    detachStrings(walk.exports.names.values(), pending, pending.map((p) => p.fn));
+    for (const p of pending) if (p.distinctive !== null) p.distinctive = ownText(p.distinctive);
+    for (const s of sites) {
+      s.target = ownText(s.target);
+      if (s.attestation !== null) s.attestation = ownText(s.attestation);
+    }
+  }
   return { sites, exports: walk.exports, pending };
 }
 

@@ -39,6 +39,8 @@ export class ModuleResolver {
   private readonly manifests = new Map<string, Json | null>();
   /** Workspace packages found in the scanned tree: name → folder. */
   private readonly packages = new Map<string, string>();
+  /** Answers by folder and specifier: the files of a folder import much the same modules. */
+  private readonly answers = new Map<string, string | null>();
 
   /**
    * @param files The scanned files (absolute paths).
@@ -64,16 +66,28 @@ export class ModuleResolver {
 
   /** The scanned file (or `"aiguard"`) `specifier` names from `from`, or `null`. */
   resolve(from: string, specifier: string): string | null {
+    const dir = dirname(from);
+    const key = `${dir}\0${specifier}`;
+    let answer = this.answers.get(key);
+    if (answer === undefined) {
+      answer = this.resolveFrom(dir, specifier);
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  /** {@link resolve}: everything but the file's folder is the same for its neighbours. */
+  private resolveFrom(dir: string, specifier: string): string | null {
     if (specifier.startsWith(".")) {
-      const base = resolve(dirname(from), specifier);
+      const base = resolve(dir, specifier);
       // This package by a relative path (a monorepo, its own examples): its attest and wrap, even
       // when the scan reads its files too.
       if (this.isAiguard(base)) return "aiguard";
       return this.file(base);
     }
-    if (specifier.startsWith("#")) return this.packageImport(from, specifier);
+    if (specifier.startsWith("#")) return this.packageImport(dir, specifier);
     if (/^[a-z]+:/i.test(specifier)) return null; // node:, npm:, jsr:, https:
-    const ts = this.tsconfigFor(dirname(from));
+    const ts = this.tsconfigFor(dir);
     if (ts) {
       for (const [prefix, suffix, targets] of ts.paths) {
         if (suffix === null ? specifier !== prefix : !specifier.startsWith(prefix)) continue;
@@ -120,8 +134,8 @@ export class ModuleResolver {
   }
 
   /** `#alias` through the nearest `package.json` `imports`. */
-  private packageImport(from: string, specifier: string): string | null {
-    for (let dir = dirname(from), i = 0; i < 32; i++) {
+  private packageImport(folder: string, specifier: string): string | null {
+    for (let dir = folder, i = 0; i < 32; i++) {
       const imports = this.manifest(dir)?.imports;
       if (imports && typeof imports === "object") {
         for (const [key, target] of Object.entries(imports)) {

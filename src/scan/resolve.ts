@@ -57,6 +57,14 @@ const MAX_DEPTH = 48;
 /** Steps one context may take: far above what any site of the corpora needs (~hundreds). */
 const MAX_STEPS = 20_000;
 const MAX_OPTIONS = 12;
+/** What a promise may stand for that the scan follows through `then` (see {@link memberOf}). */
+const PROMISED: ReadonlySet<Value["k"]> = new Set([
+  "sdk-module",
+  "sdk-client",
+  "instance",
+  "wrapped",
+  "http",
+]);
 /** String and array methods whose result is (as far as a URL goes) their receiver. */
 const SAME_TEXT = new Set([
   "slice",
@@ -319,6 +327,9 @@ function classMember(
 /** What `object.name` stands for. */
 export function memberOf(object: Value, name: string, ctx: ResolveContext, depth: number): Value {
   if (depth > MAX_DEPTH) return UNKNOWN;
+  // `await` is transparent to the scan, so a promise of a module or client is that module or
+  // client, and its `then` hands it to a callback (`import("openai").then(({ OpenAI }) => …)`).
+  if (name === "then" && PROMISED.has(object.k)) return { k: "method", receiver: object, name };
   switch (object.k) {
     case "either":
       return either(object.options.map((o) => memberOf(o, name, ctx, depth + 1)));
@@ -474,6 +485,12 @@ export function callResult(
     }
     case "method": {
       const r = callee.receiver;
+      if (callee.name === "then") {
+        const callback = args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN;
+        return callback.k === "fn"
+          ? withSelf(ctx, callback.self, () => returnOf(callback.fn, [r], ctx, depth))
+          : UNKNOWN;
+      }
       if (callee.name === "join") {
         if (r.k !== "array") return UNKNOWN;
         const sep = args[0] ? resolveValue(args[0], ctx, depth + 1) : { k: "str", text: "," };
@@ -502,6 +519,11 @@ export function callResult(
       }
       return r;
     }
+    case "param":
+    case "member":
+      // A call on a parameter stays symbolic: the caller's argument may make it a client
+      // (`(m) => new m.OpenAI()` given a module, `(make) => make()`).
+      return { k: "call", callee, args, isNew };
     case "global":
       if (callee.name === "URL" && args[0]) {
         const path = resolveValue(args[0], ctx, depth + 1);

@@ -1,0 +1,64 @@
+/**
+ * What the scan keeps of a parsed file (its exports and pending calls) holds no part of the file's
+ * source: oxc-parser hands names over as slices of the source text, and a kept slice kept the
+ * whole text alive until the scan ended. Checked on a V8 heap snapshot (Node's `node:v8`).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { getHeapSnapshot } from "node:v8";
+import { parseSync } from "oxc-parser";
+import { analyze } from "../../../src/scan/analyze.ts";
+
+/** Sizes of the strings in a heap snapshot that start with `prefix`. */
+async function stringsStartingWith(prefix: string): Promise<number[]> {
+  const chunks: string[] = [];
+  for await (const chunk of getHeapSnapshot()) chunks.push(String(chunk));
+  const snapshot = JSON.parse(chunks.join(""));
+  const fields: string[] = snapshot.snapshot.meta.node_fields;
+  const types: string[] = snapshot.snapshot.meta.node_types[0];
+  const [type, name, size] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
+  const out: number[] = [];
+  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    if (!types[snapshot.nodes[i + type!]]!.includes("string")) continue;
+    if (String(snapshot.strings[snapshot.nodes[i + name!]]).startsWith(prefix)) {
+      out.push(snapshot.nodes[i + size!]);
+    }
+  }
+  return out;
+}
+
+/** Analyses a ~200 KB file that starts with `marker`; only what the scan would keep is returned. */
+function analyseBigFile(marker: string) {
+  // Built at run time: a literal would live in this module's code.
+  const source = marker + `// ${"padding ".repeat(64)}\n`.repeat(400) +
+    'import OpenAI from "openai";\n' +
+    'import { completionsEndpoint } from "./endpoints.ts";\n' +
+    "export class ProviderWithALongName {\n" +
+    '  private readonly clientForCompletions = new OpenAI({ baseURL: "https://api.example.test/v1" });\n' +
+    "  async completeWithTheClient(prompt: string) {\n" +
+    "    return await this.clientForCompletions.completions.create({ prompt });\n" +
+    "  }\n" +
+    "  async requestTheEndpointDirectly(body: string) {\n" +
+    '    return await fetch(completionsEndpoint("chat/completions"), { method: "POST", body });\n' +
+    "  }\n" +
+    "}\n" +
+    "export const exportedConfiguration = { endpointPathForChat: `${completionsEndpoint}/chat` };\n";
+  // As the scan parses: the AST handed over in one buffer, its names sliced from the text.
+  const { program } = parseSync("provider.ts", source, { experimentalRawTransfer: true });
+  const { exports, pending } = analyze(program, source, {
+    resolveModule: (specifier) => (specifier.startsWith(".") ? specifier : null),
+  });
+  return { exports, pending, length: source.length };
+}
+
+test("scan: the summaries kept past a file's tree hold none of its source text", async () => {
+  const marker = `// aiguard-source-${crypto.randomUUID()}\n`;
+  const kept = analyseBigFile(marker);
+  // The parser keeps the last text it read until the next parse.
+  parseSync("other.ts", "export {};\n", { experimentalRawTransfer: true });
+  assert.ok(kept.exports.names.size >= 2);
+  assert.ok(kept.pending.length >= 1, "the call through the imported endpoint waits for it");
+  const sizes = await stringsStartingWith(marker.slice(0, -1));
+  assert.deepEqual(sizes.filter((s) => s >= kept.length), [], "the source text is still held");
+  assert.ok(kept.exports.names.has("ProviderWithALongName")); // kept alive until here
+});
