@@ -62,14 +62,17 @@ export class Patcher {
     key: PropertyKey,
     wrap: (original: F) => unknown,
   ): boolean {
+    if (this.has(target, key)) return false;
     const original = Object.getOwnPropertyDescriptor(target, key);
-    if (!original || this.has(target, key)) return false;
-    if (original.get === undefined) {
-      if (typeof original.value !== "function") return false;
+    if (original?.get === undefined) {
+      // A data property, or one inherited (workerd's globals live on the global's prototype): an
+      // own data property in front of it, deleted again on restore.
+      const value = original ? original.value : (target as Record<PropertyKey, unknown>)[key];
+      if (typeof value !== "function") return false;
       return this.define(target, key, {
-        value: wrap(original.value as F),
-        writable: original.writable ?? true,
-        enumerable: original.enumerable ?? false,
+        value: wrap(value as F),
+        writable: original?.writable ?? true,
+        enumerable: original?.enumerable ?? false,
       });
     }
     const read = original.get;
