@@ -113,7 +113,7 @@ test("a newer copy with another record format takes over a live guard: the older
   for (
     const [file, from, to] of [
       ["src/version.ts", /VERSION = "[^"]+"/, 'VERSION = "99.0.0"'],
-      ["src/registry.ts", /RECORD_V = \d+/, "RECORD_V = 2"],
+      ["src/report/record.ts", /RECORD_V = \d+/, "RECORD_V = 2"],
     ] as const
   ) {
     const path = join(newer, file);
