@@ -199,6 +199,8 @@ function endOwnSignalsByDefault(
       own.attach(name);
     }
   };
+  // The same arity as the runtime's own (Deno's is 1, Node's 2): an app may read it.
+  Object.defineProperty(wrapped, "length", { value: send.length });
   try {
     const was = Object.getOwnPropertyDescriptor(host, "kill");
     Object.defineProperty(host, "kill", {
