@@ -152,6 +152,12 @@ const CASES: Case[] = [
       then: "SIGTERM" as const,
       expect: { code: null, signal: "SIGINT" },
     },
+    {
+      how: "signal-exit",
+      signal: "SIGINT" as const,
+      then: "SIGTERM" as const,
+      expect: { code: null, signal: "SIGINT" },
+    },
     { how: "signal-self", expect: { code: null, signal: "SIGTERM" } },
     {
       how: "signal-self-rethrow",
