@@ -12,12 +12,9 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runtimeKey } from "../src/runtime.ts";
 
-const runtime = (globalThis as { Deno?: unknown }).Deno
-  ? "deno"
-  : (globalThis as { Bun?: unknown }).Bun
-  ? "bun"
-  : "node";
+const runtime = runtimeKey();
 const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() ??
   process.execPath;
 
