@@ -21,8 +21,6 @@
 // the record output: here they load with the first SDK or record (see `src/guard/parts.ts`).
 import { owner } from "./src/guard/handoff.ts";
 import { type Guard, LOCAL_OWNER } from "./src/guard/local.ts";
-import { loadGuardParts } from "./src/guard/parts.ts";
-import { runtimeKey } from "./src/runtime.ts";
 import { FUNCTION_PACKAGES } from "./src/catalog.ts";
 import { optionsFromEnv } from "./src/config.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
@@ -41,8 +39,6 @@ try {
 } catch {
   // an invalid variable: enabling the guard below says which
 }
-// Deno cannot load them on demand once the hook below is registered (see src/guard/parts.ts).
-if (!off && runtimeKey() === "deno") loadGuardParts();
 // Packages of AI functions only (`ai`) have no classes to patch: their entries' AI functions are
 // re-exported wrapped as they load.
 const hooks = off ? "none" : installEntryHooks(

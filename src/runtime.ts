@@ -1,3 +1,5 @@
+import { registry } from "./registry.ts";
+
 /** The runtimes aiguard knows by name. */
 export type RuntimeKey = "deno" | "bun" | "node" | "workerd" | "edge-light" | "unknown";
 
@@ -96,7 +98,9 @@ export function requireOwnModule<T>(from: string, path: string): T {
   );
   if (!modules) throw new Error("This runtime cannot load a module synchronously.");
   const extension = from.endsWith(".ts") ? ".ts" : ".js";
-  return modules.createRequire(from)(`${path}${extension}`) as T;
+  const load = () => modules.createRequire(from)(`${path}${extension}`) as T;
+  const around = registry().ownModuleLoad;
+  return around ? around(load) : load();
 }
 
 /**

@@ -20,7 +20,7 @@ import { type GuardOptions, optionsFromEnv, resolveOptions, validateOptions } fr
 import { optionsFromConfigFile } from "../config_file.ts";
 import type { AnyRecord } from "../report/record.ts";
 import { flushOnExit } from "../exit_flush.ts";
-import { deferredOutput, sdkParts } from "./parts.ts";
+import { deferredOutput, sdkParts, sdkPartsLater } from "./parts.ts";
 import { MemoryRing } from "../storage/memory.ts";
 import { type GuardOwner, RECORD_V, registry } from "../registry.ts";
 import { processId, runtimeKey } from "../runtime.ts";
@@ -76,9 +76,19 @@ function teardownLayers(): void {
   uninstallers = [];
 }
 
-/** The SDK layer is loaded with the first client there is to patch (see `parts.ts`). */
+/**
+ * The SDK layer is loaded with the first client there is to patch (see `parts.ts`); where it has
+ * to be imported, the clients are patched once it is in (their instances made meanwhile too).
+ */
 function patchClients(p: Patcher, clients: readonly unknown[]): void {
-  if (clients.length > 0) sdkParts().patchClients(core, p, clients);
+  if (clients.length === 0) return;
+  const parts = sdkParts();
+  if (parts) parts.patchClients(core, p, clients);
+  else {
+    sdkPartsLater().then((loaded) => {
+      if (patcher === p) loaded.patchClients(core, p, clients);
+    }, () => {});
+  }
 }
 
 function installLayers(): Patcher {
@@ -199,7 +209,17 @@ export const LOCAL_OWNER: GuardOwner = {
     if (active?.options.discover && patcher) patchClients(patcher, clients);
   },
   wrapEntry<F extends (...args: never[]) => unknown>(fn: F): F {
-    const wrapped = sdkParts().scopeHook(core, fn as never);
+    const parts = sdkParts();
+    // While the SDK layer is being imported, calls go through unscoped (the transports see them).
+    const wrapped = parts ? parts.scopeHook(core, fn as never) : function (
+      this: unknown,
+      ...args: unknown[]
+    ): unknown {
+      const loaded = sdkParts();
+      return loaded
+        ? loaded.scopeHook(core, fn as never).apply(this, args)
+        : Reflect.apply(fn, this, args);
+    };
     Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
     Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
     return wrapped as unknown as F;

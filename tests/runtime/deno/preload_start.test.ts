@@ -62,3 +62,48 @@ console.log(JSON.stringify({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const mode of ["report", "block"] as const) {
+  test(`under the preload, a record made just before Deno.exit() is in the report (${mode} mode)`, async () => {
+    // The file storage loads with the first record, synchronously on an exit path: Deno's
+    // require() of an ES module could not, while the preload's resolve hook was registered.
+    const dir = await Deno.makeTempDir({ prefix: "aiguard-start-" });
+    try {
+      const app = `${dir}/app.mjs`;
+      await Deno.writeTextFile(
+        app,
+        `try {
+  await fetch("http://127.0.0.1:9/v1/chat/completions", { method: "POST", body: "{}" });
+} catch (error) {
+  console.log(error.name);
+}
+Deno.exit(7);
+`,
+      );
+      const reportPath = `${dir}/guard_log.jsonl`;
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--preload", AUTO, app],
+        env: {
+          HOME: dir,
+          AIGUARD_MODE: mode,
+          AIGUARD_REPORT_PATH: reportPath,
+          AIGUARD_SOCKET: `${dir}/none.sock`,
+          NO_COLOR: "1",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(new TextDecoder().decode(stderr), "");
+      assert.equal(code, 7);
+      assert.equal(
+        new TextDecoder().decode(stdout).trim(),
+        mode === "block" ? "AttestationError" : "TypeError",
+      );
+      const records = (await Deno.readTextFile(reportPath)).trim().split("\n")
+        .map((line) => JSON.parse(line)).filter((r) => r.event === "ai_call");
+      assert.deepEqual(records.map((r) => r.action), [mode === "block" ? "blocked" : "reported"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
