@@ -17,7 +17,10 @@
  *
  * @module
  */
-import { enableGuard } from "./src/guard.ts";
+// The guard without the public API module (`src/guard.ts`), which also loads the SDK layer and
+// the record output: here they load with the first SDK or record (see `src/guard/parts.ts`).
+import { owner } from "./src/guard/handoff.ts";
+import { type Guard, LOCAL_OWNER } from "./src/guard/local.ts";
 import { FUNCTION_PACKAGES } from "./src/catalog.ts";
 import { optionsFromEnv } from "./src/config.ts";
 import { discoverablePackages, discoverClients } from "./src/detect/discover.ts";
@@ -34,7 +37,7 @@ let off = false;
 try {
   off = optionsFromEnv().mode === "off";
 } catch {
-  // an invalid variable: enableGuard() below says which
+  // an invalid variable: enabling the guard below says which
 }
 // Packages of AI functions only (`ai`) have no classes to patch: their entries' AI functions are
 // re-exported wrapped as they load.
@@ -58,7 +61,7 @@ shared.discover ??= hooks === "none" ? () => discoverClients() : () => Promise.r
 // patched as soon as they have loaded, and calls made before that reach the transport layers.
 shared.preloading = true;
 try {
-  enableGuard().ready.catch((error: unknown) =>
+  (owner(LOCAL_OWNER).enable() as Guard).ready.catch((error: unknown) =>
     console.warn("aiguard: SDK discovery failed:", error)
   );
 } finally {

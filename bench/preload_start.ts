@@ -18,9 +18,18 @@ const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() 
   process.execPath;
 const app = join(root, "bench", "_start_app.mjs");
 
-// Node and Bun users get the npm build (JavaScript); Deno users the TypeScript from JSR.
+// Node and Bun users get the npm build (`scripts/build_npm.mjs`: one JavaScript file per module),
+// built here from the current source; Deno users the TypeScript from JSR.
 const outdir = join(root, ".tmp", "bench-preload");
 mkdirSync(outdir, { recursive: true });
+let preload = join(root, "auto.ts");
+if (runtime !== "deno") {
+  const npm = join(outdir, "npm");
+  const { buildNpm } = await import("../scripts/build_npm.mjs");
+  await buildNpm(npm);
+  preload = join(npm, "auto.js");
+}
+// The eager discovery, for comparison only: a bundle on Node and Bun (no user runs it).
 const bundle = async (entry: string, name: string) => {
   if (runtime === "deno") return join(root, entry);
   const outfile = join(outdir, name);
@@ -35,7 +44,6 @@ const bundle = async (entry: string, name: string) => {
   });
   return outfile;
 };
-const preload = await bundle("auto.ts", "auto.mjs");
 const eager = await bundle("bench/_eager_preload.ts", "eager.mjs");
 
 function args(preloadFile: string | null): string[] {

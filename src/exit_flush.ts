@@ -171,8 +171,61 @@ function endOwnSignalsByDefault(
   own: OwnSignals,
   writeSync: () => void,
 ): void {
+  const was = Object.getOwnPropertyDescriptor(host, "kill");
+  if (was?.get) {
+    // Deno's `Deno.kill` is a lazy getter: its first read loads Deno's process API (milliseconds
+    // at start). The wrapper is made on the app's first read instead, the property's shape kept.
+    const get = was.get;
+    let current: unknown;
+    let read = false;
+    try {
+      Object.defineProperty(host, "kill", {
+        get() {
+          if (!read) {
+            read = true;
+            const send: unknown = get.call(host);
+            current = typeof send === "function"
+              ? killWrapper(
+                send as (pid: number, signal?: string | number) => unknown,
+                own,
+                writeSync,
+              )
+              : send;
+          }
+          return current;
+        },
+        set(value: unknown) {
+          read = true;
+          current = value;
+        },
+        enumerable: was.enumerable ?? true,
+        configurable: true,
+      });
+    } catch {
+      // A frozen object: a signal sent to itself is then read from the event loop.
+    }
+    return;
+  }
   const send = host.kill;
   if (typeof send !== "function") return;
+  try {
+    Object.defineProperty(host, "kill", {
+      value: killWrapper(send, own, writeSync),
+      writable: was?.writable ?? true,
+      enumerable: was?.enumerable ?? true,
+      configurable: true,
+    });
+  } catch {
+    // A frozen object: a signal sent to itself is then read from the event loop.
+  }
+}
+
+/** `kill` as {@link endOwnSignalsByDefault} describes it, around the runtime's own `send`. */
+function killWrapper(
+  send: (pid: number, signal?: string | number) => unknown,
+  own: OwnSignals,
+  writeSync: () => void,
+): (pid: number, signal?: string | number) => unknown {
   const byNumber = new Map(
     Object.entries(SIGNAL_NUMBERS).map(([name, n]) => [n, name as ExitSignal]),
   );
@@ -201,17 +254,7 @@ function endOwnSignalsByDefault(
   };
   // The same arity as the runtime's own (Deno's is 1, Node's 2): an app may read it.
   Object.defineProperty(wrapped, "length", { value: send.length });
-  try {
-    const was = Object.getOwnPropertyDescriptor(host, "kill");
-    Object.defineProperty(host, "kill", {
-      value: wrapped,
-      writable: was?.writable ?? true,
-      enumerable: was?.enumerable ?? true,
-      configurable: true,
-    });
-  } catch {
-    // A frozen object: a signal sent to itself is then read from the event loop.
-  }
+  return wrapped;
 }
 
 const STATUS = "/proc/self/status";

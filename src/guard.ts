@@ -7,11 +7,19 @@
  * @module
  */
 import type { GuardOptions } from "./config.ts";
+import { patchClients } from "./detect/sdk.ts";
+import { scopeHook } from "./detect/sdk/hooks.ts";
+import { createOutput } from "./report/chain.ts";
 import { owner } from "./guard/handoff.ts";
 import { type Guard, LOCAL_OWNER } from "./guard/local.ts";
+import { provideGuardParts } from "./guard/parts.ts";
 
 export type { GuardStats } from "./guard/decision.ts";
 export type { Guard } from "./guard/local.ts";
+
+// The API loads the SDK layer and the record output with itself, so they work also where nothing
+// can be loaded on demand (workerd, bundles); the preload leaves them to `guard/parts.ts`.
+provideGuardParts({ patchClients, scopeHook }, { createOutput });
 
 /**
  * Turns the guard on, or reconfigures the live one (a second call never patches twice, also from

@@ -76,6 +76,12 @@ export interface Registry {
    * out what only catches references taken earlier.
    */
   preloading?: boolean | undefined;
+  /**
+   * Set by Deno's preload: runs a synchronous load of one of the package's own modules with the
+   * preload's resolve hook taken off for its duration (Deno's `require()` of an ES module cannot
+   * resolve that module's imports while a resolve hook is registered).
+   */
+  ownModuleLoad?: (<T>(load: () => T) => T) | undefined;
   /** Messages said once per process. */
   readonly said: Set<string>;
   /**

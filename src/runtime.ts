@@ -1,3 +1,5 @@
+import { registry } from "./registry.ts";
+
 /** The runtimes aiguard knows by name. */
 export type RuntimeKey = "deno" | "bun" | "node" | "workerd" | "edge-light" | "unknown";
 
@@ -75,6 +77,30 @@ export function builtinModule<T>(name: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Loads one of this package's own modules synchronously, `path` relative to `from` (the caller's
+ * `import.meta.url`) and without extension: `.ts` from source (Deno, Bun, Node's type stripping),
+ * `.js` from the npm build. For what is loaded only once needed, at a moment an `import()` would
+ * come too late (an exit path, where it never settles; an SDK entry the app is evaluating). Throws
+ * where the runtime cannot (no `require`, or a bundle without the file).
+ *
+ * @example
+ * ```ts
+ * import { requireOwnModule } from "./runtime.ts";
+ * const { VERSION } = requireOwnModule<typeof import("./version.ts")>(import.meta.url, "./version");
+ * ```
+ */
+export function requireOwnModule<T>(from: string, path: string): T {
+  const modules = builtinModule<{ createRequire(from: string): (id: string) => unknown }>(
+    "node:module",
+  );
+  if (!modules) throw new Error("This runtime cannot load a module synchronously.");
+  const extension = from.endsWith(".ts") ? ".ts" : ".js";
+  const load = () => modules.createRequire(from)(`${path}${extension}`) as T;
+  const around = registry().ownModuleLoad;
+  return around ? around(load) : load();
 }
 
 /**

@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -154,3 +154,56 @@ test("with AIGUARD_MODE=off the preload hooks nothing: the app sees the runtime'
   const env = { HOME: dir, AIGUARD_MODE: "off" };
   assert.equal(await run(app, env), await run(app, env, false));
 });
+
+test(
+  "the preload loads the SDK layer with the first SDK and the record output with the first record",
+  {
+    // (On Deno the spy's own resolve hook keeps the guard from loading them synchronously: this
+    // runs the import they fall back to there.)
+    skip: runtime === "bun" && "Bun has no module.registerHooks() to list the modules resolved",
+  },
+  async () => {
+    // A preload before the guard's lists every module resolved after it (the guard's own too).
+    const spy = join(dir, "resolve_spy.mjs");
+    writeFileSync(
+      spy,
+      "import { registerHooks } from 'node:module';\nglobalThis.resolvedUrls = [];\n" +
+        "registerHooks({ resolve(s, c, next) { const r = next(s, c); " +
+        "globalThis.resolvedUrls.push(r.url); return r; } });\n",
+    );
+    const app = "tests/support/preload_lazy_parts_app.ts";
+    const pre = runtime === "node" ? "--import" : "--preload";
+    const preloads = [pre, spy, pre, "./auto.ts"];
+    const args = runtime === "deno" ? ["run", "-A", ...preloads, app] : [...preloads, app];
+    const reportPath = join(dir, "lazy_parts.jsonl");
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(exec, args, {
+        env: {
+          ...process.env,
+          HOME: dir,
+          AIGUARD_MODE: "report",
+          AIGUARD_REPORT_PATH: reportPath,
+          AIGUARD_SOCKET: join(dir, "none.sock"),
+          AIGUARD_TEST_PORT: String(port),
+        },
+      }, (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${error.message}\n${stderr}`));
+        resolve(stdout.trim().split("\n").at(-1)!);
+      })
+    );
+    const { atStart, afterSdk, afterCall } = JSON.parse(out) as Record<string, string[]>;
+    const sdkLayer = /^src\/detect\/sdk(\.|\/)/;
+    const output = /^src\/report\/(chain|queue|daemon_client|otel)\./;
+    assert.ok(atStart!.some((u) => u.startsWith("src/guard/local.")), "the guard is loaded");
+    assert.deepEqual(atStart!.filter((u) => sdkLayer.test(u) || output.test(u)), []);
+    assert.ok(afterSdk!.some((u) => /^src\/detect\/sdk\.[jt]s$/.test(u)), afterSdk!.join());
+    assert.deepEqual(afterSdk!.filter((u) => output.test(u)), []);
+    assert.ok(afterCall!.some((u) => /^src\/report\/chain\.[jt]s$/.test(u)), afterCall!.join());
+    // The record written through the output loaded on demand.
+    const lines = readFileSync(reportPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.filter((r) => r.event === "ai_call").map((r) => [r.action, r.detector]),
+      [["reported", "fetch"]],
+    );
+  },
+);

@@ -16,13 +16,11 @@ import { undiciLayer } from "../detect/undici.ts";
 import { workerLayer } from "../detect/worker.ts";
 import { socketLayer } from "../detect/socket.ts";
 import { eventSourceLayer } from "../detect/event_source.ts";
-import { patchClients } from "../detect/sdk.ts";
-import { scopeHook } from "../detect/sdk/hooks.ts";
 import { type GuardOptions, optionsFromEnv, resolveOptions, validateOptions } from "../config.ts";
 import { optionsFromConfigFile } from "../config_file.ts";
 import type { AnyRecord } from "../report/record.ts";
-import { createOutput } from "../report/chain.ts";
 import { flushOnExit } from "../exit_flush.ts";
+import { deferredOutput, sdkParts, sdkPartsLater } from "./parts.ts";
 import { MemoryRing } from "../storage/memory.ts";
 import { type GuardOwner, RECORD_V, registry } from "../registry.ts";
 import { processId, runtimeKey } from "../runtime.ts";
@@ -76,6 +74,21 @@ function teardownLayers(): void {
   patcher = null;
   for (const uninstall of uninstallers.reverse()) uninstall();
   uninstallers = [];
+}
+
+/**
+ * The SDK layer is loaded with the first client there is to patch (see `parts.ts`); where it has
+ * to be imported, the clients are patched once it is in (their instances made meanwhile too).
+ */
+function patchClients(p: Patcher, clients: readonly unknown[]): void {
+  if (clients.length === 0) return;
+  const parts = sdkParts();
+  if (parts) parts.patchClients(core, p, clients);
+  else {
+    sdkPartsLater().then((loaded) => {
+      if (patcher === p) loaded.patchClients(core, p, clients);
+    }, () => {});
+  }
 }
 
 function installLayers(): Patcher {
@@ -137,20 +150,25 @@ function localEnable(options?: GuardOptions): Guard {
       counters: { calls: 0, unattested: 0, blocked: 0, dropped: 0 },
       said: new Set(),
     };
-    const output = createOutput(resolved, {
-      proc,
-      onDrop: (n) => (session.counters.dropped += n),
-      onFailure: (name, error) => reportSinkFailure(active, name, error),
-    });
+    const onFailure = (name: string, error: unknown) => reportSinkFailure(active, name, error);
+    const output = deferredOutput(
+      (createOutput) =>
+        createOutput(resolved, {
+          proc,
+          onDrop: (n) => (session.counters.dropped += n),
+          onFailure,
+        }),
+      (error) => onFailure("output", error),
+    );
     active = { options: resolved, output, forgetOnExit: flushOnExit(output), proc, session };
     registry().owner = LOCAL_OWNER;
     patcher ??= installLayers();
-    patchClients(core, patcher, resolved.clients);
+    patchClients(patcher, resolved.clients);
     const p = patcher;
     const discover = registry().discover;
     ready = resolved.discover && discover
       ? discover().then((found) => {
-        if (patcher === p) patchClients(core, p, found);
+        if (patcher === p) patchClients(p, found);
       })
       : Promise.resolve();
   }
@@ -188,10 +206,20 @@ export const LOCAL_OWNER: GuardOwner = {
     if (state) closeOutput(state).catch(() => {});
   },
   patch(clients) {
-    if (active?.options.discover && patcher) patchClients(core, patcher, clients);
+    if (active?.options.discover && patcher) patchClients(patcher, clients);
   },
   wrapEntry<F extends (...args: never[]) => unknown>(fn: F): F {
-    const wrapped = scopeHook(core, fn as never);
+    const parts = sdkParts();
+    // While the SDK layer is being imported, calls go through unscoped (the transports see them).
+    const wrapped = parts ? parts.scopeHook(core, fn as never) : function (
+      this: unknown,
+      ...args: unknown[]
+    ): unknown {
+      const loaded = sdkParts();
+      return loaded
+        ? loaded.scopeHook(core, fn as never).apply(this, args)
+        : Reflect.apply(fn, this, args);
+    };
     Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
     Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
     return wrapped as unknown as F;

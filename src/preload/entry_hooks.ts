@@ -17,7 +17,7 @@
  * @module
  */
 import { packageName, sdkOf } from "../catalog.ts";
-import { REGISTRY_KEY } from "../registry.ts";
+import { registry, REGISTRY_KEY } from "../registry.ts";
 import { builtinModule, runtimeKey } from "../runtime.ts";
 
 /** The `Symbol.for` name under which the hand-off reaches the guard with an entry's exports. */
@@ -30,14 +30,15 @@ const LOADED_KEY = "@aiguard/attest.loaded";
 export type EntryHookKind = "resolve" | "bun" | "none";
 
 type ResolveResult = { url: string; format?: string | null };
+interface ResolveHooks {
+  resolve(
+    specifier: string,
+    context: { conditions?: readonly string[] },
+    next: (specifier: string, context?: unknown) => ResolveResult,
+  ): ResolveResult;
+}
 interface RegisterHooks {
-  (hooks: {
-    resolve(
-      specifier: string,
-      context: { conditions?: readonly string[] },
-      next: (specifier: string, context?: unknown) => ResolveResult,
-    ): ResolveResult;
-  }): unknown;
+  (hooks: ResolveHooks): { deregister?(): void } | undefined;
 }
 
 interface TracingChannel {
@@ -120,7 +121,7 @@ function installResolveHook(
   onBuiltin: (url: string) => void,
 ): void {
   const wrappers = new Map<string, string>(); // real entry url → wrapper url (one module each)
-  register({
+  const hooks: ResolveHooks = {
     resolve(specifier, context, next) {
       const resolved = next(specifier, context);
       if (resolved.url.startsWith("node:")) {
@@ -149,7 +150,21 @@ function installResolveHook(
       }
       return wrapper ? { ...resolved, url: wrapper, format: "module" } : resolved;
     },
-  });
+  };
+  let handle = register(hooks);
+  if (runtimeKey() !== "deno" || typeof handle?.deregister !== "function") return;
+  // Deno's require() of an ES module fails to resolve that module's imports while a resolve hook
+  // is registered: the package's own modules loaded on demand (src/guard/parts.ts, the file
+  // storage on an exit path) are loaded with the hook off. Registered again, it comes first in
+  // the chain (before a hook the app registered after the preload); each still calls the next.
+  registry().ownModuleLoad = <T>(load: () => T): T => {
+    handle?.deregister?.();
+    try {
+      return load();
+    } finally {
+      handle = register(hooks);
+    }
+  };
 }
 
 /** `require()` of an entry: its exports, as the `module.require` tracing channel reports them. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ResolvedOptions, StorageAdapter } from "../config.ts";
-import { builtinModule, envVar, runtimeKey } from "../runtime.ts";
+import { envVar, requireOwnModule, runtimeKey } from "../runtime.ts";
 import { createConsoleStorage } from "../storage/console.ts";
 import { DaemonClient } from "./daemon_client.ts";
 import { emitSpan } from "./otel.ts";
@@ -109,7 +109,8 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
     lazyStorage(
       "node-fs",
       async () => (await import("../storage/node_fs.ts")).createNodeFsStorage(file),
-      () => requireSync<NodeFs>("../storage/node_fs").createNodeFsStorage(file),
+      () =>
+        requireOwnModule<NodeFs>(import.meta.url, "../storage/node_fs").createNodeFsStorage(file),
     );
   switch (runtimeKey()) {
     case "bun": {
@@ -117,7 +118,10 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
       return lazyStorage(
         "bun-file",
         async () => (await import("../storage/bun_file.ts")).createBunFileStorage(file),
-        () => requireSync<BunFile>("../storage/bun_file").createBunFileStorage(file),
+        () =>
+          requireOwnModule<BunFile>(import.meta.url, "../storage/bun_file").createBunFileStorage(
+            file,
+          ),
       );
     }
     case "deno":
@@ -133,21 +137,6 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
     default:
       return createConsoleStorage();
   }
-}
-
-/**
- * Loads one of this package's modules synchronously (`path` without extension, relative to this
- * file): on an exit path an `import()` never settles, and the adapter may not have been loaded
- * yet when the process ends in the same turn as its first record.
- */
-function requireSync<T>(path: string): T {
-  const modules = builtinModule<{ createRequire(from: string): (id: string) => unknown }>(
-    "node:module",
-  );
-  if (!modules) throw new Error("This runtime cannot load the file storage synchronously.");
-  // Source runs as .ts (Deno, Bun, Node's type stripping); the npm build as .js.
-  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return modules.createRequire(import.meta.url)(`${path}${extension}`) as T;
 }
 
 /**
