@@ -206,28 +206,24 @@ export function isWebSocketUpgrade(headers: unknown): boolean {
 }
 
 /**
- * The arguments with the options object settled: what the guard judges is what the runtime reads.
- * Node, Deno and Bun begin a request by copying the options' own enumerable properties
- * (`Object.assign`), once; a plain object (every ordinary call) is copied here the same way and the
- * copy passed on, so a getter runs once, as without the guard, and cannot answer a harmless path to
- * the guard and the endpoint to the runtime. Any other object keeps its prototype (a URL-like
- * object is read through it) and is copied only when it has getters of its own.
+ * Settles the options object among a call's own arguments (the wrapper's rest array): what the
+ * guard judges is what the runtime reads. Node, Deno and Bun begin a request by copying the
+ * options' own enumerable properties (`Object.assign`), once; a plain object (every ordinary call)
+ * is copied here the same way and the copy passed on, so a getter runs once, as without the guard,
+ * and cannot answer a harmless path to the guard and the endpoint to the runtime. Any other object
+ * keeps its prototype (a URL-like object is read through it) and is copied only when it has getters
+ * of its own.
  */
-function withSettledOptions(args: unknown[]): unknown[] {
+function settleOptions(args: unknown[]): void {
   for (let i = 0; i < 2 && i < args.length; i++) {
     const a = args[i];
     if (a === null || typeof a !== "object" || a instanceof URL) continue;
     const proto = Object.getPrototypeOf(a);
-    let copy: object;
-    if (proto === Object.prototype) copy = { ...a };
-    else if (proto === null) copy = { __proto__: null, ...a };
-    else if (hasOwnGetter(a)) copy = Object.assign(Object.create(proto), a);
-    else return args;
-    const settled = args.slice();
-    settled[i] = copy;
-    return settled;
+    if (proto === Object.prototype) args[i] = { ...a };
+    else if (proto === null) args[i] = { __proto__: null, ...a };
+    else if (hasOwnGetter(a)) args[i] = Object.assign(Object.create(proto), a);
+    return;
   }
-  return args;
 }
 
 function hasOwnGetter(value: object): boolean {
@@ -274,7 +270,7 @@ let wrapping = 0;
 function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol: string): Fn {
   const guarded = function (this: unknown, ...args: unknown[]) {
     if (!core.active()) return Reflect.apply(original, this, args);
-    args = withSettledOptions(args);
+    settleOptions(args);
     const found = matchRequest(core, args, protocol);
     if (found === null) {
       wrapping++;

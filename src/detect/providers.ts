@@ -329,7 +329,7 @@ function domainOf(name: string): string {
 }
 /** Every exact provider host name that is one on any port. */
 const HOST_NAMES = new HashFilter();
-/** The last two labels of every provider host (`openai.com`, `azure.com`, …). */
+/** The last two labels of every provider host known on any port (`openai.com`, `azure.com`, …). */
 const HOST_DOMAINS = new HashFilter();
 /** … of the patterned ones (`azure.com`, `amazonaws.com`, …): any host under them may match. */
 const PATTERN_DOMAINS_SEEN = new HashFilter();
@@ -340,8 +340,12 @@ for (const [host] of HOSTS) {
   const domain = domainOf(name);
   // A wildcard there would need every host tried against the patterns.
   if (domain.includes("*")) throw new Error(`a host pattern's domain is a wildcard: ${host}`);
-  if (port !== undefined) HOST_PORTS.add(Number(port));
-  else if (name.includes("*")) PATTERN_DOMAINS_SEEN.add(hashHost(domain, 0, domain.length));
+  if (port !== undefined) {
+    // A provider only on that port: a request to the port goes to the exact lookup, whatever host.
+    HOST_PORTS.add(Number(port));
+    continue;
+  }
+  if (name.includes("*")) PATTERN_DOMAINS_SEEN.add(hashHost(domain, 0, domain.length));
   else HOST_NAMES.add(hashHost(name, 0, name.length));
   HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
 }
