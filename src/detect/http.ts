@@ -209,7 +209,8 @@ export function isWebSocketUpgrade(headers: unknown): boolean {
  * Settles the options object among a call's own arguments (the wrapper's rest array): what the
  * guard judges is what the runtime reads. Node, Deno and Bun begin a request by copying the
  * options' own enumerable properties (`Object.assign`), once; a plain object (every ordinary call)
- * is copied here the same way and the copy passed on, so a getter runs once, as without the guard,
+ * is copied here the same way (cheaper than looking for getters: bench/NOTES.md) and the copy
+ * passed on, so a getter runs once, as without the guard,
  * and cannot answer a harmless path to the guard and the endpoint to the runtime. Any other object
  * keeps its prototype (a URL-like object is read through it) and is copied only when it has getters
  * of its own.

@@ -281,8 +281,9 @@ type ScanResult = typeof NOT_AI | typeof MAYBE_AI | typeof UNUSUAL;
 
 /**
  * A set of string hashes kept as a bitmap. The scan asks it whether a host, a domain or a path's
- * last segment may be a known one without cutting a substring out of the URL: "no" is final, "yes"
- * (also a false one, for a few hosts in a thousand) sends the request on to the exact lookup.
+ * last segment may be a known one without cutting a substring out of the URL (bench/NOTES.md):
+ * "no" is final, "yes" (also a false one, for a few hosts in a thousand) sends the request on to
+ * the exact lookup.
  */
 class HashFilter {
   private readonly bits = new Int32Array(1 << 9); // 16,384 bits
