@@ -333,7 +333,7 @@ const HOST_NAMES = new HashFilter();
 /** The last two labels of every provider host known on any port (`openai.com`, `azure.com`, …). */
 const HOST_DOMAINS = new HashFilter();
 /** … of the patterned ones (`azure.com`, `amazonaws.com`, …): any host under them may match. */
-const PATTERN_DOMAINS_SEEN = new HashFilter();
+const HOST_PATTERN_DOMAINS = new HashFilter();
 /** The ports of the hosts that are a provider's only on one port (`localhost:11434`). */
 const HOST_PORTS = new Set<number>();
 for (const [host] of HOSTS) {
@@ -346,7 +346,7 @@ for (const [host] of HOSTS) {
     HOST_PORTS.add(Number(port));
     continue;
   }
-  if (name.includes("*")) PATTERN_DOMAINS_SEEN.add(hashHost(domain, 0, domain.length));
+  if (name.includes("*")) HOST_PATTERN_DOMAINS.add(hashHost(domain, 0, domain.length));
   else HOST_NAMES.add(hashHost(name, 0, name.length));
   HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
 }
@@ -468,7 +468,7 @@ function hostVerdict(text: string, start: number, end: number): ScanResult {
   const first = text.charCodeAt(label);
   if (first >= 48 && first <= 57 && !isDottedQuad(text, start, end)) return UNUSUAL;
   if (!HOST_DOMAINS.has(hash)) return NOT_AI;
-  if (PATTERN_DOMAINS_SEEN.has(hash)) return MAYBE_AI;
+  if (HOST_PATTERN_DOMAINS.has(hash)) return MAYBE_AI;
   for (; i >= start; i--) hash = mix(hash, lower(text.charCodeAt(i)));
   return HOST_NAMES.has(hash) ? MAYBE_AI : NOT_AI;
 }
