@@ -55,6 +55,11 @@ const FORMS: Form[] = [
     path: CHAT,
   },
   { name: "a leading space", url: (s, p) => ` ${s}://127.0.0.1:${p}${CHAT}`, path: CHAT },
+  {
+    name: "a tab inside the scheme",
+    url: (s, p) => `${s.slice(0, 1)}\t${s.slice(1)}://127.0.0.1:${p}${CHAT}`,
+    path: CHAT,
+  },
   { name: "`http:host` without slashes", url: (s, p) => `${s}:127.0.0.1:${p}${CHAT}`, path: CHAT },
   {
     name: "backslashes for slashes",

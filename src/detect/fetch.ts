@@ -62,7 +62,6 @@ function requestUrlOf(input: unknown): unknown {
  * differently the second time cannot send what was not judged.
  */
 function requestUrl(input: unknown): { url: string; send: unknown } | null {
-  if (typeof input === "string") return { url: input, send: input };
   if (input === null || (typeof input !== "object" && typeof input !== "function")) return null;
   try {
     const url = requestUrlOf(input);
@@ -166,10 +165,18 @@ export const fetchLayer: DetectorLayer = {
         watchBodies = null;
         watch();
       }
-      const sent = requestUrl(input);
-      const match = sent === null ? null : core.match(sent.url);
-      if (match === null) return original((sent?.send ?? input) as RequestInfo | URL, init);
-      input = sent!.send as RequestInfo | URL;
+      // A string (nearly every call) is judged and sent as it is, with no object made for it.
+      let url: string | null = null;
+      if (typeof input === "string") url = input;
+      else {
+        const sent = requestUrl(input);
+        if (sent !== null) {
+          url = sent.url;
+          input = sent.send as RequestInfo | URL;
+        }
+      }
+      const match = url === null ? null : core.match(url);
+      if (match === null) return original(input, init);
       const frame = core.frame();
       let marker;
       try {

@@ -13,8 +13,14 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
-import { type ProviderMatch, sentUrl, splitUrl, transportFacts } from "./providers.ts";
-import { ownConnections } from "./socket.ts";
+import {
+  isOrdinaryRequest,
+  type ProviderMatch,
+  sentUrl,
+  splitUrl,
+  transportFacts,
+} from "./providers.ts";
+import { ownCall } from "./socket.ts";
 import { describeWebSocket } from "./websocket.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -48,12 +54,26 @@ function bracketed(hostname: string): string {
   return hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
 }
 
+/** What `request()`/`get()` options name: the pieces Node joins into the URL it sends to. */
+export interface RequestParts {
+  protocol: string;
+  /** An IPv6 address without brackets. */
+  hostname: string;
+  /** As given (`8080`, `"8080"`), or `""` for the protocol's default. */
+  port: string | number;
+  path: string;
+  method: unknown;
+}
+
 /**
- * The absolute URL a `request()`/`get()` call goes to, from its `(url[, options][, cb])` or
- * `(options[, cb])` arguments: a string scan and one concatenation; the registry parses it as the
- * runtime does only when it holds anything unusual (`127.1`, a trailing dot, a tab, …).
+ * What a `request()`/`get()` call goes to, from its `(url[, options][, cb])` or `(options[, cb])`
+ * arguments: the URL string when only a URL is given, else the parts of its options laid over it
+ * (see {@link requestUrl}); `null` when it names none.
  */
-export function requestUrl(args: readonly unknown[], defaultProtocol: string): string | null {
+export function requestTarget(
+  args: ArrayLike<unknown>,
+  defaultProtocol: string,
+): string | RequestParts | null {
   const first = args[0];
   let url: string | null = null;
   let opts: Options | null = null;
@@ -73,34 +93,77 @@ export function requestUrl(args: readonly unknown[], defaultProtocol: string): s
   if (opts === null) return null;
   let protocol = defaultProtocol;
   let hostname = "localhost";
-  let port = "";
+  let port: string | number = "";
   let path = "/";
   // The string is parsed (WHATWG) before the options are laid over it, as Node does.
   if (url !== null) url = sentUrl(url);
   const parts = url === null ? null : splitUrl(url);
   if (url !== null && parts !== null) {
     protocol = url.slice(0, url.indexOf(":") + 1);
-    hostname = bracketed(parts.hostname);
-    port = String(parts.port);
+    hostname = parts.hostname;
+    port = parts.port ?? "";
     path = parts.path;
   }
   const agent = opts.agent as { protocol?: unknown } | null | undefined;
   protocol = text(opts.protocol) ?? text(agent?.protocol) ?? protocol;
   const named = text(opts.hostname);
   const host = text(opts.host);
-  if (named !== undefined) hostname = bracketed(named);
+  if (named !== undefined) hostname = named;
   else if (host !== undefined) {
     // The legacy `host` option may carry a port: `example.com:8080`.
     const colon = host.indexOf(":");
     if (colon > 0 && colon === host.lastIndexOf(":")) {
       hostname = host.slice(0, colon);
       port = host.slice(colon + 1);
-    } else hostname = bracketed(host);
+    } else hostname = host;
   }
-  port = text(opts.port) ?? port;
+  const given = opts.port;
+  if (typeof given === "string" || typeof given === "number") port = given;
   path = text(opts.path) ?? path;
-  return proxiedUrl(path) ?? tunnelUrl(opts.method, path) ??
-    `${protocol}//${hostname}${port ? `:${port}` : ""}${path}`;
+  return { protocol, hostname, port, path, method: opts.method };
+}
+
+/** The absolute URL options name (a proxy's absolute-form path, a tunnel's target, or the join). */
+function joinedUrl(parts: RequestParts): string {
+  const { protocol, hostname, port, path } = parts;
+  return proxiedUrl(path) ?? tunnelUrl(parts.method, path) ??
+    `${protocol}//${bracketed(hostname)}${port === "" ? "" : `:${port}`}${path}`;
+}
+
+/**
+ * The absolute URL a `request()`/`get()` call goes to (see {@link requestTarget}): the URL string,
+ * or the one its options make; the registry parses it as the runtime does only when it holds
+ * anything unusual (`127.1`, a trailing dot, a tab, …).
+ *
+ * @example
+ * ```ts
+ * import { requestUrl } from "./http.ts";
+ * requestUrl([{ host: "example.com:8080", path: "/a" }], "http:"); // "http://example.com:8080/a"
+ * ```
+ */
+export function requestUrl(args: ArrayLike<unknown>, defaultProtocol: string): string | null {
+  const target = requestTarget(args, defaultProtocol);
+  return target === null || typeof target === "string" ? target : joinedUrl(target);
+}
+
+/**
+ * The registry's match for a `request()`/`get()` call, `null` for ordinary traffic, and the URL
+ * judged. Options that name an ordinary host and path are judged as parts, without the joined URL.
+ */
+function matchRequest(
+  core: GuardCore,
+  args: ArrayLike<unknown>,
+  defaultProtocol: string,
+): { match: ProviderMatch; url: string } | null {
+  const target = requestTarget(args, defaultProtocol);
+  if (target === null) return null;
+  if (
+    typeof target !== "string" && core.rules().length === 0 &&
+    isOrdinaryRequest(target.protocol, target.hostname, target.port, target.path)
+  ) return null;
+  const url = typeof target === "string" ? target : joinedUrl(target);
+  const match = core.match(url);
+  return match === null ? null : { match, url };
 }
 
 /**
@@ -143,21 +206,32 @@ export function isWebSocketUpgrade(headers: unknown): boolean {
 }
 
 /**
- * The arguments with an options object that has getters of its own replaced by a copy of what
- * they answer now (Node copies options the same way, `Object.assign`, before it reads them): a
- * getter cannot answer a harmless path to the guard and the endpoint to the runtime. Options
- * without getters (every ordinary call) pass as they are.
+ * Settles the options object among a call's own arguments (the wrapper's rest array): what the
+ * guard judges is what the runtime reads. Node, Deno and Bun begin a request by copying the
+ * options' own enumerable properties (`Object.assign`), once; a plain object (every ordinary call)
+ * is copied here the same way (cheaper than looking for getters: bench/NOTES.md) and the copy
+ * passed on, so a getter runs once, as without the guard,
+ * and cannot answer a harmless path to the guard and the endpoint to the runtime. Any other object
+ * keeps its prototype (a URL-like object is read through it) and is copied only when it has getters
+ * of its own.
  */
-function withSettledOptions(args: unknown[]): unknown[] {
+function settleOptions(args: unknown[]): void {
   for (let i = 0; i < 2 && i < args.length; i++) {
     const a = args[i];
     if (a === null || typeof a !== "object" || a instanceof URL) continue;
-    const own = Object.getOwnPropertyDescriptors(a);
-    if (!Object.values(own).some((d) => d.get !== undefined)) return args;
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(a)), a);
-    return [...args.slice(0, i), copy, ...args.slice(i + 1)];
+    const proto = Object.getPrototypeOf(a);
+    if (proto === Object.prototype) args[i] = { ...a };
+    else if (proto === null) args[i] = { __proto__: null, ...a };
+    else if (hasOwnGetter(a)) args[i] = Object.assign(Object.create(proto), a);
+    return;
   }
-  return args;
+}
+
+function hasOwnGetter(value: object): boolean {
+  for (const key of Reflect.ownKeys(value)) {
+    if (Reflect.getOwnPropertyDescriptor(value, key)?.get !== undefined) return true;
+  }
+  return false;
 }
 
 function optionsOf(args: readonly unknown[]): Options | null {
@@ -196,18 +270,18 @@ let wrapping = 0;
 
 function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol: string): Fn {
   const guarded = function (this: unknown, ...args: unknown[]) {
-    if (!core.active()) return original.apply(this, args);
-    args = withSettledOptions(args);
-    const url = requestUrl(args, protocol);
-    const match = url === null ? null : core.match(url);
-    if (match === null) {
+    if (!core.active()) return Reflect.apply(original, this, args);
+    settleOptions(args);
+    const found = matchRequest(core, args, protocol);
+    if (found === null) {
       wrapping++;
       try {
-        return ownConnections(() => original.apply(this, args));
+        return ownCall(original, this, args);
       } finally {
         wrapping--;
       }
     }
+    const { match, url } = found;
     const frame = core.frame();
     const opts = optionsOf(args);
     const marker = decideRequest(
@@ -216,7 +290,7 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
       () =>
         describe(
           match,
-          url!,
+          url,
           text(opts?.method) ?? "GET",
           isWebSocketUpgrade(opts?.headers),
           module,
@@ -227,7 +301,7 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
       core,
       frame,
       marker,
-      () => ownConnections(() => original.apply(this, args)),
+      () => ownCall(original, this, args),
     );
     settleOn(core, request, marker);
     return request;

@@ -11,7 +11,13 @@ import { builtinModule, syncBuiltinExports } from "../runtime.ts";
 import { startedBeforeApp, whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
-import { type ProviderMatch, sentUrl, transportFacts } from "./providers.ts";
+import {
+  isOrdinaryOrigin,
+  isOrdinaryPath,
+  type ProviderMatch,
+  sentUrl,
+  transportFacts,
+} from "./providers.ts";
 import { ownConnections } from "./socket.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -105,25 +111,57 @@ function probeSessionPrototype(h2: Http2Module): object | null {
   }
 }
 
+/** Where a session's streams go, and whether that origin is proven to be no provider's. */
+interface SessionOrigin {
+  origin: string;
+  ordinary: boolean;
+}
+
+function sessionOrigin(origin: string): SessionOrigin {
+  return { origin, ordinary: isOrdinaryOrigin(origin) };
+}
+
+/**
+ * The origin of a stream: the session's (known from `connect`, else read from its connected
+ * socket once), or the stream's own `:authority`.
+ */
+function streamOrigin(
+  origins: WeakMap<object, SessionOrigin>,
+  session: SessionLike,
+  authority: string | undefined,
+): SessionOrigin | null {
+  const known = origins.get(session);
+  if (known !== undefined) return known;
+  const origin = socketOrigin(session, authority);
+  if (origin === null) return null;
+  const found = sessionOrigin(origin);
+  // A socket's peer does not change once it is known; an `:authority` is the stream's own.
+  if (authority === undefined) origins.set(session, found);
+  return found;
+}
+
 function wrapRequest(
   core: GuardCore,
   patcher: Patcher,
   proto: object,
-  origins: WeakMap<object, string>,
+  origins: WeakMap<object, SessionOrigin>,
 ): void {
   patcher.wrapMethod<Fn>(proto, "request", (original) => {
-    const guarded = function (this: SessionLike, headers: unknown, ...rest: unknown[]) {
-      if (!core.active()) return original.call(this, headers, ...rest);
+    const guarded = function (this: SessionLike, ...args: unknown[]) {
+      if (!core.active()) return Reflect.apply(original, this, args);
+      const headers = args[0];
       const path = header(headers, ":path") ?? "/";
-      const authority = header(headers, ":authority");
-      const origin = origins.get(this) ?? socketOrigin(this, authority);
-      const match = origin === null ? null : core.match(origin + path);
-      if (match === null) return original.call(this, headers, ...rest);
+      const found = streamOrigin(origins, this, header(headers, ":authority"));
+      const match = found === null ||
+          (found.ordinary && core.rules().length === 0 && isOrdinaryPath(path))
+        ? null
+        : core.match(found.origin + path);
+      if (match === null) return Reflect.apply(original, this, args);
       const frame = core.frame();
       const method = header(headers, ":method") ?? "GET";
       const marker = decideRequest(core, frame, () => describe(match, method), guarded) ??
         frame!.call!;
-      const stream = runMarked(core, frame, marker, () => original.call(this, headers, ...rest));
+      const stream = runMarked(core, frame, marker, () => Reflect.apply(original, this, args));
       if (marker.settle && typeof (stream as Emitter | null)?.once === "function") {
         (stream as Emitter).once("response", () => core.settle(marker));
         (stream as Emitter).once("close", () => core.settle(marker));
@@ -148,7 +186,7 @@ export const http2Layer: DetectorLayer = {
     const cancel = whenReached("node:http2", (mod) => {
       const h2 = mod as unknown as Http2Module;
       if (typeof h2.connect !== "function") return;
-      const origins = new WeakMap<object, string>();
+      const origins = new WeakMap<object, SessionOrigin>();
       const probed = probe ? probeSessionPrototype(h2) : null;
       if (probed) wrapRequest(core, patcher, probed, origins);
       patched = patcher.wrapMethod<Fn>(
@@ -160,7 +198,7 @@ export const http2Layer: DetectorLayer = {
             const session = ownConnections(() => original.call(this, authority, ...rest));
             const origin = originOf(authority);
             if (origin !== null && session !== null && typeof session === "object") {
-              origins.set(session, origin.toLowerCase());
+              origins.set(session, sessionOrigin(origin.toLowerCase()));
               const proto = Object.getPrototypeOf(session) as object | null;
               if (proto && proto !== probed) wrapRequest(core, patcher, proto, origins);
             }

@@ -205,14 +205,6 @@ const ANY_HOST_PATHS = endingPattern(AI_PATHS.flatMap((row) => row.anyHost ?? []
 const COMPATIBLE_PATHS = endingPattern(
   AI_PATHS.filter((row) => row.compatible).flatMap((row) => row.endings),
 );
-/**
- * The last segment of every any-host ending (after its last `/`, `:` or `.`): a Set lookup answers
- * most ordinary paths (`app.js`, `users`, `health`) without running the expression.
- */
-const ANY_HOST_TAILS = new Set(
-  AI_PATHS.flatMap((row) => row.anyHost ?? []).map((e) => e.split(/[/:.]/).pop()!),
-);
-
 /** `end` moved back over trailing slashes (`/v1/chat/completions/` is served as the same path). */
 function trimSlashes(url: string, start: number, end: number): number {
   while (end - 1 > start && url.charCodeAt(end - 1) === 47 /* / */) end--;
@@ -223,17 +215,6 @@ function trimSlashes(url: string, start: number, end: number): number {
 function matchedPath(path: string): string {
   const end = trimSlashes(path, 0, path.length);
   return end === path.length ? path : path.slice(0, end);
-}
-
-/** Whether `url.slice(start, end)` (a path) may be an AI path on any host. */
-function mayBeAnyHostPath(url: string, start: number, end: number): boolean {
-  end = trimSlashes(url, start, end);
-  let i = end - 1;
-  for (; i >= start; i--) {
-    const c = url.charCodeAt(i);
-    if (c === 47 /* / */ || c === 58 /* : */ || c === 46 /* . */) break;
-  }
-  return ANY_HOST_TAILS.has(url.slice(i + 1, end)) && ANY_HOST_PATHS.test(url.slice(start, end));
 }
 
 /**
@@ -298,33 +279,158 @@ const MAYBE_AI = 1;
 const UNUSUAL = 2;
 type ScanResult = typeof NOT_AI | typeof MAYBE_AI | typeof UNUSUAL;
 
-/** Whether `url.slice(0, end)` is `http`, `https`, `ws` or `wss` in any case. */
-function isWebScheme(url: string, end: number): boolean {
+/**
+ * A set of string hashes kept as a bitmap. The scan asks it whether a host, a domain or a path's
+ * last segment may be a known one without cutting a substring out of the URL (bench/NOTES.md):
+ * "no" is final, "yes" (also a false one, for a few hosts in a thousand) sends the request on to
+ * the exact lookup.
+ */
+class HashFilter {
+  private readonly bits = new Int32Array(1 << 9); // 16,384 bits
+  add(hash: number): void {
+    this.bits[(hash >>> 5) & 511]! |= 1 << (hash & 31);
+  }
+  has(hash: number): boolean {
+    return (this.bits[(hash >>> 5) & 511]! & (1 << (hash & 31))) !== 0;
+  }
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+/** One step of FNV-1a (32 bits). */
+function mix(hash: number, code: number): number {
+  return Math.imul(hash ^ code, 0x01000193);
+}
+
+/** ASCII lowercase of a character code (hosts are matched without case). */
+function lower(c: number): number {
+  return c >= 65 && c <= 90 ? c | 32 : c;
+}
+
+/** The hash of `text.slice(start, end)` lowercased, read from its end (as hosts are judged). */
+function hashHost(text: string, start: number, end: number): number {
+  let hash = FNV_OFFSET;
+  for (let i = end - 1; i >= start; i--) hash = mix(hash, lower(text.charCodeAt(i)));
+  return hash;
+}
+
+/** The hash of a path's last segment, `text.slice(start, end)` after its last `/`, `:` or `.`. */
+function hashTail(text: string, start: number, end: number): number {
+  let hash = FNV_OFFSET;
+  for (let i = end - 1; i >= start; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 47 /* / */ || c === 58 /* : */ || c === 46 /* . */) break;
+    hash = mix(hash, c);
+  }
+  return hash;
+}
+
+/** The last two labels of a host name: most hosts are told apart from every provider's by them. */
+function domainOf(name: string): string {
+  return name.split(".").slice(-2).join(".");
+}
+/** Every exact provider host name that is one on any port. */
+const HOST_NAMES = new HashFilter();
+/** The last two labels of every provider host known on any port (`openai.com`, `azure.com`, …). */
+const HOST_DOMAINS = new HashFilter();
+/** … of the patterned ones (`azure.com`, `amazonaws.com`, …): any host under them may match. */
+const HOST_PATTERN_DOMAINS = new HashFilter();
+/** The ports of the hosts that are a provider's only on one port (`localhost:11434`). */
+const HOST_PORTS = new Set<number>();
+for (const [host] of HOSTS) {
+  const [name, port] = host.split(":") as [string, string | undefined];
+  const domain = domainOf(name);
+  // A wildcard there would need every host tried against the patterns.
+  if (domain.includes("*")) throw new Error(`a host pattern's domain is a wildcard: ${host}`);
+  if (port !== undefined) {
+    // A provider only on that port: a request to the port goes to the exact lookup, whatever host.
+    HOST_PORTS.add(Number(port));
+    continue;
+  }
+  if (name.includes("*")) HOST_PATTERN_DOMAINS.add(hashHost(domain, 0, domain.length));
+  else HOST_NAMES.add(hashHost(name, 0, name.length));
+  HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
+}
+/**
+ * The last segment of every any-host ending (after its last `/`, `:` or `.`): most ordinary paths
+ * (`app.js`, `users`, `health`) are answered without running the expression.
+ */
+const ANY_HOST_TAILS = new HashFilter();
+for (const ending of AI_PATHS.flatMap((row) => row.anyHost ?? [])) {
+  const tail = ending.slice(Math.max(...["/", ":", "."].map((s) => ending.lastIndexOf(s))) + 1);
+  if (tail.includes("{")) throw new Error(`an any-host ending ends in a placeholder: ${ending}`);
+  ANY_HOST_TAILS.add(hashTail(tail, 0, tail.length));
+}
+
+/** How the scan reads a character of an authority (codes below 128; every other is odd). */
+const ODD = 0;
+const HOST_CHAR = 1;
+const END = 2;
+const COLON = 3;
+const AT = 4;
+const AUTHORITY = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  AUTHORITY[c] = /[a-zA-Z0-9._-]/.test(ch)
+    ? HOST_CHAR
+    : ch === "/" || ch === "?" || ch === "#"
+    ? END
+    : ch === ":"
+    ? COLON
+    : ch === "@"
+    ? AT
+    : ODD;
+}
+
+/** What {@link authorityStart} returns for a URL that is not http(s) or ws(s). */
+const NOT_WEB = -1;
+/** … and for one the runtime's parse may read otherwise than as written. */
+const ODD_SCHEME = -2;
+
+/**
+ * Where the authority of an http(s) or ws(s) URL written `scheme://` starts (any case), or
+ * {@link NOT_WEB}, or {@link ODD_SCHEME} for text the WHATWG parse may still read as one:
+ * surrounding spaces, a tab or newline in the scheme, `http:host` without both slashes.
+ */
+function authorityStart(url: string): number {
+  const n = url.length;
+  if (n === 0) return NOT_WEB;
+  if (url.charCodeAt(0) <= 32 || url.charCodeAt(n - 1) <= 32) return ODD_SCHEME;
+  let colon: number;
+  // `| 32` lowercases an ASCII letter; no other character turns into one of these.
   const c0 = url.charCodeAt(0) | 32;
-  if (c0 === 104 /* h */) {
-    if (end !== 4 && end !== 5) return false;
-    if (
-      (url.charCodeAt(1) | 32) !== 116 || (url.charCodeAt(2) | 32) !== 116 ||
-      (url.charCodeAt(3) | 32) !== 112
-    ) return false;
-    return end === 4 || (url.charCodeAt(4) | 32) === 115;
+  if (
+    c0 === 104 /* h */ && (url.charCodeAt(1) | 32) === 116 && (url.charCodeAt(2) | 32) === 116 &&
+    (url.charCodeAt(3) | 32) === 112
+  ) colon = (url.charCodeAt(4) | 32) === 115 ? 5 : 4;
+  else if (c0 === 119 /* w */ && (url.charCodeAt(1) | 32) === 115) {
+    colon = (url.charCodeAt(2) | 32) === 115 ? 3 : 2;
+  } else return otherScheme(url);
+  if (url.charCodeAt(colon) !== 58 /* : */) return otherScheme(url);
+  // Special schemes need no slashes (`http:host`, `http:/host`, `http:\\host`).
+  if (url.charCodeAt(colon + 1) !== 47 || url.charCodeAt(colon + 2) !== 47) return ODD_SCHEME;
+  return colon + 3;
+}
+
+/** A scheme written otherwise: the parse removes tabs and newlines, so `ht\ttp:` is `http:`. */
+function otherScheme(url: string): number {
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 9 || c === 10 || c === 13) return ODD_SCHEME;
+    if (c === 58 /* : */ || c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
   }
-  if (c0 === 119 /* w */ && (url.charCodeAt(1) | 32) === 115) {
-    return end === 2 || (end === 3 && (url.charCodeAt(2) | 32) === 115);
-  }
-  return false;
+  return NOT_WEB;
 }
 
 /**
- * Whether `url.slice(start, end)` is an IPv4 address the way WHATWG writes one: four decimal parts,
+ * Whether `text.slice(start, end)` is an IPv4 address the way WHATWG writes one: four decimal parts,
  * no zero-padding.
  */
-function isDottedQuad(url: string, start: number, end: number): boolean {
+function isDottedQuad(text: string, start: number, end: number): boolean {
   let parts = 0;
   let digits = 0;
   let value = 0;
   for (let i = start; i <= end; i++) {
-    const c = i === end ? 46 : url.charCodeAt(i);
+    const c = i === end ? 46 : text.charCodeAt(i);
     if (c === 46 /* . */) {
       if (digits === 0 || value > 255 || ++parts > 4) return false;
       digits = 0;
@@ -339,66 +445,189 @@ function isDottedQuad(url: string, start: number, end: number): boolean {
 }
 
 /**
- * Classifies a URL string as it is written: ordinary traffic leaves after one pass up to the query,
- * with no split and no lowercasing unless the host has capitals, in a few hundred nanoseconds. Any
- * text the runtime's WHATWG parse would read otherwise — surrounding spaces, a tab or newline, a
- * backslash, `http:host` without slashes, a percent-escape, a trailing dot or a non-ASCII letter in
- * the host, an IPv4 address not in dotted-quad form (`127.1`, `0x7f000001`, `0177.0.0.1`), a dot
- * segment in the path — is `UNUSUAL`: the caller parses it as the runtime will before matching.
+ * A host of host characters only, judged from its end: `UNUSUAL` when empty, with a trailing dot,
+ * or an IPv4 number in another form than dotted-quad (a last label that starts with a digit:
+ * `127.1`, `0x7f000001`, `0177.0.0.1`); `NOT_AI` when its last two labels are no provider host's
+ * (nearly every host: the rest of it is not read); else `MAYBE_AI` when it may be a provider's.
+ */
+function hostVerdict(text: string, start: number, end: number): ScanResult {
+  if (end === start) return UNUSUAL;
+  let hash = FNV_OFFSET;
+  let label = start;
+  let dots = 0;
+  let i = end - 1;
+  for (; i >= start; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (dots === 0) label = i + 1;
+      if (++dots === 2) break;
+    }
+    hash = mix(hash, lower(c));
+  }
+  if (label === end) return UNUSUAL; // a trailing dot
+  const first = text.charCodeAt(label);
+  if (first >= 48 && first <= 57 && !isDottedQuad(text, start, end)) return UNUSUAL;
+  if (!HOST_DOMAINS.has(hash)) return NOT_AI;
+  if (HOST_PATTERN_DOMAINS.has(hash)) return MAYBE_AI;
+  for (; i >= start; i--) hash = mix(hash, lower(text.charCodeAt(i)));
+  return HOST_NAMES.has(hash) ? MAYBE_AI : NOT_AI;
+}
+
+/** The port `text.slice(start, end)` names, or -1 unless it is a port written as the parse writes it. */
+function portNumber(text: string, start: number, end: number): number {
+  if (end === start || end - start > 5 || (text.charCodeAt(start) === 48 && end - start > 1)) {
+    return -1;
+  }
+  let port = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    port = port * 10 + c - 48;
+  }
+  return port > 65535 ? -1 : port;
+}
+
+/**
+ * Where a path starting at `start` ends (`?`, `#` or the end of the text), or -1 when the parse
+ * may read it otherwise: a backslash, a tab or newline, a dot segment or its escape (`/./`,
+ * `/../`, `/%2e/`), which are resolved before sending.
+ */
+function pathEnd(text: string, start: number): number {
+  const n = text.length;
+  let i = start;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 63 /* ? */) {
+      if (c === 92 /* \ */) return -1;
+    } else if (c === 47 /* / */) {
+      const next = text.charCodeAt(i + 1);
+      if (next === 46 /* . */ || next === 37 /* % */) return -1;
+    } else if (c === 63 || c === 35 /* # */) break;
+    else if (c < 32) return -1;
+  }
+  return i;
+}
+
+/** Whether `text.slice(start, end)` (a path) is an AI path on any host. */
+function isAnyHostPath(text: string, start: number, end: number): boolean {
+  end = trimSlashes(text, start, end);
+  return ANY_HOST_TAILS.has(hashTail(text, start, end)) &&
+    ANY_HOST_PATHS.test(text.slice(start, end));
+}
+
+/** Set by {@link scan}: where the authority it read ends, -1 when it read none. */
+let authorityEnd = -1;
+
+/**
+ * Classifies a URL string as it is written, in one pass and without a substring: ordinary
+ * traffic leaves with `NOT_AI`. Any text the runtime's WHATWG parse would read otherwise —
+ * surrounding spaces, a tab or newline, a backslash, `http:host` without slashes, a percent-escape,
+ * a trailing dot or a non-ASCII letter in the host, an IPv4 address not in dotted-quad form
+ * (`127.1`, `0x7f000001`, `0177.0.0.1`), a zero-padded port, a dot segment in the path — is
+ * `UNUSUAL`: the caller parses it as the runtime will before matching.
  */
 function scan(url: string): ScanResult {
+  authorityEnd = -1;
+  const start = authorityStart(url);
+  if (start < 0) return start === NOT_WEB ? NOT_AI : UNUSUAL;
   const n = url.length;
-  if (n === 0) return NOT_AI;
-  if (url.charCodeAt(0) <= 32 || url.charCodeAt(n - 1) <= 32) return UNUSUAL;
-  const scheme = url.indexOf("://");
-  if (scheme < 2 || scheme > 5) {
-    // `http:host/…`, `http:/host`, `http:\\host`: special schemes need no slashes.
-    const colon = url.indexOf(":");
-    return colon >= 2 && colon <= 5 && isWebScheme(url, colon) ? UNUSUAL : NOT_AI;
+  let hostStart = start;
+  let i = start;
+  let c = 0;
+  for (; i < n; i++) {
+    c = url.charCodeAt(i);
+    const kind = c < 128 ? AUTHORITY[c] : ODD;
+    if (kind === HOST_CHAR) continue;
+    if (kind !== AT) break;
+    hostStart = i + 1; // after credentials
   }
-  if (!isWebScheme(url, scheme)) return NOT_AI;
-  let start = scheme + 3;
-  let end = start;
-  let colon = -1;
-  let label = start; // where the host's last label starts
-  let upper = false;
-  // Branches ordered by how often a character of an ordinary host takes them.
-  for (; end < n; end++) {
-    const c = url.charCodeAt(end);
-    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 /* - */) continue;
-    if (c === 46 /* . */) label = end + 1;
-    else if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
-    else if (c === 58 /* : */) colon = end;
-    else if (c === 64 /* @ */) {
-      start = label = end + 1;
-      colon = -1;
-    } else if (c >= 65 && c <= 90) upper = true;
-    else if (
-      c === 92 /* \ */ || c === 37 /* % */ || c === 91 /* [ */ || c > 126 || c < 33
-    ) return UNUSUAL;
+  const hostEnd = i;
+  let port = -1;
+  if (i < n && c === 58 /* : */) {
+    const portStart = ++i;
+    while (i < n && (c = url.charCodeAt(i)) >= 48 && c <= 57) i++;
+    port = portNumber(url, portStart, i);
+    if (port === -1) return UNUSUAL;
   }
-  const hostEnd = colon === -1 ? end : colon;
-  if (hostEnd === start || label >= hostEnd) return UNUSUAL; // empty, a trailing dot, `host:1.2`
-  // A host whose last label starts with a digit is read as an IPv4 number in any of its forms.
-  const first = url.charCodeAt(label);
-  if (first >= 48 && first <= 57 && !isDottedQuad(url, start, hostEnd)) return UNUSUAL;
-  let pathEnd = end;
-  for (; pathEnd < n; pathEnd++) {
-    const c = url.charCodeAt(pathEnd);
-    if (c > 63 /* ? */) {
-      if (c === 92 /* \ */) return UNUSUAL;
-    } else if (c === 47 /* / */) {
-      // `/./`, `/../` and their escapes are resolved away before sending.
-      const next = url.charCodeAt(pathEnd + 1);
-      if (next === 46 || next === 37) return UNUSUAL;
-    } else if (c === 63 || c === 35) break;
-    else if (c < 32) return UNUSUAL;
+  // Past the authority: only its end may follow (a `%`, `[`, `\`, a space, a password, … may not).
+  if (i < n && (c >= 128 || AUTHORITY[c] !== END)) return UNUSUAL;
+  authorityEnd = i;
+  const end = pathEnd(url, i);
+  if (end === -1) return UNUSUAL;
+  const host = hostVerdict(url, hostStart, hostEnd);
+  if (host !== NOT_AI) return host;
+  return HOST_PORTS.has(port) || isAnyHostPath(url, i, end) ? MAYBE_AI : NOT_AI;
+}
+
+/**
+ * Whether the request `http.request()` options name — `protocol`, `hostname`, `port` (a number,
+ * digits, or `""` for none), `path` — is proven ordinary traffic as {@link matchUrl} with no rules
+ * judges `${protocol}//${hostname}:${port}${path}`, without joining that string: `false` means
+ * "join and match" (an AI call, or parts the scan cannot read as written).
+ *
+ * @example
+ * ```ts
+ * import { isOrdinaryRequest } from "./providers.ts";
+ * isOrdinaryRequest("http:", "127.0.0.1", "8080", "/static/app.js?v=3"); // true
+ * isOrdinaryRequest("https:", "api.openai.com", "", "/v1/models"); // false
+ * ```
+ */
+export function isOrdinaryRequest(
+  protocol: string,
+  hostname: string,
+  port: string | number,
+  path: string,
+): boolean {
+  if (protocol !== "http:" && protocol !== "https:") return false;
+  const n = hostname.length;
+  for (let i = 0; i < n; i++) {
+    const c = hostname.charCodeAt(i);
+    if (c >= 128 || AUTHORITY[c] !== HOST_CHAR) return false;
   }
-  if (mayBeAnyHostPath(url, end, pathEnd)) return MAYBE_AI;
-  let authority = url.slice(start, end);
-  if (upper) authority = authority.toLowerCase();
-  const hostname = colon === -1 ? authority : authority.slice(0, colon - start);
-  return providerForHost(hostname, authority) === null ? NOT_AI : MAYBE_AI;
+  const portValue = typeof port === "number"
+    ? (Number.isInteger(port) && port >= 0 && port <= 65535 ? port : -1)
+    : port === ""
+    ? 0
+    : portNumber(port, 0, port.length);
+  if (portValue === -1) return false;
+  return hostVerdict(hostname, 0, n) === NOT_AI && !HOST_PORTS.has(portValue) &&
+    isOrdinaryPath(path);
+}
+
+/**
+ * Whether an origin (`scheme://host[:port]`, no path) is proven to be no provider's by its host and
+ * port, as {@link matchUrl} with no rules judges them: a verdict a connection or session can keep
+ * for every request on it, which then needs only {@link isOrdinaryPath}.
+ *
+ * @example
+ * ```ts
+ * import { isOrdinaryOrigin } from "./providers.ts";
+ * isOrdinaryOrigin("http://127.0.0.1:8080"); // true
+ * isOrdinaryOrigin("https://api.openai.com"); // false
+ * ```
+ */
+export function isOrdinaryOrigin(origin: string): boolean {
+  // No authority read: not an http(s) or ws(s) origin, where no path makes an AI call.
+  return scan(origin) === NOT_AI && (authorityEnd === -1 || authorityEnd === origin.length);
+}
+
+/**
+ * Whether a request path (`/a/b?q`) on an origin {@link isOrdinaryOrigin} proves ordinary is
+ * ordinary too: `origin + path` is then no AI call for {@link matchUrl} with no rules.
+ *
+ * @example
+ * ```ts
+ * import { isOrdinaryPath } from "./providers.ts";
+ * isOrdinaryPath("/static/app.js?v=3"); // true
+ * isOrdinaryPath("/v1/chat/completions/"); // false
+ * ```
+ */
+export function isOrdinaryPath(path: string): boolean {
+  // A path must start the path (`?q` or `x` would end or lengthen the host); trailing spaces are
+  // trimmed by the parse.
+  if (path.charCodeAt(0) !== 47 /* / */ || path.charCodeAt(path.length - 1) <= 32) return false;
+  const end = pathEnd(path, 0);
+  return end !== -1 && !isAnyHostPath(path, 0, end);
 }
 
 /**

@@ -42,6 +42,26 @@ export function ownConnections<R>(open: () => R): R {
   }
 }
 
+/**
+ * `fn.apply(self, args)` as {@link ownConnections} runs it: a transport's own call, without a
+ * closure for each request.
+ *
+ * @example In a transport layer
+ * ```ts
+ * import { ownCall } from "./socket.ts";
+ * const request = ownCall((url: string) => ({ url }), undefined, ["http://example.com/"]);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function ownCall<R>(fn: (...args: any[]) => R, self: unknown, args: ArrayLike<unknown>): R {
+  owned++;
+  try {
+    return Reflect.apply(fn, self, args);
+  } finally {
+    owned--;
+  }
+}
+
 interface DiagnosticsChannel {
   subscribe(name: string, fn: (message: unknown) => void): void;
   unsubscribe(name: string, fn: (message: unknown) => void): void;

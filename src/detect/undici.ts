@@ -10,7 +10,7 @@
  */
 import { builtinModule } from "../runtime.ts";
 import { decideRequest, type DetectorLayer } from "./layer.ts";
-import { transportFacts } from "./providers.ts";
+import { isOrdinaryOrigin, isOrdinaryPath, transportFacts } from "./providers.ts";
 
 interface DiagnosticsChannel {
   subscribe(name: string, fn: (message: unknown) => void): void;
@@ -36,12 +36,17 @@ export const undiciLayer: DetectorLayer = {
     const onCreate = (message: unknown) => {
       try {
         if (!core.active()) return;
-        // A request an upper layer (the fetch wrapper, an SDK entry) already decided runs as it
-        // is: known before its URL is classified again, which every such AI call would pay.
-        const frame = core.frame();
-        if (frame?.call?.recorded) return;
         const request = (message as { request?: UndiciRequest }).request;
         if (typeof request?.origin !== "string" || typeof request.path !== "string") return;
+        // Ordinary traffic leaves here, before the context is read.
+        if (
+          core.rules().length === 0 && isOrdinaryOrigin(request.origin) &&
+          isOrdinaryPath(request.path)
+        ) return;
+        // A request an upper layer (the fetch wrapper, an SDK entry) already decided runs as it
+        // is: known before its URL is matched again, which every such AI call would pay.
+        const frame = core.frame();
+        if (frame?.call?.recorded) return;
         const match = core.match(request.origin + request.path);
         if (!match) return;
         const method = String(request.method ?? "GET").toUpperCase();

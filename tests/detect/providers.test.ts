@@ -4,7 +4,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { matchUrl, sentUrl, splitUrl } from "../../src/detect/providers.ts";
+import {
+  isOrdinaryOrigin,
+  isOrdinaryPath,
+  isOrdinaryRequest,
+  matchUrl,
+  sentUrl,
+  splitUrl,
+} from "../../src/detect/providers.ts";
 import { OPENAI_SPELLINGS } from "../support/provider_urls.ts";
 
 test("the host registry names every listed provider", () => {
@@ -153,4 +160,172 @@ test("a providers rule with host and path needs both; a RegExp path is tested wi
     matchUrl("https://api.openai.com/v1/chat/completions", embeddings)?.provider,
     "openai",
   );
+});
+
+// The scan's fast "not AI" (no substring, no parse) must agree with the exact reading of the URL
+// the runtime sends: every case below is judged both ways. A rule that matches nothing makes
+// matchUrl take its exact path (split, host table, path expression) on the parsed URL.
+const EXACT = [{ provider: "never", host: "never.invalid" }];
+
+/** The URL the runtime sends, as the guard's parse writes it; `null` for none it would send. */
+function sent(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (!["http:", "https:", "ws:", "wss:"].includes(parsed.protocol)) return null;
+  const host = parsed.hostname.replace(/\.$/, "");
+  return `${parsed.protocol}//${host}${
+    parsed.port ? `:${parsed.port}` : ""
+  }${parsed.pathname}${parsed.search}`;
+}
+
+const SCHEMES = ["http", "HTTPS", "wss", "ht\ttp", "h\nttps", "w\ts", "ftp", "httpx"];
+const HOSTS = [
+  "api.openai.com",
+  "API.OpenAI.COM",
+  "api.openai.com.",
+  "api.openai%2Ecom",
+  "\uff41pi.openai.com",
+  "api.open\tai.com",
+  "user:pw@api.openai.com",
+  "api.openai.com@example.com",
+  "example.com@api.openai.com",
+  "my-res.openai.azure.com",
+  "MY-RES.OPENAI.AZURE.COM.",
+  "bedrock-runtime.us-east-1.amazonaws.com",
+  "s3.us-east-1.amazonaws.com",
+  "openai.com",
+  "xapi.openai.com",
+  "api.openai.co",
+  "localhost",
+  "LocalHost",
+  "127.0.0.1",
+  "127.1",
+  "0x7f.1",
+  "0177.0.0.1",
+  "2130706433",
+  "[::1]",
+  "example.com",
+  "cdn.example.co.uk",
+  "a..b",
+  "",
+];
+const PORTS = ["", ":11434", ":011434", ":0", ":443", ":8080", ":", ":08080", ":99999", ":11434x"];
+const PATHS = [
+  "",
+  "/",
+  "/static/app.js",
+  "/v1/chat/completions",
+  "/completions",
+  "/v1/chat/completions/",
+  "/v1/chat/completions//",
+  "/v1/chat/Completions",
+  "/v1/chat/comp\tletions",
+  "/v1/models/../chat/completions",
+  "/v1/chat/completions/x/..",
+  "/v1/chat/completions/.",
+  "/v1/chat/completions/%2e",
+  "/v1/./chat/completions",
+  "\\v1\\chat\\completions",
+  "/v1%2Fchat/completions",
+  "/api/chat",
+  "/api/users/42/messages",
+  "/v1/messages",
+  "/model/m/converse-stream",
+  "/v1beta/models/g:generateContent",
+  "/x:generateContent/",
+  "/ws.BidiGenerateContent",
+  "/v1/realtime",
+  "/.well-known/x",
+];
+const TAILS = ["", "?q=/v1/chat/completions", "#/v1/messages", "\t"];
+
+test("the scan's fast reject agrees with the exact reading of the parsed URL, case by case", () => {
+  let cases = 0;
+  let matched = 0;
+  const wrong: string[] = [];
+  for (const scheme of SCHEMES) {
+    for (const host of HOSTS) {
+      for (const port of PORTS) {
+        for (const path of PATHS) {
+          for (const tail of TAILS) {
+            const url = `${scheme}://${host}${port}${path}${tail}`;
+            const exact = sent(url);
+            const expected = exact === null ? null : matchUrl(exact, EXACT);
+            const found = matchUrl(url, []);
+            if (JSON.stringify(found) !== JSON.stringify(expected)) {
+              wrong.push(`${JSON.stringify(url)}: ${found?.provider ?? null}, sent to ${exact}`);
+            }
+            cases++;
+            if (expected !== null) matched++;
+          }
+        }
+      }
+    }
+  }
+  assert.deepEqual(wrong.slice(0, 20), [], `${wrong.length} of ${cases} cases`);
+  assert.ok(cases > 80_000 && matched > 10_000, `${cases} cases, ${matched} AI`);
+});
+
+test("options judged as parts are ordinary only when their joined URL is", () => {
+  const ports: Array<string | number> = [
+    "",
+    11434,
+    "11434",
+    "011434",
+    8080,
+    "08080",
+    0,
+    65536,
+    1.5,
+  ];
+  let ordinary = 0;
+  for (const protocol of ["http:", "https:", "HTTP:", "ws:"]) {
+    for (const hostname of HOSTS) {
+      for (const port of ports) {
+        for (const path of PATHS) {
+          for (const tail of [...TAILS, " "]) {
+            if (!isOrdinaryRequest(protocol, hostname, port, path + tail)) continue;
+            ordinary++;
+            const joined = `${protocol}//${hostname}${port === "" ? "" : `:${port}`}${path}${tail}`;
+            assert.equal(matchUrl(joined, []), null, JSON.stringify(joined));
+          }
+        }
+      }
+    }
+  }
+  assert.ok(ordinary > 500, `${ordinary} ordinary`);
+  // The shortcut is taken for ordinary options (else every request would be joined and scanned).
+  assert.equal(isOrdinaryRequest("http:", "127.0.0.1", 8080, "/static/app.js?v=3"), true);
+  assert.equal(isOrdinaryRequest("https:", "Example.com", "", "/api/users/42/messages"), true);
+  assert.equal(isOrdinaryRequest("http:", "localhost", 11434, "/api/tags"), false);
+  assert.equal(isOrdinaryRequest("https:", "api.openai.com", 443, "/v1/models"), false);
+});
+
+test("a session's origin and a stream's path are ordinary only when the joined URL is", () => {
+  let ordinary = 0;
+  for (const scheme of SCHEMES) {
+    for (const host of HOSTS) {
+      for (const port of PORTS) {
+        const origin = `${scheme}://${host}${port}`;
+        for (const extra of ["", "/", "/v1/chat", "?x", " "]) {
+          if (!isOrdinaryOrigin(origin + extra)) continue;
+          for (const path of PATHS) {
+            for (const tail of [...TAILS, " "]) {
+              if (!isOrdinaryPath(path + tail)) continue;
+              ordinary++;
+              const joined = origin + extra + path + tail;
+              assert.equal(matchUrl(joined, []), null, JSON.stringify(joined));
+            }
+          }
+        }
+      }
+    }
+  }
+  assert.ok(ordinary > 5000, `${ordinary} ordinary`);
+  assert.equal(isOrdinaryOrigin("http://127.0.0.1:8080"), true);
+  assert.equal(isOrdinaryPath("/static/app.js?v=3"), true);
 });
