@@ -38,6 +38,7 @@ import {
 } from "./resolve.ts";
 import { assign, Scope } from "./scopes.ts";
 import {
+  ANY_KEY,
   type ClassSummary,
   detachStrings,
   type FnSummary,
@@ -342,7 +343,8 @@ class Walk {
           ],
         };
       case "MemberExpression": {
-        const name = memberName(n);
+        // A key known only at run time (`SOURCES[source]`) may stand for any member.
+        const name = memberName(n) ?? (n.computed ? ANY_KEY : null);
         if (name === null) return UNKNOWN;
         return { k: "member", object: this.evaluate(n.object, scope, depth + 1), name };
       }

@@ -97,6 +97,12 @@ export type Value =
   /** An HTTP client: a module (`axios`), an instance with a base URL, or one of its methods. */
   | { k: "http"; lib: HttpLibrary; base: Value | null; method: string | null };
 
+/**
+ * The member name of `object[key]` when the key is known only at run time: an object's or
+ * array's member read this way may be any of them.
+ */
+export const ANY_KEY = "[*]";
+
 /** The value nothing is known of. */
 export const UNKNOWN: Value = { k: "unknown" };
 
@@ -130,13 +136,17 @@ export function textsOf(value: Value, depth = 0): UrlText[] {
       let acc: UrlText[] = [{ text: "", exact: true }];
       for (const part of value.parts) {
         const next: UrlText[] = [];
+        const tails = textsOf(part, depth + 1);
+        // Over the limit, every start kept so far keeps some of its continuations: the start
+        // holds the host (`${base.origin}/v1/…`), which alternatives of a later part must not
+        // crowd out.
+        const quota = Math.max(1, Math.floor(TEXT_LIMIT / acc.length));
         for (const a of acc) {
-          for (const b of textsOf(part, depth + 1)) {
-            if (next.length >= TEXT_LIMIT) break;
+          for (const b of tails.slice(0, quota)) {
             next.push({ text: joinHoles(a.text, b.text), exact: a.exact && b.exact });
           }
         }
-        acc = next;
+        acc = next.slice(0, TEXT_LIMIT);
       }
       return acc;
     }
