@@ -305,8 +305,8 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
         analysed.add(path);
         errors.push({
           file: relative(cwd, path),
-          message:
-            `not parsed: ${source.length} characters, over the ${maxFileLength} a file may have`,
+          // The CLI prints it after "not parsed: <file>: ".
+          message: `${source.length} characters, over the ${maxFileLength} a parsed file may have`,
         });
       } else {
         const specifiers = importSpecifiers(source);
