@@ -22,14 +22,15 @@ import {
   type ModuleExports,
   type Node,
   type PendingCall,
+  sentThere,
   type Site,
 } from "./analyze.ts";
 import { ModuleResolver } from "./modules.ts";
 import { importSpecifiers, mayStartCall } from "./relevance.ts";
-import type { Value } from "./values.ts";
+import { ownText, type Value } from "./values.ts";
 
 /** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
-export type ScanSite = { file: string } & Omit<Site, "offset" | "node">;
+export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through">;
 
 /** What a scan found. */
 export interface ScanResult {
@@ -231,6 +232,14 @@ function remember(dirs: string[], value: boolean): boolean {
   return value;
 }
 
+/** Adds a file's counts by name to the scan's (names copied: the file's are slices of its text). */
+function count(total: Map<string, number>, file: Map<string, number>): void {
+  for (const [name, n] of file) {
+    const known = total.get(name);
+    total.set(known === undefined ? ownText(name) : name, (known ?? 0) + n);
+  }
+}
+
 function countLines(source: string): number {
   let n = 1;
   for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) n++;
@@ -259,6 +268,10 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   const skipped = new Map<string, string[]>();
   let lines = 0;
   let done = 0;
+  /** Reads of each name over the parsed files (see `Analysis.readNames`). */
+  const readNames = new Map<string, number>();
+  /** Calls by callee name over the parsed files (see `Analysis.callNames`). */
+  const callNames = new Map<string, number>();
 
   const analyseFile = (path: string, source: string): void => {
     analysed.add(path);
@@ -271,7 +284,10 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
       }
       const analysis = analyze(result.program, source, {
         resolveModule: (specifier) => resolver.resolve(path, specifier),
+        module: path,
       });
+      count(readNames, analysis.readNames);
+      count(callNames, analysis.callNames);
       if (analysis.exports.names.size > 0 || analysis.exports.star.length > 0) {
         exportsOf.set(path, analysis.exports);
       }
@@ -400,6 +416,29 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
         sites.push({ ...rest, path: call.path });
       }
     }
+  }
+  // A request made in a function with one caller is that caller's request, made there: the site
+  // is the call in the function that sends it (`retryRequest(context.requestURL, …)` in the one
+  // function that sends what its caller prepared, as a reviewer reads it); see `sentThere`. A
+  // function that takes the whole URL as a parameter stays a wrapper (`templateOf`).
+  const at = new Set(sites.map((s) => `${s.path}\0${s.offset}`));
+  for (let i = 0; i < sites.length; i++) {
+    const site = sites[i]!;
+    const through = site.through;
+    if (!through) continue;
+    delete site.through;
+    const { fn, at: inner } = through;
+    if (fn.module === undefined || !sentThere(fn, readNames, callNames)) continue;
+    const key = `${fn.module}\0${inner.offset}`;
+    if (at.has(key)) continue;
+    at.add(key);
+    sites[i] = {
+      ...site,
+      path: fn.module,
+      offset: inner.offset,
+      line: inner.line,
+      column: inner.column,
+    };
   }
   options.progress?.(files.length, files.length);
   return {

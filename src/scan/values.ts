@@ -22,6 +22,18 @@ export interface FnSummary {
   parent: FnSummary | null;
   /** Set when the function runs attested: the attest `id` (or `null` without one). */
   attested: { id: string | null } | null;
+  /** The scanned module the function is in (the scan's id), when the analysis was told. */
+  module?: string;
+}
+
+/** Where a call expression starts. */
+export interface CallPosition {
+  /** Offset in the source. */
+  offset: number;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
 }
 
 /** A class: its methods, the fields its code assigns, its superclass. */
@@ -44,6 +56,8 @@ export interface SymbolicCall {
   callee: Value;
   /** The first arguments (as many as the analysis reads). */
   args: Value[];
+  /** Where the call is (a function's forwards: its request may be reported there). */
+  at?: CallPosition;
 }
 
 /** A variable or field: every value the code assigns to it (a flow-insensitive view, capped). */
