@@ -3,6 +3,7 @@
 // scan of a small tree and of the whole one; and the peak resident memory of a process that scans
 // only the small tree or only the whole one (memory should stay flat in the tree size).
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { scan } from "../src/scan/scan.ts";
@@ -42,8 +43,20 @@ async function measure(paths: string[]) {
   return { files, lines, seconds: median(runs), lines_per_s: lines / median(runs), heap_mib: heap };
 }
 
-/** Peak RSS (MiB) of this process: the one-scan child run below. */
+/**
+ * Peak RSS (MiB) of this process: the one-scan child run below. Linux's `VmHWM` is the high-water
+ * mark of this process's own memory. `getrusage`'s `maxrss` (`process.resourceUsage()`) is not: a
+ * child made by fork starts with its parent's high-water mark and keeps it across exec, and Deno
+ * and Bun spawn by fork, so their children reported the parent's peak (742 MiB for both trees).
+ */
 function peakRssMib(): number | null {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kib !== undefined) return Number(kib) / 1024;
+  } catch {
+    // not Linux: getrusage is all there is (right when the runtime spawns without fork)
+  }
   try {
     return process.resourceUsage().maxRSS / 1024;
   } catch {

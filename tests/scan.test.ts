@@ -228,3 +228,22 @@ test("aiguard scan on this repository's examples finds exactly their AI calls", 
   assert.deepEqual(found, wanted);
   assert.deepEqual(result.errors, []);
 });
+
+test("scan: a file longer than maxFileLength is listed in errors, not parsed, its lines counted", async () => {
+  const root = await mkdtemp(join(tmpdir(), "aiguard-scan-long-"));
+  try {
+    const call = 'import OpenAI from "openai";\nawait new OpenAI().chat.completions.create({});\n';
+    await writeFile(join(root, "app.ts"), call);
+    await writeFile(join(root, "bundle.js"), `${"// generated\n".repeat(40)}${call}`);
+    const result = await scan({ cwd: root, maxFileLength: 400 });
+    assert.deepEqual(result.sites.map((s) => s.file), ["app.ts"]);
+    assert.equal(result.lines, 3 + 43);
+    assert.equal(result.errors.length, 1);
+    assert.equal(result.errors[0]!.file, "bundle.js");
+    assert.match(result.errors[0]!.message, /^597 characters, over the 400 /);
+    // The default is large enough for any hand-written file.
+    assert.equal((await scan({ cwd: root })).sites.length, 2);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

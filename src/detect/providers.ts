@@ -69,6 +69,7 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["api.replicate.com", "replicate"],
   ["api.stability.ai", "stability"],
   ["api.voyageai.com", "voyage"],
+  ["api-atlas.nomic.ai", "nomic"],
   ["*.ml.cloud.ibm.com", "ibm.watsonx.ai"],
   ["api.moonshot.cn", "moonshot"],
   ["api.moonshot.ai", "moonshot"],

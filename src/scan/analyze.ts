@@ -13,7 +13,7 @@
 import { sdkOf } from "../catalog.ts";
 import { ruleMessage } from "../rule.ts";
 import { attestationOf, type AttestMark, markAttested } from "./attestation.ts";
-import { classifyCall, distinctiveSite, type SiteFacts } from "./call_kinds.ts";
+import { classifyCall, distinctiveSite, type SiteFacts, type Through } from "./call_kinds.ts";
 import {
   forEachChild,
   isFunction,
@@ -38,6 +38,7 @@ import {
 } from "./resolve.ts";
 import { assign, Scope } from "./scopes.ts";
 import {
+  ANY_KEY,
   type ClassSummary,
   detachStrings,
   type FnSummary,
@@ -74,6 +75,8 @@ export interface Site {
   confidence: "high" | "low";
   /** The call expression, for the lint front-ends to report on. */
   node: Node;
+  /** Set when the request is made in a function the call calls (see `through` in the scan). */
+  through?: Through;
 }
 
 /** What a module exports, as value summaries (for the modules importing it). */
@@ -106,6 +109,13 @@ export interface Analysis {
   exports: ModuleExports;
   /** Calls to classify once every scanned module's exports are known. */
   pending: PendingCall[];
+  /**
+   * Reads of each name (`f` in `f(…)`, `x.f(…)`, `g(f)`, `return f`), those in a function of that
+   * name left out: a function read once is called from one place (or handed on from there).
+   */
+  readNames: Map<string, number>;
+  /** Calls by the name they call (`f(…)`, `x.f(…)`), counted as {@link readNames} are. */
+  callNames: Map<string, number>;
 }
 
 /** Options of one analysis. */
@@ -116,6 +126,8 @@ export interface AnalyzeOptions {
    * unknown (the lint rules).
    */
   resolveModule?: (specifier: string) => string | null;
+  /** The scanned module's id: its functions carry it (a request may be reported in them). */
+  module?: string;
 }
 
 const AIGUARD_PACKAGES = new Set(["@aiguard/attest", "jsr:@aiguard/attest", "npm:@aiguard/attest"]);
@@ -141,6 +153,16 @@ interface CallRecord extends SymbolicCall {
 class Walk {
   readonly records: CallRecord[] = [];
   readonly marks: AttestMark[] = [];
+  /** Reads of a name (see {@link Analysis.readNames}). */
+  readonly readNames = new Map<string, number>();
+  /** Calls by callee name (see {@link Analysis.callNames}). */
+  readonly callNames = new Map<string, number>();
+  private readonly read = new WeakSet<Node>();
+  private readonly called = new WeakSet<Node>();
+  /** The forwards made, whose lines are filled in once the walk is done. */
+  readonly forwardCalls: SymbolicCall[] = [];
+  /** The call expression of each forward's position (the lint rules report on it). */
+  readonly forwardNodes = new Map<object, Node>();
   readonly exports: ModuleExports = { names: new Map(), star: [] };
   /** Whether the file imports this package (only then can a call attest a function). */
   importsAiguard = false;
@@ -157,6 +179,7 @@ class Walk {
     let fn = this.fns.get(node);
     if (!fn) {
       fn = { name: nameOf(node.id), returns: [], forwards: [], parent: null, attested: null };
+      if (this.options.module !== undefined) fn.module = this.options.module;
       this.fns.set(node, fn);
     }
     return fn;
@@ -294,11 +317,25 @@ class Walk {
     return base ? { k: "typed", type: base } : UNKNOWN;
   }
 
+  /**
+   * Counts a read of `name` once per node (a returned call is evaluated as a value and walked as
+   * a call), unless it is in a function of that name (recursion).
+   */
+  private countRead(node: Node, name: string, scope: Scope, calls = false): void {
+    const seen = calls ? this.called : this.read;
+    if (seen.has(node)) return;
+    seen.add(node);
+    for (let fn = scope.fn; fn; fn = fn.parent) if (fn.name === name) return;
+    const counts = calls ? this.callNames : this.readNames;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+
   evaluate(raw: Node | null | undefined, scope: Scope, depth = 0): Value {
     if (!raw || depth > 24) return UNKNOWN;
     const n = unwrap(raw);
     switch (n.type) {
       case "Identifier":
+        this.countRead(n, n.name, scope);
         return scope.lookup(n.name) ??
           (GLOBALS.has(n.name) ? { k: "global", name: n.name } : UNKNOWN);
       case "Literal":
@@ -342,8 +379,10 @@ class Walk {
           ],
         };
       case "MemberExpression": {
-        const name = memberName(n);
+        // A key known only at run time (`SOURCES[source]`) may stand for any member.
+        const name = memberName(n) ?? (n.computed ? ANY_KEY : null);
         if (name === null) return UNKNOWN;
+        this.countRead(n, name, scope);
         return { k: "member", object: this.evaluate(n.object, scope, depth + 1), name };
       }
       case "ThisExpression":
@@ -582,12 +621,25 @@ class Walk {
       distinctive: callee.type === "MemberExpression" ? distinctivePath(callee, scope) : null,
     };
     this.records.push(record);
+    const called = callee.type === "Identifier"
+      ? callee.name as string
+      : callee.type === "MemberExpression"
+      ? memberName(callee)
+      : null;
+    if (called !== null) this.countRead(callee, called, scope, true);
     // A call that passes a parameter on (`fetch(url)`, `request(BASE + path)`): part of the summary
     // of each function whose parameter it is.
     for (let fn = scope.fn; fn; fn = fn.parent) {
       if (fn.forwards.length >= MAX_FORWARDS) continue;
       if (record.args.some((a) => mentionsParam(a, fn!, 0))) {
-        fn.forwards.push({ callee: record.callee, args: record.args });
+        const forward = {
+          callee: record.callee,
+          args: record.args,
+          at: { offset: startOf(node), line: 0, column: 0 },
+        };
+        fn.forwards.push(forward);
+        this.forwardCalls.push(forward);
+        if (!this.options.resolveModule) this.forwardNodes.set(forward.at, node);
       }
     }
     // attest(fn), attest(opts)(fn): marks resolved once the file is walked (only where the file
@@ -815,6 +867,7 @@ function toSite(
     attestation: id,
     confidence: facts.confidence,
     node,
+    ...(facts.through ? { through: facts.through } : {}),
   };
 }
 
@@ -837,6 +890,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   for (const mark of walk.marks) markAttested(mark, resolveContext(undefined, memo));
   const sites: Site[] = [];
   const pending: PendingCall[] = [];
+  for (const { at } of walk.forwardCalls) Object.assign(at!, position(starts, at!.offset));
   for (const record of walk.records) {
     const ctx = resolveContext(undefined, memo);
     const facts = siteFacts(record, ctx);
@@ -855,6 +909,22 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
       });
     }
   }
+  if (!options.resolveModule) {
+    // One file: what the scan does with every file's counts (`scan.ts`), with this file's.
+    for (const s of sites) {
+      const through = s.through;
+      delete s.through;
+      if (!through || !sentThere(through.fn, walk.readNames, walk.callNames)) continue;
+      const node = walk.forwardNodes.get(through.at);
+      if (!node || sites.some((o) => o.offset === through.at.offset)) continue;
+      Object.assign(s, {
+        offset: through.at.offset,
+        line: through.at.line,
+        column: through.at.column,
+        node,
+      });
+    }
+  }
   sites.sort((a, b) => a.offset - b.offset);
   if (options.resolveModule) {
     // The scan keeps exports and pending calls past the tree; the lint rules keep nothing.
@@ -869,10 +939,35 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
       if (s.attestation !== null) s.attestation = ownText(s.attestation);
     }
   }
-  return { sites, exports: walk.exports, pending };
+  return {
+    sites,
+    exports: walk.exports,
+    pending,
+    readNames: walk.readNames,
+    callNames: walk.callNames,
+  };
 }
 
 const NO_NODE: Node = { type: "CallExpression" };
+
+/**
+ * Whether a request made in `fn` is its one caller's, made there: `fn`'s name is read once, by a
+ * call (its own recursive calls aside). Then the site is the call in `fn` that sends; otherwise
+ * `fn` is a wrapper and its callers are the sites. Names are all the scan counts by: a function
+ * sharing its name with another one stays a wrapper.
+ *
+ * @example
+ * ```ts ignore
+ * if (site.through && sentThere(site.through.fn, readNames, callNames)) site.line = site.through.at.line;
+ * ```
+ */
+export function sentThere(
+  fn: FnSummary,
+  readNames: ReadonlyMap<string, number>,
+  callNames: ReadonlyMap<string, number>,
+): boolean {
+  return fn.name !== null && readNames.get(fn.name) === 1 && callNames.get(fn.name) === 1;
+}
 
 /**
  * A pending call classified with every scanned module's exports known (the scan's second pass).

@@ -19,7 +19,14 @@ import {
   withSelf,
 } from "./resolve.ts";
 import { GLOBAL_FETCH } from "./http_libraries.ts";
-import { type FnSummary, textsOf, UNKNOWN, type UrlText, type Value } from "./values.ts";
+import {
+  type CallPosition,
+  type FnSummary,
+  textsOf,
+  UNKNOWN,
+  type UrlText,
+  type Value,
+} from "./values.ts";
 
 /** What a site is. */
 export interface SiteFacts {
@@ -35,6 +42,14 @@ export interface SiteFacts {
   confidence: "high" | "low";
   /** Set when the call goes through a `wrap()`ped client: its attest `id` (or `null`). */
   wrappedId?: string | null;
+  /** Set when the request is made in a function this call calls: the function and the call in it. */
+  through?: Through;
+}
+
+/** The function a call reaches the request through, and its call that passes the URL on. */
+export interface Through {
+  fn: FnSummary;
+  at: CallPosition;
 }
 
 /** The catalog's distinctive method paths, each with the SDK it is read as, in catalog order. */
@@ -199,6 +214,7 @@ function kindOf(
       const facts = classifyUrl(request.urls, request.method, request.via);
       if (!facts) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
+      if (request.through) facts.through = request.through;
       return withWrap(facts, wrappedId);
     }
   }
@@ -247,6 +263,7 @@ interface Request {
   method: string;
   /** The request function is only taken for one (a function named `fetch` the scan cannot read). */
   inferred: boolean;
+  through?: Through;
 }
 
 /** The HTTP method an init/options object names, if it does. */
@@ -319,6 +336,13 @@ interface Template {
   callee: Value;
   args: Value[];
   inferred: boolean;
+  through?: Through;
+}
+
+/** A parameter as it is (`url`), not a member of it nor a URL built with it. */
+function isBareParam(v: Value | undefined): boolean {
+  if (v?.k === "cell") return v.cell.values.length === 1 && isBareParam(v.cell.values[0]);
+  return v?.k === "param";
 }
 
 function isRequestFunction(c: Value): boolean {
@@ -343,7 +367,13 @@ function templateOf(fn: FnSummary, ctx: ResolveContext): Template | null {
         const inner = forward.args.map((a) => resolveValue(a, ctx));
         for (const c of callee.k === "either" ? callee.options : [callee]) {
           const found = forwarded(c, inner, fn, ctx);
-          if (found) return found;
+          if (!found) continue;
+          // A function that hands a whole URL parameter on (`get(url, init)`) is a request
+          // function of its own, whatever its callers: only one that builds the URL from what it
+          // is given (`route.endpoint`, `${base}${path}`) may be where its one caller's request is.
+          return forward.at && !isBareParam(forward.args[0])
+            ? { ...found, through: { fn, at: forward.at } }
+            : found;
         }
       }
       if (fn.name === "fetch") {
@@ -397,7 +427,10 @@ function wrapperRequest(
   if (!t) return null;
   const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
   const found = requestOf(t.callee, actual, ctx, depth + 1);
-  return found && { ...found, inferred: t.inferred };
+  if (!found) return null;
+  return t.through
+    ? { ...found, inferred: t.inferred, through: t.through }
+    : { ...found, inferred: t.inferred };
 }
 
 /** The best classification of a URL's possible texts: a provider host first, then an AI path. */

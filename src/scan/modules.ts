@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { stripJsonc } from "../config_file.ts";
+import { ownText } from "./values.ts";
 
 const EXTENSIONS = [".ts", ".tsx", ".mts", ".js", ".jsx", ".mjs", ".cts", ".cjs"];
 const SOURCE_DIRS = ["src", "lib", "source"];
@@ -71,7 +72,9 @@ export class ModuleResolver {
     let answer = this.answers.get(key);
     if (answer === undefined) {
       answer = this.resolveFrom(dir, specifier);
-      this.answers.set(key, answer);
+      // The specifier is a slice of the importer's source: a key holding it kept every source
+      // that imports anything alive until the scan ended (22 MiB of 1.5M lines).
+      this.answers.set(ownText(key), answer);
     }
     return answer;
   }

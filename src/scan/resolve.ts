@@ -8,7 +8,15 @@
  */
 import type { SdkEntry } from "../catalog.ts";
 import { GLOBAL_FETCH } from "./http_libraries.ts";
-import { type Cell, type ClassSummary, type FnSummary, UNKNOWN, type Value } from "./values.ts";
+import {
+  ANY_KEY,
+  type Cell,
+  type ClassSummary,
+  type FnSummary,
+  textsOf,
+  UNKNOWN,
+  type Value,
+} from "./values.ts";
 
 /** What a resolution may use, and what it learnt on the way. */
 export interface ResolveContext {
@@ -80,6 +88,26 @@ const SAME_TEXT = new Set([
   "href",
   "toJSON",
 ]);
+/** What `x[key]` with a key known only at run time can be followed through. */
+const ANY_KEY_HOLDERS: ReadonlySet<Value["k"]> = new Set([
+  "obj",
+  "array",
+  "either",
+  "param",
+  "member",
+]);
+/** Properties of a `URL` that the scan reads as text: `href` is the URL, `origin` its start. */
+const URL_TEXT = new Set(["href", "origin"]);
+
+/** `url.origin` of a URL known as text: `scheme://host` of each alternative that spells one. */
+function originOf(value: Value): Value {
+  const out: Value[] = [];
+  for (const t of textsOf(value)) {
+    const origin = /^([a-z][a-z0-9+.-]*:\/\/[^/?#*]+)/i.exec(t.text)?.[1];
+    out.push(origin === undefined ? UNKNOWN : { k: "str", text: origin });
+  }
+  return either(out);
+}
 
 function either(options: Value[]): Value {
   const flat: Value[] = [];
@@ -163,8 +191,14 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
       const callee = resolveValue(v.callee, ctx, depth + 1);
       return callResult(callee, v.args, v.isNew, ctx, depth + 1);
     }
-    case "method":
-      return { k: "method", receiver: resolveValue(v.receiver, ctx, depth + 1), name: v.name };
+    case "method": {
+      const receiver = resolveValue(v.receiver, ctx, depth + 1);
+      // A property of a parameter's URL (`base.origin`), read once the argument is in place.
+      if (URL_TEXT.has(v.name) && receiver.k !== "param" && receiver.k !== "member") {
+        return memberOf(receiver, v.name, ctx, depth + 1);
+      }
+      return { k: "method", receiver, name: v.name };
+    }
     case "this":
       return ctx.self && ctx.self !== v.cls && inherits(ctx.self, v.cls, ctx, depth)
         ? { k: "this", cls: ctx.self }
@@ -330,6 +364,8 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
   // `await` is transparent to the scan, so a promise of a module or client is that module or
   // client, and its `then` hands it to a callback (`import("openai").then(({ OpenAI }) => …)`).
   if (name === "then" && PROMISED.has(object.k)) return { k: "method", receiver: object, name };
+  // Only a literal's members are enumerable: `client[method]` is not a known method.
+  if (name === ANY_KEY && !ANY_KEY_HOLDERS.has(object.k)) return UNKNOWN;
   switch (object.k) {
     case "either":
       return either(object.options.map((o) => memberOf(o, name, ctx, depth + 1)));
@@ -342,6 +378,10 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
     case "wrapped":
       return { ...object, inner: memberOf(object.inner, name, ctx, depth + 1) };
     case "obj": {
+      // `SOURCES[source]`: a key known only at run time may pick any of the object's values.
+      if (name === ANY_KEY) {
+        return either([...object.props.values()].map((p) => resolveValue(p, ctx, depth + 1)));
+      }
       const found = object.props.get(name);
       if (found) return resolveValue(found, ctx, depth + 1);
       // `{ ...defaults, ...options }`: the later spread wins at run time; either may give it.
@@ -372,17 +412,25 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
         return { k: "http", lib: GLOBAL_FETCH, base: null, method: null };
       }
       return UNKNOWN;
+    case "array":
+      if (name === ANY_KEY) {
+        return either(object.items.map((item) => resolveValue(item, ctx, depth + 1)));
+      }
+      return SAME_TEXT.has(name) || name === "join" || name === "toString"
+        ? { k: "method", receiver: object, name }
+        : UNKNOWN;
     case "str":
     case "concat":
     case "urljoin":
-    case "array":
+      if (name === "href") return object;
+      if (name === "origin") return originOf(object);
       return SAME_TEXT.has(name) || name === "join" || name === "toString"
         ? { k: "method", receiver: object, name }
         : UNKNOWN;
     case "param":
     case "member":
       // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`).
-      return SAME_TEXT.has(name)
+      return SAME_TEXT.has(name) || URL_TEXT.has(name)
         ? { k: "method", receiver: object, name }
         : { k: "member", object, name };
     case "cell": {

@@ -22,14 +22,15 @@ import {
   type ModuleExports,
   type Node,
   type PendingCall,
+  sentThere,
   type Site,
 } from "./analyze.ts";
 import { ModuleResolver } from "./modules.ts";
 import { importSpecifiers, mayStartCall } from "./relevance.ts";
-import type { Value } from "./values.ts";
+import { ownText, type Value } from "./values.ts";
 
 /** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
-export type ScanSite = { file: string } & Omit<Site, "offset" | "node">;
+export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through">;
 
 /** What a scan found. */
 export interface ScanResult {
@@ -56,6 +57,11 @@ export interface ScanOptions {
   noDefaultExcludes?: boolean;
   /** Base of the relative paths written; default the working directory. */
   cwd?: string;
+  /**
+   * Files longer than this (characters) are listed in `errors` and not parsed; default
+   * {@link MAX_FILE_LENGTH}. Their lines still count as read.
+   */
+  maxFileLength?: number;
   /** Called every so often with files done and files found (progress on a terminal). */
   progress?: (done: number, total: number) => void;
 }
@@ -70,6 +76,13 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   "coverage",
 ];
 const SOURCE = /\.(?:[cm]?[jt]sx?)$/;
+
+/**
+ * Longest file parsed by default (characters), as Semgrep's `--max-target-bytes` (1 MB): longer
+ * files are bundles and generated code, and one file's tree is the scan's largest allocation (a
+ * 6.7 MB bundle alone took the scan's peak RSS from 105 to 253 MiB on Node).
+ */
+export const MAX_FILE_LENGTH = 1_000_000;
 
 /** A glob (`*`, `**`, `?`) as a RegExp over `/`-separated relative paths. */
 export function globToRegExp(glob: string): RegExp {
@@ -219,6 +232,14 @@ function remember(dirs: string[], value: boolean): boolean {
   return value;
 }
 
+/** Adds a file's counts by name to the scan's (names copied: the file's are slices of its text). */
+function count(total: Map<string, number>, file: Map<string, number>): void {
+  for (const [name, n] of file) {
+    const known = total.get(name);
+    total.set(known === undefined ? ownText(name) : name, (known ?? 0) + n);
+  }
+}
+
 function countLines(source: string): number {
   let n = 1;
   for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) n++;
@@ -233,6 +254,7 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   // faster than the JSON hand-over (bench/NOTES.md).
   const parseOptions = { experimentalRawTransfer: rawTransferSupported?.() === true };
   const { files, manifests } = await sourceFiles(options, cwd);
+  const maxFileLength = options.maxFileLength ?? MAX_FILE_LENGTH;
   const resolver = new ModuleResolver(new Set(files), manifests, isAiguardModule);
   const exportsOf = new Map<string, ModuleExports>();
   const sites: Array<Omit<Site, "node"> & { path: string }> = [];
@@ -246,6 +268,10 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   const skipped = new Map<string, string[]>();
   let lines = 0;
   let done = 0;
+  /** Reads of each name over the parsed files (see `Analysis.readNames`). */
+  const readNames = new Map<string, number>();
+  /** Calls by callee name over the parsed files (see `Analysis.callNames`). */
+  const callNames = new Map<string, number>();
 
   const analyseFile = (path: string, source: string): void => {
     analysed.add(path);
@@ -258,7 +284,10 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
       }
       const analysis = analyze(result.program, source, {
         resolveModule: (specifier) => resolver.resolve(path, specifier),
+        module: path,
       });
+      count(readNames, analysis.readNames);
+      count(callNames, analysis.callNames);
       if (analysis.exports.names.size > 0 || analysis.exports.star.length > 0) {
         exportsOf.set(path, analysis.exports);
       }
@@ -288,17 +317,26 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
       // of its time (bench/NOTES.md).
       const source = readFileSync(path, "utf8");
       lines += countLines(source);
-      const specifiers = importSpecifiers(source);
-      if (mayStartCall(source, specifiers)) analyseFile(path, source);
-      else {
-        const imported: string[] = [];
-        for (const specifier of specifiers) {
-          const module = resolver.resolve(path, specifier);
-          if (module !== null && module !== "aiguard" && !imported.includes(module)) {
-            imported.push(module);
+      if (source.length > maxFileLength) {
+        analysed.add(path);
+        errors.push({
+          file: relative(cwd, path),
+          // The CLI prints it after "not parsed: <file>: ".
+          message: `${source.length} characters, over the ${maxFileLength} a parsed file may have`,
+        });
+      } else {
+        const specifiers = importSpecifiers(source);
+        if (mayStartCall(source, specifiers)) analyseFile(path, source);
+        else {
+          const imported: string[] = [];
+          for (const specifier of specifiers) {
+            const module = resolver.resolve(path, specifier);
+            if (module !== null && module !== "aiguard" && !imported.includes(module)) {
+              imported.push(module);
+            }
           }
+          skipped.set(path, imported);
         }
-        skipped.set(path, imported);
       }
     } catch (error) {
       analysed.add(path);
@@ -378,6 +416,29 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
         sites.push({ ...rest, path: call.path });
       }
     }
+  }
+  // A request made in a function with one caller is that caller's request, made there: the site
+  // is the call in the function that sends it (`retryRequest(context.requestURL, …)` in the one
+  // function that sends what its caller prepared, as a reviewer reads it); see `sentThere`. A
+  // function that takes the whole URL as a parameter stays a wrapper (`templateOf`).
+  const at = new Set(sites.map((s) => `${s.path}\0${s.offset}`));
+  for (let i = 0; i < sites.length; i++) {
+    const site = sites[i]!;
+    const through = site.through;
+    if (!through) continue;
+    delete site.through;
+    const { fn, at: inner } = through;
+    if (fn.module === undefined || !sentThere(fn, readNames, callNames)) continue;
+    const key = `${fn.module}\0${inner.offset}`;
+    if (at.has(key)) continue;
+    at.add(key);
+    sites[i] = {
+      ...site,
+      path: fn.module,
+      offset: inner.offset,
+      line: inner.line,
+      column: inner.column,
+    };
   }
   options.progress?.(files.length, files.length);
   return {

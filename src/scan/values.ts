@@ -22,6 +22,18 @@ export interface FnSummary {
   parent: FnSummary | null;
   /** Set when the function runs attested: the attest `id` (or `null` without one). */
   attested: { id: string | null } | null;
+  /** The scanned module the function is in (the scan's id), when the analysis was told. */
+  module?: string;
+}
+
+/** Where a call expression starts. */
+export interface CallPosition {
+  /** Offset in the source. */
+  offset: number;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
 }
 
 /** A class: its methods, the fields its code assigns, its superclass. */
@@ -44,6 +56,8 @@ export interface SymbolicCall {
   callee: Value;
   /** The first arguments (as many as the analysis reads). */
   args: Value[];
+  /** Where the call is (a function's forwards: its request may be reported there). */
+  at?: CallPosition;
 }
 
 /** A variable or field: every value the code assigns to it (a flow-insensitive view, capped). */
@@ -97,6 +111,12 @@ export type Value =
   /** An HTTP client: a module (`axios`), an instance with a base URL, or one of its methods. */
   | { k: "http"; lib: HttpLibrary; base: Value | null; method: string | null };
 
+/**
+ * The member name of `object[key]` when the key is known only at run time: an object's or
+ * array's member read this way may be any of them.
+ */
+export const ANY_KEY = "[*]";
+
 /** The value nothing is known of. */
 export const UNKNOWN: Value = { k: "unknown" };
 
@@ -130,13 +150,17 @@ export function textsOf(value: Value, depth = 0): UrlText[] {
       let acc: UrlText[] = [{ text: "", exact: true }];
       for (const part of value.parts) {
         const next: UrlText[] = [];
+        const tails = textsOf(part, depth + 1);
+        // Over the limit, every start kept so far keeps some of its continuations: the start
+        // holds the host (`${base.origin}/v1/…`), which alternatives of a later part must not
+        // crowd out.
+        const quota = Math.max(1, Math.floor(TEXT_LIMIT / acc.length));
         for (const a of acc) {
-          for (const b of textsOf(part, depth + 1)) {
-            if (next.length >= TEXT_LIMIT) break;
+          for (const b of tails.slice(0, quota)) {
             next.push({ text: joinHoles(a.text, b.text), exact: a.exact && b.exact });
           }
         }
-        acc = next;
+        acc = next.slice(0, TEXT_LIMIT);
       }
       return acc;
     }

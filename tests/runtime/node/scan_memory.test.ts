@@ -5,9 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { getHeapSnapshot } from "node:v8";
+import { getHeapSnapshot, writeHeapSnapshot } from "node:v8";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseSync } from "oxc-parser";
 import { analyze } from "../../../src/scan/analyze.ts";
+import { scan } from "../../../src/scan/scan.ts";
 
 /** Sizes of the strings in a heap snapshot that start with `prefix`. */
 async function stringsStartingWith(prefix: string): Promise<number[]> {
@@ -61,4 +65,65 @@ test("scan: the summaries kept past a file's tree hold none of its source text",
   const sizes = await stringsStartingWith(marker.slice(0, -1));
   assert.deepEqual(sizes.filter((s) => s >= kept.length), [], "the source text is still held");
   assert.ok(kept.exports.names.has("ProviderWithALongName")); // kept alive until here
+});
+
+/** Sizes of the strings in a heap snapshot file that start with `prefix`. */
+async function stringsIn(path: string, prefix: string): Promise<number[]> {
+  const snapshot = JSON.parse(await readFile(path, "utf8"));
+  const fields: string[] = snapshot.snapshot.meta.node_fields;
+  const types: string[] = snapshot.snapshot.meta.node_types[0];
+  const [type, name, size] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
+  const out: number[] = [];
+  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    if (!types[snapshot.nodes[i + type!]]!.includes("string")) continue;
+    if (String(snapshot.strings[snapshot.nodes[i + name!]]).startsWith(prefix)) {
+      out.push(snapshot.nodes[i + size!]);
+    }
+  }
+  return out;
+}
+
+test("scan: while a scan runs, no file's source text stays alive (imports, exports, pending calls)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "aiguard-scan-memory-"));
+  try {
+    const marker = `// aiguard-source-${crypto.randomUUID()}`;
+    const padding = `// ${"padding ".repeat(64)}\n`.repeat(200);
+    await writeFile(
+      join(dir, "endpoint_of_the_provider.ts"),
+      `${marker} endpoint\n${padding}export const chatCompletionsEndpoint = "https://api.openai.com/v1/chat/completions";\n`,
+    );
+    for (let i = 0; i < 8; i++) {
+      // Parsed (it calls fetch) and left pending on the imported URL.
+      await writeFile(
+        join(dir, `caller_${i}.ts`),
+        `${marker} caller ${i}\n${padding}import { chatCompletionsEndpoint } from "./endpoint_of_the_provider.ts";\n` +
+          "export async function sendTheRequest(body: string) {\n" +
+          '  return await fetch(chatCompletionsEndpoint, { method: "POST", body });\n}\n',
+      );
+      // Not parsed (no request function, SDK or AI URL): only its imports are resolved.
+      await writeFile(
+        join(dir, `other_${i}.ts`),
+        `${marker} other ${i}\n${padding}import { sendTheRequest } from "./caller_${i}.ts";\n` +
+          "export const requestSender = sendTheRequest;\n",
+      );
+    }
+    const snapshotPath = join(dir, "scan.heapsnapshot");
+    let taken = false;
+    const result = await scan({
+      cwd: dir,
+      progress: (done, total) => {
+        // The last report comes once every call is classified, with the scan's state still alive.
+        if (done === total && !taken) taken = Boolean(writeHeapSnapshot(snapshotPath));
+      },
+    });
+    assert.equal(result.files, 17);
+    assert.equal(result.sites.length, 8, "every caller's fetch is a site");
+    assert.ok(taken);
+    const sizes = await stringsIn(snapshotPath, marker);
+    // At most the text read last: the parser and the loop's frame hold it until the next file.
+    const held = sizes.filter((s) => s >= padding.length);
+    assert.ok(held.length <= 1, `${held.length} of 17 source texts are still held`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
