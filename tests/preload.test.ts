@@ -98,3 +98,56 @@ test("SDKs with CommonJS entries (cohere-ai, the Bedrock client) are patched whe
   assert.match(out[0]!.call_site, /^tests\/support\/preload_cjs_sdks_app\.ts:13:\d+$/);
   assert.match(out[1]!.call_site, /^tests\/support\/preload_cjs_sdks_app\.ts:19:\d+$/);
 });
+
+test("an SDK entry that declares an AI function as a constant loads as it does without the preload", async () => {
+  // The ai SDK declares some exports `const` (`experimental_transcribe`); a later version may do so
+  // for any of the functions the preload rebinds. Such an entry must load unchanged everywhere
+  // (Bun's rebinding assigns inside the entry, and an assignment to a constant fails its load).
+  const { mkdtempSync, mkdirSync, writeFileSync, realpathSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join, resolve } = await import("node:path");
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "aiguard-const-entry-")));
+  mkdirSync(join(dir, "node_modules", "ai"), { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ type: "module", dependencies: { ai: "*" } }),
+  );
+  writeFileSync(
+    join(dir, "node_modules", "ai", "package.json"),
+    JSON.stringify({ name: "ai", version: "0.0.0", type: "module", main: "index.js" }),
+  );
+  writeFileSync(
+    join(dir, "node_modules", "ai", "index.js"),
+    'async function generateText() { return "text"; }\n' +
+      'const streamText = () => "stream";\n' +
+      "let embed = () => 'embed';\n" +
+      "export { generateText, streamText, embed };\n",
+  );
+  writeFileSync(
+    join(dir, "app.mjs"),
+    'import * as ai from "ai";\n' +
+      "console.log(JSON.stringify({ keys: Object.keys(ai).sort(), " +
+      "text: await ai.generateText(), stream: ai.streamText(), embed: ai.embed(), " +
+      "names: [ai.generateText.name, ai.streamText.name, ai.embed.name] }));\n",
+  );
+  const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() ??
+    process.execPath;
+  const auto = resolve("auto.ts");
+  const start = (preload: boolean): Promise<string> => {
+    const args = runtime === "deno"
+      ? ["run", "-A", ...(preload ? ["--preload", auto] : []), "app.mjs"]
+      : [...(preload ? [runtime === "bun" ? "--preload" : "--import", auto] : []), "app.mjs"];
+    return new Promise((done, fail) =>
+      execFile(
+        exec,
+        args,
+        { cwd: dir, env: { ...process.env, AIGUARD_MODE: "report", AIGUARD_SINKS: "memory" } },
+        (error, stdout, stderr) =>
+          error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout.trim()),
+      )
+    );
+  };
+  const plain = await start(false);
+  assert.deepEqual(JSON.parse(plain).names, ["generateText", "streamText", "embed"]);
+  assert.equal(await start(true), plain);
+});

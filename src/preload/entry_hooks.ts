@@ -202,6 +202,23 @@ interface BunLike {
   resolveSync(specifier: string, from: string): string;
 }
 
+/**
+ * Whether the entry declares `name` with a binding Bun's rebinding may assign to: a function
+ * declaration, `var` or `let`, and nothing that binds it as a constant or an import. Bun refuses
+ * to load a module that assigns to a constant (a compile-time error, which no `try` catches), so
+ * a name the entry declares `const` (as the ai SDK does `experimental_transcribe`) keeps its own
+ * binding; its calls are still seen by the layers below, without the application's call site.
+ */
+function reassignable(name: string, text: string): boolean {
+  const id = name.replace(/\$/g, "\\$");
+  const declared = new RegExp(
+    `(?:^|[\\s;{}()])(?:(?:async\\s+)?function\\s*\\*?\\s*${id}\\s*\\(|(?:var|let)\\s+${id}(?![\\w$]))`,
+    "m",
+  );
+  const fixed = new RegExp(`\\b(?:const|import)\\b[^;=]*?[\\s{,]${id}(?![\\w$])`);
+  return declared.test(text) && !fixed.test(text);
+}
+
 /** Appended to an ESM entry by Bun's plugin: the same hand-off, from inside the entry. */
 function bunHandOff(url: string, functions: readonly string[] = []): string {
   const wrap = functions.length
@@ -276,10 +293,11 @@ function installBunPlugin(
         return undefined;
       });
       if (entries.size === 0) return;
-      build.onLoad({ filter }, ({ path }) => ({
-        contents: fs.readFileSync(path, "utf8") + bunHandOff(path, aiFunctions(entries.get(path)!)),
-        loader: "js",
-      }));
+      build.onLoad({ filter }, ({ path }) => {
+        const text = fs.readFileSync(path, "utf8");
+        const names = aiFunctions(entries.get(path)!).filter((name) => reassignable(name, text));
+        return { contents: text + bunHandOff(path, names), loader: "js" };
+      });
     },
   });
 }
