@@ -252,6 +252,11 @@ export const CATALOG: readonly SdkEntry[] = [
       embed: "embeddings",
       embedMany: "embeddings",
       generateImage: "generate_content",
+      transcribe: "generate_content",
+      experimental_transcribe: "generate_content",
+      generateSpeech: "generate_content",
+      experimental_generateSpeech: "generate_content",
+      rerank: null,
     },
   },
   {
