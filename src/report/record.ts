@@ -152,6 +152,22 @@ export interface ProcessFacts {
   pid: number | null;
 }
 
+/** The ISO time of the last millisecond asked for, and that millisecond. */
+let lastIso = "";
+let lastIsoMs = Number.NaN;
+
+/**
+ * `new Date(ms).toISOString()`, once per millisecond: calls a few microseconds apart share one
+ * string (records held in the ring and the queue hold one copy, not one each).
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 /** Builds a record; every string is length-capped here, once. Its `stack` is frozen. */
 export function makeRecord(
   call: CallFacts,
@@ -165,11 +181,12 @@ export function makeRecord(
   },
   /** Facts fixed for the process. */
   proc: ProcessFacts,
-  now: Date = new Date(),
+  /** When the call was made, ms since the epoch. */
+  now: number = Date.now(),
 ): GuardRecord {
   return {
     v: RECORD_V,
-    ts: now.toISOString(),
+    ts: isoTime(now),
     event: "ai_call",
     attested: decision.attestation !== null,
     action: decision.action,

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { disableGuard, enableGuard } from "../../mod.ts";
-import { encodeLine, makeRecord, MAX_FRAMES } from "../../src/report/record.ts";
+import { encodeLine, isoTime, makeRecord, MAX_FRAMES } from "../../src/report/record.ts";
 import { installNetwork } from "../support/fake_network.ts";
 import { aiCalls, PROC, sampleRecord } from "../support/records.ts";
 
@@ -71,4 +71,56 @@ test("a frozen stack's frames are length-capped like every string of a record", 
   const record = makeRecord(FACTS, decision(stack), PROC);
   assert.equal(record.stack[0]!.length, 512);
   assert.equal(makeRecord(FACTS, decision(stack), PROC).stack, record.stack);
+});
+
+test("a record's fields keep the line's order, with and without a violation", () => {
+  const order = [
+    "v",
+    "ts",
+    "event",
+    "attested",
+    "action",
+    "mode",
+    "provider",
+    "operation",
+    "model",
+    "target",
+    "detector",
+    "server",
+    "port",
+    "call_site",
+    "stack",
+    "runtime",
+    "service",
+    "pid",
+    "attestation",
+  ];
+  const plain = makeRecord(FACTS, decision(["src/app.ts:1:1"]), PROC);
+  assert.deepEqual(Object.keys(plain), [...order, "guard_version"]);
+  const broken = makeRecord(FACTS, {
+    ...decision(["src/app.ts:1:1"]),
+    action: "violation",
+    attestation: { id: "x", reason: null, owner: "team", ticket: null },
+    violation: "expired",
+  }, PROC);
+  assert.deepEqual(Object.keys(broken), [...order, "violation", "guard_version"]);
+  assert.deepEqual(Object.keys(broken.attestation!), ["id", "reason", "owner", "ticket"]);
+  assert.equal(broken.violation, "expired");
+  const attested = makeRecord(FACTS, {
+    ...decision([]),
+    action: "allowed",
+    attestation: { id: "x", reason: "r" },
+  }, PROC);
+  assert.deepEqual(Object.keys(attested.attestation!), ["id", "reason"]);
+});
+
+test("a record's ts is its call's millisecond, also when calls of one millisecond share it", () => {
+  const at = Date.UTC(2026, 11, 7, 15, 0, 0, 123);
+  for (const ms of [at, at, at + 1, at, at + 86_400_000, at + 86_400_000]) {
+    assert.equal(isoTime(ms), new Date(ms).toISOString());
+    assert.equal(makeRecord(FACTS, decision([]), PROC, ms).ts, new Date(ms).toISOString());
+  }
+  const before = Date.now();
+  const ts = Date.parse(makeRecord(FACTS, decision([]), PROC).ts);
+  assert.ok(ts >= before && ts <= Date.now(), "by default, now");
 });
