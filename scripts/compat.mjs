@@ -459,11 +459,16 @@ const statusIn = (r, test) => r.outcomes?.get(test)?.status ?? "missing";
 const flaky = [...tests].filter((t) => new Set(baselines.map((b) => statusIn(b, t))).size > 1);
 const flakySet = new Set(flaky);
 // With --requests: the tests that send AI requests without the guard, which block mode refuses.
+// Per test: the most AI requests it sent in one unguarded run.
 const aiTests = new Map();
-for (const s of baselines.flatMap((b) => b.sent)) {
-  if (!s.file || !s.test) continue;
-  const test = `${relative(peer, s.file)} › ${s.test}`;
-  aiTests.set(test, (aiTests.get(test) ?? 0) + 1);
+for (const b of baselines) {
+  const sentBy = new Map();
+  for (const s of b.sent) {
+    if (!s.file || !s.test) continue;
+    const test = `${relative(peer, s.file)} › ${s.test}`;
+    sentBy.set(test, (sentBy.get(test) ?? 0) + 1);
+  }
+  for (const [test, n] of sentBy) aiTests.set(test, Math.max(aiTests.get(test) ?? 0, n));
 }
 let different = false;
 const details = [];
@@ -533,24 +538,18 @@ if (values.requests) {
 // it sent without the guard and its outcome both ways (`why` says whether the guard refused it).
 for (const config of values.requests ? configs.filter((c) => c.mode === "block") : []) {
   const runs = results.filter((r) => r.mode === config.mode && r.flag === config.flag);
-  const sentBy = new Map();
-  for (const s of baselines[0].sent) {
-    if (!s.file || !s.test) continue;
-    const test = `${relative(peer, s.file)} › ${s.test}`;
-    sentBy.set(test, (sentBy.get(test) ?? 0) + 1);
-  }
   const unnamed = baselines[0].sent.filter((s) => !s.file || !s.test).length;
-  if (sentBy.size + unnamed === 0) continue;
+  if (aiTests.size + unnamed === 0) continue;
   console.log(
-    `\npreload --${config.flag}, block: the ${sentBy.size} tests that sent AI requests without the guard (${
+    `\npreload --${config.flag}, block: the ${aiTests.size} tests that sent AI requests without the guard (${
       baselines[0].sent.length
-    } requests${unnamed ? `, ${unnamed} of them outside a named test` : ""})`,
+    } requests in its first run${unnamed ? `, ${unnamed} of them outside a named test` : ""})`,
   );
   console.log(
     "\n| test | AI requests without the guard | without the guard | block | why, in block |",
   );
   console.log("|---|---|---|---|---|");
-  for (const [test, n] of [...sentBy].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [test, n] of [...aiTests].sort(([a], [b]) => a.localeCompare(b))) {
     const why = runs.map((r) => r.outcomes?.get(test)?.why).find(Boolean) ?? "";
     console.log(
       `| ${test} | ${n} | ${statusIn(baselines[0], test)} | ${
