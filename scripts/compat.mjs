@@ -198,7 +198,9 @@ function run({ mode, flag, round }, dir) {
   }
   env.NODE_OPTIONS = options.filter(Boolean).join(" ");
   if (mode !== "off" && !guardIsLive(env)) {
-    console.error(`the preload did not start a guard in ${mode} mode (--${flag})`);
+    // `node scripts/run.mjs test` clears .tmp, where the build lives: seen as a guard that is gone.
+    const gone = existsSync(preloadEntry) ? "" : `: ${preloadEntry} is gone (was .tmp cleared?)`;
+    console.error(`the preload did not start a guard in ${mode} mode (--${flag})${gone}`);
     process.exit(2);
   }
   const { first = [], args: reporter } = RUNNERS[runner];
