@@ -3,7 +3,8 @@
 //
 //   node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block]
 //                           [--node PATH] [--flag import,require] [--repeat N] [--requests]
-//                           [--preload npm|source] [-- <runner arguments>]
+//                           [--preload npm|source] [--linger S] [--api-port PORT]
+//                           [-- <runner arguments>]
 //
 // The peer's dependencies must be installed (its own `npm install`). The preload, the npm build of
 // this repo (built first; `--preload source` takes `auto.ts` as it is), reaches every Node
@@ -18,9 +19,17 @@
 // `--requests` also preloads a counter (before the guard) that notes every request to an AI
 // endpoint the suite sends through Node's transports (undici/fetch, node:http(s), node:http2), as
 // the runtime reports it on its diagnostics channels, with the test file that sent it; the
-// summary gives, per test file, those requests beside the guard's records.
+// summary gives, per test file, those requests beside the guard's records, and, per block run,
+// each test that sent AI requests without the guard with its outcome both ways.
+// A run ends `--linger` seconds (60) after its runner's report is whole even if the runner waits
+// on (mocha without `--exit` keeps waiting for a server a failed test left listening); its process
+// group is ended with it. `--api-port PORT` answers every request on 127.0.0.1:PORT with `200 {}`
+// for the whole comparison: a suite written against a mock of its API there (the Anthropic SDK's
+// spec mock, which fetches the spec from the network) then sends its AI requests to a server that
+// answers, so block mode's refusals show as changed outcomes.
 // Exit 0 when no test changed outcome (flaky ones aside), 1 otherwise, 2 on a usage error.
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative, resolve } from "node:path";
@@ -34,7 +43,7 @@ const RUNNERS = {
   jest: { args: (out) => ["--json", `--outputFile=${out}`] },
 };
 const USAGE =
-  "usage: node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block] [--node PATH] [--flag import,require] [--repeat N] [--requests] [--preload npm|source] [-- <runner arguments>]";
+  "usage: node scripts/compat.mjs <peer checkout> [--runner mocha|vitest|jest] [--modes report,block] [--node PATH] [--flag import,require] [--repeat N] [--requests] [--preload npm|source] [--linger S] [--api-port PORT] [-- <runner arguments>]";
 
 /** The runner's executable script, as its package.json names it. */
 function runnerBin(name) {
@@ -65,6 +74,11 @@ const { values, positionals } = (() => {
         // What is preloaded: the npm build, as users install it on Node (default), or the
         // TypeScript source, which Node type-strips in every process the suite starts.
         preload: { type: "string", default: "npm" },
+        // Seconds a runner may go on after its report is whole before its process group is ended.
+        linger: { type: "string", default: "60" },
+        // A loopback port where a catch-all API answers every request `200 {}` during the runs, for
+        // suites that expect their API's mock server there (one that cannot be installed here).
+        "api-port": { type: "string" },
       },
     });
   } catch (error) {
@@ -92,6 +106,12 @@ if (values.preload !== "npm" && values.preload !== "source") {
 }
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) usage(`--repeat wants a positive integer`);
+const linger = Number(values.linger);
+if (!(linger >= 0)) usage(`--linger wants a number of seconds`);
+const apiPort = values["api-port"] === undefined ? null : Number(values["api-port"]);
+if (apiPort !== null && !(Number.isInteger(apiPort) && apiPort > 0 && apiPort < 65536)) {
+  usage(`--api-port wants a port number`);
+}
 
 /** The runner's arguments in the peer's own scripts: what follows the first call of it. */
 function scriptArgs() {
@@ -109,17 +129,32 @@ const runnerArgs = extra.length ? extra : scriptArgs();
 const counterSource = (providers) => `
 import { subscribe } from "node:diagnostics_channel";
 import { appendFileSync } from "node:fs";
+import vm from "node:vm";
 import { matchUrl } from ${JSON.stringify(pathToFileURL(providers).href)};
 const out = process.env.AIGUARD_COMPAT_REQUESTS;
+// jest runs each test file in a vm context of its own, where its \`expect\` knows the running test;
+// a worker runs one file at a time, so the newest context is the running file's.
+let jestContext = null;
+const createContext = vm.createContext;
+vm.createContext = function (...args) {
+  return (jestContext = createContext.apply(this, args));
+};
+function jestTest() {
+  const state = jestContext?.expect?.getState?.();
+  return state?.testPath ? { file: state.testPath, test: state.currentTestName ?? null } : null;
+}
 function note(layer, url) {
   try {
     const match = matchUrl(url, []);
-    if (!match) return;
-    // vitest's worker state names the test file and the running test; other runners: the pid.
+    // Other traffic is counted only (how much non-AI traffic the suite sent), never described.
+    if (!match) return void appendFileSync(out, JSON.stringify({ pid: process.pid, layer, ai: false }) + "\\n");
+    // vitest's worker state names the test file and the running test, jest's \`expect\` state the
+    // same; other runners: the pid.
     const state = globalThis.__vitest_worker__;
     const names = [];
     for (let task = state?.current; task && !("filepath" in task); task = task.suite) names.unshift(task.name);
-    const line = { pid: process.pid, file: state?.filepath ?? null, test: names.join(" ") || null, layer, provider: match.provider, server: match.server, path: match.path.split("?")[0] };
+    const jest = state ? null : jestTest();
+    const line = { pid: process.pid, file: state?.filepath ?? jest?.file ?? null, test: names.join(" ") || jest?.test || null, layer, provider: match.provider, server: match.server, path: match.path.split("?")[0] };
     appendFileSync(out, JSON.stringify(line) + "\\n");
   } catch {}
 }
@@ -163,33 +198,77 @@ function run({ mode, flag, round }, dir) {
   }
   env.NODE_OPTIONS = options.filter(Boolean).join(" ");
   if (mode !== "off" && !guardIsLive(env)) {
-    console.error(`the preload did not start a guard in ${mode} mode (--${flag})`);
+    // `node scripts/run.mjs test` clears .tmp, where the build lives: seen as a guard that is gone.
+    const gone = existsSync(preloadEntry) ? "" : `: ${preloadEntry} is gone (was .tmp cleared?)`;
+    console.error(`the preload did not start a guard in ${mode} mode (--${flag})${gone}`);
     process.exit(2);
   }
   const { first = [], args: reporter } = RUNNERS[runner];
   const args = [runnerBin(runner), ...first, ...runnerArgs, ...reporter(out)];
   const started = performance.now();
   return new Promise((done) => {
-    const child = spawn(values.node, args, { cwd: peer, env, stdio: ["ignore", "pipe", "pipe"] });
+    // A process group of its own: what the suite leaves running is ended with it.
+    const child = spawn(values.node, args, {
+      cwd: peer,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-    child.on("close", (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      let outcomes = null;
+    const outcomesNow = () => {
       try {
         // mocha < 9 has no `output` option: its JSON is the last thing on stdout
         const text = existsSync(out)
           ? readFileSync(out, "utf8")
           : stdout.slice(stdout.lastIndexOf('{\n  "stats"'));
-        outcomes = parseOutcomes(JSON.parse(text));
+        return parseOutcomes(JSON.parse(text));
       } catch {
-        // no report: the suite did not start (its stderr says why)
+        return null; // no report (yet): the suite did not start or has not ended
       }
+    };
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    };
+    // A runner that keeps waiting for a handle a failed test left open (mocha without `--exit`)
+    // has still written its report: the run ends `--linger` seconds after the report is whole.
+    let lingered = null;
+    let reportedAt = null;
+    const watch = setInterval(() => {
+      if (reportedAt === null && outcomesNow() !== null) reportedAt = performance.now();
+      if (reportedAt !== null && performance.now() - reportedAt >= linger * 1000) {
+        lingered = linger;
+        killGroup();
+      }
+    }, 1000);
+    child.on("close", (code, signal) => {
+      clearInterval(watch);
+      killGroup();
+      const seconds = (performance.now() - started) / 1000;
+      const outcomes = outcomesNow();
       const records = readLines(report).filter((r) => r.event === "ai_call");
-      const sent = readLines(requests);
-      done({ mode, flag, round, code, seconds, outcomes, records, sent, stderr });
+      const all = readLines(requests);
+      const sent = all.filter((s) => s.ai !== false);
+      const other = all.length - sent.length;
+      done({
+        mode,
+        flag,
+        round,
+        code: code ?? signal,
+        seconds,
+        outcomes,
+        records,
+        sent,
+        other,
+        stderr,
+        lingered,
+      });
     });
   });
 }
@@ -324,6 +403,19 @@ console.log(
   `${pkg.name}@${pkg.version} ${head} — ${runner} ${runnerArgs.join(" ")} — Node ${nodeVersion}`,
 );
 
+if (apiPort !== null) {
+  const api = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise((listening, failed) => {
+    api.once("error", failed).listen(apiPort, "127.0.0.1", listening);
+  });
+  api.unref();
+}
+
 // Runs alternate (off, each guarded configuration, off, …) so a change in the machine's load
 // falls on every configuration alike.
 const configs = modes.flatMap((mode) => flags.map((flag) => ({ mode, flag })));
@@ -342,16 +434,22 @@ for (let round = 1; round <= repeat; round++) {
 const baselines = results.filter((r) => r.mode === "off");
 const label = (r) => r.mode === "off" ? `without the guard` : `preload --${r.flag}, ${r.mode}`;
 
-console.log("\n| run | # | tests | passed | failed | skipped | ai_call records | s |");
-console.log("|---|---|---|---|---|---|---|---|");
+// With --requests: what the suite sent through Node's transports, AI requests and other ones.
+const traffic = (r) => values.requests ? ` ${r.sent.length} / ${r.other} |` : "";
+console.log(
+  `\n| run | # | tests | passed | failed | skipped | ai_call records |${
+    values.requests ? " requests sent: AI / other |" : ""
+  } s |`,
+);
+console.log(`|---|---|---|---|---|---|---|${values.requests ? "---|" : ""}---|`);
 for (const r of results) {
   const o = r.outcomes;
   console.log(
     o
       ? `| ${label(r)} | ${r.round} | ${o.size} | ${count(o, "passed")} | ${count(o, "failed")} | ${
         count(o, "skipped")
-      } | ${r.mode === "off" ? "—" : r.records.length} | ${r.seconds.toFixed(0)} |`
-      : `| ${label(r)} | ${r.round} | did not run (exit ${r.code}) | | | | | ${
+      } | ${r.mode === "off" ? "—" : r.records.length} |${traffic(r)} ${r.seconds.toFixed(0)} |`
+      : `| ${label(r)} | ${r.round} | did not run (exit ${r.code}) | | | | |${traffic(r)} ${
         r.seconds.toFixed(0)
       } |`,
   );
@@ -363,11 +461,16 @@ const statusIn = (r, test) => r.outcomes?.get(test)?.status ?? "missing";
 const flaky = [...tests].filter((t) => new Set(baselines.map((b) => statusIn(b, t))).size > 1);
 const flakySet = new Set(flaky);
 // With --requests: the tests that send AI requests without the guard, which block mode refuses.
+// Per test: the most AI requests it sent in one unguarded run.
 const aiTests = new Map();
-for (const s of baselines.flatMap((b) => b.sent)) {
-  if (!s.file || !s.test) continue;
-  const test = `${relative(peer, s.file)} › ${s.test}`;
-  aiTests.set(test, (aiTests.get(test) ?? 0) + 1);
+for (const b of baselines) {
+  const sentBy = new Map();
+  for (const s of b.sent) {
+    if (!s.file || !s.test) continue;
+    const test = `${relative(peer, s.file)} › ${s.test}`;
+    sentBy.set(test, (sentBy.get(test) ?? 0) + 1);
+  }
+  for (const [test, n] of sentBy) aiTests.set(test, Math.max(aiTests.get(test) ?? 0, n));
 }
 let different = false;
 const details = [];
@@ -430,6 +533,39 @@ if (values.requests) {
       `| ${label(r)} #${r.round} | all | ${sent} | ${r.records.length} | ${
         baselines[0].sent.length
       } |`,
+    );
+  }
+}
+// Block mode refuses the AI requests of tests that make them unattested: each such test, with what
+// it sent without the guard and its outcome both ways (`why` says whether the guard refused it).
+for (const config of values.requests ? configs.filter((c) => c.mode === "block") : []) {
+  const runs = results.filter((r) => r.mode === config.mode && r.flag === config.flag);
+  const unnamed = baselines[0].sent.filter((s) => !s.file || !s.test).length;
+  if (aiTests.size + unnamed === 0) continue;
+  console.log(
+    `\npreload --${config.flag}, block: the ${aiTests.size} tests that sent AI requests without the guard (${
+      baselines[0].sent.length
+    } requests in its first run${unnamed ? `, ${unnamed} of them outside a named test` : ""})`,
+  );
+  console.log(
+    "\n| test | AI requests without the guard | without the guard | block | why, in block |",
+  );
+  console.log("|---|---|---|---|---|");
+  for (const [test, n] of [...aiTests].sort(([a], [b]) => a.localeCompare(b))) {
+    const why = runs.map((r) => r.outcomes?.get(test)?.why).find(Boolean) ?? "";
+    console.log(
+      `| ${test} | ${n} | ${statusIn(baselines[0], test)} | ${
+        runs.map((r) => statusIn(r, test)).join("/")
+      } | ${why.replaceAll("|", "\\|")} |`,
+    );
+  }
+}
+for (const r of results) {
+  if (r.lingered !== null) {
+    details.push(
+      `${
+        label(r)
+      } #${r.round}: the runner had not exited ${r.lingered} s after its report; its process group was ended`,
     );
   }
 }
