@@ -13,22 +13,33 @@ import { parseSync } from "oxc-parser";
 import { analyze } from "../../../src/scan/analyze.ts";
 import { scan } from "../../../src/scan/scan.ts";
 
-/** Sizes of the strings in a heap snapshot that start with `prefix`. */
-async function stringsStartingWith(prefix: string): Promise<number[]> {
-  const chunks: string[] = [];
-  for await (const chunk of getHeapSnapshot()) chunks.push(String(chunk));
-  const snapshot = JSON.parse(chunks.join(""));
+/** The parts of a V8 heap snapshot (its JSON) that name and size its nodes. */
+interface HeapSnapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Sizes of the strings in a parsed V8 heap snapshot that start with `prefix`. */
+function stringSizes(snapshot: HeapSnapshot, prefix: string): number[] {
   const fields: string[] = snapshot.snapshot.meta.node_fields;
   const types: string[] = snapshot.snapshot.meta.node_types[0];
   const [type, name, size] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
   const out: number[] = [];
   for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
-    if (!types[snapshot.nodes[i + type!]]!.includes("string")) continue;
-    if (String(snapshot.strings[snapshot.nodes[i + name!]]).startsWith(prefix)) {
-      out.push(snapshot.nodes[i + size!]);
+    if (!types[snapshot.nodes[i + type!]!]!.includes("string")) continue;
+    if (String(snapshot.strings[snapshot.nodes[i + name!]!]).startsWith(prefix)) {
+      out.push(snapshot.nodes[i + size!]!);
     }
   }
   return out;
+}
+
+/** Sizes of the strings in this process's heap that start with `prefix`. */
+async function stringsStartingWith(prefix: string): Promise<number[]> {
+  const chunks: string[] = [];
+  for await (const chunk of getHeapSnapshot()) chunks.push(String(chunk));
+  return stringSizes(JSON.parse(chunks.join("")), prefix);
 }
 
 /** Analyses a ~200 KB file that starts with `marker`; only what the scan would keep is returned. */
@@ -69,18 +80,7 @@ test("scan: the summaries kept past a file's tree hold none of its source text",
 
 /** Sizes of the strings in a heap snapshot file that start with `prefix`. */
 async function stringsIn(path: string, prefix: string): Promise<number[]> {
-  const snapshot = JSON.parse(await readFile(path, "utf8"));
-  const fields: string[] = snapshot.snapshot.meta.node_fields;
-  const types: string[] = snapshot.snapshot.meta.node_types[0];
-  const [type, name, size] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
-  const out: number[] = [];
-  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
-    if (!types[snapshot.nodes[i + type!]]!.includes("string")) continue;
-    if (String(snapshot.strings[snapshot.nodes[i + name!]]).startsWith(prefix)) {
-      out.push(snapshot.nodes[i + size!]);
-    }
-  }
-  return out;
+  return stringSizes(JSON.parse(await readFile(path, "utf8")), prefix);
 }
 
 test("scan: while a scan runs, no file's source text stays alive (imports, exports, pending calls)", async () => {
