@@ -209,16 +209,12 @@ export const LOCAL_OWNER: GuardOwner = {
     if (active?.options.discover && patcher) patchClients(patcher, clients);
   },
   wrapEntry<F extends (...args: never[]) => unknown>(fn: F): F {
-    const parts = sdkParts();
-    // While the SDK layer is being imported, calls go through unscoped (the transports see them).
-    const wrapped = parts ? parts.scopeHook(core, fn as never) : function (
-      this: unknown,
-      ...args: unknown[]
-    ): unknown {
-      const loaded = sdkParts();
-      return loaded
-        ? loaded.scopeHook(core, fn as never).apply(this, args)
-        : Reflect.apply(fn, this, args);
+    // While the SDK layer is being imported, calls go through unscoped (the transports see them);
+    // the scoped function is made once, when the layer is in.
+    let scoped: ((...args: unknown[]) => unknown) | null = null;
+    const scope = () => (scoped ??= sdkParts()?.scopeHook(core, fn as never) ?? null);
+    const wrapped = scope() ?? function (this: unknown, ...args: unknown[]): unknown {
+      return Reflect.apply(scope() ?? fn, this, args);
     };
     Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
     Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
