@@ -313,3 +313,101 @@ for (const r of REDIRECTS) {
     }
   });
 }
+
+/**
+ * A URL object of another realm or a polyfill (not `instanceof URL`): Node's `http.request` takes
+ * any object with `href` and `protocol` (and no `auth` or `path`) for a URL and sends to its
+ * `pathname` + `search`. Deno and Bun read it as options, of which it has no own property: they
+ * connect to `localhost:80` (refused here), or throw when options follow it. The guard reads it as
+ * the runtime does: an AI call on Node, none on Deno and Bun.
+ */
+class ForeignUrl {
+  readonly #url: URL;
+  constructor(text: string) {
+    this.#url = new URL(text);
+  }
+  get href(): string {
+    return this.#url.href;
+  }
+  get protocol(): string {
+    return this.#url.protocol;
+  }
+  get hostname(): string {
+    return this.#url.hostname;
+  }
+  get port(): string {
+    return this.#url.port;
+  }
+  get pathname(): string {
+    return this.#url.pathname;
+  }
+  get search(): string {
+    return this.#url.search;
+  }
+}
+
+/** Sends to a URL-like object; resolves `"sent"` or the error the call ended with. */
+function foreignSend(url: ForeignUrl, options?: http.RequestOptions): Promise<unknown> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (res: http.IncomingMessage) => {
+      res.resume();
+      res.on("end", resolve);
+    };
+    // deno-lint-ignore no-explicit-any
+    const target = url as any;
+    const req = options ? http.request(target, options, done) : http.request(target, done);
+    req.on("error", reject);
+    req.end("{}");
+  }).then(() => "sent", (error) => error);
+}
+
+const readAsUrl = runtime === "node";
+for (const withOptions of [false, true]) {
+  const how = withOptions ? ", with options" : "";
+  test(`http.request(URL-like object${how}): report → judged where ${runtime} sends it`, async () => {
+    const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+    try {
+      const before = servers.seen.length;
+      const outcome = await foreignSend(
+        new ForeignUrl(`${servers.http1}${CHAT}?stream=1`),
+        withOptions ? { method: "POST" } : undefined,
+      );
+      if (readAsUrl) assert.equal(outcome, "sent");
+      else assert.ok(outcome instanceof Error && !isAttestationError(outcome), String(outcome));
+      await barrier();
+      const arrived = servers.seen.slice(before).map((s) => s.path)
+        .filter((p) => !p.startsWith("/barrier/"));
+      assert.deepEqual(arrived, readAsUrl ? [`${CHAT}?stream=1`] : []);
+      const records = aiCalls(g.records());
+      assert.equal(records.length, readAsUrl ? 1 : 0, JSON.stringify(records));
+      if (readAsUrl) assert.equal(records[0]!.operation, "chat");
+    } finally {
+      await g.disable();
+    }
+  });
+
+  test(
+    `http.request(URL-like object${how}): block → ${
+      readAsUrl ? "refused unsent" : "not AI"
+    } on ${runtime}`,
+    async () => {
+      await barrier();
+      const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+      try {
+        const before = servers.seen.length;
+        const outcome = await foreignSend(
+          new ForeignUrl(`${servers.http1}${CHAT}`),
+          withOptions ? { method: "POST" } : undefined,
+        );
+        assert.equal(isAttestationError(outcome), readAsUrl, String(outcome));
+        await barrier();
+        const arrived = servers.seen.slice(before).map((s) => s.path)
+          .filter((p) => !p.startsWith("/barrier/"));
+        assert.deepEqual(arrived, []);
+        assert.equal(aiCalls(g.records()).length, readAsUrl ? 1 : 0);
+      } finally {
+        await g.disable();
+      }
+    },
+  );
+}

@@ -10,7 +10,7 @@
  */
 import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
-import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { builtinModule, runtimeKey, syncBuiltinExports } from "../runtime.ts";
 import { whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import {
@@ -77,10 +77,18 @@ export function requestTarget(
   const first = args[0];
   let url: string | null = null;
   let opts: Options | null = null;
+  let parts: RequestParts | null = null;
   if (typeof first === "string") url = first;
   else if (first instanceof URL) url = first.href;
-  else if (first !== null && typeof first === "object") opts = first as Options;
-  if (url !== null) {
+  else if (first !== null && typeof first === "object") {
+    parts = urlLikeParts(first as Options);
+    if (parts === null) opts = first as Options;
+  }
+  if (parts !== null) {
+    const second = args[1];
+    if (second === null || typeof second !== "object") return parts;
+    opts = second as Options;
+  } else if (url !== null) {
     const second = args[1];
     if (second !== null && typeof second === "object" && typeof second !== "function") {
       opts = second as Options;
@@ -97,13 +105,13 @@ export function requestTarget(
   let path = "/";
   // The string is parsed (WHATWG) before the options are laid over it, as Node does.
   if (url !== null) url = sentUrl(url);
-  const parts = url === null ? null : splitUrl(url);
-  if (url !== null && parts !== null) {
+  const split = url === null ? null : splitUrl(url);
+  if (url !== null && split !== null) {
     protocol = url.slice(0, url.indexOf(":") + 1);
-    hostname = parts.hostname;
-    port = parts.port ?? "";
-    path = parts.path;
-  }
+    hostname = split.hostname;
+    port = split.port ?? "";
+    path = split.path;
+  } else if (parts !== null) ({ protocol, hostname, port, path } = parts);
   const agent = opts.agent as { protocol?: unknown } | null | undefined;
   protocol = text(opts.protocol) ?? text(agent?.protocol) ?? protocol;
   const named = text(opts.hostname);
@@ -121,6 +129,28 @@ export function requestTarget(
   if (typeof given === "string" || typeof given === "number") port = given;
   path = text(opts.path) ?? path;
   return { protocol, hostname, port, path, method: opts.method };
+}
+
+/**
+ * The parts Node reads from an object it takes for a URL though it is none (a URL class of another
+ * realm or a polyfill): Node's `isURL` test (`href` and `protocol` set, `auth` and `path` not) and
+ * its `urlToHttpOptions` reading (`hostname`, `port`, `pathname` + `search`; `href` is not read).
+ * `null` for any other object, and on Deno and Bun, which read every non-`URL` object as options.
+ */
+function urlLikeParts(value: Options): RequestParts | null {
+  if (
+    !value.href || !value.protocol || value.auth !== undefined || value.path !== undefined ||
+    runtimeKey() !== "node"
+  ) return null;
+  const named = text(value.hostname) || text(value.host) || "localhost";
+  const port = text(value.port) ?? "";
+  return {
+    protocol: String(value.protocol),
+    hostname: named.startsWith("[") ? named.slice(1, -1) : named,
+    port: port === "" ? "" : Number(port),
+    path: `${value.pathname || ""}${value.search || ""}`,
+    method: value.method,
+  };
 }
 
 /** The absolute URL options name (a proxy's absolute-form path, a tunnel's target, or the join). */
