@@ -103,6 +103,8 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
     maxBytes: options.maxBytes,
     backups: options.backups,
     ...(signingKey ? { signingKey } : {}),
+    // The exit path writes what is pending: a stopped lock holder must not keep the app alive.
+    keepAlive: false,
   };
   type NodeFs = typeof import("../storage/node_fs.ts");
   const nodeFs = () =>

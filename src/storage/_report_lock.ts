@@ -248,13 +248,30 @@ export function unlock(fs: SyncFs, lock: HeldLock): void {
   }
 }
 
-/** Takes the lock, waiting for a live holder (async: the event loop runs while it waits). */
-export async function lock(fs: SyncFs, path: string): Promise<HeldLock> {
+/**
+ * A pause; one that does not keep the process alive unless `keepAlive` (see `FileStorageOptions`:
+ * a holder stopped by Ctrl-Z or a breakpoint would otherwise keep a guarded app from ending).
+ */
+function pause(ms: number, keepAlive: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer: unknown = setTimeout(resolve, ms);
+    if (keepAlive) return;
+    if (typeof timer === "number") {
+      (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(timer);
+    } else (timer as { unref?(): void } | null)?.unref?.();
+  });
+}
+
+/**
+ * Takes the lock, waiting for a live holder (async: the event loop runs while it waits; the wait
+ * keeps the process alive only if `keepAlive`).
+ */
+export async function lock(fs: SyncFs, path: string, keepAlive = true): Promise<HeldLock> {
   let wait = 1;
   for (;;) {
     const held = tryLock(fs, path);
     if (held) return held;
-    await new Promise((resolve) => setTimeout(resolve, wait));
+    await pause(wait, keepAlive);
     wait = Math.min(wait * 2, 50);
   }
 }

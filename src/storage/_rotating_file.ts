@@ -40,6 +40,13 @@ export interface FileStorageOptions {
    * a signed seal line follows every batch (`AIGUARD_SIGNING_KEY`). No message ever repeats it.
    */
   signingKey?: string;
+  /**
+   * Whether waiting for another process's report lock keeps this process alive. Default `true`:
+   * an awaited write lands before the process ends. The guard's own report passes `false`, so that
+   * an app whose work is done ends even while a stopped process holds the lock; its exit path then
+   * writes what is pending (a bounded wait, then without the lock).
+   */
+  keepAlive?: boolean;
 }
 
 /** The name of backup `n` of `path`: `guard_log.jsonl` → `guard_log.n.jsonl`. */
@@ -563,7 +570,7 @@ export function createRotatingFileStorage(
     ensureDirectory(fs);
     const seal = options.signingKey && chain ? await loadSealer() : null;
     if (!hold) {
-      hold = open(fs, await lock(fs, lockPath));
+      hold = open(fs, await lock(fs, lockPath, options.keepAlive ?? true));
     }
     const held = hold;
     try {

@@ -8,7 +8,8 @@
  * paused at a debugger breakpoint while its batch was in flight — stalls every other writer of
  * that report for as long: `lock()` waits for a live holder without a bound. The daemon and every
  * other guarded app on the machine stop writing; their queues fill and drop records; only their
- * exit paths (2 s bound, then written without the lock) get anything out.
+ * exit paths (2 s bound, then written without the lock) get anything out. (A guarded app whose work
+ * is done does end: the guard's waits keep no process alive — tests/attack_exit_lock.test.ts.)
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
