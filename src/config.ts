@@ -31,7 +31,7 @@ export interface StorageAdapter {
   appendLines?(lines: readonly string[], onWrite?: () => void): Promise<void>;
   /**
    * Exit paths only: writes lines synchronously (lock, chain, seal, rotation as appendLines)
-   * before the process ends.
+   * before the process ends; throws what kept it from writing them.
    */
   appendLinesSync?(lines: readonly string[]): void;
   /** Releases what the adapter holds. */

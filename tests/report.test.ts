@@ -173,8 +173,11 @@ test("auto chain: a listening daemon socket gets the lines; when it dies, the fi
   }
 });
 
-test("a throwing sink and an unwritable file never break the host app's call; the failure is said once", async () => {
+test("a throwing sink and an unwritable file never break the host app's call; the failure is said once, the file's records go to stderr", async () => {
   const warnings: unknown[] = [];
+  const printed: string[] = [];
+  const error = console.error;
+  console.error = (line: unknown) => void printed.push(String(line));
   const blocker = join(dir, "not-a-directory");
   await writeFile(blocker, "");
   const guard = enableGuard({
@@ -189,10 +192,17 @@ test("a throwing sink and an unwritable file never break the host app's call; th
     for (let i = 0; i < 3; i++) assert.equal((await aiFetch()).status, 200);
     await guard.flush();
     assert.equal(warnings.length, 2, String(warnings));
-    assert.ok(warnings.some((w) => /file sink failed/.test(String(w))));
+    assert.ok(
+      warnings.some((w) =>
+        /the report cannot be written; records now go to stderr/.test(String(w))
+      ),
+    );
     assert.ok(warnings.some((w) => /custom sink #2 sink failed/.test(String(w))));
-    assert.equal(guard.stats().dropped, 3);
+    assert.equal(guard.stats().dropped, 0);
+    const records = printed.filter((line) => line.startsWith("{")).map((l) => JSON.parse(l));
+    assert.equal(records.filter((r) => r.event === "ai_call").length, 3);
   } finally {
+    console.error = error;
     await guard.disable();
   }
 });

@@ -201,9 +201,10 @@ export function createOutput(options: ResolvedOptions, ctx: OutputContext): Reco
       proc: ctx.proc,
       onDrop: ctx.onDrop,
       onFailure: (error) => ctx.onFailure("file", error),
-      fallback: options.storage ? undefined : () => createConsoleStorage(),
+      // stderr, never stdout: the app's output stays the app's (report mode prints nothing).
+      fallback: options.storage ? undefined : () => createConsoleStorage((l) => console.error(l)),
       onFallback: (error) =>
-        ctx.onFailure("file (no write permission; records now go to the console)", error),
+        ctx.onFailure("file (the report cannot be written; records now go to stderr)", error),
     });
   let daemon: DaemonClient | null = null;
   const daemonClient = (): DaemonClient =>

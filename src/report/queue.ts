@@ -33,17 +33,39 @@ export interface QueueOptions {
   proc: ProcessFacts;
   onDrop(count: number): void;
   onFailure(error: unknown): void;
-  /** Where records go from the first permission error on (Deno without --allow-write). */
+  /**
+   * Where records go from the first lasting error on (see {@link isLastingError}: Deno without
+   * --allow-write, a report path that is no file, a full disk).
+   */
   fallback?: (() => StorageAdapter) | undefined;
   /** Said once when the fallback takes over. */
   onFallback?(error: unknown, to: StorageAdapter): void;
 }
 
-/** A write the process is not allowed to make: it will not succeed on retry either. */
-export function isPermissionError(error: unknown): boolean {
+/**
+ * Errors of a write that will fail again on retry: not allowed (a permission, a read-only file
+ * system, a report that is no regular file), a path that cannot be made (a file where a directory
+ * must be, a loop of links, a name too long), no space left.
+ */
+const LASTING = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "EEXIST",
+  "ENOTDIR",
+  "EISDIR",
+  "ELOOP",
+  "ENAMETOOLONG",
+  "ENOSPC",
+  "EDQUOT",
+]);
+
+/** Whether a storage error will come again on every retry (see `LASTING`). */
+export function isLastingError(error: unknown): boolean {
   const e = error as { code?: unknown; name?: unknown } | null;
-  return ["EACCES", "EPERM", "EROFS"].includes(String(e?.code)) ||
-    e?.name === "PermissionDenied" || e?.name === "NotCapable";
+  return LASTING.has(String(e?.code)) || e?.name === "PermissionDenied" ||
+    e?.name === "NotCapable" || e?.name === "AlreadyExists" || e?.name === "NotADirectory" ||
+    e?.name === "IsADirectory";
 }
 
 /** Hands a batch of JSON lines to a storage: as they are where it takes them so, else joined. */
@@ -180,7 +202,7 @@ export class RecordQueue {
     try {
       await appendTo(storage, lines, onWrite);
     } catch (error) {
-      if (!isPermissionError(error)) throw error;
+      if (!isLastingError(error)) throw error;
       if (this.#storage === storage) {
         const fallback = this.#options.fallback;
         if (!fallback) throw error;
@@ -265,7 +287,7 @@ export class RecordQueue {
       this.#storage.appendLinesSync!(lines);
     } catch (error) {
       const fallback = this.#options.fallback;
-      if (!isPermissionError(error) || !fallback) throw error;
+      if (!isLastingError(error) || !fallback) throw error;
       this.#options.fallback = undefined;
       this.#storage = fallback();
       this.#options.onFallback?.(error, this.#storage);

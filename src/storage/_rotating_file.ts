@@ -333,7 +333,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export interface RotatingFileStorage extends StorageAdapter {
   /**
    * Exit paths only: writes lines synchronously before the process ends — under the lock (waited
-   * for at most 2 s), chained, rotated and sealed as `appendLines` does. Never throws.
+   * for at most 2 s), chained, rotated and sealed as `appendLines` does. Throws what kept it from
+   * writing them (the guard's queue then writes them to stderr, or counts them as dropped).
    */
   appendLinesSync(lines: readonly string[]): void;
   /** Waits for the batches handed over, then releases the lock if this writer still holds it. */
@@ -651,7 +652,7 @@ export function createRotatingFileStorage(
    * Exit paths: writes `lines` before the process ends — locked (a bounded wait), chained,
    * rotated and sealed as `appendLines` does. While this writer's own batch is being written it
    * holds the lock already: the sync path goes on under it, from the file as it now is, and skips
-   * lines of that batch which already landed. Never throws: a failure is said on stderr.
+   * lines of that batch which already landed. Throws what kept it from writing them.
    */
   const appendLinesSync = (lines: readonly string[]): void => {
     if (lines.length === 0) return;
@@ -693,12 +694,6 @@ export function createRotatingFileStorage(
       writeNow(fs, held, bytes);
       known = after;
       if (unfinished > 0) { for (const l of pending) writtenOnExit.add(l); }
-    } catch (error) {
-      console.warn(
-        `aiguard: ${lines.length} records could not be written on exit: ${
-          (error as Error).message
-        }`,
-      );
     } finally {
       if (own && fs) {
         try {

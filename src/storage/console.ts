@@ -29,5 +29,9 @@ export function createConsoleStorage(
       for (const line of lines.split("\n")) if (line) log(line);
       return Promise.resolve();
     },
+    // The console writes as it is called: exit paths can hand it what is pending.
+    appendLinesSync(lines: readonly string[]): void {
+      for (const line of lines) if (line) log(line);
+    },
   };
 }

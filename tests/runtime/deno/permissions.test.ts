@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-test("Deno without --allow-write falls back to the console with one warning, never a crash", async () => {
+test("Deno without --allow-write falls back to stderr with one warning, never a crash, nothing on stdout", async () => {
   const dir = await Deno.makeTempDir({ prefix: "aiguard-perm-" });
   try {
     const child = new Deno.Command(Deno.execPath(), {
@@ -26,9 +26,10 @@ test("Deno without --allow-write falls back to the console with one warning, nev
     const out = new TextDecoder().decode(stdout);
     const err = new TextDecoder().decode(stderr);
     assert.equal(code, 0, err);
-    const records = out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    assert.equal(out, "");
+    const records = err.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     assert.deepEqual(records.map((r) => r.model), ["child-0", "child-1", "child-2"]);
-    assert.equal(err.match(/no write permission; records now go to the console/g)?.length, 1, err);
+    assert.equal(err.match(/records now go to stderr/g)?.length, 1, err);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
