@@ -119,7 +119,8 @@ function closeOutput(state: Active): Promise<void> {
   return state.output.close().finally(state.forgetOnExit);
 }
 
-function handle(session: Session | null, mode: GuardMode): Guard {
+/** The `Guard` an `enableGuard()` call returns: it acts only while its session is the live one. */
+function guardFor(session: Session | null, mode: GuardMode): Guard {
   const live = () => session !== null && active?.session === session;
   return {
     mode,
@@ -175,7 +176,7 @@ function localEnable(options?: GuardOptions): Guard {
   if (previous && previous.output !== active?.output) {
     closeOutput(previous).catch((error) => reportSinkFailure(previous, "close", error));
   }
-  return handle(active?.session ?? null, resolved.mode);
+  return guardFor(active?.session ?? null, resolved.mode);
 }
 
 async function localDisable(): Promise<void> {
