@@ -53,6 +53,26 @@ function appendTo(storage: StorageAdapter, lines: string[], onWrite: () => void)
     : storage.append(`${lines.join("\n")}\n`);
 }
 
+/**
+ * A batch handed to the storage and not yet acknowledged, as its lines' UTF-8 bytes (`\n` between
+ * them), for the exit path to write again: off V8's heap while the write is under way, the lines
+ * do not outlive its young generation and grow it (bench/NOTES.md).
+ */
+interface HeldBatch {
+  readonly bytes: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+
+function holdBatch(lines: readonly string[]): HeldBatch {
+  return { bytes: utf8.encode(lines.join("\n")) };
+}
+
+/** The lines again (a line is JSON: it has no newline of its own). */
+function linesOf(held: HeldBatch): string[] {
+  return held.bytes.length === 0 ? [] : new TextDecoder().decode(held.bytes).split("\n");
+}
+
 /** A bounded queue in front of one storage adapter. */
 export class RecordQueue {
   #storage: StorageAdapter;
@@ -64,9 +84,9 @@ export class RecordQueue {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #flushing = 0;
   /** Batches handed to the storage and not yet acknowledged, oldest first. */
-  readonly #unacknowledged = new Set<string[]>();
+  readonly #unacknowledged = new Set<HeldBatch>();
   /** Batches the synchronous flush took over: their async outcome no longer counts. */
-  readonly #takenOver = new WeakSet<string[]>();
+  readonly #takenOver = new WeakSet<HeldBatch>();
 
   constructor(storage: StorageAdapter, options: QueueOptions) {
     this.#storage = storage;
@@ -138,22 +158,27 @@ export class RecordQueue {
       // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
       // the next burst instead (each append costs a lock and a write).
       do {
-        const batch = this.#items.splice(0, batchSize);
-        const lines = batch.map(encodeJson);
+        // Nothing here holds the records or their lines once the storage has them (see HeldBatch).
+        let lines: string[] | null = this.#items.splice(0, batchSize).map(encodeJson);
+        const records = lines.length;
         if (this.#droppedSinceReport > 0 && this.#items.length < this.#capacity) {
           lines.push(encodeJson(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc)));
           this.#droppedSinceReport = 0;
         }
         let writing!: () => void;
         const started = new Promise<void>((resolve) => (writing = resolve));
-        this.#unacknowledged.add(lines);
-        const handOver = () =>
-          this.#append(lines, writing).catch((error) => {
-            if (this.#takenOver.has(lines)) return; // flushSync wrote it
+        const held = holdBatch(lines);
+        this.#unacknowledged.add(held);
+        const handOver = () => {
+          const given = lines!;
+          lines = null;
+          return this.#append(given, held, writing).catch((error) => {
+            if (this.#takenOver.has(held)) return; // flushSync wrote it
             // The storage failed: say so once (the guard's logger), count the batch as dropped.
             this.#options.onFailure(error);
-            this.#options.onDrop(batch.length);
-          }).finally(() => this.#unacknowledged.delete(lines));
+            this.#options.onDrop(records);
+          }).finally(() => this.#unacknowledged.delete(held));
+        };
         if (this.#storage.appendLines) {
           // Handed over at once (it lands after the one before: the storage keeps the order, and
           // its lock, for it); the next batch is encoded once this one is being written.
@@ -175,11 +200,10 @@ export class RecordQueue {
     }
   }
 
-  async #append(lines: string[], onWrite: () => void): Promise<void> {
+  /** Not async: `lines` is not held while the storage writes them (the fallback takes `held`). */
+  #append(lines: string[], held: HeldBatch, onWrite: () => void): Promise<void> {
     const storage = this.#storage;
-    try {
-      await appendTo(storage, lines, onWrite);
-    } catch (error) {
+    return appendTo(storage, lines, onWrite).catch((error) => {
       if (!isPermissionError(error)) throw error;
       if (this.#storage === storage) {
         const fallback = this.#options.fallback;
@@ -188,8 +212,8 @@ export class RecordQueue {
         this.#storage = fallback();
         this.#options.onFallback?.(error, this.#storage);
       } // else: a batch handed over with the one that switched storage follows it there
-      await appendTo(this.#storage, lines, onWrite);
-    }
+      return appendTo(this.#storage, linesOf(held), onWrite);
+    });
   }
 
   /** Resolves when every record queued so far is written (or counted as dropped). */
@@ -243,7 +267,7 @@ export class RecordQueue {
     for (const batch of handedOver) {
       this.#takenOver.add(batch);
       this.#unacknowledged.delete(batch);
-      for (const line of batch) lines.push(line);
+      for (const line of linesOf(batch)) lines.push(line);
     }
     const queued = this.#items.splice(0);
     for (const record of queued) lines.push(encodeJson(record));

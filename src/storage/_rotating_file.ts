@@ -372,14 +372,13 @@ export function createRotatingFileStorage(
   const scratch = {};
   const lockPath = `${path}.lock`;
   let hold: Hold | null = null;
-  // The batch whose write is under way (an exit path may find it half done), and from where.
-  let inFlight: { lines: readonly string[]; from: number; bytes: number } | null = null;
+  // Where the batch whose write is under way goes (an exit path may find it half done). Its
+  // lines are not kept: an exit path reads what landed back from the file.
+  let inFlight: { from: number; bytes: number } | null = null;
   // The last batches that landed: their caller may not have seen the write resolve yet (an exit
   // can come between the write and the caller's continuation), so an exit path may hand their
   // lines over again. Kept per file (inode): offsets mean nothing in another.
-  const landedRecently: Array<
-    { lines: readonly string[]; from: number; bytes: number; ino: number }
-  > = [];
+  const landedRecently: Array<{ from: number; bytes: number; ino: number }> = [];
   // Lines an exit path wrote while batches holding them were still queued: not written twice.
   const writtenOnExit = new Set<string>();
   // Bumped by every synchronous write: an async write that lands after one does not know the size.
@@ -558,7 +557,14 @@ export function createRotatingFileStorage(
     return dropped;
   };
 
-  const land = async (given: readonly string[], onWrite?: () => void): Promise<void> => {
+  /**
+   * Writes a batch. Its lines are let go (`batch.lines = null`) once chained into bytes: held
+   * while the write is under way, they would outlive V8's young generation (bench/NOTES.md).
+   */
+  const land = async (
+    batch: { lines: readonly string[] | null },
+    onWrite?: () => void,
+  ): Promise<void> => {
     const fs = syncFs(name);
     ensureDirectory(fs);
     const seal = options.signingKey && chain ? await loadSealer() : null;
@@ -567,11 +573,12 @@ export function createRotatingFileStorage(
     }
     const held = hold;
     try {
-      let lines: readonly string[];
+      let lines: readonly string[] | null;
       let prepared: ReturnType<typeof prepare>;
       let before: number;
       for (;;) {
         // An exit path may have written some of these while this batch waited.
+        const given = batch.lines!;
         lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
         if (lines.length === 0) {
           onWrite?.();
@@ -592,7 +599,8 @@ export function createRotatingFileStorage(
       }
       const { bytes, after } = prepared;
       known = null; // until this write is known to have landed
-      inFlight = { lines, from: held.size, bytes: bytes.length };
+      inFlight = { from: held.size, bytes: bytes.length };
+      lines = batch.lines = null;
       const writing = write(held.handle, bytes);
       onWrite?.(); // the caller may prepare its next batch while this one is written
       await writing;
@@ -628,11 +636,12 @@ export function createRotatingFileStorage(
 
   const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> => {
     if (lines.length === 0) return Promise.resolve();
+    const batch = { lines };
     waiting++;
     unfinished++;
     const landed = turn.then(() => {
       waiting--;
-      return land(lines, onWrite);
+      return land(batch, onWrite);
     }).finally(() => {
       if (--unfinished === 0) writtenOnExit.clear();
     });
@@ -761,18 +770,21 @@ function waitForSize(fs: SyncFs, fd: number, size: number, timeoutMs: number): v
   while (fs.fstatSync(fd).size < size && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 1);
 }
 
-/** Of `lines`, those not already in the file as lines of the batch under way. */
+/**
+ * Of `lines`, those not already in the file as lines of a batch this writer wrote (the one under
+ * way, or one that landed lately): its bytes are read back from where it went.
+ */
 function notYetWritten(
   fs: SyncFs,
   held: Hold,
-  batch: { lines: readonly string[]; from: number; bytes: number },
+  batch: { from: number; bytes: number },
   lines: readonly string[],
 ): readonly string[] {
+  const end = Math.min(held.size, batch.from + batch.bytes);
+  if (end <= batch.from) return lines;
+  const text = new TextDecoder().decode(readAt(fs, held.fd, batch.from, end - batch.from));
   // Counted, not merely seen: a burst can hold several identical lines (same call site, same ms),
   // and only as many as landed may be skipped.
-  const inBatch = countLines(batch.lines);
-  if (!lines.some((l) => inBatch.has(l)) || held.size <= batch.from) return lines;
-  const text = new TextDecoder().decode(readAt(fs, held.fd, batch.from, held.size - batch.from));
   const landed = new Map<string, number>();
   for (const written of text.split("\n")) {
     // A chained line is `{"seq":n,"prev":…` then the record's own fields: take the head off.
@@ -783,17 +795,9 @@ function notYetWritten(
     landed.set(line, (landed.get(line) ?? 0) + 1);
   }
   return lines.filter((l) => {
-    const inB = inBatch.get(l) ?? 0;
     const done = landed.get(l) ?? 0;
-    if (inB === 0 || done === 0) return true;
-    inBatch.set(l, inB - 1);
+    if (done === 0) return true;
     landed.set(l, done - 1);
     return false;
   });
-}
-
-function countLines(lines: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
-  return counts;
 }
