@@ -23,6 +23,7 @@ import {
 } from "./_chain.ts";
 import { type HeldLock, lock, lockSync, type SyncFs, syncFs, unlock } from "./_report_lock.ts";
 import { type Sealer, sealerFromKey } from "./_seal.ts";
+import type { LineBatch } from "../report/line_batch.ts";
 import { loadSigningKey } from "./_signing_key.ts";
 
 /** Options of the file storage adapters. */
@@ -494,11 +495,11 @@ export function createRotatingFileStorage(
   const prepare = (
     fs: SyncFs,
     held: Hold,
-    lines: readonly string[],
+    lines: Lines,
     seal: Sealer | null,
   ): { bytes: Uint8Array; after: Position | null } => {
     if (!chain) {
-      const bytes = encoder.encode(`${lines.join("\n")}\n`);
+      const bytes = isBatch(lines) ? lines.bytes : encoder.encode(`${lines.join("\n")}\n`);
       if (held.size > 0 && held.size + bytes.length > maxBytes) rotate(fs, held, null);
       return { bytes, after: null };
     }
@@ -528,11 +529,12 @@ export function createRotatingFileStorage(
 
   const chainBatch = (
     lead: string[],
-    lines: readonly string[],
+    lines: Lines,
     at: Position,
     seal: Sealer | null,
   ): { bytes: Uint8Array; state: ChainState } => {
-    const chained = chainLines(lead.length > 0 ? [...lead, ...lines] : lines, at.state, scratch);
+    const parts = isBatch(lines) ? [...lead, lines] : lead.length > 0 ? [...lead, ...lines] : lines;
+    const chained = chainLines(parts, at.state, scratch);
     if (!seal || chained.state.hash === null) return chained;
     const sealed = chainLines(
       [seal.seal(chained.state.seq, chained.state.hash, at.report)],
@@ -558,11 +560,12 @@ export function createRotatingFileStorage(
   };
 
   /**
-   * Writes a batch. Its lines are let go (`batch.lines = null`) once chained into bytes: held
-   * while the write is under way, they would outlive V8's young generation (bench/NOTES.md).
+   * Writes a batch. One given as bytes (`appendBatch`, the queue's) is chained from its bytes:
+   * its lines held as strings while the batch waits would outlive V8's young generation
+   * (bench/NOTES.md). Lines given as strings are let go once chained.
    */
   const land = async (
-    batch: { lines: readonly string[] | null },
+    batch: { lines: readonly string[] | null; bytes: LineBatch | null },
     onWrite?: () => void,
   ): Promise<void> => {
     const fs = syncFs(name);
@@ -573,35 +576,46 @@ export function createRotatingFileStorage(
     }
     const held = hold;
     try {
-      let lines: readonly string[] | null;
+      let lines: Lines | null;
       let prepared: ReturnType<typeof prepare>;
       let before: number;
-      for (;;) {
-        // An exit path may have written some of these while this batch waited.
-        const given = batch.lines!;
-        lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
-        if (lines.length === 0) {
-          onWrite?.();
-          return;
-        }
-        before = syncWrites;
-        prepared = prepare(fs, held, lines, seal);
-        if (held.handle !== null && held.handleIno === held.ino) break;
+      /** Opens the write handle for the held file; false when an exit path wrote meanwhile. */
+      const openHandle = async (): Promise<boolean> => {
+        const since = syncWrites;
         const stale = held.handle;
         held.handle = null;
         await stale?.close().catch(() => {});
         held.handle = await openWriteHandle(path, held.ino);
         held.handleIno = held.ino;
-        if (syncWrites === before) break;
-        // An exit path wrote meanwhile: what was prepared no longer follows the file's chain.
+        if (syncWrites === since) return true;
         known = null;
         held.size = fs.fstatSync(held.fd).size;
+        return false;
+      };
+      // The handle first: lines given as strings are then chained and let go with no wait between.
+      if (held.handle === null || held.handleIno !== held.ino) await openHandle();
+      for (;;) {
+        // An exit path may have written some of these while this batch waited (then they are
+        // compared as strings: a rare path).
+        lines = writtenOnExit.size === 0
+          ? batch.lines ?? batch.bytes!
+          : (batch.lines ?? batch.bytes!.lines()).filter((l) => !writtenOnExit.has(l));
+        if ((isBatch(lines) ? lines.count : lines.length) === 0) {
+          onWrite?.();
+          return;
+        }
+        before = syncWrites;
+        prepared = prepare(fs, held, lines, seal);
+        lines = null;
+        // Rotation opened another file: it needs its own handle. What was prepared stays unless
+        // an exit path wrote meanwhile (it no longer follows the file's chain then).
+        if (held.handleIno === held.ino || await openHandle()) break;
       }
       const { bytes, after } = prepared;
       known = null; // until this write is known to have landed
       inFlight = { from: held.size, bytes: bytes.length };
-      lines = batch.lines = null;
-      const writing = write(held.handle, bytes);
+      batch.lines = null;
+      const writing = write(held.handle!, bytes);
       onWrite?.(); // the caller may prepare its next batch while this one is written
       await writing;
       landedRecently.push({ ...inFlight, ino: held.ino });
@@ -634,9 +648,10 @@ export function createRotatingFileStorage(
     }
   };
 
-  const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> => {
-    if (lines.length === 0) return Promise.resolve();
-    const batch = { lines };
+  const appendBatch = (
+    batch: { lines: readonly string[] | null; bytes: LineBatch | null },
+    onWrite?: () => void,
+  ): Promise<void> => {
     waiting++;
     unfinished++;
     const landed = turn.then(() => {
@@ -648,6 +663,8 @@ export function createRotatingFileStorage(
     turn = landed.catch(() => {});
     return landed;
   };
+  const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> =>
+    lines.length === 0 ? Promise.resolve() : appendBatch({ lines, bytes: null }, onWrite);
 
   /**
    * Exit paths: writes `lines` before the process ends — locked (a bounded wait), chained,
@@ -731,6 +748,8 @@ export function createRotatingFileStorage(
     name,
     append: (text) => appendLines(text.split("\n").filter((line) => line !== "")),
     appendLines,
+    appendBatch: (batch, onWrite) =>
+      batch.count === 0 ? Promise.resolve() : appendBatch({ lines: null, bytes: batch }, onWrite),
     appendLinesSync,
     close: async () => {
       await turn;
@@ -743,6 +762,13 @@ export function createRotatingFileStorage(
   };
 }
 
+/** A batch's lines: as strings, or as the queue's bytes. */
+type Lines = readonly string[] | LineBatch;
+
+function isBatch(lines: Lines): lines is LineBatch {
+  return !Array.isArray(lines);
+}
+
 /** A seal line's most bytes (chained): report id, hashes, signature, key id, time. */
 const SEAL_BYTES = 400;
 
@@ -752,14 +778,17 @@ const SEAL_BYTES = 400;
  */
 function estimatedBytes(
   lead: readonly string[],
-  lines: readonly string[],
+  lines: Lines,
   seq: number,
   seal: Sealer | null,
 ): number {
-  const head = 83 + String(seq + lead.length + lines.length + 1).length;
+  const count = isBatch(lines) ? lines.count : lines.length;
+  const head = 83 + String(seq + lead.length + count + 1).length;
   let bytes = seal ? SEAL_BYTES : 0;
   for (const l of lead) bytes += l.length + head;
-  for (const l of lines) bytes += l.length + head;
+  // A batch's bytes: exact, each line's newline counted in `head`.
+  if (isBatch(lines)) bytes += lines.bytes.length + count * (head - 1);
+  else for (const l of lines) bytes += l.length + head;
   return bytes;
 }
 
