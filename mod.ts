@@ -29,6 +29,7 @@ export { type ContextStorage, setContextStorage } from "./src/context.ts";
 export { VERSION } from "./src/version.ts";
 export { disableGuard, enableGuard, flush, type Guard, type GuardStats } from "./src/guard.ts";
 export type { GuardLogger, GuardOptions, SinkName, StorageAdapter } from "./src/config.ts";
+export type { LineBatch } from "./src/report/line_batch.ts";
 export type { ProviderRule } from "./src/detect/providers.ts";
 export type { AttestationPolicy, RegisteredAttestation, Violation } from "./src/policy.ts";
 export type {

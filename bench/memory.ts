@@ -4,9 +4,10 @@
 // at once; the event loop gets a turn every 1,000 calls, as an app's I/O would give it. Prints
 // RSS and heap before/after in MiB, the drops the queue counted, and how much of the RSS is V8's
 // young generation: V8 grows it (up to its maximum, 2 × --max-semi-space-size) by the bytes that
-// survive its scavenges, however short their life after that, and every record does (the memory
-// ring keeps the newest 1,000; the queue holds a batch until written). Heap used after a full
-// collection is what the guard still holds.
+// survive its scavenges, however short their life after that (what the guard keeps past a call —
+// the memory ring's newest 1,000, the queue's records until written — is kept as field values and
+// bytes so that little does: bench/NOTES.md). Heap used after a full collection is what the guard
+// still holds.
 import { rm } from "node:fs/promises";
 import * as v8 from "node:v8";
 import { collectGarbage, freshHome, userEntry } from "./_stats.ts";

@@ -7,6 +7,7 @@ import { type ProviderRule, validateRules } from "./detect/providers.ts";
 import { type AttestationPolicy, policyProblem } from "./policy.ts";
 import type { GuardMode, GuardRecord } from "./report/record.ts";
 import type { Sink } from "./report/sink.ts";
+import type { LineBatch } from "./report/line_batch.ts";
 import { envVar } from "./runtime.ts";
 
 /** Names of the built-in sinks. */
@@ -29,6 +30,11 @@ export interface StorageAdapter {
    * called: when this batch's bytes are on their way to the file.
    */
   appendLines?(lines: readonly string[], onWrite?: () => void): Promise<void>;
+  /**
+   * The same for lines given as their UTF-8 bytes: the queue hands batches this way where an
+   * adapter has it, so that no line is a string while its batch waits (see `LineBatch`).
+   */
+  appendBatch?(batch: LineBatch, onWrite?: () => void): Promise<void>;
   /**
    * Exit paths only: writes lines synchronously (lock, chain, seal, rotation as appendLines)
    * before the process ends; throws what kept it from writing them.

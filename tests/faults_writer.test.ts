@@ -137,6 +137,23 @@ test("appendLinesSync during the writer's own batch in flight: every line once, 
   assert.equal(chain.lines, 20_101, "the records and the head line, one chain");
 });
 
+test("appendLinesSync handed a batch that landed lately (its caller not yet told): every line once", async () => {
+  const path = await reportPath();
+  const storage = createNodeFsStorage({ path });
+  const first = Array.from({ length: 30 }, (_, i) => record(i));
+  const second = Array.from({ length: 30 }, (_, i) => record(30 + i));
+  const rest = Array.from({ length: 30 }, (_, i) => record(60 + i));
+  await storage.appendLines!(first);
+  await storage.appendLines!(second);
+  // An exit path that runs before a queue saw these writes resolve hands them over again.
+  storage.appendLinesSync([...first.slice(10), ...second, ...rest]);
+  await storage.close();
+  const ns = parsed(path).filter((l) => l.event === "ai_call").map((l) => l.n as number);
+  assert.deepEqual(ns, Array.from({ length: 90 }, (_, i) => i), "every record once, in order");
+  const chain = await verifyChain([{ file: path, text: await readFile(path, "utf8") }]);
+  assert.equal(chain.broken, null, JSON.stringify(chain.broken));
+});
+
 test("appendLinesSync waits at most ~2 s for a live holder of the lock, then writes anyway", async () => {
   const path = await reportPath();
   // A lock held by a live process on this host: this one (as another writer in it would).

@@ -145,7 +145,7 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
  * A storage adapter whose module is loaded at its creation (the queue creates it with its first
  * record), synchronously where the runtime can, else in the background: the file adapters stay
  * out of the core until a record actually has to be written (edge bundles and cold imports never
- * pay for them). It forwards `appendLines` (the queue's fast path) and `appendLinesSync` (exit
+ * pay for them). It forwards `appendBatch` and `appendLines` (the queue's fast paths) and `appendLinesSync` (exit
  * paths; loading the module synchronously if the background load has not finished).
  */
 function lazyStorage(
@@ -175,6 +175,11 @@ function lazyStorage(
     appendLines: async (lines, onWrite) => {
       const to = await adapter;
       return to.appendLines ? to.appendLines(lines, onWrite) : to.append(`${lines.join("\n")}\n`);
+    },
+    appendBatch: async (batch, onWrite) => {
+      const to = await adapter;
+      if (to.appendBatch) return to.appendBatch(batch, onWrite);
+      return to.appendLines ? to.appendLines(batch.lines(), onWrite) : to.append(batch.text());
     },
     appendLinesSync(lines) {
       if (loaded === null) {

@@ -7,6 +7,7 @@
  */
 import type { StorageAdapter } from "../config.ts";
 import { type AnyRecord, encodeJson, makeDroppedRecord, type ProcessFacts } from "./record.ts";
+import { LineBatch, LineBuffer } from "./line_batch.ts";
 
 /**
  * How long the first record of a burst waits for company before the queue writes. Every append
@@ -68,11 +69,15 @@ export function isLastingError(error: unknown): boolean {
     e?.name === "IsADirectory";
 }
 
-/** Hands a batch of JSON lines to a storage: as they are where it takes them so, else joined. */
-function appendTo(storage: StorageAdapter, lines: string[], onWrite: () => void): Promise<void> {
-  return storage.appendLines
-    ? storage.appendLines(lines, onWrite)
-    : storage.append(`${lines.join("\n")}\n`);
+/**
+ * Hands a batch to a storage: as bytes where it takes them so (`appendBatch`), else as lines,
+ * else joined.
+ */
+function appendTo(storage: StorageAdapter, batch: LineBatch, onWrite: () => void): Promise<void> {
+  if (storage.appendBatch) return storage.appendBatch(batch, onWrite);
+  return storage.appendLines ? storage.appendLines(batch.lines(), onWrite) : storage.append(
+    batch.text(),
+  );
 }
 
 /** A bounded queue in front of one storage adapter. */
@@ -80,15 +85,19 @@ export class RecordQueue {
   #storage: StorageAdapter;
   readonly #options: QueueOptions;
   readonly #capacity: number;
-  #items: AnyRecord[] = [];
+  /**
+   * Records waiting, each encoded when queued: as bytes, they do not outlive V8's young
+   * generation while they wait for the write before theirs (bench/NOTES.md).
+   */
+  readonly #items = new LineBuffer();
   #droppedSinceReport = 0;
   #draining: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #flushing = 0;
   /** Batches handed to the storage and not yet acknowledged, oldest first. */
-  readonly #unacknowledged = new Set<string[]>();
+  readonly #unacknowledged = new Set<LineBatch>();
   /** Batches the synchronous flush took over: their async outcome no longer counts. */
-  readonly #takenOver = new WeakSet<string[]>();
+  readonly #takenOver = new WeakSet<LineBatch>();
 
   constructor(storage: StorageAdapter, options: QueueOptions) {
     this.#storage = storage;
@@ -98,7 +107,7 @@ export class RecordQueue {
 
   /** Records waiting to be written. */
   get size(): number {
-    return this.#items.length;
+    return this.#items.count;
   }
 
   /**
@@ -113,20 +122,20 @@ export class RecordQueue {
    */
   pushUndelivered(records: readonly AnyRecord[]): void {
     if (records.length === 0) return;
-    for (const record of records) this.#items.push(record);
+    for (const record of records) this.#items.push(encodeJson(record));
     // Not drained at once: on an exit path flushSync() comes next and writes them.
     this.#arm();
   }
 
   /** Queues a record; drops and counts it when the queue is full. */
   push(record: AnyRecord): void {
-    if (this.#items.length >= this.#capacity) {
+    if (this.#items.count >= this.#capacity) {
       this.#droppedSinceReport++;
       this.#options.onDrop(1);
       return;
     }
-    this.#items.push(record);
-    if (this.#items.length >= EAGER_BATCH && this.#draining === null) {
+    this.#items.push(encodeJson(record));
+    if (this.#items.count >= EAGER_BATCH && this.#draining === null) {
       // A burst: write now. Records held for the whole window would outlive the young
       // generation and be promoted, growing the heap under a sustained burst.
       if (this.#timer !== null) {
@@ -160,23 +169,24 @@ export class RecordQueue {
       // Keep writing while a flush waits or a large backlog remains; a few stragglers wait for
       // the next burst instead (each append costs a lock and a write).
       do {
-        const batch = this.#items.splice(0, batchSize);
-        const lines = batch.map(encodeJson);
-        if (this.#droppedSinceReport > 0 && this.#items.length < this.#capacity) {
-          lines.push(encodeJson(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc)));
+        let batch = this.#items.take(batchSize);
+        const records = batch.count;
+        if (this.#droppedSinceReport > 0 && this.#items.count < this.#capacity) {
+          const dropped = makeDroppedRecord(this.#droppedSinceReport, this.#options.proc);
+          batch = LineBatch.of([...batch.lines(), encodeJson(dropped)]);
           this.#droppedSinceReport = 0;
         }
         let writing!: () => void;
         const started = new Promise<void>((resolve) => (writing = resolve));
-        this.#unacknowledged.add(lines);
+        this.#unacknowledged.add(batch);
         const handOver = () =>
-          this.#append(lines, writing).catch((error) => {
-            if (this.#takenOver.has(lines)) return; // flushSync wrote it
+          this.#append(batch, writing).catch((error) => {
+            if (this.#takenOver.has(batch)) return; // flushSync wrote it
             // The storage failed: say so once (the guard's logger), count the batch as dropped.
             this.#options.onFailure(error);
-            this.#options.onDrop(batch.length);
-          }).finally(() => this.#unacknowledged.delete(lines));
-        if (this.#storage.appendLines) {
+            this.#options.onDrop(records);
+          }).finally(() => this.#unacknowledged.delete(batch));
+        if (this.#storage.appendBatch || this.#storage.appendLines) {
           // Handed over at once (it lands after the one before: the storage keeps the order, and
           // its lock, for it); the next batch is encoded once this one is being written.
           inFlight = handOver();
@@ -187,21 +197,19 @@ export class RecordQueue {
           inFlight = handOver();
         }
       } while (
-        this.#items.length >= EAGER_BATCH ||
-        (this.#flushing > 0 && (this.#items.length > 0 || this.#droppedSinceReport > 0))
+        this.#items.count >= EAGER_BATCH ||
+        (this.#flushing > 0 && (this.#items.count > 0 || this.#droppedSinceReport > 0))
       );
       await Promise.all([handedOver, inFlight]);
     } finally {
       this.#draining = null;
-      if (this.#items.length > 0 || this.#droppedSinceReport > 0) this.#arm();
+      if (this.#items.count > 0 || this.#droppedSinceReport > 0) this.#arm();
     }
   }
 
-  async #append(lines: string[], onWrite: () => void): Promise<void> {
+  #append(batch: LineBatch, onWrite: () => void): Promise<void> {
     const storage = this.#storage;
-    try {
-      await appendTo(storage, lines, onWrite);
-    } catch (error) {
+    return appendTo(storage, batch, onWrite).catch((error) => {
       if (!isLastingError(error)) throw error;
       if (this.#storage === storage) {
         const fallback = this.#options.fallback;
@@ -210,8 +218,8 @@ export class RecordQueue {
         this.#storage = fallback();
         this.#options.onFallback?.(error, this.#storage);
       } // else: a batch handed over with the one that switched storage follows it there
-      await appendTo(this.#storage, lines, onWrite);
-    }
+      return appendTo(this.#storage, batch, onWrite);
+    });
   }
 
   /** Resolves when every record queued so far is written (or counted as dropped). */
@@ -223,7 +231,7 @@ export class RecordQueue {
         this.#timer = null;
       }
       while (this.#draining) await this.#draining;
-      if (this.#items.length > 0 || this.#droppedSinceReport > 0) {
+      if (this.#items.count > 0 || this.#droppedSinceReport > 0) {
         this.#draining = this.#drain();
         await this.#draining;
       }
@@ -254,7 +262,7 @@ export class RecordQueue {
   flushSync(): void {
     if (!this.#storage.appendLinesSync) return;
     const handedOver = [...this.#unacknowledged];
-    if (handedOver.length === 0 && this.#items.length === 0 && this.#droppedSinceReport === 0) {
+    if (handedOver.length === 0 && this.#items.count === 0 && this.#droppedSinceReport === 0) {
       return;
     }
     if (this.#timer !== null) {
@@ -265,10 +273,9 @@ export class RecordQueue {
     for (const batch of handedOver) {
       this.#takenOver.add(batch);
       this.#unacknowledged.delete(batch);
-      for (const line of batch) lines.push(line);
+      for (const line of batch.lines()) lines.push(line);
     }
-    const queued = this.#items.splice(0);
-    for (const record of queued) lines.push(encodeJson(record));
+    for (const line of this.#items.take(this.#items.count).lines()) lines.push(line);
     const records = lines.length;
     if (this.#droppedSinceReport > 0) {
       lines.push(encodeJson(makeDroppedRecord(this.#droppedSinceReport, this.#options.proc)));

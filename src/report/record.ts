@@ -114,9 +114,24 @@ export type AnyRecord = GuardRecord | DroppedRecord;
 
 const MAX_STRING = 512;
 
+/** Most strings {@link cap} remembers; past it, it starts again. */
+const MAX_KNOWN = 1024;
+/** A string per value seen lately (`cap`): calls repeat the same model, host, target. */
+const known = new Map<string, string>();
+
+/**
+ * The value, length-capped; a short one as the first equal string seen lately: a record held a
+ * while then holds a string many records share, not one of its own (one per call, from the body
+ * or the URL), which would outlive V8's young generation with it (bench/NOTES.md).
+ */
 function cap(value: string | null): string | null {
   if (value === null) return null;
-  return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING - 1)}…` : value;
+  if (value.length > MAX_STRING) return `${value.slice(0, MAX_STRING - 1)}…`;
+  const kept = known.get(value);
+  if (kept !== undefined) return kept;
+  if (known.size >= MAX_KNOWN) known.clear();
+  known.set(value, value);
+  return value;
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 import { builtinModule, runtimeKey } from "../runtime.ts";
+import type { LineBatch } from "../report/line_batch.ts";
 
 /** Where the chain stands: the last line's `seq` and hash. */
 export interface ChainState {
@@ -118,13 +119,14 @@ function hexOf(digest: Uint8Array): string {
 }
 
 /**
- * Adds `seq` and `prev` to each JSON line of `lines` (one record each, no newline), in order, and
- * returns them as UTF-8 bytes, newline-terminated, ready to append. Each line is written once into
- * the output and hashed there: no joined batch to split again, no string built only to be hashed.
- * A line that is not a JSON object is written as it is, outside the chain.
+ * Adds `seq` and `prev` to each JSON line of `lines` (one record each, no newline; or a
+ * {@link LineBatch} of such lines, as bytes), in order, and returns them as UTF-8 bytes,
+ * newline-terminated, ready to append. Each line is written once into the output and hashed there:
+ * no joined batch to split again, no string built only to be hashed. A line that is not a JSON
+ * object is written as it is, outside the chain.
  */
 export function chainLines(
-  lines: readonly string[],
+  lines: readonly (string | LineBatch)[],
   state: ChainState,
   scratch: ChainScratch = {},
 ): { bytes: Uint8Array; state: ChainState } {
@@ -140,31 +142,27 @@ export function chainLines(
   const digest = new Uint8Array(32);
   let inDigest = false;
   let size = 0;
-  for (const line of lines) size += line.length + HEAD_BYTES;
+  for (const line of lines) {
+    size += typeof line === "string"
+      ? line.length + HEAD_BYTES
+      : line.bytes.length + line.count * HEAD_BYTES;
+  }
   // A burst keeps its buffer; the first small batch after it lets the buffer go.
   if (size < KEEP_FROM) scratch.buffer = undefined;
   let out = scratch.buffer && scratch.buffer.length >= size
     ? scratch.buffer
     : Buffer.allocUnsafe(size);
   let at = 0;
-  for (const line of lines) {
-    if (at + line.length * 3 + HEAD_BYTES > out.length) {
-      // Characters past U+007F take 2–3 bytes: grow (rare).
-      const larger = Buffer.allocUnsafe(
-        Math.max(out.length * 2, at + line.length * 3 + HEAD_BYTES),
-      );
-      larger.set(out.subarray(0, at));
-      out = larger;
-    }
-    const encoding = latin1WhenAscii && Buffer.byteLength(line) === line.length ? "latin1" : "utf8";
-    if (line.charCodeAt(0) !== 123 /* { */) {
-      at += out.write(line, at, encoding);
-      out[at++] = 10;
-      continue;
-    }
+  /** Makes room for `bytes` more (strings past U+007F take 2–3 bytes a unit: rare). */
+  const room = (bytes: number): void => {
+    if (at + bytes + HEAD_BYTES <= out.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(out.length * 2, at + bytes + HEAD_BYTES));
+    larger.set(out.subarray(0, at));
+    out = larger;
+  };
+  /** Writes `{"seq":<seq>,"prev":"<hex>"` (or null) for the next line, byte by byte. */
+  const head = (): void => {
     seq++;
-    const from = at;
-    // {"seq":<seq>,"prev":"<hex>" (or null), written byte by byte: no head string per line.
     for (let i = 0; i < SEQ.length; i++) out[at++] = SEQ[i]!;
     at = writeDigits(out, at, seq);
     if (inDigest) {
@@ -184,14 +182,9 @@ export function chainLines(
       for (let i = 0; i < hash.length; i++) out[at++] = hash.charCodeAt(i);
       out[at++] = 34;
     }
-    if (line.length === 2 && line.charCodeAt(1) === 125 /* } */) {
-      out[at++] = 125;
-    } else {
-      // The line's own `{` lands where the `,` after the head goes.
-      const brace = at;
-      at += out.write(line, at, encoding);
-      out[brace] = 44; // ,
-    }
+  };
+  /** Hashes the chained line written from `from`, and ends it. */
+  const end = (from: number): void => {
     const written = new Uint8Array(out.buffer, out.byteOffset + from, at - from);
     if (sha256Into) {
       sha256Into.hash(written, digest);
@@ -200,6 +193,50 @@ export function chainLines(
       hash = hashBytes(written);
     }
     out[at++] = 10;
+  };
+  for (const line of lines) {
+    if (typeof line !== "string") {
+      const bytes = line.bytes;
+      for (let start = 0; start < bytes.length;) {
+        const stop = bytes.indexOf(10, start);
+        room(stop - start);
+        if (bytes[start] !== 123 /* { */) {
+          out.set(bytes.subarray(start, stop + 1), at);
+          at += stop + 1 - start;
+        } else {
+          const from = at;
+          head();
+          if (stop - start === 2 && bytes[start + 1] === 125 /* } */) out[at++] = 125;
+          else {
+            // The line's own `{` is where the `,` after the head goes.
+            out[at++] = 44;
+            out.set(bytes.subarray(start + 1, stop), at);
+            at += stop - start - 1;
+          }
+          end(from);
+        }
+        start = stop + 1;
+      }
+      continue;
+    }
+    room(line.length * 3);
+    const encoding = latin1WhenAscii && Buffer.byteLength(line) === line.length ? "latin1" : "utf8";
+    if (line.charCodeAt(0) !== 123 /* { */) {
+      at += out.write(line, at, encoding);
+      out[at++] = 10;
+      continue;
+    }
+    const from = at;
+    head();
+    if (line.length === 2 && line.charCodeAt(1) === 125 /* } */) {
+      out[at++] = 125;
+    } else {
+      // The line's own `{` lands where the `,` after the head goes.
+      const brace = at;
+      at += out.write(line, at, encoding);
+      out[brace] = 44; // ,
+    }
+    end(from);
   }
   if (inDigest) hash = hexOf(digest);
   if (size >= KEEP_FROM) scratch.buffer = out;

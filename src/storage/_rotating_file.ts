@@ -23,6 +23,7 @@ import {
 } from "./_chain.ts";
 import { type HeldLock, lock, lockSync, type SyncFs, syncFs, unlock } from "./_report_lock.ts";
 import { type Sealer, sealerFromKey } from "./_seal.ts";
+import type { LineBatch } from "../report/line_batch.ts";
 import { loadSigningKey } from "./_signing_key.ts";
 
 /** Options of the file storage adapters. */
@@ -380,14 +381,13 @@ export function createRotatingFileStorage(
   const scratch = {};
   const lockPath = `${path}.lock`;
   let hold: Hold | null = null;
-  // The batch whose write is under way (an exit path may find it half done), and from where.
-  let inFlight: { lines: readonly string[]; from: number; bytes: number } | null = null;
+  // Where the batch whose write is under way goes (an exit path may find it half done). Its
+  // lines are not kept: an exit path reads what landed back from the file.
+  let inFlight: { from: number; bytes: number } | null = null;
   // The last batches that landed: their caller may not have seen the write resolve yet (an exit
   // can come between the write and the caller's continuation), so an exit path may hand their
   // lines over again. Kept per file (inode): offsets mean nothing in another.
-  const landedRecently: Array<
-    { lines: readonly string[]; from: number; bytes: number; ino: number }
-  > = [];
+  const landedRecently: Array<{ from: number; bytes: number; ino: number }> = [];
   // Lines an exit path wrote while batches holding them were still queued: not written twice.
   const writtenOnExit = new Set<string>();
   // Bumped by every synchronous write: an async write that lands after one does not know the size.
@@ -503,11 +503,11 @@ export function createRotatingFileStorage(
   const prepare = (
     fs: SyncFs,
     held: Hold,
-    lines: readonly string[],
+    lines: Lines,
     seal: Sealer | null,
   ): { bytes: Uint8Array; after: Position | null } => {
     if (!chain) {
-      const bytes = encoder.encode(`${lines.join("\n")}\n`);
+      const bytes = isBatch(lines) ? lines.bytes : encoder.encode(`${lines.join("\n")}\n`);
       if (held.size > 0 && held.size + bytes.length > maxBytes) rotate(fs, held, null);
       return { bytes, after: null };
     }
@@ -537,11 +537,12 @@ export function createRotatingFileStorage(
 
   const chainBatch = (
     lead: string[],
-    lines: readonly string[],
+    lines: Lines,
     at: Position,
     seal: Sealer | null,
   ): { bytes: Uint8Array; state: ChainState } => {
-    const chained = chainLines(lead.length > 0 ? [...lead, ...lines] : lines, at.state, scratch);
+    const parts = isBatch(lines) ? [...lead, lines] : lead.length > 0 ? [...lead, ...lines] : lines;
+    const chained = chainLines(parts, at.state, scratch);
     if (!seal || chained.state.hash === null) return chained;
     const sealed = chainLines(
       [seal.seal(chained.state.seq, chained.state.hash, at.report)],
@@ -566,7 +567,15 @@ export function createRotatingFileStorage(
     return dropped;
   };
 
-  const land = async (given: readonly string[], onWrite?: () => void): Promise<void> => {
+  /**
+   * Writes a batch. One given as bytes (`appendBatch`, the queue's) is chained from its bytes:
+   * its lines held as strings while the batch waits would outlive V8's young generation
+   * (bench/NOTES.md). Lines given as strings are let go once chained.
+   */
+  const land = async (
+    batch: { lines: readonly string[] | null; bytes: LineBatch | null },
+    onWrite?: () => void,
+  ): Promise<void> => {
     const fs = syncFs(name);
     ensureDirectory(fs);
     const seal = options.signingKey && chain ? await loadSealer() : null;
@@ -575,33 +584,46 @@ export function createRotatingFileStorage(
     }
     const held = hold;
     try {
-      let lines: readonly string[];
+      let lines: Lines | null;
       let prepared: ReturnType<typeof prepare>;
       let before: number;
-      for (;;) {
-        // An exit path may have written some of these while this batch waited.
-        lines = writtenOnExit.size === 0 ? given : given.filter((l) => !writtenOnExit.has(l));
-        if (lines.length === 0) {
-          onWrite?.();
-          return;
-        }
-        before = syncWrites;
-        prepared = prepare(fs, held, lines, seal);
-        if (held.handle !== null && held.handleIno === held.ino) break;
+      /** Opens the write handle for the held file; false when an exit path wrote meanwhile. */
+      const openHandle = async (): Promise<boolean> => {
+        const since = syncWrites;
         const stale = held.handle;
         held.handle = null;
         await stale?.close().catch(() => {});
         held.handle = await openWriteHandle(path, held.ino);
         held.handleIno = held.ino;
-        if (syncWrites === before) break;
-        // An exit path wrote meanwhile: what was prepared no longer follows the file's chain.
+        if (syncWrites === since) return true;
         known = null;
         held.size = fs.fstatSync(held.fd).size;
+        return false;
+      };
+      // The handle first: lines given as strings are then chained and let go with no wait between.
+      if (held.handle === null || held.handleIno !== held.ino) await openHandle();
+      for (;;) {
+        // An exit path may have written some of these while this batch waited (then they are
+        // compared as strings: a rare path).
+        lines = writtenOnExit.size === 0
+          ? batch.lines ?? batch.bytes!
+          : (batch.lines ?? batch.bytes!.lines()).filter((l) => !writtenOnExit.has(l));
+        if ((isBatch(lines) ? lines.count : lines.length) === 0) {
+          onWrite?.();
+          return;
+        }
+        before = syncWrites;
+        prepared = prepare(fs, held, lines, seal);
+        lines = null;
+        // Rotation opened another file: it needs its own handle. What was prepared stays unless
+        // an exit path wrote meanwhile (it no longer follows the file's chain then).
+        if (held.handleIno === held.ino || await openHandle()) break;
       }
       const { bytes, after } = prepared;
       known = null; // until this write is known to have landed
-      inFlight = { lines, from: held.size, bytes: bytes.length };
-      const writing = write(held.handle, bytes);
+      inFlight = { from: held.size, bytes: bytes.length };
+      batch.lines = null;
+      const writing = write(held.handle!, bytes);
       onWrite?.(); // the caller may prepare its next batch while this one is written
       await writing;
       landedRecently.push({ ...inFlight, ino: held.ino });
@@ -634,19 +656,23 @@ export function createRotatingFileStorage(
     }
   };
 
-  const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> => {
-    if (lines.length === 0) return Promise.resolve();
+  const appendBatch = (
+    batch: { lines: readonly string[] | null; bytes: LineBatch | null },
+    onWrite?: () => void,
+  ): Promise<void> => {
     waiting++;
     unfinished++;
     const landed = turn.then(() => {
       waiting--;
-      return land(lines, onWrite);
+      return land(batch, onWrite);
     }).finally(() => {
       if (--unfinished === 0) writtenOnExit.clear();
     });
     turn = landed.catch(() => {});
     return landed;
   };
+  const appendLines = (lines: readonly string[], onWrite?: () => void): Promise<void> =>
+    lines.length === 0 ? Promise.resolve() : appendBatch({ lines, bytes: null }, onWrite);
 
   /**
    * Exit paths: writes `lines` before the process ends — locked (a bounded wait), chained,
@@ -724,6 +750,8 @@ export function createRotatingFileStorage(
     name,
     append: (text) => appendLines(text.split("\n").filter((line) => line !== "")),
     appendLines,
+    appendBatch: (batch, onWrite) =>
+      batch.count === 0 ? Promise.resolve() : appendBatch({ lines: null, bytes: batch }, onWrite),
     appendLinesSync,
     close: async () => {
       await turn;
@@ -736,6 +764,13 @@ export function createRotatingFileStorage(
   };
 }
 
+/** A batch's lines: as strings, or as the queue's bytes. */
+type Lines = readonly string[] | LineBatch;
+
+function isBatch(lines: Lines): lines is LineBatch {
+  return !Array.isArray(lines);
+}
+
 /** A seal line's most bytes (chained): report id, hashes, signature, key id, time. */
 const SEAL_BYTES = 400;
 
@@ -745,14 +780,17 @@ const SEAL_BYTES = 400;
  */
 function estimatedBytes(
   lead: readonly string[],
-  lines: readonly string[],
+  lines: Lines,
   seq: number,
   seal: Sealer | null,
 ): number {
-  const head = 83 + String(seq + lead.length + lines.length + 1).length;
+  const count = isBatch(lines) ? lines.count : lines.length;
+  const head = 83 + String(seq + lead.length + count + 1).length;
   let bytes = seal ? SEAL_BYTES : 0;
   for (const l of lead) bytes += l.length + head;
-  for (const l of lines) bytes += l.length + head;
+  // A batch's bytes: exact, each line's newline counted in `head`.
+  if (isBatch(lines)) bytes += lines.bytes.length + count * (head - 1);
+  else for (const l of lines) bytes += l.length + head;
   return bytes;
 }
 
@@ -763,18 +801,21 @@ function waitForSize(fs: SyncFs, fd: number, size: number, timeoutMs: number): v
   while (fs.fstatSync(fd).size < size && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 1);
 }
 
-/** Of `lines`, those not already in the file as lines of the batch under way. */
+/**
+ * Of `lines`, those not already in the file as lines of a batch this writer wrote (the one under
+ * way, or one that landed lately): its bytes are read back from where it went.
+ */
 function notYetWritten(
   fs: SyncFs,
   held: Hold,
-  batch: { lines: readonly string[]; from: number; bytes: number },
+  batch: { from: number; bytes: number },
   lines: readonly string[],
 ): readonly string[] {
+  const end = Math.min(held.size, batch.from + batch.bytes);
+  if (end <= batch.from) return lines;
+  const text = new TextDecoder().decode(readAt(fs, held.fd, batch.from, end - batch.from));
   // Counted, not merely seen: a burst can hold several identical lines (same call site, same ms),
   // and only as many as landed may be skipped.
-  const inBatch = countLines(batch.lines);
-  if (!lines.some((l) => inBatch.has(l)) || held.size <= batch.from) return lines;
-  const text = new TextDecoder().decode(readAt(fs, held.fd, batch.from, held.size - batch.from));
   const landed = new Map<string, number>();
   for (const written of text.split("\n")) {
     // A chained line is `{"seq":n,"prev":…` then the record's own fields: take the head off.
@@ -785,17 +826,9 @@ function notYetWritten(
     landed.set(line, (landed.get(line) ?? 0) + 1);
   }
   return lines.filter((l) => {
-    const inB = inBatch.get(l) ?? 0;
     const done = landed.get(l) ?? 0;
-    if (inB === 0 || done === 0) return true;
-    inBatch.set(l, inB - 1);
+    if (done === 0) return true;
     landed.set(l, done - 1);
     return false;
   });
-}
-
-function countLines(lines: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
-  return counts;
 }

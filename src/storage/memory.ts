@@ -30,11 +30,33 @@ export type {
 } from "../report/record.ts";
 export { RECORD_V } from "../report/record.ts";
 
-/** A bounded ring of the newest records, in memory. Backs `Guard.records()`. */
+/** Fields a ring slot holds in place; a record with more is kept as the object itself. */
+const SLOT_FIELDS = 24;
+/** Key lists remembered per ring (records come in a few shapes: a call's, a drop's). */
+const MAX_SHAPES = 16;
+/** The slot holds the record object itself (in its first cell). */
+const WHOLE = -1;
+
+/**
+ * A bounded ring of the newest records, in memory. Backs `Guard.records()`.
+ *
+ * A record is kept as its field values, in one array allocated once, beside the list of its keys
+ * (one list per shape of record): a record object held for a thousand calls would outlive the
+ * young generation and grow it (bench/NOTES.md), its values (shared strings, the frozen stack)
+ * do not. `toArray()` builds the records again, same keys in the same order, same values, frozen
+ * where they were.
+ */
 export class MemoryRing {
   readonly #capacity: number;
-  #items: AnyRecord[] = [];
-  #start = 0;
+  /** `SLOT_FIELDS` cells per slot, allocated when first needed. */
+  #cells: unknown[] = [];
+  /** Per slot: the shape's index in `#shapes`, or `WHOLE`. */
+  #shapeOf: Int8Array;
+  /** Per slot: 1 when the record was frozen. */
+  #frozen: Uint8Array;
+  readonly #shapes: string[][] = [];
+  #size = 0;
+  #next = 0;
 
   /** A ring that keeps the newest `capacity` records. */
   constructor(capacity = 1000) {
@@ -42,21 +64,79 @@ export class MemoryRing {
       throw new RangeError(`Memory ring capacity must be a positive integer, got ${capacity}.`);
     }
     this.#capacity = capacity;
+    this.#shapeOf = new Int8Array(capacity);
+    this.#frozen = new Uint8Array(capacity);
+  }
+
+  /** The index of the record's key list in `#shapes` (learnt if new), or `WHOLE`. */
+  #shapeIndex(record: AnyRecord): number {
+    for (let s = 0; s < this.#shapes.length; s++) {
+      const keys = this.#shapes[s]!;
+      let i = 0;
+      let same = true;
+      for (const key in record) {
+        if (key !== keys[i++]) {
+          same = false;
+          break;
+        }
+      }
+      if (same && i === keys.length) return s;
+    }
+    const keys = Object.keys(record);
+    if (
+      keys.length > SLOT_FIELDS || this.#shapes.length >= MAX_SHAPES || keys.includes("__proto__")
+    ) return WHOLE;
+    // for-in also walks inherited keys: a record that has any is kept whole.
+    let own = 0;
+    for (const _ in record) own++;
+    if (own !== keys.length) return WHOLE;
+    this.#shapes.push(keys);
+    return this.#shapes.length - 1;
   }
 
   /** Adds a record, evicting the oldest when full. */
   push(record: AnyRecord): void {
-    if (this.#items.length < this.#capacity) {
-      this.#items.push(record);
+    const slot = this.#next;
+    this.#next = slot + 1 === this.#capacity ? 0 : slot + 1;
+    if (this.#size < this.#capacity) this.#size++;
+    const base = slot * SLOT_FIELDS;
+    if (this.#cells.length < base + SLOT_FIELDS) {
+      this.#cells = this.#cells.concat(new Array(SLOT_FIELDS * 64).fill(undefined));
+    }
+    const cells = this.#cells;
+    const shape = this.#shapeIndex(record);
+    this.#shapeOf[slot] = shape;
+    this.#frozen[slot] = Object.isFrozen(record) ? 1 : 0;
+    if (shape === WHOLE) {
+      cells[base] = record;
+      for (let i = 1; i < SLOT_FIELDS; i++) cells[base + i] = undefined;
       return;
     }
-    this.#items[this.#start] = record;
-    this.#start = (this.#start + 1) % this.#capacity;
+    const keys = this.#shapes[shape]!;
+    const fields = record as unknown as Record<string, unknown>;
+    for (let i = 0; i < keys.length; i++) cells[base + i] = fields[keys[i]!];
+    // Let go of what the slot's previous record held.
+    for (let i = keys.length; i < SLOT_FIELDS; i++) cells[base + i] = undefined;
   }
 
   /** Records, oldest first, newest last. */
   toArray(): AnyRecord[] {
-    return [...this.#items.slice(this.#start), ...this.#items.slice(0, this.#start)];
+    const out: AnyRecord[] = [];
+    const first = this.#size < this.#capacity ? 0 : this.#next;
+    for (let n = 0; n < this.#size; n++) {
+      const slot = (first + n) % this.#capacity;
+      const base = slot * SLOT_FIELDS;
+      const shape = this.#shapeOf[slot]!;
+      if (shape === WHOLE) {
+        out.push(this.#cells[base] as AnyRecord);
+        continue;
+      }
+      const keys = this.#shapes[shape]!;
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) record[keys[i]!] = this.#cells[base + i];
+      out.push((this.#frozen[slot] ? Object.freeze(record) : record) as unknown as AnyRecord);
+    }
+    return out;
   }
 }
 

@@ -26,3 +26,29 @@ test("1,200 unattested calls: the guard's memory ring keeps the newest 1,000, on
     net.restore();
   }
 });
+
+test("the memory ring gives back each record as it was given: keys in order, values, frozen or not", async () => {
+  const { MemoryRing } = await import("../../src/storage/memory.ts");
+  const ring = new MemoryRing(3);
+  const stack = Object.freeze(["src/a.ts:1:1"]);
+  const call = (model: string, extra: object = {}) =>
+    Object.freeze({ v: 1, ts: "t", event: "ai_call", model, stack, ...extra });
+  const given = [
+    call("m-0"),
+    { v: 1, event: "dropped", count: 2 }, // not frozen: memory storage's parsed lines
+    call("m-2", { violation: "model" }),
+    JSON.parse('{"v":1,"__proto__":{"x":1}}'), // an own __proto__ key: kept as the object
+    call("m-4", { attestation: Object.freeze({ id: "a", reason: null }) }),
+  ];
+  for (const record of given) ring.push(record as never);
+  const kept = ring.toArray();
+  assert.equal(kept.length, 3, "the newest three");
+  kept.forEach((record, i) => {
+    const original = given[i + 2]!;
+    assert.deepEqual(Object.keys(record), Object.keys(original));
+    assert.deepEqual(record, original);
+    assert.equal(Object.isFrozen(record), Object.isFrozen(original));
+    assert.equal(Object.getPrototypeOf(record), Object.getPrototypeOf(original));
+  });
+  assert.equal((kept[0] as unknown as { stack: unknown }).stack, stack, "values kept, not copied");
+});

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveOptions } from "../../src/config.ts";
 import { defaultStorage } from "../../src/report/chain.ts";
+import { LineBatch } from "../../src/report/line_batch.ts";
 import { RecordQueue } from "../../src/report/queue.ts";
 import { createNodeFsStorage } from "../../src/storage/node_fs.ts";
 import { verifyChain } from "../support/verify_report.ts";
@@ -85,6 +86,19 @@ test("the default file storage forwards appendLines: batches reach the adapter's
   assert.equal(writing, true);
   const text = await readFile(path, "utf8");
   assert.deepEqual(modelsOf(text), ["m-0", "m-1", "m-2"]);
+  assert.equal((await verifyChain([{ file: path, text }])).broken, null);
+});
+
+test("the default file storage forwards appendBatch: the queue's batches reach the adapter as bytes", async () => {
+  const path = join(dir, "guard_log_batch.jsonl");
+  const storage = defaultStorage(resolveOptions({ reportPath: path }));
+  assert.equal(typeof storage.appendBatch, "function");
+  let writing = false;
+  const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify(sampleRecord(`b-${i}`)));
+  await storage.appendBatch!(LineBatch.of(lines), () => (writing = true));
+  assert.equal(writing, true, "the adapter says when the write has started");
+  const text = await readFile(path, "utf8");
+  assert.deepEqual(modelsOf(text), ["b-0", "b-1", "b-2"]);
   assert.equal((await verifyChain([{ file: path, text }])).broken, null);
 });
 

@@ -16,6 +16,7 @@ import { createBunFileStorage } from "../../src/storage/bun_file.ts";
 import { lockSync, syncFs } from "../../src/storage/_report_lock.ts";
 import { RecordQueue } from "../../src/report/queue.ts";
 import type { AnyRecord } from "../../src/report/record.ts";
+import type { LineBatch } from "../../src/report/line_batch.ts";
 
 const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const [path, writer, total, perBatch, padBytes, maxBytes, backups, mode] = args;
@@ -36,8 +37,9 @@ if (mode === "hold") {
   let waited = -1;
   const timed = {
     ...storage,
-    appendLines: async (lines: readonly string[], onWrite?: () => void) => {
-      await storage.appendLines!(lines, onWrite);
+    // The queue's way in (its batches as bytes).
+    appendBatch: async (batch: LineBatch, onWrite?: () => void) => {
+      await storage.appendBatch!(batch, onWrite);
       if (waited < 0) waited = performance.now() - t0;
     },
   };
