@@ -21,8 +21,8 @@ const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() 
   process.execPath;
 const app = join(root, "bench", "_start_app.mjs");
 
-// Node and Bun users get the npm build (`scripts/build_npm.mjs`: one JavaScript file per module),
-// built here from the current source; Deno users the TypeScript from JSR.
+// Node and Bun users get the npm build (`scripts/build_npm.mjs`: an esbuild bundle with code
+// splitting), built here from the current source; Deno users the TypeScript from JSR.
 const outdir = join(root, ".tmp", "bench-preload");
 mkdirSync(outdir, { recursive: true });
 let preload = join(root, "auto.ts");
