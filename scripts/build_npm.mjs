@@ -14,7 +14,7 @@ const root = resolve(import.meta.dirname, "..");
  * besides deno.json's exports: each is an entry point, so it has a file of its own at its source
  * path (`src/detect/sdk.js`).
  */
-export const ON_DEMAND = [
+const ON_DEMAND = [
   "./src/detect/sdk.ts", // src/guard/parts.ts
   "./src/detect/sdk/hooks.ts", // src/guard/parts.ts
   "./src/report/chain.ts", // src/guard/parts.ts
