@@ -2,6 +2,9 @@
 // (entry hooks: nothing imported until the app imports it), and the eager discovery it replaced
 // (every supported SDK installed here imported at start). Each variant runs in fresh processes,
 // 11 rounds in rotated order; prints medians of the time to the app's first line and of its RSS.
+// AIGUARD_BENCH_PRELOAD=<another build's auto.js> adds it as a fourth variant (an A/B comparison of
+// two builds, interleaved); AIGUARD_BENCH_MODE sets AIGUARD_MODE (default `report`),
+// AIGUARD_BENCH_ROUNDS the rounds.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -18,8 +21,8 @@ const exec = (globalThis as { Deno?: { execPath(): string } }).Deno?.execPath() 
   process.execPath;
 const app = join(root, "bench", "_start_app.mjs");
 
-// Node and Bun users get the npm build (`scripts/build_npm.mjs`: one JavaScript file per module),
-// built here from the current source; Deno users the TypeScript from JSR.
+// Node and Bun users get the npm build (`scripts/build_npm.mjs`: an esbuild bundle with code
+// splitting), built here from the current source; Deno users the TypeScript from JSR.
 const outdir = join(root, ".tmp", "bench-preload");
 mkdirSync(outdir, { recursive: true });
 let preload = join(root, "auto.ts");
@@ -54,14 +57,16 @@ function args(preloadFile: string | null): string[] {
   return [...(preloadFile ? ["--import", preloadFile] : []), app];
 }
 
-const variants = { plain: null, preload, eager } as const;
-type Variant = keyof typeof variants;
-const samples: Record<Variant, { ms: number[]; rss: number[] }> = {
-  plain: { ms: [], rss: [] },
-  preload: { ms: [], rss: [] },
-  eager: { ms: [], rss: [] },
+const other = process.env.AIGUARD_BENCH_PRELOAD;
+const variants: Record<string, string | null> = {
+  plain: null,
+  preload,
+  eager,
+  ...(other ? { other } : {}),
 };
-const names = Object.keys(variants) as Variant[];
+const names = Object.keys(variants);
+const samples: Record<string, { ms: number[]; rss: number[] }> = {};
+for (const name of names) samples[name] = { ms: [], rss: [] };
 // What users run: report mode with the default sinks (`auto`), the report under a fresh HOME.
 // AIGUARD_BENCH_SINKS=memory measures the guard without the sink chain, for comparison.
 const home = join(outdir, "home");
@@ -69,30 +74,41 @@ mkdirSync(home, { recursive: true, mode: 0o700 });
 const env: Record<string, string | undefined> = {
   ...process.env,
   HOME: home,
-  AIGUARD_MODE: "report",
+  AIGUARD_MODE: process.env.AIGUARD_BENCH_MODE ?? "report",
   AIGUARD_SINKS: process.env.AIGUARD_BENCH_SINKS,
 };
 if (env.AIGUARD_SINKS === undefined) delete env.AIGUARD_SINKS;
-for (let round = 0; round < 11; round++) {
+const rounds = Number(process.env.AIGUARD_BENCH_ROUNDS ?? 11);
+for (let round = 0; round < rounds; round++) {
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + round) % names.length]!;
-    const out = execFileSync(exec, args(variants[name]), { cwd: root, env, encoding: "utf8" });
+    const out = execFileSync(exec, args(variants[name]!), { cwd: root, env, encoding: "utf8" });
     const line = JSON.parse(out.trim().split("\n").at(-1)!) as {
       rss: number;
       first_line_ms: number;
     };
-    samples[name].ms.push(line.first_line_ms);
-    samples[name].rss.push(line.rss / 2 ** 20);
+    samples[name]!.ms.push(line.first_line_ms);
+    samples[name]!.rss.push(line.rss / 2 ** 20);
   }
 }
-const m = (name: Variant) => ({ ms: median(samples[name].ms), rss: median(samples[name].rss) });
+const m = (name: string) => ({ ms: median(samples[name]!.ms), rss: median(samples[name]!.rss) });
 const [plain, withPreload, withEager] = [m("plain"), m("preload"), m("eager")];
+const withOther = other ? m("other") : null;
 console.log(JSON.stringify({
   sinks: process.env.AIGUARD_BENCH_SINKS ?? "auto (default)",
+  mode: env.AIGUARD_MODE,
+  rounds,
   plain_ms: plain.ms,
   plain_rss_mib: plain.rss,
   preload_ms_added: withPreload.ms - plain.ms,
   preload_rss_mib_added: withPreload.rss - plain.rss,
   eager_ms_added: withEager.ms - plain.ms,
   eager_rss_mib_added: withEager.rss - plain.rss,
+  ...(withOther
+    ? {
+      other,
+      other_ms_added: withOther.ms - plain.ms,
+      other_rss_mib_added: withOther.rss - plain.rss,
+    }
+    : {}),
 }));

@@ -1,11 +1,35 @@
-// Builds the npm package into dist/: tsc emits ESM .js with .d.ts (relative .ts imports rewritten
-// to .js), package.json's exports are derived from deno.json's so the two never drift, and the
-// CLI becomes the `aiguard` bin.
+// Builds the npm package into dist/: an esbuild bundle with code splitting (ES modules: one file
+// per entry point, the code they share in chunks under dist/chunks/), tsc's .d.ts beside it,
+// package.json's exports derived from deno.json's so the two never drift, and the CLI as the
+// `aiguard` bin. A start loads a few files instead of one per module (bench/NOTES.md, "Start").
 import { execFileSync } from "node:child_process";
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
+
+/**
+ * The modules the package loads on demand by their path (`requireOwnModule`, the worker entry),
+ * besides deno.json's exports: each is an entry point, so it has a file of its own at its source
+ * path (`src/detect/sdk.js`).
+ */
+const ON_DEMAND = [
+  "./src/detect/sdk.ts", // src/guard/parts.ts
+  "./src/detect/sdk/hooks.ts", // src/guard/parts.ts
+  "./src/report/chain.ts", // src/guard/parts.ts
+  "./src/preload/worker.ts", // src/detect/worker.ts
+];
+
+/**
+ * Declares in a built file its own path in the package (src/runtime.ts reads it: a chunk's URL
+ * alone does not tell where the package root is), after its hashbang if it has one.
+ */
+function withOwnPath(text, path) {
+  const line = `const AIGUARD_PACKAGE_FILE = ${JSON.stringify(path)};\n`;
+  const bang = /^#!.*\n/.exec(text)?.[0] ?? "";
+  return bang + line + text.slice(bang.length);
+}
 
 /** Builds into `dist` (default `<repo>/dist`; compat.mjs builds one of its own under `.tmp/`). */
 export async function buildNpm(dist = join(root, "dist")) {
@@ -13,7 +37,31 @@ export async function buildNpm(dist = join(root, "dist")) {
   const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
-  const entries = Object.values(deno.exports);
+  const entries = [...new Set([...Object.values(deno.exports), ...ON_DEMAND])];
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: entries.map((e) => join(root, e)),
+    outbase: root,
+    outdir: dist,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    // The SDKs, OpenTelemetry and oxc-parser stay the app's, found where the app installed them.
+    packages: "external",
+    external: ["node:*"],
+    chunkNames: "chunks/[name]-[hash]",
+    write: false,
+    logLevel: "error",
+  });
+  for (const file of result.outputFiles) {
+    await mkdir(dirname(file.path), { recursive: true });
+    const path = relative(dist, file.path).split(sep).join("/");
+    await writeFile(file.path, path.endsWith(".js") ? withOwnPath(file.text, path) : file.text);
+  }
+
+  // Types: tsc's declarations, one .d.ts per module.
   const tsconfig = {
     compilerOptions: {
       target: "ES2022",
@@ -21,6 +69,7 @@ export async function buildNpm(dist = join(root, "dist")) {
       moduleResolution: "NodeNext",
       rewriteRelativeImportExtensions: true,
       declaration: true,
+      emitDeclarationOnly: true,
       outDir: dist,
       rootDir: root,
       strict: true,
@@ -30,7 +79,7 @@ export async function buildNpm(dist = join(root, "dist")) {
       lib: ["ES2023", "DOM"],
       types: ["node"],
     },
-    files: entries.map((e) => join(root, e)),
+    files: Object.values(deno.exports).map((e) => join(root, e)),
   };
   const configPath = join(root, ".tmp", `tsconfig.${basename(dist)}.json`);
   await mkdir(join(root, ".tmp"), { recursive: true });

@@ -183,11 +183,7 @@ function run({ mode, flag, round }, dir) {
   if (values.requests) {
     const counter = join(dir, "request_counter.mjs");
     if (!existsSync(counter)) {
-      // The built matcher where there is a build: the counter costs the suite no type-stripping.
-      const providers = values.preload === "npm"
-        ? join(npmDir, "src/detect/providers.js")
-        : join(root, "src/detect/providers.ts");
-      writeFileSync(counter, counterSource(providers));
+      writeFileSync(counter, counterSource(matcher));
     }
     options.push(`--import=${counter}`);
     env.AIGUARD_COMPAT_REQUESTS = requests;
@@ -394,6 +390,20 @@ if (values.preload === "npm") {
   const { buildNpm } = await import("./build_npm.mjs");
   await buildNpm(npmDir);
   preloadEntry = join(npmDir, "auto.js");
+}
+// The counter's URL matcher, built on its own: it costs the suite no type-stripping, whichever
+// preload runs.
+const matcher = join(dir, "providers.mjs");
+if (values.requests) {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: [join(root, "src/detect/providers.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile: matcher,
+    logLevel: "error",
+  });
 }
 // The peer's commit, when it is a git checkout.
 const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: peer, encoding: "utf8" })

@@ -79,26 +79,79 @@ export function builtinModule<T>(name: string): T | undefined {
   }
 }
 
+// The npm build (scripts/build_npm.mjs) declares in each file it writes, entries and shared chunks
+// alike, that file's path in the package (`chunks/chunk-….js`): a chunk's URL alone does not tell
+// where the package root is.
+declare const AIGUARD_PACKAGE_FILE: string | undefined;
+
+/** Where this package's own files are (see {@link ownFiles}). */
+export interface OwnFiles {
+  /** The package root's URL, with a trailing `/`. */
+  root: string;
+  /**
+   * `source`: the TypeScript (JSR, the repository): the package's code is `src/` and the entry
+   * files beside it. `npm`: the npm build, where every file under the root is the package's.
+   */
+  layout: "source" | "npm";
+  /** The extension of the package's modules in this layout. */
+  extension: ".ts" | ".js";
+}
+
+// This file is src/runtime.ts in the source.
+const SOURCE_SELF = /\/src\/runtime\.ts$/;
+
 /**
- * Loads one of this package's own modules synchronously, `path` relative to `from` (the caller's
- * `import.meta.url`) and without extension: `.ts` from source (Deno, Bun, Node's type stripping),
- * `.js` from the npm build. For what is loaded only once needed, at a moment an `import()` would
- * come too late (an exit path, where it never settles; an SDK entry the app is evaluating). Throws
- * where the runtime cannot (no `require`, or a bundle without the file).
+ * Where this package's own files are, or `null` where no file of it can be found: a bundle that
+ * inlined this module (an app's own bundle of the source or of the npm build, a workerd worker)
+ * has only itself.
+ *
+ * @example
+ * ```ts
+ * import { ownFiles } from "./runtime.ts";
+ * ownFiles()?.root; // e.g. "file:///app/node_modules/@aiguard/attest/"
+ * ```
+ */
+export function ownFiles(): OwnFiles | null {
+  // workerd leaves import.meta.url undefined in bundled workers.
+  const self: string = import.meta.url ?? "";
+  if (typeof AIGUARD_PACKAGE_FILE === "string") {
+    // Where the file is not at that path, it is an app's bundle that took the build's code in.
+    return self.endsWith(`/${AIGUARD_PACKAGE_FILE}`)
+      ? {
+        root: self.slice(0, self.length - AIGUARD_PACKAGE_FILE.length),
+        layout: "npm",
+        extension: ".js",
+      }
+      : null;
+  }
+  const found = SOURCE_SELF.exec(self);
+  return found
+    ? { root: self.slice(0, found.index + 1), layout: "source", extension: ".ts" }
+    : null;
+}
+
+/**
+ * Loads one of this package's own modules synchronously, `path` relative to the package root and
+ * without extension (`src/report/chain`): `.ts` from source (Deno, Bun, Node's type stripping),
+ * `.js` from the npm build, whose build makes each such module an entry point of its own. For what
+ * is loaded only once needed, at a moment an `import()` would come too late (an exit path, where it
+ * never settles; an SDK entry the app is evaluating). Throws where the runtime cannot (no
+ * `require`, or a bundle without the file).
  *
  * @example
  * ```ts
  * import { requireOwnModule } from "./runtime.ts";
- * const { VERSION } = requireOwnModule<typeof import("./version.ts")>(import.meta.url, "./version");
+ * const { createOutput } = requireOwnModule<typeof import("./report/chain.ts")>("src/report/chain");
  * ```
  */
-export function requireOwnModule<T>(from: string, path: string): T {
+export function requireOwnModule<T>(path: string): T {
   const modules = builtinModule<{ createRequire(from: string): (id: string) => unknown }>(
     "node:module",
   );
   if (!modules) throw new Error("This runtime cannot load a module synchronously.");
-  const extension = from.endsWith(".ts") ? ".ts" : ".js";
-  const load = () => modules.createRequire(from)(`${path}${extension}`) as T;
+  const own = ownFiles();
+  if (!own) throw new Error("This bundle has no module files of the package to load.");
+  const load = () => modules.createRequire(own.root)(`./${path}${own.extension}`) as T;
   const around = registry().ownModuleLoad;
   return around ? around(load) : load();
 }

@@ -6,6 +6,7 @@
  */
 
 import { MAX_FRAMES } from "../report/record.ts";
+import { ownFiles } from "../runtime.ts";
 
 /** A call site's parts (see {@link splitCallSite}). */
 export interface CallSiteParts {
@@ -58,20 +59,26 @@ function fileUrlToPath(url: string): string {
   }
 }
 
-// This file sits at <root>/src/detect/call_site.{ts,js}; the package's own code is <root>/src and
-// the entry files beside it. Frames from there are never the call site.
+// Frames of this package are never the call site: from source its `src/` and the entry files
+// beside it (the repository's tests and examples are apps), in the npm build every file under its
+// root (entries and shared chunks alike). A bundle that inlined this module has only its own file.
 // workerd leaves import.meta.url undefined in bundled workers.
+const own = ownFiles();
+const asPath = (url: string) => url.startsWith("file://") ? fileUrlToPath(url) : url;
 const selfUrl: string = import.meta.url ?? "";
-const selfPath = selfUrl.startsWith("file://") ? fileUrlToPath(selfUrl) : selfUrl;
-const srcDir = selfPath ? selfPath.replace(/\/detect\/[^/]+$/, "/") : "\0";
-const rootDir = srcDir.replace(/\/src\/$/, "/");
-const OWN_ENTRIES = ["mod.", "auto.", "otel.", "cli."].map((name) => rootDir + name);
+const ownPrefixes = own === null
+  ? [selfUrl ? asPath(selfUrl) : "\0"]
+  : own.layout === "npm"
+  ? [asPath(own.root)]
+  : [
+    `${asPath(own.root)}src/`,
+    ...["mod.", "auto.", "otel.", "cli."].map((n) => asPath(own.root) + n),
+  ];
 
 const LOCATION = /\(?((?:[a-z][\w+.-]*:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/i;
 
 function isOwnOrDependency(path: string): boolean {
-  return path.startsWith(srcDir) ||
-    OWN_ENTRIES.some((entry) => path.startsWith(entry)) ||
+  return ownPrefixes.some((prefix) => path.startsWith(prefix)) ||
     path.includes("/node_modules/") ||
     path.includes("/npm/registry.npmjs.org/") ||
     path.includes("/@aiguard/attest/") ||

@@ -18,7 +18,7 @@
  * @module
  */
 import type { ResolvedOptions } from "../config.ts";
-import { builtinModule, syncBuiltinExports } from "../runtime.ts";
+import { builtinModule, ownFiles, syncBuiltinExports } from "../runtime.ts";
 import { whenReached } from "./builtin_reach.ts";
 import type { DetectorLayer, GuardCore } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
@@ -120,19 +120,15 @@ interface WorkerThreads {
 type WorkerClass = new (...args: unknown[]) => object;
 type Options = Record<string, unknown>;
 
-const here: string = import.meta.url ?? "";
-/** This file's place in the package, where the worker entry is found beside it. */
-const ENTRY_BESIDE = /\/detect\/worker(\.[cm]?[jt]s)$/;
-
 /**
- * The URL of the worker entry beside this file (`.ts` from source, `.js` from the npm build), or
- * `null` when it is not there: a bundle that inlined this module has no entry a worker could load,
- * and a worker pointed at a missing module would fail to start.
+ * The URL of the worker entry (`src/preload/worker`, `.ts` from source, an entry point of its own
+ * in the npm build), or `null` when it is not there: a bundle that inlined this module has no entry
+ * a worker could load, and a worker pointed at a missing module would fail to start.
  */
 function entryUrl(): string | null {
-  const found = ENTRY_BESIDE.exec(here);
-  if (!found) return null;
-  const url = `${here.slice(0, found.index)}/preload/worker${found[1]}`;
+  const own = ownFiles();
+  if (own === null) return null;
+  const url = `${own.root}src/preload/worker${own.extension}`;
   if (!url.startsWith("file:")) return url; // Deno from JSR: the registry serves the whole package
   const fs = builtinModule<{ existsSync(path: string): boolean }>("node:fs");
   const path = filePath(url);
@@ -344,7 +340,7 @@ function wrapClass(
 export const workerLayer: DetectorLayer = {
   name: "worker",
   install(core, patcher) {
-    if (!ENTRY_BESIDE.test(here)) return; // a bundle that inlined this module: no entry to load
+    if (ownFiles() === null) return; // a bundle that inlined this module: no entry to load
     let found: string | null | undefined;
     const entry = () => found === undefined ? (found = entryUrl()) : found;
     const starter = (make: (entry: string) => Starter): Starter =>

@@ -84,14 +84,10 @@ const sdkOnDemand = onDemand<SdkParts>(
   () => sdk,
   (parts) => (sdk ??= parts),
   () => ({
-    patchClients: requireOwnModule<typeof import("../detect/sdk.ts")>(
-      import.meta.url,
-      "../detect/sdk",
-    ).patchClients,
-    scopeHook: requireOwnModule<typeof import("../detect/sdk/hooks.ts")>(
-      import.meta.url,
-      "../detect/sdk/hooks",
-    ).scopeHook,
+    patchClients: requireOwnModule<typeof import("../detect/sdk.ts")>("src/detect/sdk")
+      .patchClients,
+    scopeHook: requireOwnModule<typeof import("../detect/sdk/hooks.ts")>("src/detect/sdk/hooks")
+      .scopeHook,
   }),
   async () => {
     const [{ patchClients }, { scopeHook }] = await Promise.all([
@@ -105,7 +101,7 @@ const sdkOnDemand = onDemand<SdkParts>(
 const outputOnDemand = onDemand<OutputParts>(
   () => output,
   (parts) => (output ??= parts),
-  () => requireOwnModule<typeof import("../report/chain.ts")>(import.meta.url, "../report/chain"),
+  () => requireOwnModule<typeof import("../report/chain.ts")>("src/report/chain"),
   () => import("../report/chain.ts"),
 );
 

@@ -47,6 +47,7 @@ interface TracingChannel {
 
 interface NodeFs {
   readFileSync(path: string | URL, encoding: "utf8"): string;
+  existsSync(path: string): boolean;
 }
 
 /** Whether a specifier is one of the packages' entries (`openai`, `npm:openai@^7`; no subpath). */
@@ -254,12 +255,26 @@ function isEsmFile(fs: NodeFs, path: string): boolean {
   return isEsm(path, null, fs.readFileSync(path, "utf8")); // Bun also reads ESM syntax in .js
 }
 
+/**
+ * Whether a `node_modules` directory is in `dir` or above. Where none is, Bun auto-installs a
+ * package it is asked to resolve (from the registry, at start): the preload then resolves nothing,
+ * and an SDK the app has Bun install is seen by the transport layers only.
+ */
+function underNodeModules(fs: NodeFs, dir: string): boolean {
+  for (let at = dir;;) {
+    if (fs.existsSync(`${at}/node_modules`)) return true;
+    const up = at.slice(0, Math.max(at.lastIndexOf("/"), at.lastIndexOf("\\")));
+    if (up === at || at === "") return false;
+    at = up;
+  }
+}
+
 /** The packages' entries as Bun resolves them from the working directory, split by format. */
 function bunEntries(bun: BunLike, fs: NodeFs, packages: ReadonlySet<string>) {
   const esm = new Map<string, string>(); // entry path → package
   const cjs = new Map<string, string>();
   const cwd = (globalThis as { process?: { cwd(): string } }).process?.cwd();
-  if (!cwd) return { esm, cjs };
+  if (!cwd || !underNodeModules(fs, cwd)) return { esm, cjs };
   for (const name of packages) {
     try {
       const path = bun.resolveSync(name, `${cwd}/`);
@@ -431,6 +446,7 @@ export function installEntryHooks(
     const fs: NodeFs = {
       readFileSync: (path, encoding) =>
         builtinModule<NodeFs>("node:fs")!.readFileSync(path, encoding),
+      existsSync: (path) => builtinModule<NodeFs>("node:fs")!.existsSync(path),
     };
     installResolveHook(register, fs, wanted, onBuiltin);
     subscribeRequire(hand, wanted);

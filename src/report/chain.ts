@@ -111,8 +111,7 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
     lazyStorage(
       "node-fs",
       async () => (await import("../storage/node_fs.ts")).createNodeFsStorage(file),
-      () =>
-        requireOwnModule<NodeFs>(import.meta.url, "../storage/node_fs").createNodeFsStorage(file),
+      () => requireOwnModule<NodeFs>("src/storage/node_fs").createNodeFsStorage(file),
     );
   switch (runtimeKey()) {
     case "bun": {
@@ -121,7 +120,7 @@ export function defaultStorage(options: ResolvedOptions): StorageAdapter {
         "bun-file",
         async () => (await import("../storage/bun_file.ts")).createBunFileStorage(file),
         () =>
-          requireOwnModule<BunFile>(import.meta.url, "../storage/bun_file").createBunFileStorage(
+          requireOwnModule<BunFile>("src/storage/bun_file").createBunFileStorage(
             file,
           ),
       );

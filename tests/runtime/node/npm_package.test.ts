@@ -1,7 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -46,6 +46,17 @@ test("the npm package's exports mirror deno.json's, and every target exists", as
   for (const sdk of ["openai", "@anthropic-ai/sdk", "@google/genai", "ai"]) {
     assert.equal(pkg.dependencies[sdk], undefined);
   }
+});
+
+test("every module the package loads by its path is a file of the build", async () => {
+  const paths = new Set<string>(["src/preload/worker"]); // src/detect/worker.ts's entry
+  for (const file of await readdir(resolve("src"), { recursive: true })) {
+    if (!file.endsWith(".ts")) continue;
+    const text = await readFile(resolve("src", file), "utf8");
+    for (const m of text.matchAll(/requireOwnModule<[^;{]*?>\(\s*"([^"]+)"/g)) paths.add(m[1]!);
+  }
+  assert.ok(paths.size >= 6, [...paths].join());
+  for (const path of paths) await stat(resolve("dist", `${path}.js`));
 });
 
 async function project(): Promise<string> {
@@ -145,3 +156,70 @@ test("bun: bun add of the tarball, bunfig preload guards the example app", async
     .filter((l) => JSON.parse(l).v === 1);
   assert.equal(records.length, 1);
 });
+
+// The build where no path rule of a dependency hides it (outside node_modules): its entries and
+// shared chunks are still the package's own frames (attest()'s wrapper runs between the app's two
+// frames of a call attested with an id the policy does not know), the modules it loads on demand by path are
+// there (the SDK layer, loaded synchronously as the SDK's entry loads, so the client's first call is
+// seen by it), and a worker the app starts finds the worker entry.
+const layoutApp = (mod: string) =>
+  `import OpenAI from "openai";
+import threads from "node:worker_threads";
+import { attest } from ${JSON.stringify(mod)};
+const openai = new OpenAI({ apiKey: "sk-test", baseURL: process.env.OPENAI_BASE_URL });
+const ask = () =>
+  openai.chat.completions.create({ model: "m", messages: [{ role: "user", content: "q" }] });
+await ask();
+await attest(ask, { id: "layout" })();
+const ended = (worker) => new Promise((resolve, reject) => worker.on("exit", resolve).on("error", reject));
+await ended(new threads.Worker(new URL("./worker.mjs", import.meta.url)));
+// Node runs no --import for an eval worker: only the worker entry guards it.
+await ended(new threads.Worker(${JSON.stringify(EVAL_WORKER)}, { eval: true }));
+`;
+const EVAL_WORKER = `fetch(process.env.OPENAI_BASE_URL + "/embeddings", {
+  method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.text());
+`;
+const LAYOUT_WORKER = `const r = await fetch(process.env.OPENAI_BASE_URL + "/chat/completions", {
+  method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+await r.text();
+`;
+
+for (const runtime of ["node", "bun"] as const) {
+  test(`${runtime}: the build run from its own directory guards the app and its worker`, async () => {
+    // Under the repository, so the app finds openai in its node_modules.
+    await mkdir(resolve(".tmp"), { recursive: true });
+    const dir = await mkdtemp(join(resolve(".tmp"), "npm-layout-"));
+    try {
+      await writeFile(join(dir, "app.mjs"), layoutApp(resolve("dist/mod.js")));
+      await writeFile(join(dir, "worker.mjs"), LAYOUT_WORKER);
+      await writeFile(
+        join(dir, "aiguard.jsonc"),
+        JSON.stringify({ policy: { requireRegistered: true } }),
+      );
+      const report = join(dir, "r.jsonl");
+      const flag = runtime === "node" ? "--import" : "--preload";
+      await run(bin(runtime), [flag, resolve("dist/auto.js"), "app.mjs"], {
+        cwd: dir,
+        env: env({
+          AIGUARD_MODE: "report",
+          AIGUARD_REPORT_PATH: report,
+          AIGUARD_SOCKET: join(dir, "none.sock"),
+        }),
+      });
+      const calls = (await readFile(report, "utf8")).trim().split("\n").map((l) => JSON.parse(l))
+        .filter((r) => r.event === "ai_call");
+      const app = calls.filter((r) => r.call_site?.startsWith("app.mjs:"));
+      assert.deepEqual(app.map((r) => [r.target, r.attested]), [
+        ["openai.chat.completions.create", false],
+        ["openai.chat.completions.create", true],
+      ]);
+      for (const record of app) {
+        for (const frame of record.stack) assert.match(frame, /^app\.mjs:\d+:\d+$/);
+      }
+      const workers = calls.filter((r) => r.detector === "fetch").map((r) => r.operation);
+      assert.deepEqual(workers.sort(), ["chat", "embeddings"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
