@@ -258,6 +258,65 @@ function collector(): Collector {
   };
 }
 
+/**
+ * What a parsed file leaves to the rest of the scan (its exports, its pending calls), made
+ * smaller in place once its analysis is done: each array reached is replaced by a copy of its
+ * length (an array built by `push` keeps room for 17 items, most hold 1 or 2) and each string by
+ * the scan's one copy of that text. Objects, their identity and what they hold are unchanged;
+ * catalog entries (`entry`, `lib`) are shared and not entered.
+ */
+function compact(roots: readonly unknown[], texts: Map<string, string>): void {
+  const seen = new Set<object>();
+  const copies = new Map<unknown[], unknown[]>();
+  const todo: object[] = [];
+  const fix = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      const known = texts.get(value);
+      if (known !== undefined) return known;
+      texts.set(value, value);
+      return value;
+    }
+    if (Array.isArray(value)) {
+      let copy = copies.get(value);
+      if (copy === undefined) {
+        copy = value.slice();
+        copies.set(value, copy);
+        todo.push(copy);
+      }
+      return copy;
+    }
+    if (value !== null && typeof value === "object" && !seen.has(value)) {
+      const proto = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || value instanceof Map) {
+        seen.add(value);
+        todo.push(value);
+      }
+    }
+    return value;
+  };
+  for (const root of roots) fix(root);
+  while (todo.length > 0) {
+    const item = todo.pop()!;
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) item[i] = fix(item[i]);
+    } else if (item instanceof Map) {
+      // A string equal to the scan's copy is still replaced by it (`!==` compares texts).
+      for (const [key, value] of item) {
+        if (typeof value === "string" || Array.isArray(value)) item.set(key, fix(value));
+        else fix(value);
+      }
+    } else {
+      const record = item as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        if (key === "entry" || key === "lib") continue;
+        const value = record[key];
+        if (typeof value === "string" || Array.isArray(value)) record[key] = fix(value);
+        else fix(value);
+      }
+    }
+  }
+}
+
 const packageRoots = new Map<string, boolean>();
 /** Whether a file path lies in a copy of this package (its nearest named manifest's name). */
 function isAiguardModule(path: string): boolean {
@@ -346,6 +405,8 @@ function scanFiles(
   const readNames = new Map<string, number>();
   /** Calls by callee name over the parsed files (see `Analysis.callNames`). */
   const callNames = new Map<string, number>();
+  /** One copy of each text the kept summaries hold (`compact`). */
+  const texts = new Map<string, string>();
 
   const analyseFile = (path: string, source: string): void => {
     gc.parsed(source.length);
@@ -361,6 +422,7 @@ function scanFiles(
         resolveModule: (specifier) => resolver.resolve(path, specifier),
         module: path,
       });
+      compact([analysis.exports, analysis.pending], texts);
       count(readNames, analysis.readNames);
       count(callNames, analysis.callNames);
       if (analysis.exports.names.size > 0 || analysis.exports.star.length > 0) {
