@@ -14,6 +14,8 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
@@ -201,6 +203,120 @@ function loadParser(): Promise<Parser> {
   return parser;
 }
 
+/**
+ * Source parsed (characters) between two full collections. A scan's garbage is mostly trees
+ * dropped once analysed; left to themselves, the collectors let it grow with the allocation rate
+ * and the live summaries, to several times what the scan keeps (bench/NOTES.md, "The scan").
+ */
+export const COLLECT_EVERY = 1_000_000;
+
+/** What the scan asks of the runtime's collector while it runs. */
+interface Collector {
+  /** `chars` more characters were parsed: a full collection once {@link COLLECT_EVERY} passed. */
+  parsed(chars: number): void;
+  /** The scan is over: V8's own settings back. */
+  end(): void;
+}
+
+/**
+ * V8 (Node, Deno): `gc`, exposed to a context of its own only (the flag is set back at once), and,
+ * for the scan's length, a young generation that stays at its first size and an old generation
+ * that grows by 30% over what survives a collection (V8's defaults: a young generation that doubles
+ * up to 128 MiB on Node, growth by up to 4×). Node applies these two settings while running; Deno's
+ * young generation stays as it was. Bun's collector keeps its own pace: `Bun.gc(true)` at the same
+ * rate raised the scan's peak.
+ */
+function collector(): Collector {
+  let full: (() => void) | null = null;
+  let tuned = false;
+  try {
+    if (!("Bun" in globalThis)) {
+      setFlagsFromString("--expose-gc");
+      const gc = runInNewContext("gc") as unknown;
+      setFlagsFromString("--no-expose-gc");
+      if (typeof gc === "function") full = () => gc();
+      setFlagsFromString("--semi-space-growth-factor=1");
+      setFlagsFromString("--heap-growing-percent=30");
+      tuned = true;
+    }
+  } catch {
+    // a runtime without these: its collector's own pace
+  }
+  let since = 0;
+  return {
+    parsed(chars) {
+      since += chars;
+      if (full === null || since < COLLECT_EVERY) return;
+      since = 0;
+      full();
+    },
+    end() {
+      if (!tuned) return;
+      setFlagsFromString("--semi-space-growth-factor=2");
+      setFlagsFromString("--heap-growing-percent=0");
+    },
+  };
+}
+
+/**
+ * What a parsed file leaves to the rest of the scan (its exports, its pending calls), made
+ * smaller in place once its analysis is done: each array reached is replaced by a copy of its
+ * length (an array built by `push` keeps room for 17 items, most hold 1 or 2) and each string by
+ * the scan's one copy of that text. Objects, their identity and what they hold are unchanged;
+ * catalog entries (`entry`, `lib`) are shared and not entered.
+ */
+function compact(roots: readonly unknown[], texts: Map<string, string>): void {
+  const seen = new Set<object>();
+  const copies = new Map<unknown[], unknown[]>();
+  const todo: object[] = [];
+  const fix = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      const known = texts.get(value);
+      if (known !== undefined) return known;
+      texts.set(value, value);
+      return value;
+    }
+    if (Array.isArray(value)) {
+      let copy = copies.get(value);
+      if (copy === undefined) {
+        copy = value.slice();
+        copies.set(value, copy);
+        todo.push(copy);
+      }
+      return copy;
+    }
+    if (value !== null && typeof value === "object" && !seen.has(value)) {
+      const proto = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || value instanceof Map) {
+        seen.add(value);
+        todo.push(value);
+      }
+    }
+    return value;
+  };
+  for (const root of roots) fix(root);
+  while (todo.length > 0) {
+    const item = todo.pop()!;
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) item[i] = fix(item[i]);
+    } else if (item instanceof Map) {
+      // A string equal to the scan's copy is still replaced by it (`!==` compares texts).
+      for (const [key, value] of item) {
+        if (typeof value === "string" || Array.isArray(value)) item.set(key, fix(value));
+        else fix(value);
+      }
+    } else {
+      const record = item as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        if (key === "entry" || key === "lib") continue;
+        const value = record[key];
+        if (typeof value === "string" || Array.isArray(value)) record[key] = fix(value);
+        else fix(value);
+      }
+    }
+  }
+}
+
 const packageRoots = new Map<string, boolean>();
 /** Whether a file path lies in a copy of this package (its nearest named manifest's name). */
 function isAiguardModule(path: string): boolean {
@@ -254,6 +370,23 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   // faster than the JSON hand-over (bench/NOTES.md).
   const parseOptions = { experimentalRawTransfer: rawTransferSupported?.() === true };
   const { files, manifests } = await sourceFiles(options, cwd);
+  const gc = collector();
+  try {
+    return scanFiles(options, cwd, files, manifests, parseSync, parseOptions, gc);
+  } finally {
+    gc.end();
+  }
+}
+
+function scanFiles(
+  options: ScanOptions,
+  cwd: string,
+  files: string[],
+  manifests: string[],
+  parseSync: Parser["parseSync"],
+  parseOptions: { experimentalRawTransfer: boolean },
+  gc: Collector,
+): ScanResult {
   const maxFileLength = options.maxFileLength ?? MAX_FILE_LENGTH;
   const resolver = new ModuleResolver(new Set(files), manifests, isAiguardModule);
   const exportsOf = new Map<string, ModuleExports>();
@@ -272,8 +405,11 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   const readNames = new Map<string, number>();
   /** Calls by callee name over the parsed files (see `Analysis.callNames`). */
   const callNames = new Map<string, number>();
+  /** One copy of each text the kept summaries hold (`compact`). */
+  const texts = new Map<string, string>();
 
   const analyseFile = (path: string, source: string): void => {
+    gc.parsed(source.length);
     analysed.add(path);
     fresh.push(path);
     try {
@@ -286,6 +422,7 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
         resolveModule: (specifier) => resolver.resolve(path, specifier),
         module: path,
       });
+      compact([analysis.exports, analysis.pending], texts);
       count(readNames, analysis.readNames);
       count(callNames, analysis.callNames);
       if (analysis.exports.names.size > 0 || analysis.exports.star.length > 0) {

@@ -20,15 +20,19 @@ interface HeapSnapshot {
   strings: string[];
 }
 
-/** Sizes of the strings in a parsed V8 heap snapshot that start with `prefix`. */
-function stringSizes(snapshot: HeapSnapshot, prefix: string): number[] {
+/** Sizes of the strings in a parsed V8 heap snapshot that start with `prefix` (or `match`). */
+function stringSizes(
+  snapshot: HeapSnapshot,
+  prefix: string,
+  match = (text: string) => text.startsWith(prefix),
+): number[] {
   const fields: string[] = snapshot.snapshot.meta.node_fields;
   const types: string[] = snapshot.snapshot.meta.node_types[0];
   const [type, name, size] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
   const out: number[] = [];
   for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
     if (!types[snapshot.nodes[i + type!]!]!.includes("string")) continue;
-    if (String(snapshot.strings[snapshot.nodes[i + name!]!]).startsWith(prefix)) {
+    if (match(String(snapshot.strings[snapshot.nodes[i + name!]!]))) {
       out.push(snapshot.nodes[i + size!]!);
     }
   }
@@ -78,9 +82,13 @@ test("scan: the summaries kept past a file's tree hold none of its source text",
   assert.ok(kept.exports.names.has("ProviderWithALongName")); // kept alive until here
 });
 
-/** Sizes of the strings in a heap snapshot file that start with `prefix`. */
-async function stringsIn(path: string, prefix: string): Promise<number[]> {
-  return stringSizes(JSON.parse(await readFile(path, "utf8")), prefix);
+/** Sizes of the strings in a heap snapshot file that start with `prefix` (or `match`). */
+async function stringsIn(
+  path: string,
+  prefix: string,
+  match?: (text: string) => boolean,
+): Promise<number[]> {
+  return stringSizes(JSON.parse(await readFile(path, "utf8")), prefix, match);
 }
 
 test("scan: while a scan runs, no file's source text stays alive (imports, exports, pending calls)", async () => {
@@ -123,6 +131,36 @@ test("scan: while a scan runs, no file's source text stays alive (imports, expor
     // At most the text read last: the parser and the loop's frame hold it until the next file.
     const held = sizes.filter((s) => s >= padding.length);
     assert.ok(held.length <= 1, `${held.length} of 17 source texts are still held`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("scan: a text the kept summaries of several files hold is kept once", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "aiguard-scan-texts-"));
+  try {
+    const url = `https://api.example.test/v1/${crypto.randomUUID()}`;
+    for (let i = 0; i < 8; i++) {
+      // Parsed (it calls fetch); its exported URL constant is kept for its importers.
+      await writeFile(
+        join(dir, `client_${i}.ts`),
+        `export const endpointOfTheClient = "${url}";\n` +
+          "export const send = (body: string) => fetch(endpointOfTheClient, { method: 'POST', body });\n",
+      );
+    }
+    const snapshotPath = join(dir, "scan.heapsnapshot");
+    let taken = false;
+    const result = await scan({
+      cwd: dir,
+      progress: (done, total) => {
+        if (done === total && !taken) taken = Boolean(writeHeapSnapshot(snapshotPath));
+      },
+    });
+    assert.equal(result.parsed, 8);
+    assert.ok(taken);
+    // The URL alone (a copy may be a slice of a text one character longer), not a file's text.
+    const copies = (await stringsIn(snapshotPath, url, (text) => text.trim() === url)).length;
+    assert.ok(copies >= 1 && copies <= 2, `${copies} copies of the URL`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
