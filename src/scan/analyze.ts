@@ -77,6 +77,8 @@ export interface Site {
   node: Node;
   /** Set when the request is made in a function the call calls (see `through` in the scan). */
   through?: Through;
+  /** Set when the request's path is this function's parameter (see `calledByName`). */
+  pathFrom?: FnSummary;
 }
 
 /** What a module exports, as value summaries (for the modules importing it). */
@@ -134,7 +136,7 @@ const AIGUARD_PACKAGES = new Set(["@aiguard/attest", "jsr:@aiguard/attest", "npm
 /** Globals the values know: request functions, URL builders, the global object. */
 const GLOBALS = new Set(["fetch", "URL", "String", "globalThis", "window", "self", "global"]);
 /** Most arguments of a call the analysis reads (URL, options, and one more for `attest`). */
-const MAX_ARGS = 3;
+const MAX_ARGS = 5;
 const MAX_FORWARDS = 24;
 const MAX_RETURNS = 8;
 
@@ -819,7 +821,8 @@ function mentionsParam(value: Value, fn: FnSummary, depth: number): boolean {
         (value.k === "urljoin" &&
           (mentionsParam(value.path, fn, depth + 1) || mentionsParam(value.base, fn, depth + 1))) ||
         (value.k === "obj" &&
-          [...value.props.values()].some((p) => mentionsParam(p, fn, depth + 1)));
+          ([...value.props.values()].some((p) => mentionsParam(p, fn, depth + 1)) ||
+            (value.spreads ?? []).some((p) => mentionsParam(p, fn, depth + 1))));
   }
 }
 
@@ -840,8 +843,11 @@ function distinctivePath(callee: Node, scope: Scope): string | null {
 }
 
 /** The site a call is, given what its callee and arguments resolve to, or `null`. */
-function siteFacts(call: SymbolicCall & { distinctive: string | null }, ctx: ResolveContext) {
-  const facts = classifyCall(call.callee, call.args, ctx);
+function siteFacts(
+  call: SymbolicCall & { distinctive: string | null; fn: FnSummary | null },
+  ctx: ResolveContext,
+) {
+  const facts = classifyCall(call.callee, call.args, ctx, call.fn);
   if (facts) return facts;
   if (call.distinctive === null || ctx.pending) return null;
   // A method the code defines itself (`get messages() { return { create } }`) is no SDK's.
@@ -868,6 +874,7 @@ function toSite(
     confidence: facts.confidence,
     node,
     ...(facts.through ? { through: facts.through } : {}),
+    ...(facts.pathFrom ? { pathFrom: facts.pathFrom } : {}),
   };
 }
 
@@ -911,6 +918,11 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   }
   if (!options.resolveModule) {
     // One file: what the scan does with every file's counts (`scan.ts`), with this file's.
+    for (let i = sites.length - 1; i >= 0; i--) {
+      const from = sites[i]!.pathFrom;
+      delete sites[i]!.pathFrom;
+      if (from && calledByName(from, walk.readNames)) sites.splice(i, 1);
+    }
     for (const s of sites) {
       const through = s.through;
       delete s.through;
@@ -949,6 +961,19 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
 }
 
 const NO_NODE: Node = { type: "CallExpression" };
+
+/**
+ * Whether the scanned code reads a function's name (calls it, or hands it on): then a request
+ * whose path is its parameter is its callers' (`site.pathFrom`), not the function's.
+ *
+ * @example
+ * ```ts ignore
+ * if (site.pathFrom && calledByName(site.pathFrom, readNames)) dropSite(site);
+ * ```
+ */
+export function calledByName(fn: FnSummary, readNames: ReadonlyMap<string, number>): boolean {
+  return fn.name !== null && (readNames.get(fn.name) ?? 0) > 0;
+}
 
 /**
  * Whether a request made in `fn` is its one caller's, made there: `fn`'s name is read once, by a

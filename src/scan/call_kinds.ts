@@ -22,10 +22,12 @@ import { GLOBAL_FETCH } from "./http_libraries.ts";
 import {
   type CallPosition,
   type FnSummary,
+  PARAM_MARK,
   textsOf,
   UNKNOWN,
   type UrlText,
   type Value,
+  withParamMarks,
 } from "./values.ts";
 
 /** What a site is. */
@@ -44,6 +46,11 @@ export interface SiteFacts {
   wrappedId?: string | null;
   /** Set when the request is made in a function this call calls: the function and the call in it. */
   through?: Through;
+  /**
+   * Set when the request's path is a parameter of this function (a transport helper): the site
+   * is its callers', if the scanned code calls it.
+   */
+  pathFrom?: FnSummary;
 }
 
 /** The function a call reaches the request through, and its call that passes the URL on. */
@@ -170,9 +177,26 @@ export function classifyCall(
   callee: Value,
   args: Value[],
   ctx: ResolveContext,
+  inFn: FnSummary | null = null,
 ): SiteFacts | null {
   const c = resolveValue(callee, ctx);
-  return kindOf(c, args, ctx, undefined);
+  const facts = kindOf(c, args, ctx, undefined);
+  if (facts && !isSdkSite(c)) {
+    // A request whose path the enclosing function's parameters give: where the scanned code calls
+    // that function, its callers are the sites (the scan drops this one then).
+    for (let fn = inFn; fn; fn = fn.parent) {
+      if (pathFromParams({ callee: c, args, inferred: false }, fn, ctx, args)) {
+        facts.pathFrom = fn;
+        break;
+      }
+    }
+  }
+  return facts;
+}
+
+function isSdkSite(c: Value): boolean {
+  return c.k === "sdk-client" || c.k === "sdk-function" || c.k === "wrapped" ||
+    (c.k === "either" && c.options.some(isSdkSite));
 }
 
 function kindOf(
@@ -408,12 +432,87 @@ function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext)
     }
   }
   // Only what the wrapper's own parameters decide: its callers are the sites.
-  if (!t || !t.args[0] || !usesParam(t.args[0], fn)) return null;
+  if (!t || !t.args[0] || !usesParam(resolveValue(t.args[0], ctx), fn)) return null;
   // A URL the wrapper decides itself (its parameters only fill in a model name): the call in the
-  // wrapper is the site, not its callers.
+  // wrapper is the site, not its callers. One whose parameters give the path after a host it
+  // knows (`openaiPOST(access, body, path)`, the host from a table of defaults) stays a wrapper.
   const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
-  if (own && classifyUrl(own.urls, own.method, own.via)) return null;
+  if (
+    own && classifyUrl(own.urls, own.method, own.via) && !pathFromParams(t, fn, ctx, inner)
+  ) {
+    return null;
+  }
   return t;
+}
+
+/**
+ * Whether the provider URLs a wrapper's request reaches take their path from its parameters, with
+ * no AI operation the wrapper spells itself, and the wrapper sends what it is given (no body, or
+ * its parameter's): a transport helper, whose callers say which endpoint is called. One that
+ * builds the request's body itself (`{ model, messages }`) is where the AI call is made.
+ */
+function pathFromParams(
+  t: Template,
+  fn: FnSummary,
+  ctx: ResolveContext,
+  sent: Value[],
+): boolean {
+  const args = t.args.map((a) => resolveValue(a, ctx));
+  const request = withParamMarks(fn, () => requestOf(t.callee, args, ctx, 0));
+  if (!request) return false;
+  let fromParams = false;
+  for (const u of request.urls) {
+    // Only URLs to a provider host count: one of them spelling an AI operation is the wrapper's.
+    const facts = classifyText({ text: u.text.replaceAll(PARAM_MARK, "*"), exact: false }, "", "");
+    if (!facts || facts.provider === "openai_compatible") continue;
+    if (facts.operation !== null) return false;
+    // The host ends at the path, a query, a hole or a parameter: the rest is the path.
+    const authority = u.text.indexOf("://") + 3;
+    let pathStart = authority;
+    while (pathStart < u.text.length && !"/?#*".includes(u.text[pathStart]!)) {
+      if (u.text[pathStart] === PARAM_MARK) break;
+      pathStart++;
+    }
+    if (u.text.slice(pathStart).includes(PARAM_MARK)) fromParams = true;
+  }
+  return fromParams && !buildsBody(sent, ctx);
+}
+
+/**
+ * Whether the body of a call's request (fetch's `body`, axios' `data`, a wrapper's options) is
+ * an object built at the call, given the call's arguments.
+ */
+function buildsBody(args: Value[], ctx: ResolveContext): boolean {
+  return args.slice(0, 2).some((arg) => bodyBuilt(resolveValue(arg, ctx), ctx, 0));
+}
+
+function bodyBuilt(init: Value, ctx: ResolveContext, depth: number): boolean {
+  const o = optionOf(init, "obj");
+  if (!o || depth > 3) return false;
+  for (const key of ["body", "data", "json"]) {
+    const b = o.props.get(key);
+    if (b) return built(b, 0);
+  }
+  // `{ ...init, agent }`: the body is the spread object's.
+  return (o.spreads ?? []).some((x) => bodyBuilt(resolveValue(x, ctx), ctx, depth + 1));
+}
+
+/** Whether a value, as written, is an object or array literal (`JSON.stringify({ model })`). */
+function built(v: Value, depth: number): boolean {
+  if (depth > 4) return false;
+  switch (v.k) {
+    case "obj":
+    case "array":
+      return true;
+    case "cell":
+      return v.cell.values.some((x) => built(x, depth + 1));
+    case "either":
+      return v.options.some((o) => built(o, depth + 1));
+    case "call":
+      return v.args.some((a) => built(a, depth + 1));
+    default:
+      return false;
+  }
 }
 
 /** A call of a function that passes its URL on to a request function: the URL this call builds. */
@@ -461,7 +560,7 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
       ? `${host.slice(0, -1)}/*${hostEnd === -1 ? "" : text.slice(hostEnd)}`
       : text;
     const match = /^[a-z][a-z0-9+.-]*:\/\/[^*]/i.test(clean) ? matchUrl(clean, []) : null;
-    if (match) {
+    if (match && !ACCOUNT_PATH.test(match.path.split("?")[0]!)) {
       const hostKnown = !host.slice(0, -1).includes("*");
       return {
         provider: match.provider,
@@ -498,6 +597,13 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
     target: `${via} ${method} ${server.path}`,
   };
 }
+
+/**
+ * Paths of a provider's account API, not its models': signing in, exchanging or listing keys,
+ * billing (OpenRouter's `/api/v1/auth/keys`, Baidu's `/oauth/2.0/token`). A request there is no
+ * AI call, whatever the host.
+ */
+const ACCOUNT_PATH = /\/(?:auth|oauth|oauth2|login|token|keys|api-keys|credits|billing)(?:\/|$)/;
 
 /** How deep {@link carriesCalls} looks into objects, classes and what functions return. */
 const CARRY_DEPTH = 4;

@@ -584,6 +584,35 @@ export function callResult(
   }
 }
 
+/**
+ * A value resolved with the members of the object literals in it resolved too (`{ url: host +
+ * path }`): what a parameter among them stands for can then be put in (see {@link substitute}).
+ *
+ * @example
+ * ```ts
+ * import { resolveContext, resolveMembers } from "./resolve.ts";
+ * const cell = { values: [{ k: "str", text: "https://api.openai.com" } as const] };
+ * resolveMembers({ k: "obj", props: new Map([["url", { k: "cell", cell }]]) }, resolveContext());
+ * // { k: "obj", props: Map { "url" => { k: "str", text: "https://api.openai.com" } } }
+ * ```
+ */
+export function resolveMembers(v: Value, ctx: ResolveContext, depth = 0, level = 0): Value {
+  const r = resolveValue(v, ctx, depth);
+  if (level > 2) return r;
+  const deeper = (x: Value) => resolveMembers(x, ctx, depth + 1, level + 1);
+  if (r.k === "either" && r.options.some((o) => o.k === "obj")) {
+    return either(r.options.map((o) => o.k === "obj" ? deeper(o) : o));
+  }
+  if (r.k !== "obj") return r;
+  const props = new Map<string, Value>();
+  for (const [key, p] of r.props) {
+    // What stays unknown stays as written (`body: JSON.stringify({ … })` is a body built here).
+    const resolved = deeper(p);
+    props.set(key, resolved.k === "unknown" ? p : resolved);
+  }
+  return r.spreads ? { k: "obj", props, spreads: r.spreads.map(deeper) } : { k: "obj", props };
+}
+
 /** What a function returns for these arguments. */
 function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: number): Value {
   if (ctx.active.has(fn) || fn.returns.length === 0) return UNKNOWN;
@@ -592,7 +621,7 @@ function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: numb
   try {
     const out: Value[] = [];
     for (const r of fn.returns.slice(0, 6)) {
-      const value = resolveValue(r, ctx, depth + 1);
+      const value = resolveMembers(r, ctx, depth + 1);
       out.push(resolveValue(substitute(value, fn, args), ctx, depth + 1));
     }
     return either(out);
@@ -634,7 +663,10 @@ export function substitute(value: Value, fn: FnSummary, args: Value[], depth = 0
     case "obj": {
       const props = new Map<string, Value>();
       for (const [key, v] of value.props) props.set(key, s(v));
-      return { k: "obj", props };
+      // `{ ...request, signal }`: the spread object is the caller's argument too.
+      return value.spreads
+        ? { k: "obj", props, spreads: value.spreads.map(s) }
+        : { k: "obj", props };
     }
     default:
       return value;
@@ -668,7 +700,7 @@ export function usesParam(value: Value, fn: FnSummary, depth = 0): boolean {
       return usesParam(value.receiver, fn, depth + 1);
     case "obj":
       for (const v of value.props.values()) if (usesParam(v, fn, depth + 1)) return true;
-      return false;
+      return (value.spreads ?? []).some((v) => usesParam(v, fn, depth + 1));
     default:
       return false;
   }

@@ -18,6 +18,7 @@ import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
   analyze,
+  calledByName,
   classifyPending,
   type ModuleExports,
   type Node,
@@ -30,7 +31,7 @@ import { importSpecifiers, mayStartCall } from "./relevance.ts";
 import { ownText, type Value } from "./values.ts";
 
 /** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
-export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through">;
+export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through" | "pathFrom">;
 
 /** What a scan found. */
 export interface ScanResult {
@@ -421,6 +422,12 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   // is the call in the function that sends it (`retryRequest(context.requestURL, …)` in the one
   // function that sends what its caller prepared, as a reviewer reads it); see `sentThere`. A
   // function that takes the whole URL as a parameter stays a wrapper (`templateOf`).
+  // A request whose path a function's parameter gives is its callers', where the code calls it.
+  for (let i = sites.length - 1; i >= 0; i--) {
+    const from = sites[i]!.pathFrom;
+    delete sites[i]!.pathFrom;
+    if (from && calledByName(from, readNames)) sites.splice(i, 1);
+  }
   const at = new Set(sites.map((s) => `${s.path}\0${s.offset}`));
   for (let i = 0; i < sites.length; i++) {
     const site = sites[i]!;
