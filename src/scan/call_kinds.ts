@@ -13,6 +13,7 @@ import {
   memberOf,
   optionOf,
   type ResolveContext,
+  resolveMembers,
   resolveValue,
   substitute,
   usesParam,
@@ -381,68 +382,89 @@ function isRequestFunction(c: Value): boolean {
  * `fetch(BASE + path)`, through any number of such functions), or `null`. Computed once per
  * function: a call then only puts its arguments in.
  */
-function templateOf(fn: FnSummary, ctx: ResolveContext): Template | null {
-  if (ctx.active.has(fn)) return null;
+function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
+  if (ctx.active.has(fn)) return [];
   return cached(ctx, fn, () => {
     ctx.active.add(fn);
     try {
+      // Every request the function makes with its parameters (a token, then the AI call), in
+      // source order, a few at most.
+      const out: Template[] = [];
       for (const forward of fn.forwards) {
+        if (out.length >= MAX_TEMPLATES) break;
         const callee = resolveValue(forward.callee, ctx);
-        const inner = forward.args.map((a) => resolveValue(a, ctx));
+        // An object's members resolved (`fetch(url, { method, body })`): a parameter in a
+        // variable there is put in by the callers' arguments too.
+        const inner = forward.args.map((a) => {
+          const r = resolveValue(a, ctx);
+          return r.k === "obj" ? resolveMembers(r, ctx) : r;
+        });
         for (const c of callee.k === "either" ? callee.options : [callee]) {
-          const found = forwarded(c, inner, fn, ctx);
-          if (!found) continue;
-          // A function that hands a whole URL parameter on (`get(url, init)`) is a request
-          // function of its own, whatever its callers: only one that builds the URL from what it
-          // is given (`route.endpoint`, `${base}${path}`) may be where its one caller's request is.
-          return forward.at && !isBareParam(forward.args[0])
-            ? { ...found, through: { fn, at: forward.at } }
-            : found;
+          for (const found of forwarded(c, inner, fn, ctx)) {
+            if (out.length >= MAX_TEMPLATES) break;
+            // A function that hands a whole URL parameter on (`get(url, init)`) is a request
+            // function of its own, whatever its callers: only one that builds the URL from what
+            // it is given (`route.endpoint`, `${base}${path}`) may be where its one caller's
+            // request is.
+            out.push(
+              forward.at && !isBareParam(forward.args[0])
+                ? { ...found, through: { fn, at: forward.at } }
+                : found,
+            );
+          }
         }
       }
-      if (fn.name === "fetch") {
+      if (out.length === 0 && fn.name === "fetch") {
         // A function named fetch whose body the scan cannot follow (a desktop bridge, a patched
         // node-fetch): taken for a fetch, at low confidence.
-        return {
+        out.push({
           callee: { k: "global", name: "fetch" },
           args: [{ k: "param", fn, i: 0 }, { k: "param", fn, i: 1 }],
           inferred: true,
-        };
+        });
       }
-      return null;
+      return out;
     } finally {
       ctx.active.delete(fn);
     }
   });
 }
 
+/** Most requests a function's summary keeps (see {@link templateOf}). */
+const MAX_TEMPLATES = 4;
+
 /** The template of `fn` when its call of `c` passes one of its parameters into the URL. */
-function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext): Template | null {
-  let t: Template | null = null;
-  if (isRequestFunction(c)) t = { callee: c, args: inner, inferred: false };
+function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext): Template[] {
+  let candidates: Template[] = [];
+  if (isRequestFunction(c)) candidates = [{ callee: c, args: inner, inferred: false }];
   else if (c.k === "fn") {
     const g = c.fn;
-    const sub = withSelf(ctx, c.self, () => templateOf(g, ctx));
-    if (sub) {
-      t = {
+    const subs = withSelf(ctx, c.self, () => templateOf(g, ctx));
+    if (subs.length) {
+      candidates = subs.map((sub) => ({
         callee: sub.callee,
         args: sub.args.map((a) => substitute(a, g, inner)),
         inferred: sub.inferred,
-      };
+      }));
     }
   }
-  // Only what the wrapper's own parameters decide: its callers are the sites.
-  if (!t || !t.args[0] || !usesParam(resolveValue(t.args[0], ctx), fn)) return null;
-  // A URL the wrapper decides itself (its parameters only fill in a model name): the call in the
-  // wrapper is the site, not its callers. One whose parameters give the path after a host it
-  // knows (`openaiPOST(access, body, path)`, the host from a table of defaults) stays a wrapper.
-  const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
-  if (
-    own && classifyUrl(own.urls, own.method, own.via) && !pathFromParams(t, fn, ctx, inner)
-  ) {
-    return null;
+  const out: Template[] = [];
+  for (const t of candidates) {
+    // Only what the wrapper's own parameters decide: its callers are the sites.
+    if (!t.args[0] || !usesParam(resolveValue(t.args[0], ctx), fn)) continue;
+    // A URL the wrapper decides itself (its parameters only fill in a model name): the call in
+    // the wrapper is the site, not its callers. One whose parameters give the path after a host
+    // it knows (`openaiPOST(access, body, path)`, the host from a table of defaults) stays a
+    // wrapper.
+    const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
+    if (
+      own && classifyUrl(own.urls, own.method, own.via) && !pathFromParams(t, fn, ctx, inner)
+    ) {
+      continue;
+    }
+    out.push(t);
   }
-  return t;
+  return out;
 }
 
 /**
@@ -522,14 +544,19 @@ function wrapperRequest(
   ctx: ResolveContext,
   depth: number,
 ): Request | null {
-  const t = templateOf(fn, ctx);
-  if (!t) return null;
-  const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
-  const found = requestOf(t.callee, actual, ctx, depth + 1);
-  if (!found) return null;
-  return t.through
-    ? { ...found, inferred: t.inferred, through: t.through }
-    : { ...found, inferred: t.inferred };
+  // The first of the function's requests that reaches a provider, else the first it makes.
+  let first: Request | null = null;
+  for (const t of templateOf(fn, ctx)) {
+    const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
+    const found = requestOf(t.callee, actual, ctx, depth + 1);
+    if (!found) continue;
+    const request: Request = t.through
+      ? { ...found, inferred: t.inferred, through: t.through }
+      : { ...found, inferred: t.inferred };
+    if (classifyUrl(request.urls, request.method, request.via)) return request;
+    first ??= request;
+  }
+  return first;
 }
 
 /** The best classification of a URL's possible texts: a provider host first, then an AI path. */
@@ -677,6 +704,6 @@ function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>
 function fnCarries(fn: FnSummary, ctx: ResolveContext, depth: number, seen: Set<object>): boolean {
   if (seen.has(fn)) return false;
   seen.add(fn);
-  if (templateOf(fn, ctx) !== null) return true;
+  if (templateOf(fn, ctx).length > 0) return true;
   return fn.returns.some((r) => carries(resolveValue(r, ctx), ctx, depth + 1, seen));
 }
