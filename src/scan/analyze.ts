@@ -923,12 +923,23 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
       delete sites[i]!.pathFrom;
       if (from && calledByName(from, walk.readNames)) sites.splice(i, 1);
     }
+    const dropped = new Set<Site>();
     for (const s of sites) {
-      const through = s.through;
+      let through: Through | null = null;
+      let shared = false;
+      for (let t = s.through; t; t = t.inner) {
+        if (t.factory) shared = true;
+        else if (!sentThere(t.fn, walk.readNames, walk.callNames)) break;
+        through = t;
+      }
       delete s.through;
-      if (!through || !sentThere(through.fn, walk.readNames, walk.callNames)) continue;
+      if (!through) continue;
       const node = walk.forwardNodes.get(through.at);
-      if (!node || sites.some((o) => o.offset === through.at.offset)) continue;
+      if (!node) continue;
+      if (sites.some((o) => o.offset === through.at.offset)) {
+        if (shared) dropped.add(s);
+        continue;
+      }
       Object.assign(s, {
         offset: through.at.offset,
         line: through.at.line,
@@ -936,6 +947,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
         node,
       });
     }
+    if (dropped.size) sites.splice(0, sites.length, ...sites.filter((s) => !dropped.has(s)));
   }
   sites.sort((a, b) => a.offset - b.offset);
   if (options.resolveModule) {

@@ -58,6 +58,13 @@ export interface SiteFacts {
 export interface Through {
   fn: FnSummary;
   at: CallPosition;
+  /** The same of the function that call calls, when it builds the URL from what it is given. */
+  inner?: Through;
+  /**
+   * Set when the function's callers give it only a function that makes the request's URL (a
+   * dispatch creator it calls): the request is not theirs but the one its call sends.
+   */
+  factory?: boolean;
 }
 
 /** The catalog's distinctive method paths, each with the SDK it is read as, in catalog order. */
@@ -406,11 +413,17 @@ function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
             // function of its own, whatever its callers: only one that builds the URL from what
             // it is given (`route.endpoint`, `${base}${path}`) may be where its one caller's
             // request is.
-            out.push(
-              forward.at && !isBareParam(forward.args[0])
-                ? { ...found, through: { fn, at: forward.at } }
-                : found,
-            );
+            // A function handed on as it is (a dispatch creator) is no URL: the request is made
+            // where the URL it makes is sent.
+            const { through, ...rest } = found;
+            const url = rest.args[0] ? resolveValue(rest.args[0], ctx) : UNKNOWN;
+            const factory = paramUse(url, fn, 0) === "called";
+            if (!forward.at || (isBareParam(forward.args[0]) && !factory)) out.push(rest);
+            else {
+              const t = throughOf(fn, forward.at, through);
+              if (factory) t.factory = true;
+              out.push({ ...rest, through: t });
+            }
           }
         }
       }
@@ -430,6 +443,48 @@ function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
   });
 }
 
+/**
+ * How a value uses `fn`'s parameters: not at all, only by calling one (`(await creator()).url`),
+ * or otherwise (`route.url`, `${base}${path}`).
+ */
+function paramUse(value: Value, fn: FnSummary, depth: number): "none" | "called" | "direct" {
+  if (depth > 16) return "none";
+  let found: "none" | "called" | "direct" = "none";
+  const join = (use: "none" | "called" | "direct") => {
+    if (use === "direct" || found === "direct") found = "direct";
+    else if (use === "called") found = "called";
+  };
+  switch (value.k) {
+    case "param":
+      return value.fn === fn ? "direct" : "none";
+    case "call":
+      if (value.callee.k === "param" && value.callee.fn === fn) join("called");
+      else join(paramUse(value.callee, fn, depth + 1));
+      for (const a of value.args) join(paramUse(a, fn, depth + 1));
+      return found;
+    case "concat":
+      for (const p of value.parts) join(paramUse(p, fn, depth + 1));
+      return found;
+    case "either":
+      for (const o of value.options) join(paramUse(o, fn, depth + 1));
+      return found;
+    case "urljoin":
+      join(paramUse(value.path, fn, depth + 1));
+      join(paramUse(value.base, fn, depth + 1));
+      return found;
+    case "member":
+      return paramUse(value.object, fn, depth + 1);
+    case "method":
+      return paramUse(value.receiver, fn, depth + 1);
+    default:
+      return usesParam(value, fn, depth) ? "direct" : "none";
+  }
+}
+
+function throughOf(fn: FnSummary, at: CallPosition, inner: Through | undefined): Through {
+  return inner ? { fn, at, inner } : { fn, at };
+}
+
 /** Most requests a function's summary keeps (see {@link templateOf}). */
 const MAX_TEMPLATES = 4;
 
@@ -445,6 +500,7 @@ function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext)
         callee: sub.callee,
         args: sub.args.map((a) => substitute(a, g, inner)),
         inferred: sub.inferred,
+        ...(sub.through ? { through: sub.through } : {}),
       }));
     }
   }

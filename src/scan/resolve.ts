@@ -429,7 +429,9 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
         : UNKNOWN;
     case "param":
     case "member":
-      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`).
+    case "call":
+      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`,
+      // `(await makeDispatch()).request` of a function parameter).
       return SAME_TEXT.has(name) || URL_TEXT.has(name)
         ? { k: "method", receiver: object, name }
         : { k: "member", object, name };
@@ -698,6 +700,10 @@ export function usesParam(value: Value, fn: FnSummary, depth = 0): boolean {
       return usesParam(value.object, fn, depth + 1);
     case "method":
       return usesParam(value.receiver, fn, depth + 1);
+    case "call":
+      // `make()` of a function parameter, `dispatch().request`: a caller's argument is called.
+      return usesParam(value.callee, fn, depth + 1) ||
+        value.args.some((a) => usesParam(a, fn, depth + 1));
     case "obj":
       for (const v of value.props.values()) if (usesParam(v, fn, depth + 1)) return true;
       return (value.spreads ?? []).some((v) => usesParam(v, fn, depth + 1));

@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
+import { carriesCalls, distinctiveSite, type Through } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
   analyze,
@@ -429,19 +429,35 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
     if (from && calledByName(from, readNames)) sites.splice(i, 1);
   }
   const at = new Set(sites.map((s) => `${s.path}\0${s.offset}`));
+  const dropped = new Set<number>();
   for (let i = 0; i < sites.length; i++) {
     const site = sites[i]!;
     const through = site.through;
     if (!through) continue;
     delete site.through;
-    const { fn, at: inner } = through;
-    if (fn.module === undefined || !sentThere(fn, readNames, callNames)) continue;
+    // Inward while each function is called from one place: a request its caller prepared and
+    // handed on through more such functions is sent in the innermost.
+    // A function whose callers give it only a dispatch creator (`through.factory`) sends the
+    // request itself, however many they are: their calls are one site, inside.
+    let reached: Through | null = null;
+    let shared = false;
+    for (let t: Through | undefined = through; t; t = t.inner) {
+      if (t.fn.module === undefined) break;
+      if (t.factory) shared = true;
+      else if (!sentThere(t.fn, readNames, callNames)) break;
+      reached = t;
+    }
+    if (!reached) continue;
+    const { fn, at: inner } = reached;
     const key = `${fn.module}\0${inner.offset}`;
-    if (at.has(key)) continue;
+    if (at.has(key)) {
+      if (shared) dropped.add(i);
+      continue;
+    }
     at.add(key);
     sites[i] = {
       ...site,
-      path: fn.module,
+      path: fn.module ?? site.path,
       offset: inner.offset,
       line: inner.line,
       column: inner.column,
@@ -454,6 +470,7 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
     parsed: analysed.size,
     lines,
     sites: sites
+      .filter((_, i) => !dropped.has(i))
       .sort((a, b) => a.path.localeCompare(b.path) || a.offset - b.offset)
       .map((s) => ({
         file: relative(cwd, s.path).split(sep).join("/"),
