@@ -243,7 +243,8 @@ function kindOf(
     default: {
       const request = requestOf(c, args, ctx, 0);
       if (!request) return null;
-      const facts = classifyUrl(request.urls, request.method, request.via);
+      const facts = classifyUrl(request.urls, request.method, request.via) ??
+        configuredBaseSite(request, args, ctx);
       if (!facts) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
       if (request.through) facts.through = request.through;
@@ -679,6 +680,86 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
     confidence: "low",
     target: `${via} ${method} ${server.path}`,
   };
+}
+
+/**
+ * A request to a URL the code is configured with (`this.fetch(this.apiBase, …)`, `fetch(url)`
+ * with the URL from request settings) whose body, built at the call, is a model request's:
+ * `messages` or `prompt` with a model, sampling or streaming option, or Hugging Face's `inputs`
+ * with `parameters`. A low-confidence site of an OpenAI-compatible or self-hosted server; a URL
+ * with any known text (the app's own `/api/chat`, another host) is none.
+ */
+function configuredBaseSite(
+  request: Request,
+  args: Value[],
+  ctx: ResolveContext,
+): SiteFacts | null {
+  if (!request.urls.length || !request.urls.every((u) => u.text.startsWith("*"))) return null;
+  if (request.urls.some((u) => u.text !== "*" && !u.text.startsWith("*/"))) return null;
+  for (const arg of args.slice(0, 2)) {
+    const operation = modelRequestOf(resolveValue(arg, ctx), ctx);
+    if (operation) {
+      return {
+        provider: "openai_compatible",
+        library: request.via,
+        operation,
+        confidence: "low",
+        target: `${request.via} ${request.method} *`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Option names a model request carries beside its input. */
+const MODEL_OPTIONS = [
+  "model",
+  "stream",
+  "temperature",
+  "max_tokens",
+  "max_completion_tokens",
+  "top_p",
+  "n_predict",
+];
+
+/** The operation of an options object whose body is a model request's, if it is one. */
+function modelRequestOf(init: Value, ctx: ResolveContext): string | null {
+  const o = optionOf(init, "obj");
+  if (!o) return null;
+  for (const key of ["body", "data", "json"]) {
+    const b = o.props.get(key);
+    if (!b) continue;
+    const keys = new Set<string>();
+    bodyKeys(b, ctx, keys, 0);
+    const option = MODEL_OPTIONS.some((k) => keys.has(k));
+    if (keys.has("messages") && option) return "chat";
+    if (keys.has("prompt") && option) return "text_completion";
+    if (keys.has("inputs") && keys.has("parameters")) return "text_completion";
+    return null;
+  }
+  return null;
+}
+
+/** The property names of a body built at the call (`JSON.stringify({ ...base, messages })`). */
+function bodyKeys(v: Value, ctx: ResolveContext, keys: Set<string>, depth: number): void {
+  if (depth > 4) return;
+  switch (v.k) {
+    case "obj":
+      for (const key of v.props.keys()) keys.add(key);
+      for (const spread of v.spreads ?? []) {
+        bodyKeys(resolveValue(spread, ctx), ctx, keys, depth + 1);
+      }
+      return;
+    case "cell":
+      for (const x of v.cell.values) bodyKeys(x, ctx, keys, depth + 1);
+      return;
+    case "call":
+      // `JSON.stringify(body)`
+      if (v.args[0]) bodyKeys(v.args[0], ctx, keys, depth + 1);
+      return;
+    default:
+      return;
+  }
 }
 
 /**
