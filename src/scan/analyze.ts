@@ -135,6 +135,8 @@ export interface AnalyzeOptions {
 const AIGUARD_PACKAGES = new Set(["@aiguard/attest", "jsr:@aiguard/attest", "npm:@aiguard/attest"]);
 /** Globals the values know: request functions, URL builders, the global object. */
 const GLOBALS = new Set(["fetch", "URL", "String", "globalThis", "window", "self", "global"]);
+/** Names of parameters that hold a request function (`fetcher`, `fetchFn`, `customFetch`). */
+const FETCH_NAME = /fetch/i;
 /** Most arguments of a call the analysis reads (URL, options, and one more for `attest`). */
 const MAX_ARGS = 5;
 const MAX_FORWARDS = 24;
@@ -634,14 +636,13 @@ class Walk {
     for (let fn = scope.fn; fn; fn = fn.parent) {
       if (fn.forwards.length >= MAX_FORWARDS) continue;
       if (record.args.some((a) => mentionsParam(a, fn!, 0))) {
-        const forward = {
-          callee: record.callee,
-          args: record.args,
-          at: { offset: startOf(node), line: 0, column: 0 },
-        };
+        const at = { offset: startOf(node), line: 0, column: 0 };
+        const forward: SymbolicCall = { callee: record.callee, args: record.args, at };
+        // A request function the caller hands in (`fetcher(url, init)`, `fetchImpl(url)`).
+        if (callee.type === "Identifier" && FETCH_NAME.test(callee.name)) forward.fetchParam = true;
         fn.forwards.push(forward);
         this.forwardCalls.push(forward);
-        if (!this.options.resolveModule) this.forwardNodes.set(forward.at, node);
+        if (!this.options.resolveModule) this.forwardNodes.set(at, node);
       }
     }
     // attest(fn), attest(opts)(fn): marks resolved once the file is walked (only where the file

@@ -328,6 +328,14 @@ function withBase(bases: UrlText[], urls: UrlText[]): UrlText[] {
 /** The URL and method of a call to a request function, or `null` when the callee is none. */
 function requestOf(c: Value, args: Value[], ctx: ResolveContext, depth: number): Request | null {
   if (depth > 6) return null;
+  if (c.k === "either") {
+    // `(options.fetch ?? globalThis.fetch)(url)`: the request function among the options.
+    for (const option of c.options) {
+      const found = requestOf(option, args, ctx, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
   if (c.k === "global" && c.name === "fetch") {
     return requestOf({ k: "http", lib: GLOBAL_FETCH, base: null, method: null }, args, ctx, depth);
   }
@@ -408,7 +416,7 @@ function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
           return r.k === "obj" ? resolveMembers(r, ctx) : r;
         });
         for (const c of callee.k === "either" ? callee.options : [callee]) {
-          for (const found of forwarded(c, inner, fn, ctx)) {
+          for (const found of forwarded(c, inner, fn, ctx, forward.fetchParam === true)) {
             if (out.length >= MAX_TEMPLATES) break;
             // A function that hands a whole URL parameter on (`get(url, init)`) is a request
             // function of its own, whatever its callers: only one that builds the URL from what
@@ -490,15 +498,23 @@ function throughOf(fn: FnSummary, at: CallPosition, inner: Through | undefined):
 const MAX_TEMPLATES = 4;
 
 /** The template of `fn` when its call of `c` passes one of its parameters into the URL. */
-function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext): Template[] {
+function forwarded(
+  c: Value,
+  inner: Value[],
+  fn: FnSummary,
+  ctx: ResolveContext,
+  fetchParam = false,
+): Template[] {
   let candidates: Template[] = [];
-  if (isRequestFunction(c)) candidates = [{ callee: c, args: inner, inferred: false }];
+  // A request function of its own, or the one its caller hands it (`fetcher(url, init)`).
+  const given = fetchParam && c.k === "param" && c.fn === fn;
+  if (isRequestFunction(c) || given) candidates = [{ callee: c, args: inner, inferred: false }];
   else if (c.k === "fn") {
     const g = c.fn;
     const subs = withSelf(ctx, c.self, () => templateOf(g, ctx));
     if (subs.length) {
       candidates = subs.map((sub) => ({
-        callee: sub.callee,
+        callee: resolveValue(substitute(sub.callee, g, inner), ctx),
         args: sub.args.map((a) => substitute(a, g, inner)),
         inferred: sub.inferred,
         ...(sub.through ? { through: sub.through } : {}),
@@ -605,7 +621,8 @@ function wrapperRequest(
   let first: Request | null = null;
   for (const t of templateOf(fn, ctx)) {
     const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
-    const found = requestOf(t.callee, actual, ctx, depth + 1);
+    const callee = resolveValue(substitute(t.callee, fn, args), ctx);
+    const found = requestOf(callee, actual, ctx, depth + 1);
     if (!found) continue;
     const request: Request = t.through
       ? { ...found, inferred: t.inferred, through: t.through }

@@ -58,6 +58,8 @@ export interface SymbolicCall {
   args: Value[];
   /** Where the call is (a function's forwards: its request may be reported there). */
   at?: CallPosition;
+  /** Set on a forward that calls a parameter named for a fetch (`fetcher(url, init)`). */
+  fetchParam?: true;
 }
 
 /** A variable or field: every value the code assigns to it (a flow-insensitive view, capped). */
