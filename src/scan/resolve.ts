@@ -642,9 +642,31 @@ function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: numb
  * substitute({ k: "param", fn, i: 0 }, fn, [{ k: "str", text: "chat" }]); // { k: "str", text: "chat" }
  * ```
  */
-export function substitute(value: Value, fn: FnSummary, args: Value[], depth = 0): Value {
+export function substitute(
+  value: Value,
+  fn: FnSummary,
+  args: Value[],
+  depth = 0,
+  done: Map<Value, Value> = new Map(),
+): Value {
   if (depth > 16) return value;
-  const s = (v: Value) => substitute(v, fn, args, depth + 1);
+  // A value shared by several parts (`either` of `either`s) is put together once: the copy keeps
+  // the sharing, so the work stays linear in the value's size.
+  const seen = done.get(value);
+  if (seen) return seen;
+  const out = substituteParts(value, fn, args, depth, done);
+  done.set(value, out);
+  return out;
+}
+
+function substituteParts(
+  value: Value,
+  fn: FnSummary,
+  args: Value[],
+  depth: number,
+  done: Map<Value, Value>,
+): Value {
+  const s = (v: Value) => substitute(v, fn, args, depth + 1, done);
   switch (value.k) {
     case "param":
       return value.fn === fn ? args[value.i] ?? UNKNOWN : value;
