@@ -134,7 +134,16 @@ export interface AnalyzeOptions {
 
 const AIGUARD_PACKAGES = new Set(["@aiguard/attest", "jsr:@aiguard/attest", "npm:@aiguard/attest"]);
 /** Globals the values know: request functions, URL builders, the global object. */
-const GLOBALS = new Set(["fetch", "URL", "String", "globalThis", "window", "self", "global"]);
+const GLOBALS = new Set([
+  "fetch",
+  "WebSocket",
+  "URL",
+  "String",
+  "globalThis",
+  "window",
+  "self",
+  "global",
+]);
 /** Names of parameters that hold a request function (`fetcher`, `fetchFn`, `customFetch`). */
 const FETCH_NAME = /fetch/i;
 /** Most arguments of a call the analysis reads (URL, options, and one more for `attest`). */
@@ -779,6 +788,10 @@ class Walk {
       case "CallExpression":
         this.call(node, scope);
         break;
+      case "NewExpression":
+        // `new WebSocket(url)`: a connection is a call; other constructions are values only.
+        if (isWebSocket(this.evaluate(node.callee, scope))) this.call(node, scope);
+        break;
       case "ExportNamedDeclaration":
       case "ExportDefaultDeclaration":
       case "ExportAllDeclaration":
@@ -789,6 +802,12 @@ class Walk {
     }
     forEachChild(node, (c) => this.visit(c, scope));
   }
+}
+
+function isWebSocket(v: Value): boolean {
+  return (v.k === "global" && v.name === "WebSocket") ||
+    (v.k === "http" && v.lib.via === "WebSocket" && v.method === null) ||
+    (v.k === "member" && v.name === "WebSocket" && v.object.k === "global");
 }
 
 function fieldCell(fields: Map<string, { values: Value[] }>, name: string) {

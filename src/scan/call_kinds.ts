@@ -19,7 +19,7 @@ import {
   usesParam,
   withSelf,
 } from "./resolve.ts";
-import { GLOBAL_FETCH } from "./http_libraries.ts";
+import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   type CallPosition,
   type FnSummary,
@@ -336,8 +336,9 @@ function requestOf(c: Value, args: Value[], ctx: ResolveContext, depth: number):
     }
     return null;
   }
-  if (c.k === "global" && c.name === "fetch") {
-    return requestOf({ k: "http", lib: GLOBAL_FETCH, base: null, method: null }, args, ctx, depth);
+  if (c.k === "global" && (c.name === "fetch" || c.name === "WebSocket")) {
+    const lib = c.name === "fetch" ? GLOBAL_FETCH : GLOBAL_WEBSOCKET;
+    return requestOf({ k: "http", lib, base: null, method: null }, args, ctx, depth);
   }
   if (c.k === "http") {
     const lib = c.lib;
@@ -387,7 +388,7 @@ function isBareParam(v: Value | undefined): boolean {
 }
 
 function isRequestFunction(c: Value): boolean {
-  if (c.k === "global") return c.name === "fetch";
+  if (c.k === "global") return c.name === "fetch" || c.name === "WebSocket";
   if (c.k !== "http") return false;
   if (c.method === null) return c.lib.callable;
   return !c.method.startsWith(".");
@@ -822,7 +823,7 @@ function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>
     case "wrapped":
       return true;
     case "global":
-      return v.name === "fetch";
+      return v.name === "fetch" || v.name === "WebSocket";
     case "fn":
       return withSelf(ctx, v.self, () => fnCarries(v.fn, ctx, depth, seen));
     case "class":

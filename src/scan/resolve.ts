@@ -7,7 +7,7 @@
  * @module
  */
 import type { SdkEntry } from "../catalog.ts";
-import { GLOBAL_FETCH } from "./http_libraries.ts";
+import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   ANY_KEY,
   type Cell,
@@ -411,12 +411,16 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
       if (name === "fetch" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
         return { k: "http", lib: GLOBAL_FETCH, base: null, method: null };
       }
+      if (name === "WebSocket" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
+        return { k: "http", lib: GLOBAL_WEBSOCKET, base: null, method: null };
+      }
       return UNKNOWN;
     case "array":
       if (name === ANY_KEY) {
         return either(object.items.map((item) => resolveValue(item, ctx, depth + 1)));
       }
-      return SAME_TEXT.has(name) || name === "join" || name === "toString"
+      // `[base, path].filter(Boolean).join("/")`: the parts, as far as a URL goes.
+      return SAME_TEXT.has(name) || name === "join" || name === "toString" || name === "filter"
         ? { k: "method", receiver: object, name }
         : UNKNOWN;
     case "str":
