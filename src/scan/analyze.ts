@@ -482,9 +482,14 @@ class Walk {
         }
       }
     } else if (p.type === "ArrayPattern") {
-      for (const el of p.elements as Array<Node | null>) {
-        if (el) this.bindPattern(el, UNKNOWN, scope);
-      }
+      // `const [config, body] = makeRequest()`: each element is the array's item at its index.
+      (p.elements as Array<Node | null>).forEach((el, i) => {
+        if (!el) return;
+        const item: Value = el.type === "RestElement" || i >= 16
+          ? UNKNOWN
+          : { k: "member", object: value, name: String(i) };
+        this.bindPattern(el, item, scope);
+      });
     } else if (p.type === "AssignmentPattern") {
       this.bindPattern(p.left, value, scope);
       if (p.left.type === "Identifier") {

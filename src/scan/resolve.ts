@@ -419,6 +419,10 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
       if (name === ANY_KEY) {
         return either(object.items.map((item) => resolveValue(item, ctx, depth + 1)));
       }
+      if (/^\d+$/.test(name)) {
+        const item = object.items[Number(name)];
+        return item ? resolveValue(item, ctx, depth + 1) : UNKNOWN;
+      }
       // `[base, path].filter(Boolean).join("/")`: the parts, as far as a URL goes.
       return SAME_TEXT.has(name) || name === "join" || name === "toString" || name === "filter"
         ? { k: "method", receiver: object, name }
