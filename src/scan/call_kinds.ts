@@ -52,6 +52,8 @@ export interface SiteFacts {
    * is its callers', if the scanned code calls it.
    */
   pathFrom?: FnSummary;
+  /** Set while a site is known only by its body, the URL a configured one (see `classifyCall`). */
+  configured?: true;
 }
 
 /** The function a call reaches the request through, and its call that passes the URL on. */
@@ -189,6 +191,15 @@ export function classifyCall(
 ): SiteFacts | null {
   const c = resolveValue(callee, ctx);
   const facts = kindOf(c, args, ctx, undefined);
+  if (facts?.configured) {
+    // A URL the enclosing function is given is its callers' to say, not a configured base.
+    delete facts.configured;
+    for (let fn = inFn; fn; fn = fn.parent) {
+      const f = fn;
+      const request = withParamMarks(f, () => requestOf(c, args, ctx, 0));
+      if (request?.urls.some((u) => u.text.includes(PARAM_MARK))) return null;
+    }
+  }
   if (facts && !isSdkSite(c)) {
     // A request whose path the enclosing function's parameters give: where the scanned code calls
     // that function, its callers are the sites (the scan drops this one then).
@@ -723,6 +734,7 @@ function configuredBaseSite(
         operation,
         confidence: "low",
         target: `${request.via} ${request.method} *`,
+        configured: true,
       };
     }
   }
