@@ -442,6 +442,32 @@ export const CATALOG: readonly SdkEntry[] = [
     scanOnly: true,
   },
   {
+    // Azure AI model inference: `ModelClient(endpoint, credential)`, then
+    // `client.path("/chat/completions").post({ body })`; only its AI routes are POSTs (`/info` is
+    // a GET).
+    package: "@azure-rest/ai-inference",
+    library: "azure_ai_inference",
+    provider: "azure.ai.inference",
+    clients: {},
+    factories: { default: "azure_ai_inference", ModelClient: "azure_ai_inference" },
+    chains: ["path"],
+    methods: { post: null },
+    scanOnly: true,
+  },
+  {
+    package: "@openrouter/sdk",
+    library: "openrouter",
+    provider: "openrouter",
+    clients: { OpenRouter: "openrouter" },
+    methods: {
+      "chat.send": "chat",
+      "responses.send": "chat",
+      "beta.responses.send": "chat",
+      "embeddings.generate": "embeddings",
+    },
+    scanOnly: true,
+  },
+  {
     package: "langchain",
     library: "langchain",
     framework: true,

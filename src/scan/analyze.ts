@@ -77,6 +77,8 @@ export interface Site {
   node: Node;
   /** Set when the request is made in a function the call calls (see `through` in the scan). */
   through?: Through;
+  /** Set when the request's path is this function's parameter (see `calledByName`). */
+  pathFrom?: FnSummary;
 }
 
 /** What a module exports, as value summaries (for the modules importing it). */
@@ -132,9 +134,20 @@ export interface AnalyzeOptions {
 
 const AIGUARD_PACKAGES = new Set(["@aiguard/attest", "jsr:@aiguard/attest", "npm:@aiguard/attest"]);
 /** Globals the values know: request functions, URL builders, the global object. */
-const GLOBALS = new Set(["fetch", "URL", "String", "globalThis", "window", "self", "global"]);
+const GLOBALS = new Set([
+  "fetch",
+  "WebSocket",
+  "URL",
+  "String",
+  "globalThis",
+  "window",
+  "self",
+  "global",
+]);
+/** Names of parameters that hold a request function (`fetcher`, `fetchFn`, `customFetch`). */
+const FETCH_NAME = /fetch/i;
 /** Most arguments of a call the analysis reads (URL, options, and one more for `attest`). */
-const MAX_ARGS = 3;
+const MAX_ARGS = 5;
 const MAX_FORWARDS = 24;
 const MAX_RETURNS = 8;
 
@@ -469,9 +482,14 @@ class Walk {
         }
       }
     } else if (p.type === "ArrayPattern") {
-      for (const el of p.elements as Array<Node | null>) {
-        if (el) this.bindPattern(el, UNKNOWN, scope);
-      }
+      // `const [config, body] = makeRequest()`: each element is the array's item at its index.
+      (p.elements as Array<Node | null>).forEach((el, i) => {
+        if (!el) return;
+        const item: Value = el.type === "RestElement" || i >= 16
+          ? UNKNOWN
+          : { k: "member", object: value, name: String(i) };
+        this.bindPattern(el, item, scope);
+      });
     } else if (p.type === "AssignmentPattern") {
       this.bindPattern(p.left, value, scope);
       if (p.left.type === "Identifier") {
@@ -632,14 +650,13 @@ class Walk {
     for (let fn = scope.fn; fn; fn = fn.parent) {
       if (fn.forwards.length >= MAX_FORWARDS) continue;
       if (record.args.some((a) => mentionsParam(a, fn!, 0))) {
-        const forward = {
-          callee: record.callee,
-          args: record.args,
-          at: { offset: startOf(node), line: 0, column: 0 },
-        };
+        const at = { offset: startOf(node), line: 0, column: 0 };
+        const forward: SymbolicCall = { callee: record.callee, args: record.args, at };
+        // A request function the caller hands in (`fetcher(url, init)`, `fetchImpl(url)`).
+        if (callee.type === "Identifier" && FETCH_NAME.test(callee.name)) forward.fetchParam = true;
         fn.forwards.push(forward);
         this.forwardCalls.push(forward);
-        if (!this.options.resolveModule) this.forwardNodes.set(forward.at, node);
+        if (!this.options.resolveModule) this.forwardNodes.set(at, node);
       }
     }
     // attest(fn), attest(opts)(fn): marks resolved once the file is walked (only where the file
@@ -776,6 +793,10 @@ class Walk {
       case "CallExpression":
         this.call(node, scope);
         break;
+      case "NewExpression":
+        // `new WebSocket(url)`: a connection is a call; other constructions are values only.
+        if (isWebSocket(this.evaluate(node.callee, scope))) this.call(node, scope);
+        break;
       case "ExportNamedDeclaration":
       case "ExportDefaultDeclaration":
       case "ExportAllDeclaration":
@@ -786,6 +807,12 @@ class Walk {
     }
     forEachChild(node, (c) => this.visit(c, scope));
   }
+}
+
+function isWebSocket(v: Value): boolean {
+  return (v.k === "global" && v.name === "WebSocket") ||
+    (v.k === "http" && v.lib.via === "WebSocket" && v.method === null) ||
+    (v.k === "member" && v.name === "WebSocket" && v.object.k === "global");
 }
 
 function fieldCell(fields: Map<string, { values: Value[] }>, name: string) {
@@ -819,7 +846,8 @@ function mentionsParam(value: Value, fn: FnSummary, depth: number): boolean {
         (value.k === "urljoin" &&
           (mentionsParam(value.path, fn, depth + 1) || mentionsParam(value.base, fn, depth + 1))) ||
         (value.k === "obj" &&
-          [...value.props.values()].some((p) => mentionsParam(p, fn, depth + 1)));
+          ([...value.props.values()].some((p) => mentionsParam(p, fn, depth + 1)) ||
+            (value.spreads ?? []).some((p) => mentionsParam(p, fn, depth + 1))));
   }
 }
 
@@ -840,8 +868,11 @@ function distinctivePath(callee: Node, scope: Scope): string | null {
 }
 
 /** The site a call is, given what its callee and arguments resolve to, or `null`. */
-function siteFacts(call: SymbolicCall & { distinctive: string | null }, ctx: ResolveContext) {
-  const facts = classifyCall(call.callee, call.args, ctx);
+function siteFacts(
+  call: SymbolicCall & { distinctive: string | null; fn: FnSummary | null },
+  ctx: ResolveContext,
+) {
+  const facts = classifyCall(call.callee, call.args, ctx, call.fn);
   if (facts) return facts;
   if (call.distinctive === null || ctx.pending) return null;
   // A method the code defines itself (`get messages() { return { create } }`) is no SDK's.
@@ -868,6 +899,7 @@ function toSite(
     confidence: facts.confidence,
     node,
     ...(facts.through ? { through: facts.through } : {}),
+    ...(facts.pathFrom ? { pathFrom: facts.pathFrom } : {}),
   };
 }
 
@@ -911,12 +943,28 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   }
   if (!options.resolveModule) {
     // One file: what the scan does with every file's counts (`scan.ts`), with this file's.
+    for (let i = sites.length - 1; i >= 0; i--) {
+      const from = sites[i]!.pathFrom;
+      delete sites[i]!.pathFrom;
+      if (from && calledByName(from, walk.readNames)) sites.splice(i, 1);
+    }
+    const dropped = new Set<Site>();
     for (const s of sites) {
-      const through = s.through;
+      let through: Through | null = null;
+      let shared = false;
+      for (let t = s.through; t; t = t.inner) {
+        if (t.factory) shared = true;
+        else if (!sentThere(t.fn, walk.readNames, walk.callNames)) break;
+        through = t;
+      }
       delete s.through;
-      if (!through || !sentThere(through.fn, walk.readNames, walk.callNames)) continue;
+      if (!through) continue;
       const node = walk.forwardNodes.get(through.at);
-      if (!node || sites.some((o) => o.offset === through.at.offset)) continue;
+      if (!node) continue;
+      if (sites.some((o) => o.offset === through.at.offset)) {
+        if (shared) dropped.add(s);
+        continue;
+      }
       Object.assign(s, {
         offset: through.at.offset,
         line: through.at.line,
@@ -924,6 +972,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
         node,
       });
     }
+    if (dropped.size) sites.splice(0, sites.length, ...sites.filter((s) => !dropped.has(s)));
   }
   sites.sort((a, b) => a.offset - b.offset);
   if (options.resolveModule) {
@@ -949,6 +998,19 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
 }
 
 const NO_NODE: Node = { type: "CallExpression" };
+
+/**
+ * Whether the scanned code reads a function's name (calls it, or hands it on): then a request
+ * whose path is its parameter is its callers' (`site.pathFrom`), not the function's.
+ *
+ * @example
+ * ```ts ignore
+ * if (site.pathFrom && calledByName(site.pathFrom, readNames)) dropSite(site);
+ * ```
+ */
+export function calledByName(fn: FnSummary, readNames: ReadonlyMap<string, number>): boolean {
+  return fn.name !== null && (readNames.get(fn.name) ?? 0) > 0;
+}
 
 /**
  * Whether a request made in `fn` is its one caller's, made there: `fn`'s name is read once, by a

@@ -13,19 +13,22 @@ import {
   memberOf,
   optionOf,
   type ResolveContext,
+  resolveMembers,
   resolveValue,
   substitute,
   usesParam,
   withSelf,
 } from "./resolve.ts";
-import { GLOBAL_FETCH } from "./http_libraries.ts";
+import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   type CallPosition,
   type FnSummary,
+  PARAM_MARK,
   textsOf,
   UNKNOWN,
   type UrlText,
   type Value,
+  withParamMarks,
 } from "./values.ts";
 
 /** What a site is. */
@@ -44,12 +47,26 @@ export interface SiteFacts {
   wrappedId?: string | null;
   /** Set when the request is made in a function this call calls: the function and the call in it. */
   through?: Through;
+  /**
+   * Set when the request's path is a parameter of this function (a transport helper): the site
+   * is its callers', if the scanned code calls it.
+   */
+  pathFrom?: FnSummary;
+  /** Set while a site is known only by its body, the URL a configured one (see `classifyCall`). */
+  configured?: true;
 }
 
 /** The function a call reaches the request through, and its call that passes the URL on. */
 export interface Through {
   fn: FnSummary;
   at: CallPosition;
+  /** The same of the function that call calls, when it builds the URL from what it is given. */
+  inner?: Through;
+  /**
+   * Set when the function's callers give it only a function that makes the request's URL (a
+   * dispatch creator it calls): the request is not theirs but the one its call sends.
+   */
+  factory?: boolean;
 }
 
 /** The catalog's distinctive method paths, each with the SDK it is read as, in catalog order. */
@@ -170,9 +187,35 @@ export function classifyCall(
   callee: Value,
   args: Value[],
   ctx: ResolveContext,
+  inFn: FnSummary | null = null,
 ): SiteFacts | null {
   const c = resolveValue(callee, ctx);
-  return kindOf(c, args, ctx, undefined);
+  const facts = kindOf(c, args, ctx, undefined);
+  if (facts?.configured) {
+    // A URL the enclosing function is given is its callers' to say, not a configured base.
+    delete facts.configured;
+    for (let fn = inFn; fn; fn = fn.parent) {
+      const f = fn;
+      const request = withParamMarks(f, () => requestOf(c, args, ctx, 0));
+      if (request?.urls.some((u) => u.text.includes(PARAM_MARK))) return null;
+    }
+  }
+  if (facts && !isSdkSite(c)) {
+    // A request whose path the enclosing function's parameters give: where the scanned code calls
+    // that function, its callers are the sites (the scan drops this one then).
+    for (let fn = inFn; fn; fn = fn.parent) {
+      if (pathFromParams({ callee: c, args, inferred: false }, fn, ctx, args)) {
+        facts.pathFrom = fn;
+        break;
+      }
+    }
+  }
+  return facts;
+}
+
+function isSdkSite(c: Value): boolean {
+  return c.k === "sdk-client" || c.k === "sdk-function" || c.k === "wrapped" ||
+    (c.k === "either" && c.options.some(isSdkSite));
 }
 
 function kindOf(
@@ -211,7 +254,8 @@ function kindOf(
     default: {
       const request = requestOf(c, args, ctx, 0);
       if (!request) return null;
-      const facts = classifyUrl(request.urls, request.method, request.via);
+      const facts = classifyUrl(request.urls, request.method, request.via) ??
+        configuredBaseSite(request, args, ctx);
       if (!facts) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
       if (request.through) facts.through = request.through;
@@ -295,8 +339,17 @@ function withBase(bases: UrlText[], urls: UrlText[]): UrlText[] {
 /** The URL and method of a call to a request function, or `null` when the callee is none. */
 function requestOf(c: Value, args: Value[], ctx: ResolveContext, depth: number): Request | null {
   if (depth > 6) return null;
-  if (c.k === "global" && c.name === "fetch") {
-    return requestOf({ k: "http", lib: GLOBAL_FETCH, base: null, method: null }, args, ctx, depth);
+  if (c.k === "either") {
+    // `(options.fetch ?? globalThis.fetch)(url)`: the request function among the options.
+    for (const option of c.options) {
+      const found = requestOf(option, args, ctx, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (c.k === "global" && (c.name === "fetch" || c.name === "WebSocket")) {
+    const lib = c.name === "fetch" ? GLOBAL_FETCH : GLOBAL_WEBSOCKET;
+    return requestOf({ k: "http", lib, base: null, method: null }, args, ctx, depth);
   }
   if (c.k === "http") {
     const lib = c.lib;
@@ -346,7 +399,7 @@ function isBareParam(v: Value | undefined): boolean {
 }
 
 function isRequestFunction(c: Value): boolean {
-  if (c.k === "global") return c.name === "fetch";
+  if (c.k === "global") return c.name === "fetch" || c.name === "WebSocket";
   if (c.k !== "http") return false;
   if (c.method === null) return c.lib.callable;
   return !c.method.startsWith(".");
@@ -357,63 +410,216 @@ function isRequestFunction(c: Value): boolean {
  * `fetch(BASE + path)`, through any number of such functions), or `null`. Computed once per
  * function: a call then only puts its arguments in.
  */
-function templateOf(fn: FnSummary, ctx: ResolveContext): Template | null {
-  if (ctx.active.has(fn)) return null;
+function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
+  if (ctx.active.has(fn)) return [];
   return cached(ctx, fn, () => {
     ctx.active.add(fn);
     try {
+      // Every request the function makes with its parameters (a token, then the AI call), in
+      // source order, a few at most.
+      const out: Template[] = [];
       for (const forward of fn.forwards) {
+        if (out.length >= MAX_TEMPLATES) break;
         const callee = resolveValue(forward.callee, ctx);
-        const inner = forward.args.map((a) => resolveValue(a, ctx));
+        // An object's members resolved (`fetch(url, { method, body })`): a parameter in a
+        // variable there is put in by the callers' arguments too.
+        const inner = forward.args.map((a) => {
+          const r = resolveValue(a, ctx);
+          return r.k === "obj" ? resolveMembers(r, ctx) : r;
+        });
         for (const c of callee.k === "either" ? callee.options : [callee]) {
-          const found = forwarded(c, inner, fn, ctx);
-          if (!found) continue;
-          // A function that hands a whole URL parameter on (`get(url, init)`) is a request
-          // function of its own, whatever its callers: only one that builds the URL from what it
-          // is given (`route.endpoint`, `${base}${path}`) may be where its one caller's request is.
-          return forward.at && !isBareParam(forward.args[0])
-            ? { ...found, through: { fn, at: forward.at } }
-            : found;
+          for (const found of forwarded(c, inner, fn, ctx, forward.fetchParam === true)) {
+            if (out.length >= MAX_TEMPLATES) break;
+            // A function that hands a whole URL parameter on (`get(url, init)`) is a request
+            // function of its own, whatever its callers: only one that builds the URL from what
+            // it is given (`route.endpoint`, `${base}${path}`) may be where its one caller's
+            // request is.
+            // A function handed on as it is (a dispatch creator) is no URL: the request is made
+            // where the URL it makes is sent.
+            const { through, ...rest } = found;
+            const url = rest.args[0] ? resolveValue(rest.args[0], ctx) : UNKNOWN;
+            const factory = paramUse(url, fn, 0) === "called";
+            if (!forward.at || (isBareParam(forward.args[0]) && !factory)) out.push(rest);
+            else {
+              const t = throughOf(fn, forward.at, through);
+              if (factory) t.factory = true;
+              out.push({ ...rest, through: t });
+            }
+          }
         }
       }
-      if (fn.name === "fetch") {
+      if (out.length === 0 && fn.name === "fetch") {
         // A function named fetch whose body the scan cannot follow (a desktop bridge, a patched
         // node-fetch): taken for a fetch, at low confidence.
-        return {
+        out.push({
           callee: { k: "global", name: "fetch" },
           args: [{ k: "param", fn, i: 0 }, { k: "param", fn, i: 1 }],
           inferred: true,
-        };
+        });
       }
-      return null;
+      return out;
     } finally {
       ctx.active.delete(fn);
     }
   });
 }
 
+/**
+ * How a value uses `fn`'s parameters: not at all, only by calling one (`(await creator()).url`),
+ * or otherwise (`route.url`, `${base}${path}`).
+ */
+function paramUse(value: Value, fn: FnSummary, depth: number): "none" | "called" | "direct" {
+  if (depth > 16) return "none";
+  let found: "none" | "called" | "direct" = "none";
+  const join = (use: "none" | "called" | "direct") => {
+    if (use === "direct" || found === "direct") found = "direct";
+    else if (use === "called") found = "called";
+  };
+  switch (value.k) {
+    case "param":
+      return value.fn === fn ? "direct" : "none";
+    case "call":
+      if (value.callee.k === "param" && value.callee.fn === fn) join("called");
+      else join(paramUse(value.callee, fn, depth + 1));
+      for (const a of value.args) join(paramUse(a, fn, depth + 1));
+      return found;
+    case "concat":
+      for (const p of value.parts) join(paramUse(p, fn, depth + 1));
+      return found;
+    case "either":
+      for (const o of value.options) join(paramUse(o, fn, depth + 1));
+      return found;
+    case "urljoin":
+      join(paramUse(value.path, fn, depth + 1));
+      join(paramUse(value.base, fn, depth + 1));
+      return found;
+    case "member":
+      return paramUse(value.object, fn, depth + 1);
+    case "method":
+      return paramUse(value.receiver, fn, depth + 1);
+    default:
+      return usesParam(value, fn, depth) ? "direct" : "none";
+  }
+}
+
+function throughOf(fn: FnSummary, at: CallPosition, inner: Through | undefined): Through {
+  return inner ? { fn, at, inner } : { fn, at };
+}
+
+/** Most requests a function's summary keeps (see {@link templateOf}). */
+const MAX_TEMPLATES = 4;
+
 /** The template of `fn` when its call of `c` passes one of its parameters into the URL. */
-function forwarded(c: Value, inner: Value[], fn: FnSummary, ctx: ResolveContext): Template | null {
-  let t: Template | null = null;
-  if (isRequestFunction(c)) t = { callee: c, args: inner, inferred: false };
+function forwarded(
+  c: Value,
+  inner: Value[],
+  fn: FnSummary,
+  ctx: ResolveContext,
+  fetchParam = false,
+): Template[] {
+  let candidates: Template[] = [];
+  // A request function of its own, or the one its caller hands it (`fetcher(url, init)`).
+  const given = fetchParam && c.k === "param" && c.fn === fn;
+  if (isRequestFunction(c) || given) candidates = [{ callee: c, args: inner, inferred: false }];
   else if (c.k === "fn") {
     const g = c.fn;
-    const sub = withSelf(ctx, c.self, () => templateOf(g, ctx));
-    if (sub) {
-      t = {
-        callee: sub.callee,
+    const subs = withSelf(ctx, c.self, () => templateOf(g, ctx));
+    if (subs.length) {
+      candidates = subs.map((sub) => ({
+        callee: resolveValue(substitute(sub.callee, g, inner), ctx),
         args: sub.args.map((a) => substitute(a, g, inner)),
         inferred: sub.inferred,
-      };
+        ...(sub.through ? { through: sub.through } : {}),
+      }));
     }
   }
-  // Only what the wrapper's own parameters decide: its callers are the sites.
-  if (!t || !t.args[0] || !usesParam(t.args[0], fn)) return null;
-  // A URL the wrapper decides itself (its parameters only fill in a model name): the call in the
-  // wrapper is the site, not its callers.
-  const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
-  if (own && classifyUrl(own.urls, own.method, own.via)) return null;
-  return t;
+  const out: Template[] = [];
+  for (const t of candidates) {
+    // Only what the wrapper's own parameters decide: its callers are the sites.
+    if (!t.args[0] || !usesParam(resolveValue(t.args[0], ctx), fn)) continue;
+    // A URL the wrapper decides itself (its parameters only fill in a model name): the call in
+    // the wrapper is the site, not its callers. One whose parameters give the path after a host
+    // it knows (`openaiPOST(access, body, path)`, the host from a table of defaults) stays a
+    // wrapper.
+    const own = requestOf(t.callee, t.args.map((a) => resolveValue(a, ctx)), ctx, 0);
+    if (
+      own && classifyUrl(own.urls, own.method, own.via) && !pathFromParams(t, fn, ctx, inner)
+    ) {
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/**
+ * Whether the provider URLs a wrapper's request reaches take their path from its parameters, with
+ * no AI operation the wrapper spells itself, and the wrapper sends what it is given (no body, or
+ * its parameter's): a transport helper, whose callers say which endpoint is called. One that
+ * builds the request's body itself (`{ model, messages }`) is where the AI call is made.
+ */
+function pathFromParams(
+  t: Template,
+  fn: FnSummary,
+  ctx: ResolveContext,
+  sent: Value[],
+): boolean {
+  const args = t.args.map((a) => resolveValue(a, ctx));
+  const request = withParamMarks(fn, () => requestOf(t.callee, args, ctx, 0));
+  if (!request) return false;
+  let fromParams = false;
+  for (const u of request.urls) {
+    // Only URLs to a provider host count: one of them spelling an AI operation is the wrapper's.
+    const facts = classifyText({ text: u.text.replaceAll(PARAM_MARK, "*"), exact: false }, "", "");
+    if (!facts || facts.provider === "openai_compatible") continue;
+    if (facts.operation !== null) return false;
+    // The host ends at the path, a query, a hole or a parameter: the rest is the path.
+    const authority = u.text.indexOf("://") + 3;
+    let pathStart = authority;
+    while (pathStart < u.text.length && !"/?#*".includes(u.text[pathStart]!)) {
+      if (u.text[pathStart] === PARAM_MARK) break;
+      pathStart++;
+    }
+    if (u.text.slice(pathStart).includes(PARAM_MARK)) fromParams = true;
+  }
+  return fromParams && !buildsBody(sent, ctx);
+}
+
+/**
+ * Whether the body of a call's request (fetch's `body`, axios' `data`, a wrapper's options) is
+ * an object built at the call, given the call's arguments.
+ */
+function buildsBody(args: Value[], ctx: ResolveContext): boolean {
+  return args.slice(0, 2).some((arg) => bodyBuilt(resolveValue(arg, ctx), ctx, 0));
+}
+
+function bodyBuilt(init: Value, ctx: ResolveContext, depth: number): boolean {
+  const o = optionOf(init, "obj");
+  if (!o || depth > 3) return false;
+  for (const key of ["body", "data", "json"]) {
+    const b = o.props.get(key);
+    if (b) return built(b, 0);
+  }
+  // `{ ...init, agent }`: the body is the spread object's.
+  return (o.spreads ?? []).some((x) => bodyBuilt(resolveValue(x, ctx), ctx, depth + 1));
+}
+
+/** Whether a value, as written, is an object or array literal (`JSON.stringify({ model })`). */
+function built(v: Value, depth: number): boolean {
+  if (depth > 4) return false;
+  switch (v.k) {
+    case "obj":
+    case "array":
+      return true;
+    case "cell":
+      return v.cell.values.some((x) => built(x, depth + 1));
+    case "either":
+      return v.options.some((o) => built(o, depth + 1));
+    case "call":
+      return v.args.some((a) => built(a, depth + 1));
+    default:
+      return false;
+  }
 }
 
 /** A call of a function that passes its URL on to a request function: the URL this call builds. */
@@ -423,14 +629,20 @@ function wrapperRequest(
   ctx: ResolveContext,
   depth: number,
 ): Request | null {
-  const t = templateOf(fn, ctx);
-  if (!t) return null;
-  const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
-  const found = requestOf(t.callee, actual, ctx, depth + 1);
-  if (!found) return null;
-  return t.through
-    ? { ...found, inferred: t.inferred, through: t.through }
-    : { ...found, inferred: t.inferred };
+  // The first of the function's requests that reaches a provider, else the first it makes.
+  let first: Request | null = null;
+  for (const t of templateOf(fn, ctx)) {
+    const actual = t.args.map((a) => resolveValue(substitute(a, fn, args), ctx));
+    const callee = resolveValue(substitute(t.callee, fn, args), ctx);
+    const found = requestOf(callee, actual, ctx, depth + 1);
+    if (!found) continue;
+    const request: Request = t.through
+      ? { ...found, inferred: t.inferred, through: t.through }
+      : { ...found, inferred: t.inferred };
+    if (classifyUrl(request.urls, request.method, request.via)) return request;
+    first ??= request;
+  }
+  return first;
 }
 
 /** The best classification of a URL's possible texts: a provider host first, then an AI path. */
@@ -461,7 +673,7 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
       ? `${host.slice(0, -1)}/*${hostEnd === -1 ? "" : text.slice(hostEnd)}`
       : text;
     const match = /^[a-z][a-z0-9+.-]*:\/\/[^*]/i.test(clean) ? matchUrl(clean, []) : null;
-    if (match) {
+    if (match && !ACCOUNT_PATH.test(match.path.split("?")[0]!)) {
       const hostKnown = !host.slice(0, -1).includes("*");
       return {
         provider: match.provider,
@@ -499,6 +711,94 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
   };
 }
 
+/**
+ * A request to a URL the code is configured with (`this.fetch(this.apiBase, …)`, `fetch(url)`
+ * with the URL from request settings) whose body, built at the call, is a model request's:
+ * `messages` or `prompt` with a model, sampling or streaming option, or Hugging Face's `inputs`
+ * with `parameters`. A low-confidence site of an OpenAI-compatible or self-hosted server; a URL
+ * with any known text (the app's own `/api/chat`, another host) is none.
+ */
+function configuredBaseSite(
+  request: Request,
+  args: Value[],
+  ctx: ResolveContext,
+): SiteFacts | null {
+  if (!request.urls.length || !request.urls.every((u) => u.text.startsWith("*"))) return null;
+  if (request.urls.some((u) => u.text !== "*" && !u.text.startsWith("*/"))) return null;
+  for (const arg of args.slice(0, 2)) {
+    const operation = modelRequestOf(resolveValue(arg, ctx), ctx);
+    if (operation) {
+      return {
+        provider: "openai_compatible",
+        library: request.via,
+        operation,
+        confidence: "low",
+        target: `${request.via} ${request.method} *`,
+        configured: true,
+      };
+    }
+  }
+  return null;
+}
+
+/** Option names a model request carries beside its input. */
+const MODEL_OPTIONS = [
+  "model",
+  "stream",
+  "temperature",
+  "max_tokens",
+  "max_completion_tokens",
+  "top_p",
+  "n_predict",
+];
+
+/** The operation of an options object whose body is a model request's, if it is one. */
+function modelRequestOf(init: Value, ctx: ResolveContext): string | null {
+  const o = optionOf(init, "obj");
+  if (!o) return null;
+  for (const key of ["body", "data", "json"]) {
+    const b = o.props.get(key);
+    if (!b) continue;
+    const keys = new Set<string>();
+    bodyKeys(b, ctx, keys, 0);
+    const option = MODEL_OPTIONS.some((k) => keys.has(k));
+    if (keys.has("messages") && option) return "chat";
+    if (keys.has("prompt") && option) return "text_completion";
+    if (keys.has("inputs") && keys.has("parameters")) return "text_completion";
+    return null;
+  }
+  return null;
+}
+
+/** The property names of a body built at the call (`JSON.stringify({ ...base, messages })`). */
+function bodyKeys(v: Value, ctx: ResolveContext, keys: Set<string>, depth: number): void {
+  if (depth > 4) return;
+  switch (v.k) {
+    case "obj":
+      for (const key of v.props.keys()) keys.add(key);
+      for (const spread of v.spreads ?? []) {
+        bodyKeys(resolveValue(spread, ctx), ctx, keys, depth + 1);
+      }
+      return;
+    case "cell":
+      for (const x of v.cell.values) bodyKeys(x, ctx, keys, depth + 1);
+      return;
+    case "call":
+      // `JSON.stringify(body)`
+      if (v.args[0]) bodyKeys(v.args[0], ctx, keys, depth + 1);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Paths of a provider's account API, not its models': signing in, exchanging or listing keys,
+ * billing (OpenRouter's `/api/v1/auth/keys`, Baidu's `/oauth/2.0/token`). A request there is no
+ * AI call, whatever the host.
+ */
+const ACCOUNT_PATH = /\/(?:auth|oauth|oauth2|login|token|keys|api-keys|credits|billing)(?:\/|$)/;
+
 /** How deep {@link carriesCalls} looks into objects, classes and what functions return. */
 const CARRY_DEPTH = 4;
 
@@ -535,7 +835,7 @@ function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>
     case "wrapped":
       return true;
     case "global":
-      return v.name === "fetch";
+      return v.name === "fetch" || v.name === "WebSocket";
     case "fn":
       return withSelf(ctx, v.self, () => fnCarries(v.fn, ctx, depth, seen));
     case "class":
@@ -571,6 +871,6 @@ function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>
 function fnCarries(fn: FnSummary, ctx: ResolveContext, depth: number, seen: Set<object>): boolean {
   if (seen.has(fn)) return false;
   seen.add(fn);
-  if (templateOf(fn, ctx) !== null) return true;
+  if (templateOf(fn, ctx).length > 0) return true;
   return fn.returns.some((r) => carries(resolveValue(r, ctx), ctx, depth + 1, seen));
 }

@@ -40,8 +40,19 @@ export const GLOBAL_FETCH: HttpLibrary = {
   baseKeys: [],
 };
 
+/**
+ * The global `WebSocket` (`new WebSocket(url)`): a realtime API's connection is its call (the
+ * guard's WebSocket layer records it the same way).
+ */
+export const GLOBAL_WEBSOCKET: HttpLibrary = { ...GLOBAL_FETCH, via: "WebSocket" };
+
 /** Every HTTP client package the scan follows. */
 export const HTTP_LIBRARIES: readonly HttpLibrary[] = [
+  {
+    ...GLOBAL_WEBSOCKET,
+    packages: ["ws", "isomorphic-ws"],
+    exports: ["default", "WebSocket"],
+  },
   {
     ...GLOBAL_FETCH,
     packages: ["node-fetch", "cross-fetch", "isomorphic-fetch", "undici", "@whatwg-node/fetch"],

@@ -51,7 +51,7 @@ export function importSpecifiers(source: string): string[] {
  * ```
  */
 export function mayStartCall(source: string, specifiers: readonly string[]): boolean {
-  if (source.includes("fetch")) return true;
+  if (source.includes("fetch") || source.includes("WebSocket")) return true;
   for (const s of specifiers) {
     if (HTTP_PACKAGES.has(s) || sdkOf(s) !== undefined) return true;
   }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SdkEntry } from "../catalog.ts";
-import { GLOBAL_FETCH } from "./http_libraries.ts";
+import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   ANY_KEY,
   type Cell,
@@ -411,12 +411,20 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
       if (name === "fetch" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
         return { k: "http", lib: GLOBAL_FETCH, base: null, method: null };
       }
+      if (name === "WebSocket" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
+        return { k: "http", lib: GLOBAL_WEBSOCKET, base: null, method: null };
+      }
       return UNKNOWN;
     case "array":
       if (name === ANY_KEY) {
         return either(object.items.map((item) => resolveValue(item, ctx, depth + 1)));
       }
-      return SAME_TEXT.has(name) || name === "join" || name === "toString"
+      if (/^\d+$/.test(name)) {
+        const item = object.items[Number(name)];
+        return item ? resolveValue(item, ctx, depth + 1) : UNKNOWN;
+      }
+      // `[base, path].filter(Boolean).join("/")`: the parts, as far as a URL goes.
+      return SAME_TEXT.has(name) || name === "join" || name === "toString" || name === "filter"
         ? { k: "method", receiver: object, name }
         : UNKNOWN;
     case "str":
@@ -429,7 +437,9 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
         : UNKNOWN;
     case "param":
     case "member":
-      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`).
+    case "call":
+      // Kept symbolic: a caller's argument may fill it in (`options.baseURL`, `url.toString()`,
+      // `(await makeDispatch()).request` of a function parameter).
       return SAME_TEXT.has(name) || URL_TEXT.has(name)
         ? { k: "method", receiver: object, name }
         : { k: "member", object, name };
@@ -584,6 +594,35 @@ export function callResult(
   }
 }
 
+/**
+ * A value resolved with the members of the object literals in it resolved too (`{ url: host +
+ * path }`): what a parameter among them stands for can then be put in (see {@link substitute}).
+ *
+ * @example
+ * ```ts
+ * import { resolveContext, resolveMembers } from "./resolve.ts";
+ * const cell = { values: [{ k: "str", text: "https://api.openai.com" } as const] };
+ * resolveMembers({ k: "obj", props: new Map([["url", { k: "cell", cell }]]) }, resolveContext());
+ * // { k: "obj", props: Map { "url" => { k: "str", text: "https://api.openai.com" } } }
+ * ```
+ */
+export function resolveMembers(v: Value, ctx: ResolveContext, depth = 0, level = 0): Value {
+  const r = resolveValue(v, ctx, depth);
+  if (level > 2) return r;
+  const deeper = (x: Value) => resolveMembers(x, ctx, depth + 1, level + 1);
+  if (r.k === "either" && r.options.some((o) => o.k === "obj")) {
+    return either(r.options.map((o) => o.k === "obj" ? deeper(o) : o));
+  }
+  if (r.k !== "obj") return r;
+  const props = new Map<string, Value>();
+  for (const [key, p] of r.props) {
+    // What stays unknown stays as written (`body: JSON.stringify({ … })` is a body built here).
+    const resolved = deeper(p);
+    props.set(key, resolved.k === "unknown" ? p : resolved);
+  }
+  return r.spreads ? { k: "obj", props, spreads: r.spreads.map(deeper) } : { k: "obj", props };
+}
+
 /** What a function returns for these arguments. */
 function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: number): Value {
   if (ctx.active.has(fn) || fn.returns.length === 0) return UNKNOWN;
@@ -592,7 +631,7 @@ function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: numb
   try {
     const out: Value[] = [];
     for (const r of fn.returns.slice(0, 6)) {
-      const value = resolveValue(r, ctx, depth + 1);
+      const value = resolveMembers(r, ctx, depth + 1);
       out.push(resolveValue(substitute(value, fn, args), ctx, depth + 1));
     }
     return either(out);
@@ -611,9 +650,31 @@ function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: numb
  * substitute({ k: "param", fn, i: 0 }, fn, [{ k: "str", text: "chat" }]); // { k: "str", text: "chat" }
  * ```
  */
-export function substitute(value: Value, fn: FnSummary, args: Value[], depth = 0): Value {
+export function substitute(
+  value: Value,
+  fn: FnSummary,
+  args: Value[],
+  depth = 0,
+  done: Map<Value, Value> = new Map(),
+): Value {
   if (depth > 16) return value;
-  const s = (v: Value) => substitute(v, fn, args, depth + 1);
+  // A value shared by several parts (`either` of `either`s) is put together once: the copy keeps
+  // the sharing, so the work stays linear in the value's size.
+  const seen = done.get(value);
+  if (seen) return seen;
+  const out = substituteParts(value, fn, args, depth, done);
+  done.set(value, out);
+  return out;
+}
+
+function substituteParts(
+  value: Value,
+  fn: FnSummary,
+  args: Value[],
+  depth: number,
+  done: Map<Value, Value>,
+): Value {
+  const s = (v: Value) => substitute(v, fn, args, depth + 1, done);
   switch (value.k) {
     case "param":
       return value.fn === fn ? args[value.i] ?? UNKNOWN : value;
@@ -634,7 +695,10 @@ export function substitute(value: Value, fn: FnSummary, args: Value[], depth = 0
     case "obj": {
       const props = new Map<string, Value>();
       for (const [key, v] of value.props) props.set(key, s(v));
-      return { k: "obj", props };
+      // `{ ...request, signal }`: the spread object is the caller's argument too.
+      return value.spreads
+        ? { k: "obj", props, spreads: value.spreads.map(s) }
+        : { k: "obj", props };
     }
     default:
       return value;
@@ -666,9 +730,13 @@ export function usesParam(value: Value, fn: FnSummary, depth = 0): boolean {
       return usesParam(value.object, fn, depth + 1);
     case "method":
       return usesParam(value.receiver, fn, depth + 1);
+    case "call":
+      // `make()` of a function parameter, `dispatch().request`: a caller's argument is called.
+      return usesParam(value.callee, fn, depth + 1) ||
+        value.args.some((a) => usesParam(a, fn, depth + 1));
     case "obj":
       for (const v of value.props.values()) if (usesParam(v, fn, depth + 1)) return true;
-      return false;
+      return (value.spreads ?? []).some((v) => usesParam(v, fn, depth + 1));
     default:
       return false;
   }

@@ -16,10 +16,11 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
+import { carriesCalls, distinctiveSite, type Through } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
   analyze,
+  calledByName,
   classifyPending,
   type ModuleExports,
   type Node,
@@ -32,7 +33,7 @@ import { importSpecifiers, mayStartCall } from "./relevance.ts";
 import { ownText, type Value } from "./values.ts";
 
 /** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
-export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through">;
+export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through" | "pathFrom">;
 
 /** What a scan found. */
 export interface ScanResult {
@@ -558,20 +559,42 @@ function scanFiles(
   // is the call in the function that sends it (`retryRequest(context.requestURL, …)` in the one
   // function that sends what its caller prepared, as a reviewer reads it); see `sentThere`. A
   // function that takes the whole URL as a parameter stays a wrapper (`templateOf`).
+  // A request whose path a function's parameter gives is its callers', where the code calls it.
+  for (let i = sites.length - 1; i >= 0; i--) {
+    const from = sites[i]!.pathFrom;
+    delete sites[i]!.pathFrom;
+    if (from && calledByName(from, readNames)) sites.splice(i, 1);
+  }
   const at = new Set(sites.map((s) => `${s.path}\0${s.offset}`));
+  const dropped = new Set<number>();
   for (let i = 0; i < sites.length; i++) {
     const site = sites[i]!;
     const through = site.through;
     if (!through) continue;
     delete site.through;
-    const { fn, at: inner } = through;
-    if (fn.module === undefined || !sentThere(fn, readNames, callNames)) continue;
+    // Inward while each function is called from one place: a request its caller prepared and
+    // handed on through more such functions is sent in the innermost.
+    // A function whose callers give it only a dispatch creator (`through.factory`) sends the
+    // request itself, however many they are: their calls are one site, inside.
+    let reached: Through | null = null;
+    let shared = false;
+    for (let t: Through | undefined = through; t; t = t.inner) {
+      if (t.fn.module === undefined) break;
+      if (t.factory) shared = true;
+      else if (!sentThere(t.fn, readNames, callNames)) break;
+      reached = t;
+    }
+    if (!reached) continue;
+    const { fn, at: inner } = reached;
     const key = `${fn.module}\0${inner.offset}`;
-    if (at.has(key)) continue;
+    if (at.has(key)) {
+      if (shared) dropped.add(i);
+      continue;
+    }
     at.add(key);
     sites[i] = {
       ...site,
-      path: fn.module,
+      path: fn.module ?? site.path,
       offset: inner.offset,
       line: inner.line,
       column: inner.column,
@@ -584,6 +607,7 @@ function scanFiles(
     parsed: analysed.size,
     lines,
     sites: sites
+      .filter((_, i) => !dropped.has(i))
       .sort((a, b) => a.path.localeCompare(b.path) || a.offset - b.offset)
       .map((s) => ({
         file: relative(cwd, s.path).split(sep).join("/"),

@@ -58,6 +58,8 @@ export interface SymbolicCall {
   args: Value[];
   /** Where the call is (a function's forwards: its request may be reported there). */
   at?: CallPosition;
+  /** Set on a forward that calls a parameter named for a fetch (`fetcher(url, init)`). */
+  fetchParam?: true;
 }
 
 /** A variable or field: every value the code assigns to it (a flow-insensitive view, capped). */
@@ -123,6 +125,31 @@ export const UNKNOWN: Value = { k: "unknown" };
 /** Most alternatives a folded URL keeps (`either` of `either`s multiplies). */
 const TEXT_LIMIT = 16;
 
+/** Stands for a parameter of the function {@link withParamMarks} names, in a URL's text. */
+export const PARAM_MARK = "\u0001";
+let markedFn: FnSummary | null = null;
+
+/**
+ * Runs `compute` with the parameters of `fn` written {@link PARAM_MARK} in texts instead of `*`:
+ * where a URL's text comes from a function's parameters.
+ *
+ * @example
+ * ```ts
+ * import { textsOf, withParamMarks } from "./values.ts";
+ * const fn = { name: null, returns: [], forwards: [], parent: null, attested: null };
+ * withParamMarks(fn, () => textsOf({ k: "param", fn, i: 0 })); // [{ text: "\u0001", exact: false }]
+ * ```
+ */
+export function withParamMarks<T>(fn: FnSummary, compute: () => T): T {
+  const saved = markedFn;
+  markedFn = fn;
+  try {
+    return compute();
+  } finally {
+    markedFn = saved;
+  }
+}
+
 /** A URL's text as far as it is known: holes as `*`. */
 export interface UrlText {
   /** The text, `*` for each hole. */
@@ -186,6 +213,8 @@ export function textsOf(value: Value, depth = 0): UrlText[] {
       }
       return out;
     }
+    case "param":
+      return [{ text: value.fn === markedFn ? PARAM_MARK : "*", exact: false }];
     default:
       return [{ text: "*", exact: false }];
   }
