@@ -329,31 +329,27 @@ function hashTail(text: string, start: number, end: number): number {
 function domainOf(name: string): string {
   return name.split(".").slice(-2).join(".");
 }
-/** The hash filters the scan asks before any exact lookup. */
-interface HostFilters {
-  /** Every exact provider host name that is one on any port. */
-  names: HashFilter;
-  /** The last two labels of every provider host known on any port (`openai.com`, `azure.com`, …). */
-  domains: HashFilter;
-  /** … of the patterned ones (`azure.com`, `amazonaws.com`, …): any host under them may match. */
-  patternDomains: HashFilter;
-  /** The ports of the hosts that are a provider's only on one port (`localhost:11434`). */
-  ports: Set<number>;
-  /**
-   * The last segment of every any-host ending (after its last `/`, `:` or `.`): most ordinary
-   * paths (`app.js`, `users`, `health`) are answered without running the expression.
-   */
-  anyHostTails: HashFilter;
-}
+/** Every exact provider host name that is one on any port. */
+const HOST_NAMES = new HashFilter();
+/** The last two labels of every provider host known on any port (`openai.com`, `azure.com`, …). */
+const HOST_DOMAINS = new HashFilter();
+/** … of the patterned ones (`azure.com`, `amazonaws.com`, …): any host under them may match. */
+const HOST_PATTERN_DOMAINS = new HashFilter();
+/** The ports of the hosts that are a provider's only on one port (`localhost:11434`). */
+const HOST_PORTS = new Set<number>();
+/**
+ * The last segment of every any-host ending (after its last `/`, `:` or `.`): most ordinary paths
+ * (`app.js`, `users`, `health`) are answered without running the expression.
+ */
+const ANY_HOST_TAILS = new HashFilter();
 
-function buildFilters(): HostFilters {
-  const built: HostFilters = {
-    names: new HashFilter(),
-    domains: new HashFilter(),
-    patternDomains: new HashFilter(),
-    ports: new Set<number>(),
-    anyHostTails: new HashFilter(),
-  };
+// The filters are filled with the first URL judged, not as the module loads: hashing every host
+// runs the hash functions often enough for Bun's JIT to compile them, which costs the preload's
+// start memory (bench/NOTES.md). Each reader checks `filled` first (hostVerdict, isAnyHostPath;
+// HOST_PORTS is read only after hostVerdict).
+let filled = false;
+function fillFilters(): void {
+  filled = true;
   for (const [host] of HOSTS) {
     const [name, port] = host.split(":") as [string, string | undefined];
     const domain = domainOf(name);
@@ -361,27 +357,18 @@ function buildFilters(): HostFilters {
     if (domain.includes("*")) throw new Error(`a host pattern's domain is a wildcard: ${host}`);
     if (port !== undefined) {
       // A provider only on that port: a request to the port goes to the exact lookup, whatever host.
-      built.ports.add(Number(port));
+      HOST_PORTS.add(Number(port));
       continue;
     }
-    if (name.includes("*")) built.patternDomains.add(hashHost(domain, 0, domain.length));
-    else built.names.add(hashHost(name, 0, name.length));
-    built.domains.add(hashHost(domain, 0, domain.length));
+    if (name.includes("*")) HOST_PATTERN_DOMAINS.add(hashHost(domain, 0, domain.length));
+    else HOST_NAMES.add(hashHost(name, 0, name.length));
+    HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
   }
   for (const ending of AI_PATHS.flatMap((row) => row.anyHost ?? [])) {
     const tail = ending.slice(Math.max(...["/", ":", "."].map((s) => ending.lastIndexOf(s))) + 1);
     if (tail.includes("{")) throw new Error(`an any-host ending ends in a placeholder: ${ending}`);
-    built.anyHostTails.add(hashTail(tail, 0, tail.length));
+    ANY_HOST_TAILS.add(hashTail(tail, 0, tail.length));
   }
-  return built;
-}
-
-// Built with the first URL judged, not as the module loads: hashing every host runs the hash
-// functions often enough for Bun's JIT to compile them, which costs the preload's start memory
-// (bench/NOTES.md).
-let hostFilters: HostFilters | null = null;
-function filters(): HostFilters {
-  return hostFilters ??= buildFilters();
 }
 
 /** How the scan reads a character of an authority (codes below 128; every other is odd). */
@@ -490,11 +477,11 @@ function hostVerdict(text: string, start: number, end: number): ScanResult {
   if (label === end) return UNUSUAL; // a trailing dot
   const first = text.charCodeAt(label);
   if (first >= 48 && first <= 57 && !isDottedQuad(text, start, end)) return UNUSUAL;
-  const { domains, patternDomains, names } = filters();
-  if (!domains.has(hash)) return NOT_AI;
-  if (patternDomains.has(hash)) return MAYBE_AI;
+  if (!filled) fillFilters();
+  if (!HOST_DOMAINS.has(hash)) return NOT_AI;
+  if (HOST_PATTERN_DOMAINS.has(hash)) return MAYBE_AI;
   for (; i >= start; i--) hash = mix(hash, lower(text.charCodeAt(i)));
-  return names.has(hash) ? MAYBE_AI : NOT_AI;
+  return HOST_NAMES.has(hash) ? MAYBE_AI : NOT_AI;
 }
 
 /** The port `text.slice(start, end)` names, or -1 unless it is a port written as the parse writes it. */
@@ -535,7 +522,8 @@ function pathEnd(text: string, start: number): number {
 /** Whether `text.slice(start, end)` (a path) is an AI path on any host. */
 function isAnyHostPath(text: string, start: number, end: number): boolean {
   end = trimSlashes(text, start, end);
-  return filters().anyHostTails.has(hashTail(text, start, end)) &&
+  if (!filled) fillFilters();
+  return ANY_HOST_TAILS.has(hashTail(text, start, end)) &&
     ANY_HOST_PATHS.test(text.slice(start, end));
 }
 
@@ -580,7 +568,7 @@ function scan(url: string): ScanResult {
   if (end === -1) return UNUSUAL;
   const host = hostVerdict(url, hostStart, hostEnd);
   if (host !== NOT_AI) return host;
-  return filters().ports.has(port) || isAnyHostPath(url, i, end) ? MAYBE_AI : NOT_AI;
+  return HOST_PORTS.has(port) || isAnyHostPath(url, i, end) ? MAYBE_AI : NOT_AI;
 }
 
 /**
@@ -614,7 +602,7 @@ export function isOrdinaryRequest(
     ? 0
     : portNumber(port, 0, port.length);
   if (portValue === -1) return false;
-  return hostVerdict(hostname, 0, n) === NOT_AI && !filters().ports.has(portValue) &&
+  return hostVerdict(hostname, 0, n) === NOT_AI && !HOST_PORTS.has(portValue) &&
     isOrdinaryPath(path);
 }
 
