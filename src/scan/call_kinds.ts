@@ -134,8 +134,7 @@ export function classifyCall(
     // A URL the enclosing function is given is its callers' to say, not a configured base.
     delete facts.configured;
     for (let fn = inFn; fn; fn = fn.parent) {
-      const f = fn;
-      const request = withParamMarks(f, () => requestOf(c, args, ctx, 0));
+      const request = withParamMarks(fn, () => requestOf(c, args, ctx, 0));
       if (request?.urls.some((u) => u.text.includes(PARAM_MARK))) return null;
     }
   }
@@ -372,9 +371,8 @@ function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
             // A function that hands a whole URL parameter on (`get(url, init)`) is a request
             // function of its own, whatever its callers: only one that builds the URL from what
             // it is given (`route.endpoint`, `${base}${path}`) may be where its one caller's
-            // request is.
-            // A function handed on as it is (a dispatch creator) is no URL: the request is made
-            // where the URL it makes is sent.
+            // request is. A function handed on as it is (a dispatch creator) is no URL: the
+            // request is made where the URL it makes is sent.
             const { through, ...rest } = found;
             const url = rest.args[0] ? resolveValue(rest.args[0], ctx) : UNKNOWN;
             const factory = paramUse(url, fn, 0) === "called";
