@@ -19,7 +19,7 @@ import {
   withSelf,
 } from "./resolve.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
-import { buildsBody, modelRequestOf } from "./request_bodies.ts";
+import { buildsBody, modelBodyOf, modelRequestOf } from "./request_bodies.ts";
 import { classifyText, classifyUrl } from "./url_kinds.ts";
 import {
   type CallPosition,
@@ -193,7 +193,7 @@ function kindOf(
       const request = requestOf(c, args, ctx, 0);
       if (!request) return null;
       const facts = classifyUrl(request.urls, request.method, request.via) ??
-        configuredBaseSite(request, args, ctx);
+        configuredBaseSite(c, request, args, ctx);
       if (!facts) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
       if (request.through) facts.through = request.through;
@@ -553,14 +553,19 @@ function wrapperRequest(
  * with any known text (the app's own `/api/chat`, another host) is none.
  */
 function configuredBaseSite(
+  c: Value,
   request: Request,
   args: Value[],
   ctx: ResolveContext,
 ): SiteFacts | null {
   if (!request.urls.length || !request.urls.every((u) => u.text.startsWith("*"))) return null;
   if (request.urls.some((u) => u.text !== "*" && !u.text.startsWith("*/"))) return null;
+  // `axios.post(url, body)`: the second argument is the body itself.
+  const bodyArg = c.k === "http" && c.lib.config && /^(?:post|put|patch)$/.test(c.method ?? "");
   for (const arg of args.slice(0, 2)) {
-    const operation = modelRequestOf(resolveValue(arg, ctx), ctx);
+    const operation = bodyArg && arg === args[1]
+      ? modelBodyOf(arg, ctx)
+      : modelRequestOf(resolveValue(arg, ctx), ctx);
     if (operation) {
       return {
         provider: "openai_compatible",

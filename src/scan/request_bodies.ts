@@ -86,15 +86,34 @@ export function modelRequestOf(init: Value, ctx: ResolveContext): string | null 
   if (!o) return null;
   for (const key of ["body", "data", "json"]) {
     const b = o.props.get(key);
-    if (!b) continue;
-    const keys = new Set<string>();
-    bodyKeys(b, ctx, keys, 0);
-    const option = MODEL_OPTIONS.some((k) => keys.has(k));
-    if (keys.has("messages") && option) return "chat";
-    if (keys.has("prompt") && option) return "text_completion";
-    if (keys.has("inputs") && keys.has("parameters")) return "text_completion";
-    return null;
+    if (b) return modelBodyOf(b, ctx);
   }
+  return null;
+}
+
+/**
+ * The operation of a body, as written at the call, that is a model request's (`axios.post(url,
+ * { model, messages })`), if it is one.
+ *
+ * @example
+ * ```ts
+ * import { modelBodyOf } from "./request_bodies.ts";
+ * import { resolveContext } from "./resolve.ts";
+ * import type { Value } from "./values.ts";
+ * const body: Value = {
+ *   k: "obj",
+ *   props: new Map<string, Value>([["prompt", { k: "unknown" }], ["max_tokens", { k: "unknown" }]]),
+ * };
+ * modelBodyOf(body, resolveContext()); // "text_completion"
+ * ```
+ */
+export function modelBodyOf(body: Value, ctx: ResolveContext): string | null {
+  const keys = new Set<string>();
+  bodyKeys(body, ctx, keys, 0);
+  const option = MODEL_OPTIONS.some((k) => keys.has(k));
+  if (keys.has("messages") && option) return "chat";
+  if (keys.has("prompt") && option) return "text_completion";
+  if (keys.has("inputs") && keys.has("parameters")) return "text_completion";
   return null;
 }
 
