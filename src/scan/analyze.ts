@@ -981,7 +981,13 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     walk.exports.names.clear();
     for (const [name, value] of names) walk.exports.names.set(ownText(name), value);
     walk.exports.star = walk.exports.star.map(ownText);
-    detachStrings(walk.exports.names.values(), pending, pending.map((p) => p.fn));
+    // The functions a site keeps until the scan places it (`through`, `pathFrom`) too.
+    const kept: FnSummary[] = pending.map((p) => p.fn).filter((fn) => fn !== null);
+    for (const s of sites) {
+      if (s.pathFrom) kept.push(s.pathFrom);
+      for (let t = s.through; t; t = t.inner) kept.push(t.fn);
+    }
+    detachStrings(walk.exports.names.values(), pending, kept);
     for (const p of pending) if (p.distinctive !== null) p.distinctive = ownText(p.distinctive);
     for (const s of sites) {
       s.target = ownText(s.target);

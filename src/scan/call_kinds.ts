@@ -7,7 +7,6 @@
  * @module
  */
 import { CATALOG, clientProvider, type SdkEntry } from "../catalog.ts";
-import { isCompatiblePath, matchUrl, operationForPath } from "../detect/providers.ts";
 import {
   cached,
   memberOf,
@@ -20,6 +19,8 @@ import {
   withSelf,
 } from "./resolve.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
+import { buildsBody, modelBodyOf, modelRequestOf } from "./request_bodies.ts";
+import { classifyText, classifyUrl } from "./url_kinds.ts";
 import {
   type CallPosition,
   type FnSummary,
@@ -87,68 +88,6 @@ const DISTINCTIVE: ReadonlyArray<readonly [path: string, entry: SdkEntry]> = CAT
 export const DISTINCTIVE_PATHS: readonly string[] = DISTINCTIVE.map(([path]) => path);
 
 /**
- * The APIs of inference servers a team runs itself, under a base URL the code is configured with:
- * Hugging Face TGI (`/generate_stream`) and TEI (`/embed`, `/rerank`), llama.cpp's server
- * (`/completion`). Only the whole path after the base counts (`${apiBase}/embed`,
- * `new URL("embed", apiBase)`), so `/videos/${id}/embed` is none, nor an app's own `/completion`.
- */
-const INFERENCE_SERVER_PATHS: ReadonlyArray<
-  [path: RegExp, provider: string, operation: string | null]
-> = [
-  [/^\/(?:generate|generate_stream)$/, "huggingface", "text_completion"],
-  [/^\/(?:embed|embed_all)$/, "huggingface", "embeddings"],
-  [/^\/rerank$/, "openai_compatible", null],
-  [/^\/completion$/, "openai_compatible", "text_completion"],
-];
-
-/**
- * Paths only one provider's API has, wherever they end a URL: behind any base, and behind an
- * app's own proxy route (`/api/stability/v2beta/stable-image/generate/${model}`). `*` in a text is
- * a hole (a deployment id, a model).
- */
-const PROVIDER_API_PATHS: ReadonlyArray<
-  [path: RegExp, provider: string, operation: string | null]
-> = [
-  [
-    /\/ml\/v1\/(?:deployments\/[^/]+\/)?text\/(?:generation|chat)(?:_stream)?$/,
-    "ibm.watsonx.ai",
-    "chat",
-  ],
-  [/\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
-  [
-    /\/v2beta\/stable-image\/(?:generate|edit|upscale|control)\/[^/]+$/,
-    "stability",
-    "generate_content",
-  ],
-];
-
-/** The inference-server or provider API a URL's text (no query string) calls, if any. */
-function apiPathOf(
-  text: string,
-  exact: boolean,
-): { path: string; provider: string; operation: string | null } | null {
-  let path: string;
-  let afterBase = true;
-  if (text.startsWith("*")) path = text.slice(1);
-  else if (text.startsWith("/")) {
-    path = text;
-    afterBase = false;
-  } else if (exact && text.includes("://")) {
-    const start = text.indexOf("/", text.indexOf("://") + 3);
-    if (start === -1) return null;
-    path = text.slice(start);
-  } else return null;
-  for (const [pattern, provider, operation] of PROVIDER_API_PATHS) {
-    if (pattern.test(path)) return { path, provider, operation };
-  }
-  if (!afterBase) return null;
-  for (const [pattern, provider, operation] of INFERENCE_SERVER_PATHS) {
-    if (pattern.test(path)) return { path, provider, operation };
-  }
-  return null;
-}
-
-/**
  * A method path that only an SDK has, called on a receiver nobody declares: a low-confidence site.
  *
  * @example
@@ -195,8 +134,7 @@ export function classifyCall(
     // A URL the enclosing function is given is its callers' to say, not a configured base.
     delete facts.configured;
     for (let fn = inFn; fn; fn = fn.parent) {
-      const f = fn;
-      const request = withParamMarks(f, () => requestOf(c, args, ctx, 0));
+      const request = withParamMarks(fn, () => requestOf(c, args, ctx, 0));
       if (request?.urls.some((u) => u.text.includes(PARAM_MARK))) return null;
     }
   }
@@ -255,7 +193,7 @@ function kindOf(
       const request = requestOf(c, args, ctx, 0);
       if (!request) return null;
       const facts = classifyUrl(request.urls, request.method, request.via) ??
-        configuredBaseSite(request, args, ctx);
+        configuredBaseSite(c, request, args, ctx);
       if (!facts) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
       if (request.through) facts.through = request.through;
@@ -433,9 +371,8 @@ function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
             // A function that hands a whole URL parameter on (`get(url, init)`) is a request
             // function of its own, whatever its callers: only one that builds the URL from what
             // it is given (`route.endpoint`, `${base}${path}`) may be where its one caller's
-            // request is.
-            // A function handed on as it is (a dispatch creator) is no URL: the request is made
-            // where the URL it makes is sent.
+            // request is. A function handed on as it is (a dispatch creator) is no URL: the
+            // request is made where the URL it makes is sent.
             const { through, ...rest } = found;
             const url = rest.args[0] ? resolveValue(rest.args[0], ctx) : UNKNOWN;
             const factory = paramUse(url, fn, 0) === "called";
@@ -585,43 +522,6 @@ function pathFromParams(
   return fromParams && !buildsBody(sent, ctx);
 }
 
-/**
- * Whether the body of a call's request (fetch's `body`, axios' `data`, a wrapper's options) is
- * an object built at the call, given the call's arguments.
- */
-function buildsBody(args: Value[], ctx: ResolveContext): boolean {
-  return args.slice(0, 2).some((arg) => bodyBuilt(resolveValue(arg, ctx), ctx, 0));
-}
-
-function bodyBuilt(init: Value, ctx: ResolveContext, depth: number): boolean {
-  const o = optionOf(init, "obj");
-  if (!o || depth > 3) return false;
-  for (const key of ["body", "data", "json"]) {
-    const b = o.props.get(key);
-    if (b) return built(b, 0);
-  }
-  // `{ ...init, agent }`: the body is the spread object's.
-  return (o.spreads ?? []).some((x) => bodyBuilt(resolveValue(x, ctx), ctx, depth + 1));
-}
-
-/** Whether a value, as written, is an object or array literal (`JSON.stringify({ model })`). */
-function built(v: Value, depth: number): boolean {
-  if (depth > 4) return false;
-  switch (v.k) {
-    case "obj":
-    case "array":
-      return true;
-    case "cell":
-      return v.cell.values.some((x) => built(x, depth + 1));
-    case "either":
-      return v.options.some((o) => built(o, depth + 1));
-    case "call":
-      return v.args.some((a) => built(a, depth + 1));
-    default:
-      return false;
-  }
-}
-
 /** A call of a function that passes its URL on to a request function: the URL this call builds. */
 function wrapperRequest(
   fn: FnSummary,
@@ -645,72 +545,6 @@ function wrapperRequest(
   return first;
 }
 
-/** The best classification of a URL's possible texts: a provider host first, then an AI path. */
-export function classifyUrl(urls: UrlText[], method: string, via: string): SiteFacts | null {
-  let host: SiteFacts | null = null;
-  let path: SiteFacts | null = null;
-  for (const u of urls) {
-    const facts = classifyText(u, method, via);
-    if (!facts) continue;
-    if (facts.provider === "openai_compatible") path ??= facts;
-    else if (facts.confidence === "high") return facts;
-    else host ??= facts;
-  }
-  return host ?? path;
-}
-
-function classifyText(found: UrlText, method: string, via: string): SiteFacts | null {
-  const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
-  if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
-    // An absolute URL (a hole after the host at most): the registry decides.
-    // The host ends at the path, or at a query string right after it (`${BASE}${path}?key=…`).
-    const authority = text.indexOf("://") + 3;
-    const afterHost = text.slice(authority).search(/[/?#]/);
-    const hostEnd = afterHost === -1 ? -1 : authority + afterHost;
-    const host = hostEnd === -1 ? text : text.slice(0, hostEnd);
-    // A hole right after the host is the path's start (`${PROVIDER_BASE}${path}`).
-    const clean = host.endsWith("*") && !host.slice(0, -1).includes("*")
-      ? `${host.slice(0, -1)}/*${hostEnd === -1 ? "" : text.slice(hostEnd)}`
-      : text;
-    const match = /^[a-z][a-z0-9+.-]*:\/\/[^*]/i.test(clean) ? matchUrl(clean, []) : null;
-    if (match && !ACCOUNT_PATH.test(match.path.split("?")[0]!)) {
-      const hostKnown = !host.slice(0, -1).includes("*");
-      return {
-        provider: match.provider,
-        library: via,
-        operation: match.operation,
-        confidence: found.exact || hostKnown ? "high" : "low",
-        target: `${via} ${method} ${match.server}${match.path}`,
-      };
-    }
-  }
-  // A base URL from elsewhere and an AI path here: an OpenAI-compatible call, host unknown.
-  const path = text.slice(text.lastIndexOf("*") + 1).split("?")[0]!;
-  const operation = operationForPath(path);
-  if (
-    operation !== null &&
-    (matchUrl(`http://host${path}`, []) !== null || isCompatiblePath(path))
-  ) {
-    return {
-      provider: "openai_compatible",
-      library: via,
-      operation,
-      confidence: "low",
-      target: `${via} ${method} ${path}`,
-    };
-  }
-  // A query string with holes (`?version=${v}`) is no part of an API's path.
-  const server = apiPathOf(text.split("?")[0]!, found.exact);
-  if (server === null) return null;
-  return {
-    provider: server.provider,
-    library: via,
-    operation: server.operation,
-    confidence: "low",
-    target: `${via} ${method} ${server.path}`,
-  };
-}
-
 /**
  * A request to a URL the code is configured with (`this.fetch(this.apiBase, …)`, `fetch(url)`
  * with the URL from request settings) whose body, built at the call, is a model request's:
@@ -719,14 +553,19 @@ function classifyText(found: UrlText, method: string, via: string): SiteFacts | 
  * with any known text (the app's own `/api/chat`, another host) is none.
  */
 function configuredBaseSite(
+  c: Value,
   request: Request,
   args: Value[],
   ctx: ResolveContext,
 ): SiteFacts | null {
   if (!request.urls.length || !request.urls.every((u) => u.text.startsWith("*"))) return null;
   if (request.urls.some((u) => u.text !== "*" && !u.text.startsWith("*/"))) return null;
+  // `axios.post(url, body)`: the second argument is the body itself.
+  const bodyArg = c.k === "http" && c.lib.config && /^(?:post|put|patch)$/.test(c.method ?? "");
   for (const arg of args.slice(0, 2)) {
-    const operation = modelRequestOf(resolveValue(arg, ctx), ctx);
+    const operation = bodyArg && arg === args[1]
+      ? modelBodyOf(arg, ctx)
+      : modelRequestOf(resolveValue(arg, ctx), ctx);
     if (operation) {
       return {
         provider: "openai_compatible",
@@ -740,64 +579,6 @@ function configuredBaseSite(
   }
   return null;
 }
-
-/** Option names a model request carries beside its input. */
-const MODEL_OPTIONS = [
-  "model",
-  "stream",
-  "temperature",
-  "max_tokens",
-  "max_completion_tokens",
-  "top_p",
-  "n_predict",
-];
-
-/** The operation of an options object whose body is a model request's, if it is one. */
-function modelRequestOf(init: Value, ctx: ResolveContext): string | null {
-  const o = optionOf(init, "obj");
-  if (!o) return null;
-  for (const key of ["body", "data", "json"]) {
-    const b = o.props.get(key);
-    if (!b) continue;
-    const keys = new Set<string>();
-    bodyKeys(b, ctx, keys, 0);
-    const option = MODEL_OPTIONS.some((k) => keys.has(k));
-    if (keys.has("messages") && option) return "chat";
-    if (keys.has("prompt") && option) return "text_completion";
-    if (keys.has("inputs") && keys.has("parameters")) return "text_completion";
-    return null;
-  }
-  return null;
-}
-
-/** The property names of a body built at the call (`JSON.stringify({ ...base, messages })`). */
-function bodyKeys(v: Value, ctx: ResolveContext, keys: Set<string>, depth: number): void {
-  if (depth > 4) return;
-  switch (v.k) {
-    case "obj":
-      for (const key of v.props.keys()) keys.add(key);
-      for (const spread of v.spreads ?? []) {
-        bodyKeys(resolveValue(spread, ctx), ctx, keys, depth + 1);
-      }
-      return;
-    case "cell":
-      for (const x of v.cell.values) bodyKeys(x, ctx, keys, depth + 1);
-      return;
-    case "call":
-      // `JSON.stringify(body)`
-      if (v.args[0]) bodyKeys(v.args[0], ctx, keys, depth + 1);
-      return;
-    default:
-      return;
-  }
-}
-
-/**
- * Paths of a provider's account API, not its models': signing in, exchanging or listing keys,
- * billing (OpenRouter's `/api/v1/auth/keys`, Baidu's `/oauth/2.0/token`). A request there is no
- * AI call, whatever the host.
- */
-const ACCOUNT_PATH = /\/(?:auth|oauth|oauth2|login|token|keys|api-keys|credits|billing)(?:\/|$)/;
 
 /** How deep {@link carriesCalls} looks into objects, classes and what functions return. */
 const CARRY_DEPTH = 4;

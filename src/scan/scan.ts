@@ -555,16 +555,16 @@ function scanFiles(
       }
     }
   }
-  // A request made in a function with one caller is that caller's request, made there: the site
-  // is the call in the function that sends it (`retryRequest(context.requestURL, …)` in the one
-  // function that sends what its caller prepared, as a reviewer reads it); see `sentThere`. A
-  // function that takes the whole URL as a parameter stays a wrapper (`templateOf`).
   // A request whose path a function's parameter gives is its callers', where the code calls it.
   for (let i = sites.length - 1; i >= 0; i--) {
     const from = sites[i]!.pathFrom;
     delete sites[i]!.pathFrom;
     if (from && calledByName(from, readNames)) sites.splice(i, 1);
   }
+  // A request made in a function with one caller is that caller's request, made there: the site
+  // is the call in the function that sends it (`retryRequest(context.requestURL, …)` in the one
+  // function that sends what its caller prepared, as a reviewer reads it); see `sentThere`. A
+  // function that takes the whole URL as a parameter stays a wrapper (`templateOf`).
   const at = new Set(sites.map((s) => `${s.path}\0${s.offset}`));
   const dropped = new Set<number>();
   for (let i = 0; i < sites.length; i++) {

@@ -1,0 +1,165 @@
+/**
+ * URL kinds: whether a URL's text (holes as `*`) reaches an AI API, and which: a provider host the
+ * registry knows (`src/detect/providers.ts`), an OpenAI-compatible path behind any base, an
+ * inference server's or a provider's own API path; a provider's account API is none.
+ *
+ * @module
+ */
+import { isCompatiblePath, matchUrl, operationForPath } from "../detect/providers.ts";
+import type { SiteFacts } from "./call_kinds.ts";
+import type { UrlText } from "./values.ts";
+
+/**
+ * The APIs of inference servers a team runs itself, under a base URL the code is configured with:
+ * Hugging Face TGI (`/generate_stream`) and TEI (`/embed`, `/rerank`), llama.cpp's server
+ * (`/completion`). Only the whole path after the base counts (`${apiBase}/embed`,
+ * `new URL("embed", apiBase)`), so `/videos/${id}/embed` is none, nor an app's own `/completion`.
+ */
+const INFERENCE_SERVER_PATHS: ReadonlyArray<
+  [path: RegExp, provider: string, operation: string | null]
+> = [
+  [/^\/(?:generate|generate_stream)$/, "huggingface", "text_completion"],
+  [/^\/(?:embed|embed_all)$/, "huggingface", "embeddings"],
+  [/^\/rerank$/, "openai_compatible", null],
+  [/^\/completion$/, "openai_compatible", "text_completion"],
+];
+
+/**
+ * Paths only one provider's API has, wherever they end a URL: behind any base, and behind an
+ * app's own proxy route (`/api/stability/v2beta/stable-image/generate/${model}`). `*` in a text is
+ * a hole (a deployment id, a model).
+ */
+const PROVIDER_API_PATHS: ReadonlyArray<
+  [path: RegExp, provider: string, operation: string | null]
+> = [
+  [
+    /\/ml\/v1\/(?:deployments\/[^/]+\/)?text\/(?:generation|chat)(?:_stream)?$/,
+    "ibm.watsonx.ai",
+    "chat",
+  ],
+  [/\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
+  [
+    /\/v2beta\/stable-image\/(?:generate|edit|upscale|control)\/[^/]+$/,
+    "stability",
+    "generate_content",
+  ],
+];
+
+/** The inference-server or provider API a URL's text (no query string) calls, if any. */
+function apiPathOf(
+  text: string,
+  exact: boolean,
+): { path: string; provider: string; operation: string | null } | null {
+  let path: string;
+  let afterBase = true;
+  if (text.startsWith("*")) path = text.slice(1);
+  else if (text.startsWith("/")) {
+    path = text;
+    afterBase = false;
+  } else if (exact && text.includes("://")) {
+    const start = text.indexOf("/", text.indexOf("://") + 3);
+    if (start === -1) return null;
+    path = text.slice(start);
+  } else return null;
+  for (const [pattern, provider, operation] of PROVIDER_API_PATHS) {
+    if (pattern.test(path)) return { path, provider, operation };
+  }
+  if (!afterBase) return null;
+  for (const [pattern, provider, operation] of INFERENCE_SERVER_PATHS) {
+    if (pattern.test(path)) return { path, provider, operation };
+  }
+  return null;
+}
+
+/**
+ * Paths of a provider's account API, not its models': signing in, exchanging or listing keys,
+ * billing (OpenRouter's `/api/v1/auth/keys`, Baidu's `/oauth/2.0/token`). A request there is no
+ * AI call, whatever the host.
+ */
+const ACCOUNT_PATH = /\/(?:auth|oauth|oauth2|login|token|keys|api-keys|credits|billing)(?:\/|$)/;
+
+/**
+ * The best classification of a URL's possible texts: a provider host first, then an AI path.
+ *
+ * @example
+ * ```ts
+ * import { classifyUrl } from "./url_kinds.ts";
+ * classifyUrl([{ text: "*\/v1/chat/completions", exact: false }], "POST", "fetch")?.provider;
+ * // "openai_compatible"
+ * ```
+ */
+export function classifyUrl(urls: UrlText[], method: string, via: string): SiteFacts | null {
+  let host: SiteFacts | null = null;
+  let path: SiteFacts | null = null;
+  for (const u of urls) {
+    const facts = classifyText(u, method, via);
+    if (!facts) continue;
+    if (facts.provider === "openai_compatible") path ??= facts;
+    else if (facts.confidence === "high") return facts;
+    else host ??= facts;
+  }
+  return host ?? path;
+}
+
+/**
+ * What one URL text calls, if an AI API: the registry decides an absolute URL (a provider's
+ * account API aside); a path behind an unknown base is an OpenAI-compatible call when the path is
+ * an AI one, or an inference server's or a provider's own API path.
+ *
+ * @example
+ * ```ts
+ * import { classifyText } from "./url_kinds.ts";
+ * classifyText({ text: "https://openrouter.ai/api/v1/auth/keys", exact: true }, "POST", "fetch"); // null
+ * ```
+ */
+export function classifyText(found: UrlText, method: string, via: string): SiteFacts | null {
+  const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
+  if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
+    // An absolute URL (a hole after the host at most): the registry decides.
+    // The host ends at the path, or at a query string right after it (`${BASE}${path}?key=…`).
+    const authority = text.indexOf("://") + 3;
+    const afterHost = text.slice(authority).search(/[/?#]/);
+    const hostEnd = afterHost === -1 ? -1 : authority + afterHost;
+    const host = hostEnd === -1 ? text : text.slice(0, hostEnd);
+    // A hole right after the host is the path's start (`${PROVIDER_BASE}${path}`).
+    const clean = host.endsWith("*") && !host.slice(0, -1).includes("*")
+      ? `${host.slice(0, -1)}/*${hostEnd === -1 ? "" : text.slice(hostEnd)}`
+      : text;
+    const match = /^[a-z][a-z0-9+.-]*:\/\/[^*]/i.test(clean) ? matchUrl(clean, []) : null;
+    if (match && !ACCOUNT_PATH.test(match.path.split("?")[0]!)) {
+      const hostKnown = !host.slice(0, -1).includes("*");
+      return {
+        provider: match.provider,
+        library: via,
+        operation: match.operation,
+        confidence: found.exact || hostKnown ? "high" : "low",
+        target: `${via} ${method} ${match.server}${match.path}`,
+      };
+    }
+  }
+  // A base URL from elsewhere and an AI path here: an OpenAI-compatible call, host unknown.
+  const path = text.slice(text.lastIndexOf("*") + 1).split("?")[0]!;
+  const operation = operationForPath(path);
+  if (
+    operation !== null &&
+    (matchUrl(`http://host${path}`, []) !== null || isCompatiblePath(path))
+  ) {
+    return {
+      provider: "openai_compatible",
+      library: via,
+      operation,
+      confidence: "low",
+      target: `${via} ${method} ${path}`,
+    };
+  }
+  // A query string with holes (`?version=${v}`) is no part of an API's path.
+  const server = apiPathOf(text.split("?")[0]!, found.exact);
+  if (server === null) return null;
+  return {
+    provider: server.provider,
+    library: via,
+    operation: server.operation,
+    confidence: "low",
+    target: `${via} ${method} ${server.path}`,
+  };
+}
