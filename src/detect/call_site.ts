@@ -75,7 +75,8 @@ const ownPrefixes = own === null
     ...["mod.", "auto.", "otel.", "cli."].map((n) => asPath(own.root) + n),
   ];
 
-const LOCATION = /\(?((?:[a-z][\w+.-]*:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/i;
+// A bracketed name may hold a space (Node's `[worker eval]-wrapper`).
+const LOCATION = /\(?(\[[^\]\n]*\][^\s()]*|(?:[a-z][\w+.-]*:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/i;
 
 function isOwnOrDependency(path: string): boolean {
   return ownPrefixes.some((prefix) => path.startsWith(prefix)) ||
