@@ -214,17 +214,16 @@ export const COLLECT_EVERY = 1_000_000;
 interface Collector {
   /** `chars` more characters were parsed: a full collection once {@link COLLECT_EVERY} passed. */
   parsed(chars: number): void;
-  /** The scan is over: V8's own settings back. */
+  /** The scan is over: V8's young generation grows as it did. */
   end(): void;
 }
 
 /**
  * V8 (Node, Deno): `gc`, exposed to a context of its own only (the flag is set back at once), and,
- * for the scan's length, a young generation that stays at its first size and an old generation
- * that grows by 30% over what survives a collection (V8's defaults: a young generation that doubles
- * up to 128 MiB on Node, growth by up to 4×). Node applies these two settings while running; Deno's
- * young generation stays as it was. Bun's collector keeps its own pace: `Bun.gc(true)` at the same
- * rate raised the scan's peak.
+ * for the scan's length, a young generation that stays at its first size (V8's default doubles it
+ * up to 128 MiB on Node, which full collections do not shrink); Node applies that setting while
+ * running, Deno's young generation stays as it was. Bun's collector keeps its own pace:
+ * `Bun.gc(true)` at the same rate raised the scan's peak.
  */
 function collector(): Collector {
   let full: (() => void) | null = null;
@@ -236,7 +235,6 @@ function collector(): Collector {
       setFlagsFromString("--no-expose-gc");
       if (typeof gc === "function") full = () => gc();
       setFlagsFromString("--semi-space-growth-factor=1");
-      setFlagsFromString("--heap-growing-percent=30");
       tuned = true;
     }
   } catch {
@@ -253,7 +251,6 @@ function collector(): Collector {
     end() {
       if (!tuned) return;
       setFlagsFromString("--semi-space-growth-factor=2");
-      setFlagsFromString("--heap-growing-percent=0");
     },
   };
 }
