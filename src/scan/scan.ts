@@ -258,9 +258,9 @@ function collector(): Collector {
 /**
  * What a parsed file leaves to the rest of the scan (its exports, its pending calls), made
  * smaller in place once its analysis is done: each array reached is replaced by a copy of its
- * length (an array built by `push` keeps room for 17 items, most hold 1 or 2) and each string by
- * the scan's one copy of that text. Objects, their identity and what they hold are unchanged;
- * catalog entries (`entry`, `lib`) are shared and not entered.
+ * length (an array built by `push` keeps room for 17 items, most hold 1 or 2), and each string,
+ * map keys included, by the scan's one copy of that text. Objects, their identity and what they
+ * hold are unchanged; catalog entries (`entry`, `lib`) are shared and not entered.
  */
 function compact(roots: readonly unknown[], texts: Map<string, string>): void {
   const seen = new Set<object>();
@@ -297,11 +297,11 @@ function compact(roots: readonly unknown[], texts: Map<string, string>): void {
     if (Array.isArray(item)) {
       for (let i = 0; i < item.length; i++) item[i] = fix(item[i]);
     } else if (item instanceof Map) {
-      // A string equal to the scan's copy is still replaced by it (`!==` compares texts).
-      for (const [key, value] of item) {
-        if (typeof value === "string" || Array.isArray(value)) item.set(key, fix(value));
-        else fix(value);
-      }
+      // Set again in the same order, keys included: a string equal to the scan's copy is still
+      // replaced by it (`!==` compares texts).
+      const entries = [...item];
+      item.clear();
+      for (const [key, value] of entries) item.set(fix(key), fix(value));
     } else {
       const record = item as Record<string, unknown>;
       for (const key of Object.keys(record)) {
