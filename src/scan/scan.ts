@@ -14,8 +14,6 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { carriesCalls, distinctiveSite } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
@@ -225,17 +223,24 @@ interface Collector {
  * running, Deno's young generation stays as it was. Bun's collector keeps its own pace:
  * `Bun.gc(true)` at the same rate raised the scan's peak.
  */
-function collector(): Collector {
+async function collector(): Promise<Collector> {
   let full: (() => void) | null = null;
-  let tuned = false;
+  let setFlagsFromString: ((flags: string) => void) | null = null;
   try {
     if (!("Bun" in globalThis)) {
+      // Loaded here: the CLI's other commands never need them.
+      const [v8, vm] = await Promise.all([import("node:v8"), import("node:vm")]);
+      const { runInNewContext } = vm;
+      setFlagsFromString = v8.setFlagsFromString;
+      let gc: unknown;
       setFlagsFromString("--expose-gc");
-      const gc = runInNewContext("gc") as unknown;
-      setFlagsFromString("--no-expose-gc");
+      try {
+        gc = runInNewContext("gc");
+      } finally {
+        setFlagsFromString("--no-expose-gc");
+      }
       if (typeof gc === "function") full = () => gc();
       setFlagsFromString("--semi-space-growth-factor=1");
-      tuned = true;
     }
   } catch {
     // a runtime without these: its collector's own pace
@@ -249,8 +254,7 @@ function collector(): Collector {
       full();
     },
     end() {
-      if (!tuned) return;
-      setFlagsFromString("--semi-space-growth-factor=2");
+      setFlagsFromString?.("--semi-space-growth-factor=2");
     },
   };
 }
@@ -367,7 +371,7 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   // faster than the JSON hand-over (bench/NOTES.md).
   const parseOptions = { experimentalRawTransfer: rawTransferSupported?.() === true };
   const { files, manifests } = await sourceFiles(options, cwd);
-  const gc = collector();
+  const gc = await collector();
   try {
     return scanFiles(options, cwd, files, manifests, parseSync, parseOptions, gc);
   } finally {
