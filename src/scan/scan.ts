@@ -216,21 +216,29 @@ interface Collector {
   end(): void;
 }
 
+/** What {@link collector} needs of V8 (Node, Deno); `null` on Bun. */
+type V8Tools = [typeof import("node:v8"), typeof import("node:vm")] | null;
+
+/** Loaded by the scan, not with the CLI: its other commands never need them. */
+function loadV8Tools(): Promise<V8Tools> {
+  if ("Bun" in globalThis) return Promise.resolve(null);
+  return Promise.all([import("node:v8"), import("node:vm")]).catch(() => null);
+}
+
 /**
  * V8 (Node, Deno): `gc`, exposed to a context of its own only (the flag is set back at once), and,
  * for the scan's length, a young generation that stays at its first size (V8's default doubles it
  * up to 128 MiB on Node, which full collections do not shrink); Node applies that setting while
  * running, Deno's young generation stays as it was. Bun's collector keeps its own pace:
- * `Bun.gc(true)` at the same rate raised the scan's peak.
+ * `Bun.gc(true)` at the same rate raised the scan's peak. Set up with nothing awaited before the
+ * scan's synchronous part, so that no other scan runs between this and {@link Collector.end}.
  */
-async function collector(): Promise<Collector> {
+function collector(tools: V8Tools): Collector {
   let full: (() => void) | null = null;
   let setFlagsFromString: ((flags: string) => void) | null = null;
   try {
-    if (!("Bun" in globalThis)) {
-      // Loaded here: the CLI's other commands never need them.
-      const [v8, vm] = await Promise.all([import("node:v8"), import("node:vm")]);
-      const { runInNewContext } = vm;
+    if (tools !== null) {
+      const [v8, { runInNewContext }] = tools;
       setFlagsFromString = v8.setFlagsFromString;
       let gc: unknown;
       setFlagsFromString("--expose-gc");
@@ -371,7 +379,7 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   // faster than the JSON hand-over (bench/NOTES.md).
   const parseOptions = { experimentalRawTransfer: rawTransferSupported?.() === true };
   const { files, manifests } = await sourceFiles(options, cwd);
-  const gc = await collector();
+  const gc = collector(await loadV8Tools());
   try {
     return scanFiles(options, cwd, files, manifests, parseSync, parseOptions, gc);
   } finally {
