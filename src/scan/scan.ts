@@ -309,11 +309,13 @@ function compact(roots: readonly unknown[], texts: Map<string, string>): void {
     if (Array.isArray(item)) {
       for (let i = 0; i < item.length; i++) item[i] = fix(item[i]);
     } else if (item instanceof Map) {
-      // Set again in the same order, keys included: a string equal to the scan's copy is still
-      // replaced by it (`!==` compares texts).
+      // Set again in the same order, string keys included: a string equal to the scan's copy is
+      // still replaced by it (`!==` compares texts); a key of another kind stays as it is.
       const entries = [...item];
       item.clear();
-      for (const [key, value] of entries) item.set(fix(key), fix(value));
+      for (const [key, value] of entries) {
+        item.set(typeof key === "string" ? fix(key) : key, fix(value));
+      }
     } else {
       const record = item as Record<string, unknown>;
       for (const key of Object.keys(record)) {
