@@ -14,8 +14,6 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { carriesCalls, distinctiveSite, type Through } from "./call_kinds.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
@@ -215,30 +213,43 @@ export const COLLECT_EVERY = 1_000_000;
 interface Collector {
   /** `chars` more characters were parsed: a full collection once {@link COLLECT_EVERY} passed. */
   parsed(chars: number): void;
-  /** The scan is over: V8's own settings back. */
+  /** The scan is over: V8's young generation grows as it did. */
   end(): void;
+}
+
+/** What {@link collector} needs of V8 (Node, Deno); `null` on Bun. */
+type V8Tools = [typeof import("node:v8"), typeof import("node:vm")] | null;
+
+/** Loaded by the scan, not with the CLI: its other commands never need them. */
+function loadV8Tools(): Promise<V8Tools> {
+  if ("Bun" in globalThis) return Promise.resolve(null);
+  return Promise.all([import("node:v8"), import("node:vm")]).catch(() => null);
 }
 
 /**
  * V8 (Node, Deno): `gc`, exposed to a context of its own only (the flag is set back at once), and,
- * for the scan's length, a young generation that stays at its first size and an old generation
- * that grows by 30% over what survives a collection (V8's defaults: a young generation that doubles
- * up to 128 MiB on Node, growth by up to 4×). Node applies these two settings while running; Deno's
- * young generation stays as it was. Bun's collector keeps its own pace: `Bun.gc(true)` at the same
- * rate raised the scan's peak.
+ * for the scan's length, a young generation that stays at its first size (V8's default doubles it
+ * up to 128 MiB on Node, which full collections do not shrink); Node applies that setting while
+ * running, Deno's young generation stays as it was. Bun's collector keeps its own pace:
+ * `Bun.gc(true)` at the same rate raised the scan's peak. Set up with nothing awaited before the
+ * scan's synchronous part, so that no other scan runs between this and {@link Collector.end}.
  */
-function collector(): Collector {
+function collector(tools: V8Tools): Collector {
   let full: (() => void) | null = null;
-  let tuned = false;
+  let setFlagsFromString: ((flags: string) => void) | null = null;
   try {
-    if (!("Bun" in globalThis)) {
+    if (tools !== null) {
+      const [v8, { runInNewContext }] = tools;
+      setFlagsFromString = v8.setFlagsFromString;
+      let gc: unknown;
       setFlagsFromString("--expose-gc");
-      const gc = runInNewContext("gc") as unknown;
-      setFlagsFromString("--no-expose-gc");
+      try {
+        gc = runInNewContext("gc");
+      } finally {
+        setFlagsFromString("--no-expose-gc");
+      }
       if (typeof gc === "function") full = () => gc();
       setFlagsFromString("--semi-space-growth-factor=1");
-      setFlagsFromString("--heap-growing-percent=30");
-      tuned = true;
     }
   } catch {
     // a runtime without these: its collector's own pace
@@ -252,9 +263,7 @@ function collector(): Collector {
       full();
     },
     end() {
-      if (!tuned) return;
-      setFlagsFromString("--semi-space-growth-factor=2");
-      setFlagsFromString("--heap-growing-percent=0");
+      setFlagsFromString?.("--semi-space-growth-factor=2");
     },
   };
 }
@@ -262,9 +271,9 @@ function collector(): Collector {
 /**
  * What a parsed file leaves to the rest of the scan (its exports, its pending calls), made
  * smaller in place once its analysis is done: each array reached is replaced by a copy of its
- * length (an array built by `push` keeps room for 17 items, most hold 1 or 2) and each string by
- * the scan's one copy of that text. Objects, their identity and what they hold are unchanged;
- * catalog entries (`entry`, `lib`) are shared and not entered.
+ * length (an array built by `push` keeps room for 17 items, most hold 1 or 2), and each string,
+ * map keys included, by the scan's one copy of that text. Objects, their identity and what they
+ * hold are unchanged; catalog entries (`entry`, `lib`) are shared and not entered.
  */
 function compact(roots: readonly unknown[], texts: Map<string, string>): void {
   const seen = new Set<object>();
@@ -301,10 +310,12 @@ function compact(roots: readonly unknown[], texts: Map<string, string>): void {
     if (Array.isArray(item)) {
       for (let i = 0; i < item.length; i++) item[i] = fix(item[i]);
     } else if (item instanceof Map) {
-      // A string equal to the scan's copy is still replaced by it (`!==` compares texts).
-      for (const [key, value] of item) {
-        if (typeof value === "string" || Array.isArray(value)) item.set(key, fix(value));
-        else fix(value);
+      // Set again in the same order, string keys included: a string equal to the scan's copy is
+      // still replaced by it (`!==` compares texts); a key of another kind stays as it is.
+      const entries = [...item];
+      item.clear();
+      for (const [key, value] of entries) {
+        item.set(typeof key === "string" ? fix(key) : key, fix(value));
       }
     } else {
       const record = item as Record<string, unknown>;
@@ -371,7 +382,7 @@ export async function scan(options: ScanOptions = {}): Promise<ScanResult> {
   // faster than the JSON hand-over (bench/NOTES.md).
   const parseOptions = { experimentalRawTransfer: rawTransferSupported?.() === true };
   const { files, manifests } = await sourceFiles(options, cwd);
-  const gc = collector();
+  const gc = collector(await loadV8Tools());
   try {
     return scanFiles(options, cwd, files, manifests, parseSync, parseOptions, gc);
   } finally {
