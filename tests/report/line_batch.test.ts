@@ -27,6 +27,7 @@ test("a LineBuffer gives its lines back in order, batch by batch, each as it wen
   const rest = buffer.take(100);
   assert.deepEqual(rest.lines(), [...LINES.slice(4), '{"v":1,"n":7}']);
   assert.equal(buffer.count, 0);
+  assert.deepEqual(first.lines(), LINES.slice(0, 2), "a batch taken keeps its lines");
   assert.deepEqual(buffer.take(10).lines(), []);
   buffer.push("{}");
   assert.deepEqual(buffer.take(1).lines(), ["{}"], "usable again once emptied");
