@@ -48,3 +48,19 @@ test("chainLines over a LineBatch writes the same bytes and state as over the sa
     "from the first line ever (prev null)",
   );
 });
+
+test("a batch taken whole keeps its bytes until given back; then its buffer takes the next lines", () => {
+  const buffer = new LineBuffer();
+  buffer.push(LINES[0]!);
+  const first = buffer.take(10);
+  buffer.push(LINES[1]!);
+  const second = buffer.take(10);
+  assert.deepEqual(first.lines(), [LINES[0]], "not overwritten by the next lines");
+  assert.notEqual(second.bytes.buffer, first.bytes.buffer);
+  buffer.giveBack(first);
+  buffer.push(LINES[5]!);
+  const third = buffer.take(10);
+  assert.equal(third.bytes.buffer, first.bytes.buffer, "the buffer given back is used again");
+  assert.deepEqual(third.lines(), [LINES[5]]);
+  assert.deepEqual(second.lines(), [LINES[1]]);
+});
