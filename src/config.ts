@@ -32,7 +32,8 @@ export interface StorageAdapter {
   appendLines?(lines: readonly string[], onWrite?: () => void): Promise<void>;
   /**
    * The same for lines given as their UTF-8 bytes: the queue hands batches this way where an
-   * adapter has it, so that no line is a string while its batch waits (see `LineBatch`).
+   * adapter has it, so that no line is a string while its batch waits (see `LineBatch`). The
+   * bytes are the queue's again once the returned promise settles: read (or copy) them before.
    */
   appendBatch?(batch: LineBatch, onWrite?: () => void): Promise<void>;
   /**

@@ -173,7 +173,9 @@ export class RecordQueue {
         const records = batch.count;
         if (this.#droppedSinceReport > 0 && this.#items.count < this.#capacity) {
           const dropped = makeDroppedRecord(this.#droppedSinceReport, this.#options.proc);
-          batch = LineBatch.of([...batch.lines(), encodeJson(dropped)]);
+          const taken = batch;
+          batch = LineBatch.of([...taken.lines(), encodeJson(dropped)]);
+          this.#items.giveBack(taken);
           this.#droppedSinceReport = 0;
         }
         let writing!: () => void;
@@ -185,7 +187,11 @@ export class RecordQueue {
             // The storage failed: say so once (the guard's logger), count the batch as dropped.
             this.#options.onFailure(error);
             this.#options.onDrop(records);
-          }).finally(() => this.#unacknowledged.delete(batch));
+          }).finally(() => {
+            this.#unacknowledged.delete(batch);
+            // The storage is done with its bytes (appendBatch's contract): its buffer is reused.
+            this.#items.giveBack(batch);
+          });
         if (this.#storage.appendBatch || this.#storage.appendLines) {
           // Handed over at once (it lands after the one before: the storage keeps the order, and
           // its lock, for it); the next batch is encoded once this one is being written.

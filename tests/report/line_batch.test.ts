@@ -27,6 +27,7 @@ test("a LineBuffer gives its lines back in order, batch by batch, each as it wen
   const rest = buffer.take(100);
   assert.deepEqual(rest.lines(), [...LINES.slice(4), '{"v":1,"n":7}']);
   assert.equal(buffer.count, 0);
+  assert.deepEqual(first.lines(), LINES.slice(0, 2), "a batch taken keeps its lines");
   assert.deepEqual(buffer.take(10).lines(), []);
   buffer.push("{}");
   assert.deepEqual(buffer.take(1).lines(), ["{}"], "usable again once emptied");
@@ -46,4 +47,20 @@ test("chainLines over a LineBatch writes the same bytes and state as over the sa
     Buffer.from(chainLines(LINES, fresh).bytes),
     "from the first line ever (prev null)",
   );
+});
+
+test("a batch taken whole keeps its bytes until given back; then its buffer takes the next lines", () => {
+  const buffer = new LineBuffer();
+  buffer.push(LINES[0]!);
+  const first = buffer.take(10);
+  buffer.push(LINES[1]!);
+  const second = buffer.take(10);
+  assert.deepEqual(first.lines(), [LINES[0]], "not overwritten by the next lines");
+  assert.notEqual(second.bytes.buffer, first.bytes.buffer);
+  buffer.giveBack(first);
+  buffer.push(LINES[5]!);
+  const third = buffer.take(10);
+  assert.equal(third.bytes.buffer, first.bytes.buffer, "the buffer given back is used again");
+  assert.deepEqual(third.lines(), [LINES[5]]);
+  assert.deepEqual(second.lines(), [LINES[1]]);
 });

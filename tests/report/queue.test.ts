@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DRAIN_DELAY_MS, RecordQueue } from "../../src/report/queue.ts";
+import type { LineBatch } from "../../src/report/line_batch.ts";
 import { PROC, sampleRecord } from "../support/records.ts";
 
 test("the queue writes a burst of 256 records at once and waits DRAIN_DELAY_MS for a few", async () => {
@@ -54,6 +55,45 @@ test("with appendLines, the next batch is encoded and handed over once this one'
   const models = calls.flatMap((c) => c.lines.map((l) => JSON.parse(l).model));
   assert.deepEqual(models, Array.from({ length: 255 }, (_, i) => `m-${i}`));
   assert.ok(calls.every((c) => c.lines.every((l) => !l.includes("\n"))), "one record a line");
+});
+
+test("with appendBatch, a batch's bytes stay as handed over until its append settles", async () => {
+  const calls: { batch: LineBatch; seen: string[]; onWrite: () => void; done: () => void }[] = [];
+  const queue = new RecordQueue({
+    name: "bytes",
+    append: () => Promise.reject(new Error("the queue hands bytes to appendBatch")),
+    appendBatch: (batch, onWrite) =>
+      new Promise<void>((done) =>
+        calls.push({ batch, seen: batch.lines(), onWrite: onWrite!, done })
+      ),
+  }, { proc: PROC, onDrop: () => {}, onFailure: (e) => assert.fail(String(e)) });
+  const tick = () => new Promise((r) => setTimeout(r, 2));
+  let n = 0;
+  const burst = () => {
+    for (let i = 0; i < 256; i++) queue.push(sampleRecord(`m-${n++}`));
+  };
+  burst();
+  await tick();
+  // Batch after batch, each handed over while the ones before are still being written.
+  for (let round = 1; round < 4; round++) {
+    burst();
+    calls.at(-1)!.onWrite();
+    await tick();
+  }
+  assert.equal(calls.length, 4);
+  for (const call of calls) assert.deepEqual(call.batch.lines(), call.seen, "not overwritten");
+  calls[0]!.done();
+  await tick();
+  burst(); // into the first batch's buffer, given back
+  calls.at(-1)!.onWrite();
+  await tick();
+  assert.equal(calls.length, 5);
+  // The first's bytes are the queue's again; those still being written are untouched.
+  for (const call of calls.slice(1)) assert.deepEqual(call.batch.lines(), call.seen);
+  for (const call of calls.slice(1)) call.done();
+  await queue.flush();
+  const models = calls.flatMap((c) => c.seen.map((l) => JSON.parse(l).model));
+  assert.deepEqual(models, Array.from({ length: n }, (_, i) => `m-${i}`));
 });
 
 test("the queue encodes the next batch while one is written: one append at a time, in order", async () => {
