@@ -13,37 +13,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeFsStorage } from "../../src/storage/node_fs.ts";
 import { recordJson } from "../support/fixtures.ts";
-
-/** When Linux says `pid` started (ms since the epoch), as the lock file records it. */
-async function startedMs(pid: number): Promise<number> {
-  const btime = Number(/^btime (\d+)$/m.exec(await readFile("/proc/stat", "utf8"))![1]) * 1000;
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  return btime + Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) * 10;
-}
+import { stoppedHolder } from "../support/stopped_holder.ts";
 
 test("a live holder that never releases the lock does not stall another writer for more than 10 s", async () => {
   const dir = await mkdtemp(join(tmpdir(), "aiguard-lock-held-"));
-  const holder = spawn("sleep", ["60"], { stdio: "ignore" });
+  const path = join(dir, "report.jsonl");
+  const holder = await stoppedHolder(path);
   try {
-    await new Promise((resolve) => holder.once("spawn", resolve));
-    holder.kill("SIGSTOP"); // stopped mid-batch, as Ctrl-Z or a breakpoint leaves it
-    const path = join(dir, "report.jsonl");
-    await writeFile(
-      `${path}.lock`,
-      JSON.stringify({
-        pid: holder.pid,
-        host: hostname(),
-        started: await startedMs(holder.pid!),
-        ts: Date.now(),
-      }) + "\n",
-      { mode: 0o600 },
-    );
     const storage = createNodeFsStorage({ path });
     const outcome = await Promise.race([
       storage.appendLines!([recordJson()]).then(() => "written", (e) => `failed: ${e}`),
