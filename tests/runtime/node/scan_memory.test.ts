@@ -70,6 +70,23 @@ function analyseBigFile(marker: string) {
   return { exports, pending, length: source.length };
 }
 
+/**
+ * Scans `dir`, writing a heap snapshot at the scan's last progress report: it comes once every
+ * call is classified, with the scan's state still alive.
+ */
+async function scanWithSnapshot(dir: string) {
+  const snapshotPath = join(dir, "scan.heapsnapshot");
+  let taken = false;
+  const result = await scan({
+    cwd: dir,
+    progress: (done, total) => {
+      if (done === total && !taken) taken = Boolean(writeHeapSnapshot(snapshotPath));
+    },
+  });
+  assert.ok(taken, "no heap snapshot was taken during the scan");
+  return { result, snapshotPath };
+}
+
 test("scan: the summaries kept past a file's tree hold none of its source text", async () => {
   const marker = `// aiguard-source-${crypto.randomUUID()}\n`;
   const kept = analyseBigFile(marker);
@@ -115,18 +132,9 @@ test("scan: while a scan runs, no file's source text stays alive (imports, expor
           "export const requestSender = sendTheRequest;\n",
       );
     }
-    const snapshotPath = join(dir, "scan.heapsnapshot");
-    let taken = false;
-    const result = await scan({
-      cwd: dir,
-      progress: (done, total) => {
-        // The last report comes once every call is classified, with the scan's state still alive.
-        if (done === total && !taken) taken = Boolean(writeHeapSnapshot(snapshotPath));
-      },
-    });
+    const { result, snapshotPath } = await scanWithSnapshot(dir);
     assert.equal(result.files, 17);
     assert.equal(result.sites.length, 8, "every caller's fetch is a site");
-    assert.ok(taken);
     const sizes = await stringsIn(snapshotPath, marker);
     // At most the text read last: the parser and the loop's frame hold it until the next file.
     const held = sizes.filter((s) => s >= padding.length);
@@ -148,16 +156,8 @@ test("scan: a text the kept summaries of several files hold is kept once", async
           "export const send = (body: string) => fetch(endpointOfTheClient, { method: 'POST', body });\n",
       );
     }
-    const snapshotPath = join(dir, "scan.heapsnapshot");
-    let taken = false;
-    const result = await scan({
-      cwd: dir,
-      progress: (done, total) => {
-        if (done === total && !taken) taken = Boolean(writeHeapSnapshot(snapshotPath));
-      },
-    });
+    const { result, snapshotPath } = await scanWithSnapshot(dir);
     assert.equal(result.parsed, 8);
-    assert.ok(taken);
     // The URL alone (a copy may be a slice of a text one character longer), not a file's text.
     const copies = (await stringsIn(snapshotPath, url, (text) => text.trim() === url)).length;
     assert.ok(copies >= 1 && copies <= 2, `${copies} copies of the URL`);
