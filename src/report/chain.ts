@@ -9,7 +9,7 @@ import { envVar, requireOwnModule, runtimeKey } from "../runtime.ts";
 import { createConsoleStorage } from "../storage/console.ts";
 import { DaemonClient } from "./daemon_client.ts";
 import { emitSpan } from "./otel.ts";
-import { RecordQueue } from "./queue.ts";
+import { appendTo, RecordQueue } from "./queue.ts";
 import { type AnyRecord, encodeJson, type ProcessFacts } from "./record.ts";
 import type { RecordOutput, Settle, Sink } from "./sink.ts";
 
@@ -175,11 +175,7 @@ function lazyStorage(
       const to = await adapter;
       return to.appendLines ? to.appendLines(lines, onWrite) : to.append(`${lines.join("\n")}\n`);
     },
-    appendBatch: async (batch, onWrite) => {
-      const to = await adapter;
-      if (to.appendBatch) return to.appendBatch(batch, onWrite);
-      return to.appendLines ? to.appendLines(batch.lines(), onWrite) : to.append(batch.text());
-    },
+    appendBatch: async (batch, onWrite) => appendTo(await adapter, batch, onWrite),
     appendLinesSync(lines) {
       if (loaded === null) {
         if (loadSync === null) throw new Error(`The ${name} storage cannot write synchronously.`);

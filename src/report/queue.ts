@@ -73,7 +73,11 @@ export function isLastingError(error: unknown): boolean {
  * Hands a batch to a storage: as bytes where it takes them so (`appendBatch`), else as lines,
  * else joined.
  */
-function appendTo(storage: StorageAdapter, batch: LineBatch, onWrite: () => void): Promise<void> {
+export function appendTo(
+  storage: StorageAdapter,
+  batch: LineBatch,
+  onWrite?: () => void,
+): Promise<void> {
   if (storage.appendBatch) return storage.appendBatch(batch, onWrite);
   return storage.appendLines ? storage.appendLines(batch.lines(), onWrite) : storage.append(
     batch.text(),
