@@ -47,6 +47,11 @@ export interface SdkEntry {
    * name the library first (`langchain.ChatOpenAI.invoke`).
    */
   readonly framework?: true;
+  /**
+   * Exports that are another catalog package's (`OpenAIClient` of `@langchain/openai` is the
+   * `openai` package's client) → [package, export].
+   */
+  readonly reexports?: Readonly<Record<string, readonly [string, string]>>;
   /** Only the static scan knows it: the preload leaves the package alone. */
   readonly scanOnly?: boolean;
 }
@@ -270,6 +275,7 @@ export const CATALOG: readonly SdkEntry[] = [
       OpenAIEmbeddings: "OpenAIEmbeddings",
       OpenAI: "OpenAI",
     },
+    reexports: { OpenAIClient: ["openai", "OpenAI"] },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
   },
@@ -476,6 +482,33 @@ export const CATALOG: readonly SdkEntry[] = [
     factories: { initChatModel: "initChatModel" },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
+  },
+  {
+    // The base classes models are typed as (`llm: BaseChatModel`, `x as BaseChatModel`), from
+    // `@langchain/core/language_models/*` and `@langchain/core/embeddings`.
+    package: "@langchain/core",
+    library: "langchain",
+    framework: true,
+    provider: "langchain",
+    clients: {
+      BaseChatModel: "BaseChatModel",
+      BaseLanguageModel: "BaseLanguageModel",
+      BaseLLM: "BaseLLM",
+      Embeddings: "Embeddings",
+    },
+    methods: LANGCHAIN_METHODS,
+    chains: LANGCHAIN_CHAINS,
+    scanOnly: true,
+  },
+  {
+    // LangChain's chains of v0 (`@langchain/classic/chains`): the one that calls a provider itself.
+    package: "@langchain/classic",
+    library: "langchain",
+    framework: true,
+    provider: "openai",
+    clients: { OpenAIModerationChain: "OpenAIModerationChain" },
+    methods: { call: null, invoke: null },
     scanOnly: true,
   },
   ...([

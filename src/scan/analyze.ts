@@ -146,6 +146,26 @@ const GLOBALS = new Set([
 ]);
 /** Names of parameters that hold a request function (`fetcher`, `fetchFn`, `customFetch`). */
 const FETCH_NAME = /fetch/i;
+/** Packages whose function joins URL parts with `/` (`urlJoin(base, "/v1", path)`). */
+const URL_JOIN_PACKAGES = new Set(["url-join", "url-join-ts", "proper-url-join", "urljoin"]);
+/** The name such a function stands under: no global has it. */
+const URL_JOIN = "(url-join)";
+
+/** The URL `urlJoin(a, b, …)` gives: the parts with one `/` between each two. */
+function joinedUrl(args: Value[]): Value {
+  const parts: Value[] = [];
+  args.forEach((a, i) => {
+    if (i > 0) {
+      const before = args[i - 1]!;
+      const slashed = (before.k === "str" && before.text.endsWith("/")) ||
+        (a.k === "str" && a.text.startsWith("/"));
+      if (!slashed) parts.push({ k: "str", text: "/" });
+    }
+    parts.push(a);
+  });
+  return { k: "concat", parts };
+}
+
 /** Most arguments of a call the analysis reads (URL, options, and one more for `attest`). */
 const MAX_ARGS = 5;
 const MAX_FORWARDS = 24;
@@ -234,6 +254,7 @@ class Walk {
       const member = sdkMember(entry, imported);
       return member.k === "unknown" && imported === "default" ? { k: "sdk-module", entry } : member;
     }
+    if (URL_JOIN_PACKAGES.has(specifier)) return { k: "global", name: URL_JOIN };
     const pkg = HTTP_LIBRARIES.find((l) => l.packages.some((p) => specifier === p));
     if (pkg) {
       const lib = httpLibraryOf(specifier, imported === "*" ? "default" : imported);
@@ -345,6 +366,14 @@ class Walk {
 
   evaluate(raw: Node | null | undefined, scope: Scope, depth = 0): Value {
     if (!raw || depth > 24) return UNKNOWN;
+    if (raw.type === "TSAsExpression" || raw.type === "TSTypeAssertion") {
+      // `(await node.init()) as BaseChatModel`: what the code says the value is, beside what it
+      // evaluates to.
+      const inner = this.evaluate(raw.expression, scope, depth + 1);
+      const typed = this.typeValue(raw.typeAnnotation, scope);
+      if (typed === UNKNOWN) return inner;
+      return inner === UNKNOWN ? typed : { k: "either", options: [inner, typed] };
+    }
     const n = unwrap(raw);
     switch (n.type) {
       case "Identifier":
@@ -410,12 +439,10 @@ class Walk {
         ) {
           return this.moduleValue(stringOf(n.arguments[0]));
         }
-        return {
-          k: "call",
-          callee: this.evaluate(callee, scope, depth + 1),
-          args: this.evaluateArgs(n.arguments, scope, depth + 1),
-          isNew: n.type === "NewExpression",
-        };
+        const calleeValue = this.evaluate(callee, scope, depth + 1);
+        const args = this.evaluateArgs(n.arguments, scope, depth + 1);
+        if (calleeValue.k === "global" && calleeValue.name === URL_JOIN) return joinedUrl(args);
+        return { k: "call", callee: calleeValue, args, isNew: n.type === "NewExpression" };
       }
       case "AwaitExpression":
         return this.evaluate(n.argument, scope, depth + 1);
@@ -471,7 +498,9 @@ class Walk {
       assign(found?.k === "cell" ? found.cell : scope.declareCell(p.name), value);
     } else if (p.type === "ObjectPattern") {
       for (const prop of p.properties as Node[]) {
-        if (prop.type === "RestElement") this.bindPattern(prop.argument, UNKNOWN, scope);
+        // The rest (`{ onMessage, ...init } = options`) stands for the object: what a request
+        // reads from it (`method`, `body`) is not among the names taken out before it.
+        if (prop.type === "RestElement") this.bindPattern(prop.argument, value, scope);
         else {
           const key = prop.computed ? stringOf(prop.key) : nameOf(prop.key);
           this.bindPattern(
@@ -520,6 +549,30 @@ class Walk {
     } else {
       this.declareNames(target, scope);
       this.bindPattern(target, value, scope);
+      this.bindPropertyTypes(target, scope);
+    }
+  }
+
+  /**
+   * `({ llm }: { llm: BaseChatModel })`: a name destructured from a parameter whose type literal
+   * says what that property is holds such a value too.
+   */
+  private bindPropertyTypes(pattern: Node, scope: Scope): void {
+    const literal = pattern.typeAnnotation?.typeAnnotation;
+    if (pattern.type !== "ObjectPattern" || literal?.type !== "TSTypeLiteral") return;
+    const types = new Map<string, Node>();
+    for (const m of literal.members as Node[]) {
+      const key = m.type === "TSPropertySignature" ? nameOf(m.key) : null;
+      if (key !== null && m.typeAnnotation) types.set(key, m.typeAnnotation);
+    }
+    for (const prop of pattern.properties as Node[]) {
+      if (prop.type === "RestElement" || prop.computed) continue;
+      const type = types.get(nameOf(prop.key) ?? "");
+      const local = prop.value?.type === "AssignmentPattern" ? prop.value.left : prop.value;
+      if (!type || local?.type !== "Identifier") continue;
+      const typed = this.typeValue(type, scope);
+      const cell = scope.lookup(local.name);
+      if (typed !== UNKNOWN && cell?.k === "cell") assign(cell.cell, typed);
     }
   }
 
@@ -647,13 +700,17 @@ class Walk {
     if (called !== null) this.countRead(callee, called, scope, true);
     // A call that passes a parameter on (`fetch(url)`, `request(BASE + path)`): part of the summary
     // of each function whose parameter it is.
+    const fetchNamed = callee.type === "Identifier" && FETCH_NAME.test(callee.name);
     for (let fn = scope.fn; fn; fn = fn.parent) {
-      if (fn.forwards.length >= MAX_FORWARDS) continue;
+      // A callback the caller handed in (`onMessage(text)`) is no request: it would only use up
+      // the summary's room before the request a long function makes last.
+      if (!fetchNamed && calleeFromParam(record.callee, fn, 0)) continue;
+      if (fn.forwards.length >= MAX_FORWARDS && !fetchNamed) continue;
       if (record.args.some((a) => mentionsParam(a, fn!, 0))) {
         const at = { offset: startOf(node), line: 0, column: 0 };
         const forward: SymbolicCall = { callee: record.callee, args: record.args, at };
         // A request function the caller hands in (`fetcher(url, init)`, `fetchImpl(url)`).
-        if (callee.type === "Identifier" && FETCH_NAME.test(callee.name)) forward.fetchParam = true;
+        if (fetchNamed) forward.fetchParam = true;
         fn.forwards.push(forward);
         this.forwardCalls.push(forward);
         if (!this.options.resolveModule) this.forwardNodes.set(at, node);
@@ -822,6 +879,22 @@ function fieldCell(fields: Map<string, { values: Value[] }>, name: string) {
     fields.set(name, cell);
   }
   return cell;
+}
+
+/** Whether a callee is one of `fn`'s parameters or read from one (`options.onMessage`). */
+function calleeFromParam(value: Value, fn: FnSummary, depth: number): boolean {
+  if (depth > 4) return false;
+  switch (value.k) {
+    case "param":
+      return value.fn === fn;
+    case "member":
+      return calleeFromParam(value.object, fn, depth + 1);
+    case "cell":
+      return value.cell.values.length > 0 &&
+        value.cell.values.every((v) => calleeFromParam(v, fn, depth + 1));
+    default:
+      return false;
+  }
 }
 
 /** Whether a value built in `fn`'s body refers to one of its parameters (through variables). */

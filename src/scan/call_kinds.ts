@@ -446,6 +446,18 @@ function throughOf(fn: FnSummary, at: CallPosition, inner: Through | undefined):
 /** Most requests a function's summary keeps (see {@link templateOf}). */
 const MAX_TEMPLATES = 4;
 
+/**
+ * Whether a callee is what `fn`'s caller hands in: a parameter, read from one (`options.fetcher`),
+ * or one of those with a default (`{ fetcher = defaultFetch() } = options`).
+ */
+function handedIn(c: Value, fn: FnSummary, depth: number): boolean {
+  if (depth > 4) return false;
+  if (c.k === "param") return c.fn === fn;
+  if (c.k === "member") return handedIn(c.object, fn, depth + 1);
+  if (c.k === "either") return c.options.some((o) => handedIn(o, fn, depth + 1));
+  return false;
+}
+
 /** The template of `fn` when its call of `c` passes one of its parameters into the URL. */
 function forwarded(
   c: Value,
@@ -456,9 +468,14 @@ function forwarded(
 ): Template[] {
   let candidates: Template[] = [];
   // A request function of its own, or the one its caller hands it (`fetcher(url, init)`).
-  const given = fetchParam && c.k === "param" && c.fn === fn;
-  if (isRequestFunction(c) || given) candidates = [{ callee: c, args: inner, inferred: false }];
-  else if (c.k === "fn") {
+  const given = fetchParam && handedIn(c, fn, 0);
+  if (isRequestFunction(c) || (given && c.k === "param")) {
+    candidates = [{ callee: c, args: inner, inferred: false }];
+  } else if (given) {
+    // Read from the caller's options, or a default the scan cannot follow (`{ fetcher =
+    // pickFetch() } = options`): taken for a fetch, at low confidence.
+    candidates = [{ callee: { k: "global", name: "fetch" }, args: inner, inferred: true }];
+  } else if (c.k === "fn") {
     const g = c.fn;
     const subs = withSelf(ctx, c.self, () => templateOf(g, ctx));
     if (subs.length) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { SdkEntry } from "../catalog.ts";
+import { type SdkEntry, sdkOf } from "../catalog.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   ANY_KEY,
@@ -189,7 +189,11 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
     }
     case "call": {
       const callee = resolveValue(v.callee, ctx, depth + 1);
-      return callResult(callee, v.args, v.isNew, ctx, depth + 1);
+      const result = callResult(callee, v.args, v.isNew, ctx, depth + 1);
+      if (result.k === "unknown" && v.callee.k === "member" && v.callee.name === "pipe") {
+        return pipedModel(v.args, ctx, depth + 1);
+      }
+      return result;
     }
     case "method": {
       const receiver = resolveValue(v.receiver, ctx, depth + 1);
@@ -454,6 +458,9 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
 
 /** A named export of an SDK package. */
 export function sdkMember(e: SdkEntry, name: string): Value {
+  const again = e.reexports?.[name];
+  const other = again ? sdkOf(again[0]) : undefined;
+  if (again && other) return sdkMember(other, again[1]);
   if (name === "default" && e.clients.default) {
     return { k: "sdk-class", entry: e, name: "default", typeOnly: false };
   }
@@ -475,6 +482,20 @@ export function attestIdOf(options: Value | undefined, ctx: ResolveContext): str
   const id = o?.props.get("id");
   const v = id ? optionOf(resolveValue(id, ctx), "str") : undefined;
   return v ? v.text : null;
+}
+
+/**
+ * `prompt.pipe(model)`: a sequence ending in a model is called as the model is (`.invoke()`),
+ * whatever comes before it.
+ */
+function pipedModel(args: Value[], ctx: ResolveContext, depth: number): Value {
+  for (const a of args) {
+    const r = resolveValue(a, ctx, depth);
+    for (const o of r.k === "either" ? r.options : [r]) {
+      if (o.k === "sdk-client" && o.path.length === 0 && o.entry.chains?.includes("pipe")) return o;
+    }
+  }
+  return UNKNOWN;
 }
 
 /** What calling (or `new`) a resolved callee gives. */

@@ -38,6 +38,17 @@ const PROVIDER_API_PATHS: ReadonlyArray<
     "chat",
   ],
   [/\/ml\/v1\/text\/(?:embeddings|rerank)$/, "ibm.watsonx.ai", "embeddings"],
+  // Gemini's REST API under a configured base (a proxy): a model's method after a colon.
+  [
+    /\/v1(?:beta|alpha)?\/(?:tuned)?[mM]odels\/[^/]+:(?:stream)?[gG]enerateContent\*?$/,
+    "gcp.gemini",
+    "generate_content",
+  ],
+  [
+    /\/v1(?:beta|alpha)?\/(?:tuned)?[mM]odels\/[^/]+:(?:batchE|e)mbedContents?\*?$/,
+    "gcp.gemini",
+    "embeddings",
+  ],
   [
     /\/v2beta\/stable-image\/(?:generate|edit|upscale|control)\/[^/]+$/,
     "stability",
