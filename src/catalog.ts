@@ -361,6 +361,8 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: { GoogleGenerativeAI: "google_generative_ai" },
     chains: ["getGenerativeModel", "startChat"],
     methods: GOOGLE_GENERATIVE_MODEL,
+    // On a model a framework holds (`this.client`, set by LangChain's ChatGoogleGenerativeAI).
+    distinctive: ["generateContentStream"],
     scanOnly: true,
   },
   {

@@ -129,11 +129,19 @@ function bodyKeys(v: Value, ctx: ResolveContext, keys: Set<string>, depth: numbe
       return;
     case "cell":
       for (const x of v.cell.values) bodyKeys(x, ctx, keys, depth + 1);
+      // `body["messages"] = messages` after the body was made
+      for (const key of v.cell.members?.keys() ?? []) keys.add(key);
       return;
-    case "call":
+    case "call": {
       // `JSON.stringify(body)`
       if (v.args[0]) bodyKeys(v.args[0], ctx, keys, depth + 1);
+      else {
+        // `await this.baseBody()`: what a function of the app returns
+        const made = resolveValue(v, ctx);
+        if (made.k === "obj") bodyKeys(made, ctx, keys, depth + 1);
+      }
       return;
+    }
     default:
       return;
   }
