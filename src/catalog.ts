@@ -379,6 +379,8 @@ export const CATALOG: readonly SdkEntry[] = [
     library: "huggingface",
     provider: "huggingface",
     clients: { HfInference: "huggingface", InferenceClient: "huggingface" },
+    // `hf.endpoint(url)`: the same client against a dedicated endpoint
+    chains: ["endpoint"],
     methods: HUGGINGFACE_TASKS,
     functions: HUGGINGFACE_TASKS,
     scanOnly: true,

@@ -129,7 +129,7 @@ export function classifyCall(
   inFn: FnSummary | null = null,
 ): SiteFacts | null {
   const c = resolveValue(callee, ctx);
-  const facts = kindOf(c, args, ctx, undefined);
+  const facts = kindOf(c, args, ctx, undefined) ?? boundMethodHandedOn(args, ctx);
   if (facts?.configured) {
     // A URL the enclosing function is given is its callers' to say, not a configured base.
     delete facts.configured;
@@ -149,6 +149,24 @@ export function classifyCall(
     }
   }
   return facts;
+}
+
+/**
+ * An SDK method bound to its client and handed to a caller that calls it (`caller.call(opts,
+ * client.chatCompletion.bind(client), args)`, a retry or queue helper): the call handing it on is
+ * the site, at low confidence (the call itself is made inside the helper).
+ */
+function boundMethodHandedOn(args: Value[], ctx: ResolveContext): SiteFacts | null {
+  for (const a of args.slice(0, 3)) {
+    if (a.k !== "call" || a.callee.k !== "member" || a.callee.name !== "bind") continue;
+    const method = resolveValue(a.callee.object, ctx);
+    for (const m of method.k === "either" ? method.options : [method]) {
+      if (m.k !== "sdk-client" || m.path.length === 0) continue;
+      const facts = kindOf(m, [], ctx, undefined);
+      if (facts) return { ...facts, confidence: "low" };
+    }
+  }
+  return null;
 }
 
 function isSdkSite(c: Value): boolean {
