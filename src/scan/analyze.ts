@@ -13,7 +13,7 @@
 import { sdkOf } from "../catalog.ts";
 import { ruleMessage } from "../rule.ts";
 import { attestationOf, type AttestMark, markAttested } from "./attestation.ts";
-import { classifyCall, distinctiveSite, type SiteFacts, type Through } from "./call_kinds.ts";
+import { classifyCall, distinctiveSite } from "./call_kinds.ts";
 import {
   forEachChild,
   isFunction,
@@ -37,6 +37,7 @@ import {
   usesParam,
 } from "./resolve.ts";
 import { assign, Scope } from "./scopes.ts";
+import type { SiteFacts, Through } from "./site_facts.ts";
 import {
   ANY_KEY,
   type ClassSummary,

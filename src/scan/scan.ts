@@ -14,7 +14,9 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { carriesCalls, distinctiveSite, type Through } from "./call_kinds.ts";
+import { distinctiveSite } from "./call_kinds.ts";
+import { carriesCalls } from "./carries_calls.ts";
+import type { Through } from "./site_facts.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
 import {
   analyze,
