@@ -57,12 +57,15 @@ export class Evaluator {
   private readonly fns = new WeakMap<Node, FnSummary>();
   private readonly classes = new WeakMap<Node, ClassSummary>();
 
+  /** The options of the analysis: the module's id, how its imports resolve. */
   protected readonly options: AnalyzeOptions;
 
+  /** An evaluator for one file analysed with `options`. */
   constructor(options: AnalyzeOptions) {
     this.options = options;
   }
 
+  /** The summary of a function node, made on first sight: one per node, however it is reached. */
   fnSummary(node: Node): FnSummary {
     let fn = this.fns.get(node);
     if (!fn) {
@@ -73,6 +76,7 @@ export class Evaluator {
     return fn;
   }
 
+  /** The summary of a class node, made on first sight. */
   classSummary(node: Node): ClassSummary {
     let cls = this.classes.get(node);
     if (!cls) {
@@ -93,6 +97,7 @@ export class Evaluator {
     return specifier === null ? UNKNOWN : this.importBinding(specifier, "*");
   }
 
+  /** What the export `imported` (a name, `default` or `*`) of the module `specifier` stands for. */
   importBinding(specifier: string, imported: string): Value {
     if (isAiguardSpecifier(specifier)) {
       this.importsAiguard = true;
@@ -117,6 +122,7 @@ export class Evaluator {
     return UNKNOWN;
   }
 
+  /** A TypeScript enum: an object of its string members. */
   enumValue(node: Node): Value {
     const props = new Map<string, Value>();
     for (const m of (node.body?.members ?? node.members ?? []) as Node[]) {
@@ -127,6 +133,7 @@ export class Evaluator {
     return { k: "obj", props };
   }
 
+  /** A value of the type an annotation names (`client: OpenAI`), when the scope declares it. */
   typeValue(annotation: Node | undefined, scope: Scope): Value {
     let type = annotation?.typeAnnotation ?? annotation;
     if (type?.type === "TSUnionType") {
@@ -157,6 +164,7 @@ export class Evaluator {
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
 
+  /** What an expression stands for, as a value summary (counting the names it reads). */
   evaluate(raw: Node | null | undefined, scope: Scope, depth = 0): Value {
     if (!raw || depth > 24) return UNKNOWN;
     const n = unwrap(raw);
@@ -269,6 +277,7 @@ export class Evaluator {
     }
   }
 
+  /** What a call's first arguments stand for (a spread is unknown). */
   evaluateArgs(args: Node[], scope: Scope, depth: number): Value[] {
     const out: Value[] = [];
     for (let i = 0; i < args.length && i < MAX_ARGS; i++) {

@@ -60,7 +60,7 @@ export interface PendingCall extends SymbolicCall {
 export function siteFacts(
   call: SymbolicCall & { distinctive: string | null; fn: FnSummary | null },
   ctx: ResolveContext,
-) {
+): SiteFacts | null {
   const facts = classifyCall(call.callee, call.args, ctx, call.fn);
   if (facts) return facts;
   if (call.distinctive === null || ctx.pending) return null;
@@ -69,6 +69,7 @@ export function siteFacts(
   return distinctiveSite(call.distinctive);
 }
 
+/** A site from a call's facts and position, attested or not where its function is. */
 export function toSite(
   facts: SiteFacts,
   at: { offset: number; line: number; column: number; fn: FnSummary | null },

@@ -43,21 +43,28 @@ const MAX_RETURNS = 8;
 
 /** A call the walk records, with what its callee and arguments stand for. */
 export interface CallRecord extends SymbolicCall {
+  /** The call expression. */
   node: Node;
+  /** The function the call is in (attestation). */
   fn: FnSummary | null;
+  /** The method path when the receiver's root is undeclared or `this` (low-confidence fallback). */
   distinctive: string | null;
 }
 
 /** The walk over one file. */
 export class Walk extends Evaluator {
+  /** The calls met, in the order the walk meets them. */
   readonly records: CallRecord[] = [];
+  /** `attest()` calls and decorators, resolved once the file is walked. */
   readonly marks: AttestMark[] = [];
   /** The forwards made, whose lines are filled in once the walk is done. */
   readonly forwardCalls: SymbolicCall[] = [];
   /** The call expression of each forward's position (the lint rules report on it). */
   readonly forwardNodes = new Map<object, Node>();
+  /** What the file exports, ESM or CommonJS. */
   readonly exports: ModuleExports = { names: new Map(), star: [] };
 
+  /** Declares a block's functions, classes, variables, enums and imports before its statements. */
   hoist(body: Node[] | undefined, scope: Scope): void {
     for (const statement of body ?? []) {
       const s: Node =
@@ -84,6 +91,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** Declares the variables a binding pattern names, with no value yet. */
   declareNames(pattern: Node | null, scope: Scope): void {
     if (!pattern) return;
     const p = unwrap(pattern);
@@ -98,6 +106,7 @@ export class Walk extends Evaluator {
     else if (p.type === "RestElement") this.declareNames(p.argument, scope);
   }
 
+  /** Binds each name an `import` declaration brings in. */
   importDeclaration(node: Node, scope: Scope): void {
     const specifier = String(node.source.value);
     const typeOnly = node.importKind === "type";
@@ -119,6 +128,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** Gives each name a pattern binds its part of `value` (`const { a, b: [c] } = value`). */
   bindPattern(pattern: Node, value: Value, scope: Scope): void {
     const p = unwrap(pattern);
     if (p.type === "Identifier") {
@@ -154,6 +164,7 @@ export class Walk extends Evaluator {
     } else if (p.type === "RestElement") this.bindPattern(p.argument, UNKNOWN, scope);
   }
 
+  /** Binds a function's parameter `i`: its type, its default, a `constructor(private x)` field. */
   bindParam(param: Node, i: number, fn: FnSummary, scope: Scope): void {
     if (param.type === "TSParameterProperty") {
       this.bindParam(param.parameter, i, fn, scope);
@@ -178,6 +189,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** Walks a function in a scope of its own; an arrow's expression body is what it returns. */
   visitFunction(node: Node, scope: Scope, name: string | null, self: ClassSummary | null): void {
     const fn = this.fnSummary(node);
     fn.name ??= name;
@@ -192,6 +204,7 @@ export class Walk extends Evaluator {
     this.visit(body, inner);
   }
 
+  /** Summarises a class (superclass, methods, getters, fields, decorators), then walks its members. */
   visitClass(node: Node, scope: Scope): void {
     const cls = this.classSummary(node);
     if (node.superClass) cls.superclass = this.evaluate(node.superClass, scope);
@@ -232,6 +245,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** What an assignment changes: a variable, a pattern, a field, a member, a CommonJS export. */
   assignment(node: Node, scope: Scope): void {
     if (node.operator !== "=" && node.operator !== "||=" && node.operator !== "??=") return;
     const left = unwrap(node.left);
@@ -284,6 +298,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** Records a call, counts the name it calls, and adds it to the forwards of each enclosing function whose parameter it passes on. */
   call(node: Node, scope: Scope): void {
     const callee = unwrap(node.callee);
     const record: CallRecord = {
@@ -321,6 +336,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** Records what an `export` declaration exports. */
   exportDeclaration(node: Node, scope: Scope): void {
     const names = this.exports.names;
     if (node.type === "ExportAllDeclaration") {
@@ -373,6 +389,7 @@ export class Walk extends Evaluator {
     }
   }
 
+  /** Walks a node: enters blocks, functions and classes, binds declarators, records calls. */
   visit(node: Node, scope: Scope): void {
     switch (node.type) {
       case "Program":
