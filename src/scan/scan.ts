@@ -14,18 +14,13 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { carriesCalls, distinctiveSite, type Through } from "./call_kinds.ts";
+import { distinctiveSite } from "./call_kinds.ts";
+import { carriesCalls } from "./carries_calls.ts";
+import type { Through } from "./site_facts.ts";
 import { resolveContext, type ResolveMemo } from "./resolve.ts";
-import {
-  analyze,
-  calledByName,
-  classifyPending,
-  type ModuleExports,
-  type Node,
-  type PendingCall,
-  sentThere,
-  type Site,
-} from "./analyze.ts";
+import { analyze, type Node } from "./analyze.ts";
+import { calledByName, classifyPending, type PendingCall, sentThere, type Site } from "./sites.ts";
+import type { ModuleExports } from "./walk.ts";
 import { ModuleResolver } from "./modules.ts";
 import { importSpecifiers, mayStartCall } from "./relevance.ts";
 import { ownText, type Value } from "./values.ts";

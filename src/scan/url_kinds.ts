@@ -6,7 +6,7 @@
  * @module
  */
 import { isCompatiblePath, matchUrl, operationForPath } from "../detect/providers.ts";
-import type { SiteFacts } from "./call_kinds.ts";
+import type { SiteFacts } from "./site_facts.ts";
 import type { UrlText } from "./values.ts";
 
 /**
