@@ -33,7 +33,8 @@ function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>
   if (depth > CARRY_DEPTH) return false;
   switch (v.k) {
     case "either":
-      return v.options.some((o) => carries(o, ctx, depth + 1, seen));
+      // The options of one value: no hop of their own.
+      return v.options.some((o) => carries(o, ctx, depth, seen));
     case "sdk-module":
     case "sdk-class":
     case "sdk-client":

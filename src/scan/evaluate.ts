@@ -162,6 +162,11 @@ export class Evaluator {
     }
     if (!type || type.type !== "TSTypeReference") return UNKNOWN;
     const ref = type.typeName as Node;
+    // `Promise<BaseChatModel>` (an async function's return type): what it settles to.
+    if (ref.type === "Identifier" && ref.name === "Promise" && !scope.lookup("Promise")) {
+      const settled = (type.typeArguments?.params as Node[] | undefined)?.[0];
+      return settled ? this.typeValue(settled, scope) : UNKNOWN;
+    }
     const base = ref.type === "TSQualifiedName"
       ? {
         k: "member",
@@ -278,7 +283,9 @@ export class Evaluator {
             spreads.unshift(this.evaluate(p.argument, scope, depth + 1));
           }
           if (p.type !== "Property" || props.size >= 40) continue;
-          const key = p.computed ? stringOf(p.key) : nameOf(p.key);
+          // A key known only at run time (`[Provider.OPENAI]: OpenAIEmbeddings`): a member only a
+          // read by any key (`TABLE[provider]`) finds.
+          const key = p.computed ? stringOf(p.key) ?? `${ANY_KEY}${props.size}` : nameOf(p.key);
           if (key !== null) props.set(key, this.evaluate(p.value, scope, depth + 1));
         }
         return spreads.length ? { k: "obj", props, spreads } : { k: "obj", props };

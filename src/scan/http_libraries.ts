@@ -108,6 +108,23 @@ export const HTTP_LIBRARIES: readonly HttpLibrary[] = [
     factories: new Set(),
     baseKeys: [],
   },
+  {
+    // Desktop apps' fetch (Tauri's HTTP plugin), the same signature as the global one.
+    ...GLOBAL_FETCH,
+    packages: ["@tauri-apps/plugin-http"],
+    exports: ["fetch"],
+  },
+  {
+    // Obsidian plugins' request function: `requestUrl(url)` or `requestUrl({ url, method, body })`.
+    via: "requestUrl",
+    packages: ["obsidian"],
+    exports: ["requestUrl", "request"],
+    callable: true,
+    config: true,
+    methods: new Set(),
+    factories: new Set(),
+    baseKeys: [],
+  },
 ];
 
 /** The HTTP client a package's export is, if any. */

@@ -222,6 +222,12 @@ export class Walk extends Evaluator {
     fn.parent = scope.fn;
     const inner = new Scope(scope, fn, node.type === "ArrowFunctionExpression" ? scope.self : self);
     (node.params as Node[]).forEach((p, i) => this.bindParam(p, i, fn, inner));
+    // `getChatModel(): BaseChatModel`: what the signature says it returns, beside what it does
+    // (an abstract method says only that).
+    if (node.returnType) {
+      const typed = this.typeValue(node.returnType, inner);
+      if (typed !== UNKNOWN) fn.returns.push(typed);
+    }
     const body = node.body as Node | null;
     if (!body) return;
     if (body.type !== "BlockStatement") {
