@@ -89,6 +89,54 @@ export class Walk extends Evaluator {
           break;
       }
     }
+    // Once the imports are bound: the shapes of objects the code types (`interface Options {
+    // model: BaseChatModel; getModel(): Promise<BaseChatModel> }`), as the members a value of
+    // that type has.
+    for (const statement of body ?? []) {
+      const s: Node = statement.type === "ExportNamedDeclaration"
+        ? statement.declaration ?? statement
+        : statement;
+      const members = s.type === "TSInterfaceDeclaration"
+        ? s.body?.body
+        : s.type === "TSTypeAliasDeclaration" && s.typeAnnotation?.type === "TSTypeLiteral"
+        ? s.typeAnnotation.members
+        : undefined;
+      const name = nameOf(s.id);
+      if (!members || name === null || scope.names.has(name)) continue;
+      const shape = this.typeShape(s, members as Node[], scope);
+      if (shape) scope.names.set(name, { k: "class", cls: shape });
+    }
+  }
+
+  /**
+   * A class summary of a type's members that name a known type: properties as fields, methods
+   * and function-typed properties as methods returning their declared type. `null` when none do.
+   */
+  private typeShape(node: Node, members: Node[], scope: Scope): ClassSummary | null {
+    let cls: ClassSummary | null = null;
+    for (const m of members) {
+      const key = m.computed ? null : nameOf(m.key);
+      if (key === null) continue;
+      const type = m.typeAnnotation?.typeAnnotation;
+      const signature = m.type === "TSMethodSignature"
+        ? m
+        : type?.type === "TSFunctionType"
+        ? type
+        : null;
+      const typed = this.typeValue(
+        signature ? signature.returnType : m.type === "TSPropertySignature" ? type : undefined,
+        scope,
+      );
+      if (typed === UNKNOWN) continue;
+      cls ??= this.classSummary(node);
+      if (signature) {
+        const fn = this.fnSummary(signature);
+        fn.name ??= key;
+        fn.returns.push(typed);
+        cls.methods.set(key, fn);
+      } else cls.fields.set(key, { values: [typed] });
+    }
+    return cls;
   }
 
   /** Declares the variables a binding pattern names, with no value yet. */
