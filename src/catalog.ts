@@ -86,6 +86,10 @@ export const LANGCHAIN_METHODS: Readonly<Record<string, string | null>> = {
   stream: "chat",
   batch: "chat",
   generate: "chat",
+  // LangChain 0.x's older names (`model.call(messages)`, `llm.predict(text)`)
+  call: "chat",
+  predict: "chat",
+  predictMessages: "chat",
   embedQuery: "embeddings",
   embedDocuments: "embeddings",
 };

@@ -179,6 +179,13 @@ const AI_PATHS: ReadonlyArray<{
     anyHost: ["/api/generate"],
   },
   { endings: ["/images/generations"], operation: "generate_content" },
+  // Speech and transcription on OpenAI-compatible servers (LocalAI, vLLM, a provider's proxy).
+  {
+    endings: ["/audio/speech", "/audio/transcriptions", "/audio/translations"],
+    operation: "generate_content",
+    anyHost: ["/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations"],
+    compatible: true,
+  },
   {
     endings: ["/model/{segment}/converse", "/model/{segment}/converse-stream"],
     operation: "chat",

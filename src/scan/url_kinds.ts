@@ -87,7 +87,8 @@ function apiPathOf(
  * billing (OpenRouter's `/api/v1/auth/keys`, Baidu's `/oauth/2.0/token`). A request there is no
  * AI call, whatever the host.
  */
-const ACCOUNT_PATH = /\/(?:auth|oauth|oauth2|login|token|keys|api-keys|credits|billing)(?:\/|$)/;
+const ACCOUNT_PATH =
+  /\/(?:auth|oauth|oauth2|login|token|keys?|api-keys|credits|billing|balance|usage|user|account|dashboard)(?:\/|$)/;
 
 /**
  * The best classification of a URL's possible texts: a provider host first, then an AI path.

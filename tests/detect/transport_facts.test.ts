@@ -66,6 +66,9 @@ test("AI paths: one table gives the operation on a provider host and the any-hos
     ["/v2/chat", "chat", false],
     ["/api/generate", "text_completion", true],
     ["/v1/images/generations", "generate_content", false],
+    ["/v1/audio/speech", "generate_content", true],
+    ["/v1/audio/transcriptions", "generate_content", true],
+    ["/openai/deployments/d/audio/translations", "generate_content", false],
     ["/model/anthropic.claude-3/converse-stream", "chat", true],
     ["/model/m/invoke-with-response-stream", "generate_content", true],
     ["/v1/models", null, false],
@@ -78,9 +81,14 @@ test("AI paths: one table gives the operation on a provider host and the any-hos
   }
   // After a base URL the scan cannot read, only the OpenAI-compatible API's own endings count.
   assert.deepEqual(
-    ["/x/chat/completions", "/x/embeddings", "/x/responses", "/x/messages", "/x/api/chat"].map(
-      isCompatiblePath,
-    ),
-    [true, true, true, false, false],
+    [
+      "/x/chat/completions",
+      "/x/embeddings",
+      "/x/responses",
+      "/x/audio/speech",
+      "/x/messages",
+      "/x/api/chat",
+    ].map(isCompatiblePath),
+    [true, true, true, true, false, false],
   );
 });
