@@ -263,6 +263,14 @@ function collector(tools: V8Tools): Collector {
   };
 }
 
+/** The scan's one copy of `text` (see {@link compact}): the first one seen. */
+function intern(texts: Map<string, string>, text: string): string {
+  const known = texts.get(text);
+  if (known !== undefined) return known;
+  texts.set(text, text);
+  return text;
+}
+
 /**
  * What a parsed file leaves to the rest of the scan (its exports, its pending calls), made
  * smaller in place once its analysis is done: each array reached is replaced by a copy of its
@@ -275,12 +283,7 @@ function compact(roots: readonly unknown[], texts: Map<string, string>): void {
   const copies = new Map<unknown[], unknown[]>();
   const todo: object[] = [];
   const fix = (value: unknown): unknown => {
-    if (typeof value === "string") {
-      const known = texts.get(value);
-      if (known !== undefined) return known;
-      texts.set(value, value);
-      return value;
-    }
+    if (typeof value === "string") return intern(texts, value);
     if (Array.isArray(value)) {
       let copy = copies.get(value);
       if (copy === undefined) {
@@ -395,7 +398,6 @@ function scanFiles(
   gc: Collector,
 ): ScanResult {
   const maxFileLength = options.maxFileLength ?? MAX_FILE_LENGTH;
-  const resolver = new ModuleResolver(new Set(files), manifests, isAiguardModule);
   const exportsOf = new Map<string, ModuleExports>();
   const sites: Array<Omit<Site, "node"> & { path: string }> = [];
   const errors: ScanResult["errors"] = [];
@@ -414,6 +416,13 @@ function scanFiles(
   const callNames = new Map<string, number>();
   /** One copy of each text the kept summaries hold (`compact`). */
   const texts = new Map<string, string>();
+  // Its answers are the module ids the summaries hold: one copy of each.
+  const resolver = new ModuleResolver(
+    new Set(files),
+    manifests,
+    isAiguardModule,
+    (text) => intern(texts, text),
+  );
 
   const analyseFile = (path: string, source: string): void => {
     gc.parsed(source.length);
