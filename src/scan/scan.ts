@@ -204,10 +204,25 @@ function loadParser(): Promise<Parser> {
  */
 export const COLLECT_EVERY = 1_000_000;
 
+/**
+ * Heap growth (bytes) since the last full collection that calls for the next one, whatever was
+ * parsed: a run of small files with much to summarise, or the second pass's resolutions, grew
+ * the heap by up to ~50 MiB between two collections (bench/NOTES.md, "The scan").
+ */
+export const COLLECT_GROWTH = 16 * 2 ** 20;
+
+/** The second pass's steps (pending calls) between two looks at the heap's size. */
+const STEPS_PER_LOOK = 64;
+
 /** What the scan asks of the runtime's collector while it runs. */
 interface Collector {
-  /** `chars` more characters were parsed: a full collection once {@link COLLECT_EVERY} passed. */
+  /**
+   * `chars` more characters were parsed: a full collection once {@link COLLECT_EVERY} passed or
+   * the heap grew by {@link COLLECT_GROWTH}.
+   */
   parsed(chars: number): void;
+  /** A step of the second pass: a full collection once the heap grew by {@link COLLECT_GROWTH}. */
+  step(): void;
   /** The scan is over: V8's young generation grows as it did. */
   end(): void;
 }
@@ -222,7 +237,8 @@ function loadV8Tools(): Promise<V8Tools> {
 }
 
 /**
- * V8 (Node, Deno): `gc`, exposed to a context of its own only (the flag is set back at once), and,
+ * V8 (Node, Deno): `gc`, exposed to a context of its own only (the flag is set back at once), run
+ * every {@link COLLECT_EVERY} characters parsed or {@link COLLECT_GROWTH} of heap growth, and,
  * for the scan's length, a young generation that stays at its first size (V8's default doubles it
  * up to 128 MiB on Node, which full collections do not shrink); Node applies that setting while
  * running, Deno's young generation stays as it was. Bun's collector keeps its own pace:
@@ -231,6 +247,7 @@ function loadV8Tools(): Promise<V8Tools> {
  */
 function collector(tools: V8Tools): Collector {
   let full: (() => void) | null = null;
+  let heapUsed = () => 0;
   let setFlagsFromString: ((flags: string) => void) | null = null;
   try {
     if (tools !== null) {
@@ -244,18 +261,30 @@ function collector(tools: V8Tools): Collector {
         setFlagsFromString("--no-expose-gc");
       }
       if (typeof gc === "function") full = () => gc();
+      heapUsed = () => v8.getHeapStatistics().used_heap_size;
       setFlagsFromString("--semi-space-growth-factor=1");
     }
   } catch {
     // a runtime without these: its collector's own pace
   }
   let since = 0;
+  let steps = 0;
+  /** The heap's size after the last full collection. */
+  let floor = 0;
+  const grown = () => heapUsed() > floor + COLLECT_GROWTH;
+  const collect = () => {
+    since = 0;
+    full!();
+    floor = heapUsed();
+  };
   return {
     parsed(chars) {
+      if (full === null) return;
       since += chars;
-      if (full === null || since < COLLECT_EVERY) return;
-      since = 0;
-      full();
+      if (since >= COLLECT_EVERY || grown()) collect();
+    },
+    step() {
+      if (full !== null && ++steps % STEPS_PER_LOOK === 0 && grown()) collect();
     },
     end() {
       setFlagsFromString?.("--semi-space-growth-factor=2");
@@ -559,6 +588,7 @@ function scanFiles(
     }
     for (; classified < pending.length; classified++) {
       const call = pending[classified]!;
+      gc.step();
       // Most pending calls call something imported that sends nothing: told apart without
       // parsing the modules only their arguments need.
       const distinctive = call.distinctive !== null && distinctiveSite(call.distinctive) !== null;
