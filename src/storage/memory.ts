@@ -96,8 +96,11 @@ export class MemoryRing {
     return this.#shapes.length - 1;
   }
 
-  /** Adds a record, evicting the oldest when full. */
-  push(record: AnyRecord): void {
+  /**
+   * Adds a record, evicting the oldest when full. `frozen` says whether the record is frozen, for
+   * a caller that knows (`Object.isFrozen` was costly on Bun in the SDK bench: bench/NOTES.md).
+   */
+  push(record: AnyRecord, frozen: boolean = Object.isFrozen(record)): void {
     const slot = this.#next;
     this.#next = slot + 1 === this.#capacity ? 0 : slot + 1;
     if (this.#size < this.#capacity) this.#size++;
@@ -106,7 +109,7 @@ export class MemoryRing {
       this.#cells = this.#cells.concat(new Array(SLOT_FIELDS * 64).fill(undefined));
     }
     const cells = this.#cells;
-    this.#frozen[slot] = Object.isFrozen(record) ? 1 : 0;
+    this.#frozen[slot] = frozen ? 1 : 0;
     // Records come in a few shapes, mostly the last one's: check its keys and copy the values in
     // one pass (a for-in reading `record[key]` is V8's fast enumerated load).
     const last = this.#lastShape;

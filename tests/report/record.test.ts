@@ -1,7 +1,7 @@
 /** The record (`src/report/record.ts`): what a line may carry once encoded, what records share. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { disableGuard, enableGuard } from "../../mod.ts";
+import { attest, disableGuard, enableGuard, type GuardRecord } from "../../mod.ts";
 import { encodeLine, isoTime, makeRecord, MAX_FRAMES } from "../../src/report/record.ts";
 import { installNetwork } from "../support/fake_network.ts";
 import { aiCalls, PROC, sampleRecord } from "../support/records.ts";
@@ -123,4 +123,39 @@ test("a record's ts is its call's millisecond, also when calls of one millisecon
   const before = Date.now();
   const ts = Date.parse(makeRecord(FACTS, decision([]), PROC).ts);
   assert.ok(ts >= before && ts <= Date.now(), "by default, now");
+});
+
+test("a delivered record is frozen throughout: itself, its stack and its own copy of the attestation", async () => {
+  const net = installNetwork();
+  const seen: GuardRecord[] = [];
+  const guard = enableGuard({
+    mode: "report",
+    sinks: ["memory"],
+    discover: false,
+    traceAttested: true,
+    onRecord: (record) => void seen.push(record),
+  });
+  try {
+    const options = { id: "nightly-summary", reason: "reviewed" };
+    await attest(
+      () => fetch("https://api.openai.com/v1/chat/completions", { method: "POST" }),
+      options,
+    )();
+    await fetch("https://api.openai.com/v1/chat/completions", { method: "POST" });
+    const [attested, unattested] = aiCalls(seen);
+    for (const record of [attested!, unattested!, ...aiCalls(guard.records())]) {
+      assert.ok(Object.isFrozen(record), "the record");
+      assert.ok(Object.isFrozen(record.stack), "its stack");
+      assert.throws(() => {
+        (record as { attested: boolean }).attested = !record.attested;
+      }, TypeError);
+    }
+    assert.deepEqual(attested!.attestation, { id: "nightly-summary", reason: "reviewed" });
+    assert.ok(Object.isFrozen(attested!.attestation), "the attestation");
+    assert.ok(!Object.isFrozen(options), "the app's own options stay as they were");
+    assert.equal(unattested!.attestation, null);
+  } finally {
+    await disableGuard();
+    net.restore();
+  }
 });
