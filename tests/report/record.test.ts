@@ -2,7 +2,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { attest, disableGuard, enableGuard, type GuardRecord } from "../../mod.ts";
-import { encodeLine, isoTime, makeRecord, MAX_FRAMES } from "../../src/report/record.ts";
+import {
+  encodeJson,
+  encodeLine,
+  isoTime,
+  makeDroppedRecord,
+  makeRecord,
+  MAX_FRAMES,
+} from "../../src/report/record.ts";
 import { installNetwork } from "../support/fake_network.ts";
 import { aiCalls, PROC, sampleRecord } from "../support/records.ts";
 
@@ -158,4 +165,28 @@ test("a delivered record is frozen throughout: itself, its stack and its own cop
     await disableGuard();
     net.restore();
   }
+});
+
+test("a record's line is JSON.stringify's, its frozen stack encoded from a copy", () => {
+  const odd = 'src/a "quoted"\\ \u0001 \ud800 é \u{1F600}.ts:1:2';
+  const records = [
+    makeRecord(FACTS, decision(Object.freeze(["src/app.ts:1:1", odd]) as string[]), PROC),
+    makeRecord(FACTS, {
+      ...decision(["src/app.ts:3:4"]),
+      action: "violation",
+      attestation: { id: "x\ny", reason: null, owner: "team", ticket: null },
+      violation: "expired",
+    }, PROC),
+    makeRecord({ ...FACTS, model: "m\u2028\u2029" }, decision([]), PROC),
+    makeDroppedRecord(3, PROC),
+  ];
+  for (const record of records) {
+    const json = encodeJson(record);
+    assert.equal(
+      json,
+      JSON.stringify(record).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029"),
+    );
+    assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(record)));
+  }
+  assert.ok(Object.isFrozen(records[0]!.stack), "the record's own stack stays as it was");
 });
