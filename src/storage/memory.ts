@@ -57,6 +57,8 @@ export class MemoryRing {
   readonly #shapes: string[][] = [];
   #size = 0;
   #next = 0;
+  /** The shape of the record pushed last, or `WHOLE`. */
+  #lastShape = WHOLE;
 
   /** A ring that keeps the newest `capacity` records. */
   constructor(capacity = 1000) {
@@ -94,8 +96,11 @@ export class MemoryRing {
     return this.#shapes.length - 1;
   }
 
-  /** Adds a record, evicting the oldest when full. */
-  push(record: AnyRecord): void {
+  /**
+   * Adds a record, evicting the oldest when full. `frozen` says whether the record is frozen, for
+   * a caller that knows (`Object.isFrozen` was costly on Bun in the SDK bench: bench/NOTES.md).
+   */
+  push(record: AnyRecord, frozen: boolean = Object.isFrozen(record)): void {
     const slot = this.#next;
     this.#next = slot + 1 === this.#capacity ? 0 : slot + 1;
     if (this.#size < this.#capacity) this.#size++;
@@ -104,9 +109,30 @@ export class MemoryRing {
       this.#cells = this.#cells.concat(new Array(SLOT_FIELDS * 64).fill(undefined));
     }
     const cells = this.#cells;
+    this.#frozen[slot] = frozen ? 1 : 0;
+    // Records come in a few shapes, mostly the last one's: check its keys and copy the values in
+    // one pass (a for-in reading `record[key]` is V8's fast enumerated load).
+    const last = this.#lastShape;
+    if (last !== WHOLE) {
+      const keys = this.#shapes[last]!;
+      const fields = record as unknown as Record<string, unknown>;
+      let i = 0;
+      for (const key in fields) {
+        if (key !== keys[i]) {
+          i = -1;
+          break;
+        }
+        cells[base + i++] = fields[key];
+      }
+      if (i === keys.length) {
+        this.#shapeOf[slot] = last;
+        for (; i < SLOT_FIELDS; i++) cells[base + i] = undefined;
+        return;
+      }
+    }
     const shape = this.#shapeIndex(record);
+    this.#lastShape = shape;
     this.#shapeOf[slot] = shape;
-    this.#frozen[slot] = Object.isFrozen(record) ? 1 : 0;
     if (shape === WHOLE) {
       cells[base] = record;
       for (let i = 1; i < SLOT_FIELDS; i++) cells[base + i] = undefined;

@@ -52,3 +52,27 @@ test("the memory ring gives back each record as it was given: keys in order, val
   });
   assert.equal((kept[0] as unknown as { stack: unknown }).stack, stack, "values kept, not copied");
 });
+
+test("the memory ring tells apart records that only begin or end like the last one's shape", async () => {
+  const { MemoryRing } = await import("../../src/storage/memory.ts");
+  const ring = new MemoryRing(8);
+  const inherited = Object.create({ extra: "inherited" }) as Record<string, unknown>;
+  Object.assign(inherited, { v: 1, event: "ai_call", model: "m-4" });
+  const given: Record<string, unknown>[] = [
+    { v: 1, event: "ai_call", model: "m-0" },
+    { v: 1, event: "ai_call", model: "m-1" }, // the last shape again
+    { v: 1, event: "ai_call", model: "m-2", violation: "model" }, // the last shape, then more
+    { v: 1, event: "ai_call" }, // fewer keys than the last shape
+    inherited, // the last shape's keys, then an inherited one: kept whole
+    { v: 1, model: "m-5", event: "ai_call" }, // the same keys in another order
+    { v: 1, event: "ai_call", model: "m-6" },
+  ];
+  for (const record of given) ring.push(record as never);
+  const kept = ring.toArray() as unknown as Record<string, unknown>[];
+  assert.equal(kept.length, given.length);
+  kept.forEach((record, i) => {
+    assert.deepEqual(Object.keys(record), Object.keys(given[i]!), `record ${i}'s keys`);
+    assert.deepEqual({ ...record }, { ...given[i]! }, `record ${i}'s values`);
+  });
+  assert.equal(kept[4], inherited, "a record with inherited keys is kept as the object");
+});

@@ -1,8 +1,15 @@
 /** The record (`src/report/record.ts`): what a line may carry once encoded, what records share. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { disableGuard, enableGuard } from "../../mod.ts";
-import { encodeLine, isoTime, makeRecord, MAX_FRAMES } from "../../src/report/record.ts";
+import { attest, disableGuard, enableGuard, type GuardRecord } from "../../mod.ts";
+import {
+  encodeJson,
+  encodeLine,
+  isoTime,
+  makeDroppedRecord,
+  makeRecord,
+  MAX_FRAMES,
+} from "../../src/report/record.ts";
 import { installNetwork } from "../support/fake_network.ts";
 import { aiCalls, PROC, sampleRecord } from "../support/records.ts";
 
@@ -123,4 +130,63 @@ test("a record's ts is its call's millisecond, also when calls of one millisecon
   const before = Date.now();
   const ts = Date.parse(makeRecord(FACTS, decision([]), PROC).ts);
   assert.ok(ts >= before && ts <= Date.now(), "by default, now");
+});
+
+test("a delivered record is frozen throughout: itself, its stack and its own copy of the attestation", async () => {
+  const net = installNetwork();
+  const seen: GuardRecord[] = [];
+  const guard = enableGuard({
+    mode: "report",
+    sinks: ["memory"],
+    discover: false,
+    traceAttested: true,
+    onRecord: (record) => void seen.push(record),
+  });
+  try {
+    const options = { id: "nightly-summary", reason: "reviewed" };
+    await attest(
+      () => fetch("https://api.openai.com/v1/chat/completions", { method: "POST" }),
+      options,
+    )();
+    await fetch("https://api.openai.com/v1/chat/completions", { method: "POST" });
+    const [attested, unattested] = aiCalls(seen);
+    for (const record of [attested!, unattested!, ...aiCalls(guard.records())]) {
+      assert.ok(Object.isFrozen(record), "the record");
+      assert.ok(Object.isFrozen(record.stack), "its stack");
+      assert.throws(() => {
+        (record as { attested: boolean }).attested = !record.attested;
+      }, TypeError);
+    }
+    assert.deepEqual(attested!.attestation, { id: "nightly-summary", reason: "reviewed" });
+    assert.ok(Object.isFrozen(attested!.attestation), "the attestation");
+    assert.ok(!Object.isFrozen(options), "the app's own options stay as they were");
+    assert.equal(unattested!.attestation, null);
+  } finally {
+    await disableGuard();
+    net.restore();
+  }
+});
+
+test("a record's line is JSON.stringify's, its frozen stack encoded from a copy", () => {
+  const odd = 'src/a "quoted"\\ \u0001 \ud800 é \u{1F600}.ts:1:2';
+  const records = [
+    makeRecord(FACTS, decision(Object.freeze(["src/app.ts:1:1", odd]) as string[]), PROC),
+    makeRecord(FACTS, {
+      ...decision(["src/app.ts:3:4"]),
+      action: "violation",
+      attestation: { id: "x\ny", reason: null, owner: "team", ticket: null },
+      violation: "expired",
+    }, PROC),
+    makeRecord({ ...FACTS, model: "m\u2028\u2029" }, decision([]), PROC),
+    makeDroppedRecord(3, PROC),
+  ];
+  for (const record of records) {
+    const json = encodeJson(record);
+    assert.equal(
+      json,
+      JSON.stringify(record).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029"),
+    );
+    assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(record)));
+  }
+  assert.ok(Object.isFrozen(records[0]!.stack), "the record's own stack stays as it was");
 });
