@@ -201,8 +201,8 @@ export function makeRecord(
 ): GuardRecord {
   const given = decision.attestation;
   // Built field by field, not with spreads in the literal (V8 builds those the slow way); the keys
-  // keep the order records are written in.
-  const record: GuardRecord = {
+  // keep the order records are written in: a violation, when there is one, before guard_version.
+  const record: Omit<GuardRecord, "guard_version"> & { guard_version?: string } = {
     v: RECORD_V,
     ts: isoTime(now),
     event: "ai_call",
@@ -222,14 +222,10 @@ export function makeRecord(
     service: cap(proc.service),
     pid: proc.pid,
     attestation: given && attestationOf(given),
-    guard_version: VERSION,
   };
-  if (!decision.violation) return record;
-  // A violation goes before guard_version, as it always has.
-  delete (record as { guard_version?: string }).guard_version;
-  record.violation = decision.violation;
+  if (decision.violation) record.violation = decision.violation;
   record.guard_version = VERSION;
-  return record;
+  return record as GuardRecord;
 }
 
 function attestationOf(given: NonNullable<GuardRecord["attestation"]>): GuardRecord["attestation"] {
