@@ -399,9 +399,8 @@ export class Walk extends Evaluator {
     // of each function whose parameter it is.
     const fetchNamed = callee.type === "Identifier" && FETCH_NAME.test(callee.name);
     for (let fn = scope.fn; fn; fn = fn.parent) {
-      // A callback the caller handed in (`onMessage(text)`) is no request: it would only use up
-      // the summary's room before the request a long function makes last.
-      if (!fetchNamed && calleeFromParam(record.callee, fn, 0)) continue;
+      // A request through a fetch the caller hands in is kept past the cap: a long helper's many
+      // other calls (its callbacks, its parsing) come before it.
       if (fn.forwards.length >= MAX_FORWARDS && !fetchNamed) continue;
       if (record.args.some((a) => mentionsParam(a, fn!, 0))) {
         const at = { offset: startOf(node), line: 0, column: 0 };
@@ -578,22 +577,6 @@ function fieldCell(fields: Map<string, { values: Value[] }>, name: string) {
     fields.set(name, cell);
   }
   return cell;
-}
-
-/** Whether a callee is one of `fn`'s parameters or read from one (`options.onMessage`). */
-function calleeFromParam(value: Value, fn: FnSummary, depth: number): boolean {
-  if (depth > 4) return false;
-  switch (value.k) {
-    case "param":
-      return value.fn === fn;
-    case "member":
-      return calleeFromParam(value.object, fn, depth + 1);
-    case "cell":
-      return value.cell.values.length > 0 &&
-        value.cell.values.every((v) => calleeFromParam(v, fn, depth + 1));
-    default:
-      return false;
-  }
 }
 
 /** Whether a value built in `fn`'s body refers to one of its parameters (through variables). */
