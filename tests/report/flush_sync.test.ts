@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveOptions } from "../../src/config.ts";
+import { resolveOptions, type StorageAdapter } from "../../src/config.ts";
 import { defaultStorage } from "../../src/report/chain.ts";
 import { LineBatch } from "../../src/report/line_batch.ts";
 import { RecordQueue } from "../../src/report/queue.ts";
@@ -75,32 +75,42 @@ test("flushSync through the real file storage: every record once, chained, with 
   assert.equal((await verifyChain([{ file: path, text: after }])).broken, null);
 });
 
-test("the default file storage forwards appendLines: batches reach the adapter's own fast path", async () => {
-  const path = join(dir, "guard_log.jsonl");
-  const storage = defaultStorage(resolveOptions({ reportPath: path }));
-  assert.equal(typeof storage.appendLines, "function");
-  let writing = false;
-  const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify(sampleRecord(`m-${i}`)));
-  await storage.appendLines!(lines, () => (writing = true));
-  // Only the adapter's own appendLines says when its write has started (the queue pipelines on it).
-  assert.equal(writing, true);
-  const text = await readFile(path, "utf8");
-  assert.deepEqual(modelsOf(text), ["m-0", "m-1", "m-2"]);
-  assert.equal((await verifyChain([{ file: path, text }])).broken, null);
-});
-
-test("the default file storage forwards appendBatch: the queue's batches reach the adapter as bytes", async () => {
-  const path = join(dir, "guard_log_batch.jsonl");
-  const storage = defaultStorage(resolveOptions({ reportPath: path }));
-  assert.equal(typeof storage.appendBatch, "function");
-  let writing = false;
-  const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify(sampleRecord(`b-${i}`)));
-  await storage.appendBatch!(LineBatch.of(lines), () => (writing = true));
-  assert.equal(writing, true, "the adapter says when the write has started");
-  const text = await readFile(path, "utf8");
-  assert.deepEqual(modelsOf(text), ["b-0", "b-1", "b-2"]);
-  assert.equal((await verifyChain([{ file: path, text }])).broken, null);
-});
+// The default file sink's lazy storage forwards both of the adapter's fast paths: lines, and the
+// queue's batches as bytes. Only the adapter's own write says when it has started (the queue
+// pipelines on it).
+for (
+  const [name, file, append] of [
+    [
+      "appendLines: batches reach the adapter's own fast path",
+      "guard_log.jsonl",
+      (s: StorageAdapter, lines: string[], started: () => void) => s.appendLines!(lines, started),
+    ],
+    [
+      "appendBatch: the queue's batches reach the adapter as bytes",
+      "guard_log_batch.jsonl",
+      (s: StorageAdapter, lines: string[], started: () => void) =>
+        s.appendBatch!(LineBatch.of(lines), started),
+    ],
+  ] as const
+) {
+  test(`the default file storage forwards ${name}`, async () => {
+    const path = join(dir, file);
+    const storage = defaultStorage(resolveOptions({ reportPath: path }));
+    const method = name.slice(0, name.indexOf(":")) as "appendLines" | "appendBatch";
+    assert.equal(typeof storage[method], "function");
+    let writing = false;
+    const models = [0, 1, 2].map((i) => `${method}-${i}`);
+    await append(
+      storage,
+      models.map((m) => JSON.stringify(sampleRecord(m))),
+      () => (writing = true),
+    );
+    assert.equal(writing, true, "the adapter says when the write has started");
+    const text = await readFile(path, "utf8");
+    assert.deepEqual(modelsOf(text), models);
+    assert.equal((await verifyChain([{ file: path, text }])).broken, null);
+  });
+}
 
 test("the default file storage writes synchronously before its module has loaded (an exit in the first turn)", async () => {
   const path = join(dir, "guard_log.jsonl");
