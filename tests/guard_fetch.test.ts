@@ -148,12 +148,20 @@ test("an OpenAI-compatible path on any host is caught; non-AI traffic passes unt
     const plain = await fetch("http://127.0.0.1:9/health");
     assert.deepEqual(await plain.json(), { ok: true });
     await fetch(new Request("http://127.0.0.1:9/static/app.js"));
+    // Speech on a self-hosted OpenAI-compatible server (LocalAI, vLLM).
+    await fetch("http://127.0.0.1:9/v1/audio/speech", {
+      method: "POST",
+      body: '{"model":"tts-1"}',
+    });
     const records = aiCalls(guard.records());
-    assert.equal(records.length, 1);
+    assert.equal(records.length, 2);
     assert.equal(records[0]!.provider, "openai_compatible");
     assert.equal(records[0]!.operation, "embeddings");
     assert.equal(records[0]!.model, "e5");
-    assert.equal(net.seen.length, 3);
+    assert.equal(records[1]!.provider, "openai_compatible");
+    assert.equal(records[1]!.operation, "generate_content");
+    assert.equal(records[1]!.model, "tts-1");
+    assert.equal(net.seen.length, 4);
   } finally {
     await guard.disable();
     net.restore();
