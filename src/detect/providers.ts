@@ -99,6 +99,171 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["api.302.ai", "302ai"],
 ];
 
+/**
+ * Web-chat backends: the private APIs behind chat sites (chatgpt.com, claude.ai, gemini.google.com,
+ * …) that browser extensions and multi-bot desktop apps call with a signed-in session. A host rule
+ * would make every page of such a site an AI call, so each rule is a host and the whole paths of
+ * the requests that carry a prompt to the model (SSE and WebSocket hubs included; `{segment}` stands
+ * for one path segment): the site's pages, sign-in, conversation lists, settings and uploads stay
+ * ordinary traffic. Provider names are `vendor.app_web`, the vendor as the registry names its API.
+ * Left out: Poe (one GraphQL path for every query, the message mutation told apart only by the
+ * body) and Gradio apps (`/queue/join` on any app's host).
+ */
+const WEB_CHATS: ReadonlyArray<{
+  provider: string;
+  hosts: readonly string[];
+  paths: readonly string[];
+  operation: string;
+}> = [
+  {
+    provider: "openai.chatgpt_web",
+    hosts: ["chatgpt.com", "chat.openai.com"],
+    paths: [
+      "/backend-api/conversation",
+      "/backend-api/f/conversation",
+      "/backend-anon/conversation",
+      "/backend-anon/f/conversation",
+    ],
+    operation: "chat",
+  },
+  {
+    provider: "anthropic.claude_web",
+    hosts: ["claude.ai"],
+    paths: [
+      "/api/organizations/{segment}/chat_conversations/{segment}/completion",
+      "/api/organizations/{segment}/chat_conversations/{segment}/retry_completion",
+      "/api/append_message",
+      "/api/retry_message",
+    ],
+    operation: "chat",
+  },
+  {
+    provider: "google.gemini_web",
+    hosts: ["gemini.google.com", "bard.google.com"],
+    paths: ["/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate"],
+    operation: "chat",
+  },
+  {
+    provider: "microsoft.copilot_web",
+    hosts: ["sydney.bing.com"],
+    paths: ["/sydney/ChatHub"],
+    operation: "chat",
+  },
+  {
+    provider: "microsoft.copilot_web",
+    hosts: ["copilot.microsoft.com"],
+    paths: ["/c/api/chat"],
+    operation: "chat",
+  },
+  {
+    provider: "moonshot.kimi_web",
+    hosts: ["kimi.moonshot.cn", "kimi.com", "www.kimi.com"],
+    paths: ["/api/chat/{segment}/completion/stream"],
+    operation: "chat",
+  },
+  {
+    provider: "zhipu.chatglm_web",
+    hosts: ["chatglm.cn"],
+    paths: ["/chatglm/backend-api/assistant/stream", "/chatglm/backend-api/v1/stream_context"],
+    operation: "chat",
+  },
+  {
+    provider: "deepseek.deepseek_web",
+    hosts: ["chat.deepseek.com"],
+    paths: ["/api/v0/chat/completion"],
+    operation: "chat",
+  },
+  {
+    provider: "perplexity.perplexity_web",
+    hosts: ["www.perplexity.ai", "perplexity.ai"],
+    // The answer stream, and the socket.io hub the older web app asked on.
+    paths: ["/rest/sse/perplexity_ask", "/socket.io"],
+    operation: "chat",
+  },
+  { provider: "inflection.pi_web", hosts: ["pi.ai"], paths: ["/api/chat"], operation: "chat" },
+  {
+    provider: "character_ai.character_web",
+    hosts: ["neo.character.ai"],
+    paths: ["/ws"],
+    operation: "chat",
+  },
+  {
+    provider: "huggingface.huggingchat_web",
+    hosts: ["huggingface.co"],
+    paths: ["/chat/conversation/{segment}"],
+    operation: "chat",
+  },
+  {
+    provider: "mistral_ai.le_chat_web",
+    hosts: ["chat.mistral.ai"],
+    paths: ["/api/chat"],
+    operation: "chat",
+  },
+  {
+    provider: "you.you_web",
+    hosts: ["you.com"],
+    paths: ["/api/streamingSearch"],
+    operation: "chat",
+  },
+  {
+    provider: "phind.phind_web",
+    hosts: ["www.phind.com", "phind.com"],
+    paths: ["/api/infer/answer", "/api/infer/followup/rewrite"],
+    operation: "chat",
+  },
+  {
+    provider: "alibaba.qianwen_web",
+    hosts: ["qianwen.biz.aliyun.com"],
+    paths: ["/dialog/conversation"],
+    operation: "chat",
+  },
+  {
+    provider: "iflytek.spark_web",
+    hosts: ["xinghuo.xfyun.cn"],
+    paths: ["/iflygpt-chat/u/chat_message/chat"],
+    operation: "chat",
+  },
+  {
+    provider: "qihoo360.zhinao_web",
+    hosts: ["chat.360.com"],
+    paths: ["/backend-api/api/common/chat"],
+    operation: "chat",
+  },
+  {
+    provider: "fudan.moss_web",
+    hosts: ["moss.fastnlp.top"],
+    paths: ["/api/ws/chats/{segment}/records"],
+    operation: "chat",
+  },
+  {
+    provider: "kunlun.tiangong_web",
+    hosts: ["api-chat.tiangong.cn"],
+    // The first turn's prompt goes with the new session; later ones to chat/chat.
+    paths: ["/api/v1/chat/chat", "/api/v1/session/newSession"],
+    operation: "chat",
+  },
+];
+
+/** Whole paths as one expression (`{segment}` one segment; trailing slashes are trimmed first). */
+function wholePathPattern(paths: readonly string[]): RegExp {
+  const alternatives = paths.map((p) => p.replace(/[.]/g, "\\.").replaceAll("{segment}", "[^/]+"));
+  return new RegExp(`^(?:${alternatives.join("|")})$`);
+}
+
+/** The web-chat rules of each host. */
+const WEB_CHAT_HOSTS = new Map<
+  string,
+  Array<[pattern: RegExp, provider: string, operation: string]>
+>();
+for (const { provider, hosts, paths, operation } of WEB_CHATS) {
+  const pattern = wholePathPattern(paths);
+  for (const host of hosts) {
+    const rows = WEB_CHAT_HOSTS.get(host) ?? [];
+    rows.push([pattern, provider, operation]);
+    WEB_CHAT_HOSTS.set(host, rows);
+  }
+}
+
 function globPattern(glob: string): RegExp {
   const escaped = glob.replace(/[.]/g, "\\.");
   const labels = escaped.startsWith("*\\.") ? `(?:[a-z0-9-]+\\.)+${escaped.slice(3)}` : escaped;
@@ -370,6 +535,15 @@ function fillFilters(): void {
     if (name.includes("*")) HOST_PATTERN_DOMAINS.add(hashHost(domain, 0, domain.length));
     else HOST_NAMES.add(hashHost(name, 0, name.length));
     HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
+  }
+  // A web-chat host is no provider's by its name alone, but no request to it is proven ordinary
+  // before its path is read: the scan sends it to the exact match as it does a provider host.
+  for (const host of WEB_CHAT_HOSTS.keys()) {
+    if (EXACT_HOSTS.has(host) || providerForHost(host, host) !== null) {
+      throw new Error(`a web-chat host is a provider host too: ${host}`);
+    }
+    HOST_NAMES.add(hashHost(host, 0, host.length));
+    HOST_DOMAINS.add(hashHost(domainOf(host), 0, domainOf(host).length));
   }
   for (const ending of AI_PATHS.flatMap((row) => row.anyHost ?? [])) {
     const tail = ending.slice(Math.max(...["/", ":", "."].map((s) => ending.lastIndexOf(s))) + 1);
@@ -795,6 +969,22 @@ export function serverOf(baseUrl: unknown): ServerFacts {
   return { server: parts?.hostname ?? null, port: parts?.port ?? null };
 }
 
+/**
+ * The web-chat backend a request calls, if any: only when both its host and its whole path (`path`,
+ * trailing slashes trimmed) are a rule's. Kept out of {@link matchUrl}, whose ordinary-traffic path
+ * stays as small as before (bench/NOTES.md).
+ */
+function webChatMatch(parts: UrlParts, path: string): ProviderMatch | null {
+  const rows = WEB_CHAT_HOSTS.get(parts.hostname);
+  if (rows === undefined) return null;
+  for (const [pattern, provider, operation] of rows) {
+    if (pattern.test(path)) {
+      return { provider, operation, server: parts.hostname, port: parts.port, path: parts.path };
+    }
+  }
+  return null;
+}
+
 function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean {
   if (rule.host !== undefined) {
     if (typeof rule.host === "string") {
@@ -813,7 +1003,7 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean
 /**
  * Classifies a request URL, read as the runtime will send it (see {@link sentUrl}): a provider
  * match for an AI call, `null` for anything else. User rules come first, then known provider hosts,
- * then OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
+ * then web-chat backends (host and path), then OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
  *
  * @example
  * ```ts
@@ -855,6 +1045,8 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
       path: parts.path,
     };
   }
+  const webChat = webChatMatch(parts, path);
+  if (webChat !== null) return webChat;
   if (!ANY_HOST_PATHS.test(path)) return null;
   return {
     provider: "openai_compatible",
