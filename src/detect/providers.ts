@@ -970,14 +970,12 @@ export function serverOf(baseUrl: unknown): ServerFacts {
 }
 
 /**
- * The web-chat backend a request calls, if any: only when both its host and its whole path (`path`,
- * trailing slashes trimmed) are a rule's. Kept out of {@link matchUrl}, whose ordinary-traffic path
- * stays as small as before (bench/NOTES.md).
+ * The web-chat backend a request to a web-chat host calls, if any: only when its whole path
+ * (`path`, trailing slashes trimmed) is one of the host's rules. Kept out of {@link matchUrl}, whose
+ * ordinary-traffic path stays as small as before (bench/NOTES.md).
  */
 function webChatMatch(parts: UrlParts, path: string): ProviderMatch | null {
-  const rows = WEB_CHAT_HOSTS.get(parts.hostname);
-  if (rows === undefined) return null;
-  for (const [pattern, provider, operation] of rows) {
+  for (const [pattern, provider, operation] of WEB_CHAT_HOSTS.get(parts.hostname)!) {
     if (pattern.test(path)) {
       return { provider, operation, server: parts.hostname, port: parts.port, path: parts.path };
     }
@@ -1003,7 +1001,8 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean
 /**
  * Classifies a request URL, read as the runtime will send it (see {@link sentUrl}): a provider
  * match for an AI call, `null` for anything else. User rules come first, then known provider hosts,
- * then web-chat backends (host and path), then OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
+ * then web-chat backends (host and whole path: no other request to their hosts is an AI call), then
+ * OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
  *
  * @example
  * ```ts
@@ -1045,8 +1044,8 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
       path: parts.path,
     };
   }
-  const webChat = webChatMatch(parts, path);
-  if (webChat !== null) return webChat;
+  // A web-chat host's other requests are its site's own, not an AI server's under any-host paths.
+  if (WEB_CHAT_HOSTS.has(parts.hostname)) return webChatMatch(parts, path);
   if (!ANY_HOST_PATHS.test(path)) return null;
   return {
     provider: "openai_compatible",
