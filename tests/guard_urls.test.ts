@@ -15,6 +15,7 @@ import { AttestationError, enableGuard } from "../mod.ts";
 import type { ProviderRule } from "../src/detect/providers.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
 import { aiCalls } from "./support/records.ts";
+import { installNetwork } from "./support/fake_network.ts";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno
   ? "deno"
@@ -411,3 +412,83 @@ for (const withOptions of [false, true]) {
     },
   );
 }
+
+/**
+ * Web-chat backends through the fetch layer: the host and the whole path decide, whatever the
+ * spelling; the same hosts' other requests pass unrecorded. The fake network stands in for the
+ * sites (no request may leave the machine) and shows what the guard let through.
+ */
+const WEB_CHAT_CALLS: Array<[url: string, provider: string, target: string]> = [
+  [
+    "https://chatgpt.com/backend-api/conversation?ref=secret-query",
+    "openai.chatgpt_web",
+    "fetch POST chatgpt.com/backend-api/conversation",
+  ],
+  [
+    "https://CLAUDE.AI./api/organizations/o1/chat_conversations/c1/completion/",
+    "anthropic.claude_web",
+    "fetch POST claude.ai/api/organizations/o1/chat_conversations/c1/completion/",
+  ],
+  [
+    "https://gemini.google.com/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate?bl=b&rt=c",
+    "google.gemini_web",
+    "fetch POST gemini.google.com/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate",
+  ],
+  [
+    "https://kimi.moonshot.cn/api/chat/cq1/comple\ttion/stream",
+    "moonshot.kimi_web",
+    "fetch POST kimi.moonshot.cn/api/chat/cq1/completion/stream",
+  ],
+];
+const WEB_CHAT_PAGES = [
+  "https://chatgpt.com/api/auth/session",
+  "https://chatgpt.com/backend-api/conversations?offset=0&limit=20",
+  "https://claude.ai/api/organizations/o1/chat_conversations",
+  "https://kimi.moonshot.cn/api/chat",
+  "https://gemini.google.com/app",
+];
+const PROMPT_BODY = JSON.stringify({ messages: [{ content: "secret prompt" }] });
+
+test("fetch, web-chat backends: report → one record per prompt-carrying call, pages unrecorded", async () => {
+  const net = installNetwork();
+  const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  try {
+    for (const [url] of WEB_CHAT_CALLS) {
+      const response = await fetch(url, { method: "POST", body: PROMPT_BODY });
+      assert.deepEqual(await response.json(), { ok: true }, "the app reads the site's answer");
+    }
+    for (const url of WEB_CHAT_PAGES) await (await fetch(url)).text();
+    const records = aiCalls(g.records());
+    assert.deepEqual(
+      records.map((r) => [r.provider, r.operation, r.target, r.detector, r.action]),
+      WEB_CHAT_CALLS.map(([, provider, target]) => [provider, "chat", target, "fetch", "reported"]),
+    );
+    assert.equal(records[0]!.server, "chatgpt.com");
+    assert.equal(records[0]!.port, 443);
+    assert.doesNotMatch(JSON.stringify(g.records()), /secret/, "no query string, no body");
+    assert.equal(net.seen.length, WEB_CHAT_CALLS.length + WEB_CHAT_PAGES.length);
+  } finally {
+    await g.disable();
+    net.restore();
+  }
+});
+
+test("fetch, web-chat backends: block → AttestationError before any byte, pages still go", async () => {
+  const net = installNetwork();
+  const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+  try {
+    for (const [url, provider] of WEB_CHAT_CALLS) {
+      await assert.rejects(fetch(url, { method: "POST", body: PROMPT_BODY }), (error) => {
+        assert.ok(isAttestationError(error), `${runtime}: got ${error}`);
+        assert.equal((error as AttestationError).provider, provider);
+        return true;
+      });
+    }
+    for (const url of WEB_CHAT_PAGES) await (await fetch(url)).text();
+    assert.deepEqual(net.seen, WEB_CHAT_PAGES.map((url) => `GET ${url}`));
+    assert.deepEqual(aiCalls(g.records()).map((r) => r.action), WEB_CHAT_CALLS.map(() => "blocked"));
+  } finally {
+    await g.disable();
+    net.restore();
+  }
+});
