@@ -105,143 +105,61 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
  * would make every page of such a site an AI call, so each rule is a host and the whole paths of
  * the requests that carry a prompt to the model (SSE and WebSocket hubs included; `{segment}` stands
  * for one path segment): the site's pages, sign-in, conversation lists, settings and uploads stay
- * ordinary traffic. Provider names are `vendor.app_web`, the vendor as the registry names its API.
- * Left out: Poe (one GraphQL path for every query, the message mutation told apart only by the
- * body) and Gradio apps (`/queue/join` on any app's host).
+ * ordinary traffic. Provider names are `vendor.app_web`, the vendor as the registry names its API;
+ * the operation is `chat`. Left out: Poe (one GraphQL path for every query, the message mutation
+ * told apart only by the body) and Gradio apps (`/queue/join` on any app's host).
  */
-const WEB_CHATS: ReadonlyArray<{
-  provider: string;
-  hosts: readonly string[];
-  paths: readonly string[];
-  operation: string;
-}> = [
-  {
-    provider: "openai.chatgpt_web",
-    hosts: ["chatgpt.com", "chat.openai.com"],
-    paths: [
-      "/backend-api/conversation",
-      "/backend-api/f/conversation",
-      "/backend-anon/conversation",
-      "/backend-anon/f/conversation",
-    ],
-    operation: "chat",
-  },
-  {
-    provider: "anthropic.claude_web",
-    hosts: ["claude.ai"],
-    paths: [
-      "/api/organizations/{segment}/chat_conversations/{segment}/completion",
-      "/api/organizations/{segment}/chat_conversations/{segment}/retry_completion",
-      "/api/append_message",
-      "/api/retry_message",
-    ],
-    operation: "chat",
-  },
-  {
-    provider: "google.gemini_web",
-    hosts: ["gemini.google.com", "bard.google.com"],
-    paths: ["/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate"],
-    operation: "chat",
-  },
-  {
-    provider: "microsoft.copilot_web",
-    hosts: ["sydney.bing.com"],
-    paths: ["/sydney/ChatHub"],
-    operation: "chat",
-  },
-  {
-    provider: "microsoft.copilot_web",
-    hosts: ["copilot.microsoft.com"],
-    paths: ["/c/api/chat"],
-    operation: "chat",
-  },
-  {
-    provider: "moonshot.kimi_web",
-    hosts: ["kimi.moonshot.cn", "kimi.com", "www.kimi.com"],
-    paths: ["/api/chat/{segment}/completion/stream"],
-    operation: "chat",
-  },
-  {
-    provider: "zhipu.chatglm_web",
-    hosts: ["chatglm.cn"],
-    paths: ["/chatglm/backend-api/assistant/stream", "/chatglm/backend-api/v1/stream_context"],
-    operation: "chat",
-  },
-  {
-    provider: "deepseek.deepseek_web",
-    hosts: ["chat.deepseek.com"],
-    paths: ["/api/v0/chat/completion"],
-    operation: "chat",
-  },
-  {
-    provider: "perplexity.perplexity_web",
-    hosts: ["www.perplexity.ai", "perplexity.ai"],
-    // The answer stream, and the socket.io hub the older web app asked on.
-    paths: ["/rest/sse/perplexity_ask", "/socket.io"],
-    operation: "chat",
-  },
-  { provider: "inflection.pi_web", hosts: ["pi.ai"], paths: ["/api/chat"], operation: "chat" },
-  {
-    provider: "character_ai.character_web",
-    hosts: ["neo.character.ai"],
-    paths: ["/ws"],
-    operation: "chat",
-  },
-  {
-    provider: "huggingface.huggingchat_web",
-    hosts: ["huggingface.co"],
-    paths: ["/chat/conversation/{segment}"],
-    operation: "chat",
-  },
-  {
-    provider: "mistral_ai.le_chat_web",
-    hosts: ["chat.mistral.ai"],
-    paths: ["/api/chat"],
-    operation: "chat",
-  },
-  {
-    provider: "you.you_web",
-    hosts: ["you.com"],
-    paths: ["/api/streamingSearch"],
-    operation: "chat",
-  },
-  {
-    provider: "phind.phind_web",
-    hosts: ["www.phind.com", "phind.com"],
-    paths: ["/api/infer/answer", "/api/infer/followup/rewrite"],
-    operation: "chat",
-  },
-  {
-    provider: "alibaba.qianwen_web",
-    hosts: ["qianwen.biz.aliyun.com"],
-    paths: ["/dialog/conversation"],
-    operation: "chat",
-  },
-  {
-    provider: "iflytek.spark_web",
-    hosts: ["xinghuo.xfyun.cn"],
-    paths: ["/iflygpt-chat/u/chat_message/chat"],
-    operation: "chat",
-  },
-  {
-    provider: "qihoo360.zhinao_web",
-    hosts: ["chat.360.com"],
-    paths: ["/backend-api/api/common/chat"],
-    operation: "chat",
-  },
-  {
-    provider: "fudan.moss_web",
-    hosts: ["moss.fastnlp.top"],
-    paths: ["/api/ws/chats/{segment}/records"],
-    operation: "chat",
-  },
-  {
-    provider: "kunlun.tiangong_web",
-    hosts: ["api-chat.tiangong.cn"],
-    // The first turn's prompt goes with the new session; later ones to chat/chat.
-    paths: ["/api/v1/chat/chat", "/api/v1/session/newSession"],
-    operation: "chat",
-  },
+const WEB_CHATS: ReadonlyArray<
+  [provider: string, hosts: readonly string[], paths: readonly string[]]
+> = [
+  ["openai.chatgpt_web", ["chatgpt.com", "chat.openai.com"], [
+    "/backend-api/conversation",
+    "/backend-api/f/conversation",
+    "/backend-anon/conversation",
+    "/backend-anon/f/conversation",
+  ]],
+  ["anthropic.claude_web", ["claude.ai"], [
+    "/api/organizations/{segment}/chat_conversations/{segment}/completion",
+    "/api/organizations/{segment}/chat_conversations/{segment}/retry_completion",
+    "/api/append_message",
+    "/api/retry_message",
+  ]],
+  ["google.gemini_web", ["gemini.google.com", "bard.google.com"], [
+    "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate",
+  ]],
+  ["microsoft.copilot_web", ["sydney.bing.com"], ["/sydney/ChatHub"]],
+  ["microsoft.copilot_web", ["copilot.microsoft.com"], ["/c/api/chat"]],
+  ["moonshot.kimi_web", ["kimi.moonshot.cn", "kimi.com", "www.kimi.com"], [
+    "/api/chat/{segment}/completion/stream",
+  ]],
+  ["zhipu.chatglm_web", ["chatglm.cn"], [
+    "/chatglm/backend-api/assistant/stream",
+    "/chatglm/backend-api/v1/stream_context",
+  ]],
+  ["deepseek.deepseek_web", ["chat.deepseek.com"], ["/api/v0/chat/completion"]],
+  // The answer stream, and the socket.io hub the older web app asked on.
+  ["perplexity.perplexity_web", ["www.perplexity.ai", "perplexity.ai"], [
+    "/rest/sse/perplexity_ask",
+    "/socket.io",
+  ]],
+  ["inflection.pi_web", ["pi.ai"], ["/api/chat"]],
+  ["character_ai.character_web", ["neo.character.ai"], ["/ws"]],
+  ["huggingface.huggingchat_web", ["huggingface.co"], ["/chat/conversation/{segment}"]],
+  ["mistral_ai.le_chat_web", ["chat.mistral.ai"], ["/api/chat"]],
+  ["you.you_web", ["you.com"], ["/api/streamingSearch"]],
+  ["phind.phind_web", ["www.phind.com", "phind.com"], [
+    "/api/infer/answer",
+    "/api/infer/followup/rewrite",
+  ]],
+  ["alibaba.qianwen_web", ["qianwen.biz.aliyun.com"], ["/dialog/conversation"]],
+  ["iflytek.spark_web", ["xinghuo.xfyun.cn"], ["/iflygpt-chat/u/chat_message/chat"]],
+  ["qihoo360.zhinao_web", ["chat.360.com"], ["/backend-api/api/common/chat"]],
+  ["fudan.moss_web", ["moss.fastnlp.top"], ["/api/ws/chats/{segment}/records"]],
+  // The first turn's prompt goes with the new session; later ones to chat/chat.
+  ["kunlun.tiangong_web", ["api-chat.tiangong.cn"], [
+    "/api/v1/chat/chat",
+    "/api/v1/session/newSession",
+  ]],
 ];
 
 /** Whole paths as one expression (`{segment}` one segment; trailing slashes are trimmed first). */
@@ -251,15 +169,12 @@ function wholePathPattern(paths: readonly string[]): RegExp {
 }
 
 /** The web-chat rules of each host. */
-const WEB_CHAT_HOSTS = new Map<
-  string,
-  Array<[pattern: RegExp, provider: string, operation: string]>
->();
-for (const { provider, hosts, paths, operation } of WEB_CHATS) {
+const WEB_CHAT_HOSTS = new Map<string, Array<[pattern: RegExp, provider: string]>>();
+for (const [provider, hosts, paths] of WEB_CHATS) {
   const pattern = wholePathPattern(paths);
   for (const host of hosts) {
     const rows = WEB_CHAT_HOSTS.get(host) ?? [];
-    rows.push([pattern, provider, operation]);
+    rows.push([pattern, provider]);
     WEB_CHAT_HOSTS.set(host, rows);
   }
 }
@@ -975,9 +890,15 @@ export function serverOf(baseUrl: unknown): ServerFacts {
  * ordinary-traffic path stays as small as before (bench/NOTES.md).
  */
 function webChatMatch(parts: UrlParts, path: string): ProviderMatch | null {
-  for (const [pattern, provider, operation] of WEB_CHAT_HOSTS.get(parts.hostname)!) {
+  for (const [pattern, provider] of WEB_CHAT_HOSTS.get(parts.hostname)!) {
     if (pattern.test(path)) {
-      return { provider, operation, server: parts.hostname, port: parts.port, path: parts.path };
+      return {
+        provider,
+        operation: "chat",
+        server: parts.hostname,
+        port: parts.port,
+        path: parts.path,
+      };
     }
   }
   return null;
