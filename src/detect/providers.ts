@@ -452,7 +452,8 @@ function fillFilters(): void {
     HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
   }
   // A web-chat host is no provider's by its name alone, but no request to it is proven ordinary
-  // before its path is read: the scan sends it to the exact match as it does a provider host.
+  // before its path is read: the scan sends it to the exact match as it does a provider host. Hosts
+  // under its domain (www.google.com) now have their whole name hashed (bench/NOTES.md).
   for (const host of WEB_CHAT_HOSTS.keys()) {
     if (EXACT_HOSTS.has(host) || providerForHost(host, host) !== null) {
       throw new Error(`a web-chat host is a provider host too: ${host}`);
@@ -886,8 +887,7 @@ export function serverOf(baseUrl: unknown): ServerFacts {
 
 /**
  * The web-chat backend a request to a web-chat host calls, if any: only when its whole path
- * (`path`, trailing slashes trimmed) is one of the host's rules. Kept out of {@link matchUrl}, whose
- * ordinary-traffic path stays as small as before (bench/NOTES.md).
+ * (`path`, trailing slashes trimmed) is one of the host's rules.
  */
 function webChatMatch(parts: UrlParts, path: string): ProviderMatch | null {
   for (const [pattern, provider] of WEB_CHAT_HOSTS.get(parts.hostname)!) {
