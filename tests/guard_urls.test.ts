@@ -11,10 +11,12 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import http2 from "node:http2";
 import axios from "axios";
+import { WebSocket as WsClient } from "ws";
 import { AttestationError, enableGuard } from "../mod.ts";
 import type { ProviderRule } from "../src/detect/providers.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
 import { aiCalls } from "./support/records.ts";
+import { installNetwork } from "./support/fake_network.ts";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno
   ? "deno"
@@ -411,3 +413,162 @@ for (const withOptions of [false, true]) {
     },
   );
 }
+
+/**
+ * Web-chat backends through the fetch layer: the host and the whole path decide, whatever the
+ * spelling; the same hosts' other requests pass unrecorded. The fake network stands in for the
+ * sites (no request may leave the machine) and shows what the guard let through.
+ */
+const WEB_CHAT_CALLS: Array<[url: string, provider: string, target: string]> = [
+  [
+    "https://chatgpt.com/backend-api/conversation?ref=secret-query",
+    "openai.chatgpt_web",
+    "fetch POST chatgpt.com/backend-api/conversation",
+  ],
+  [
+    "https://CLAUDE.AI./api/organizations/o1/chat_conversations/c1/completion/",
+    "anthropic.claude_web",
+    "fetch POST claude.ai/api/organizations/o1/chat_conversations/c1/completion/",
+  ],
+  [
+    "https://gemini.google.com/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate?bl=b&rt=c",
+    "google.gemini_web",
+    "fetch POST gemini.google.com/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate",
+  ],
+  [
+    "https://kimi.moonshot.cn/api/chat/cq1/comple\ttion/stream",
+    "moonshot.kimi_web",
+    "fetch POST kimi.moonshot.cn/api/chat/cq1/completion/stream",
+  ],
+];
+const WEB_CHAT_PAGES = [
+  "https://chatgpt.com/api/auth/session",
+  "https://chatgpt.com/backend-api/conversations?offset=0&limit=20",
+  "https://claude.ai/api/organizations/o1/chat_conversations",
+  "https://kimi.moonshot.cn/api/chat",
+  "https://gemini.google.com/app",
+];
+const PROMPT_BODY = JSON.stringify({ messages: [{ content: "secret prompt" }] });
+
+test("fetch, web-chat backends: report → one record per prompt-carrying call, pages unrecorded", async () => {
+  const net = installNetwork();
+  const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  try {
+    for (const [url] of WEB_CHAT_CALLS) {
+      const response = await fetch(url, { method: "POST", body: PROMPT_BODY });
+      assert.deepEqual(await response.json(), { ok: true }, "the app reads the site's answer");
+    }
+    for (const url of WEB_CHAT_PAGES) await (await fetch(url)).text();
+    const records = aiCalls(g.records());
+    assert.deepEqual(
+      records.map((r) => [r.provider, r.operation, r.target, r.detector, r.action]),
+      WEB_CHAT_CALLS.map(([, provider, target]) => [provider, "chat", target, "fetch", "reported"]),
+    );
+    assert.equal(records[0]!.server, "chatgpt.com");
+    assert.equal(records[0]!.port, 443);
+    assert.doesNotMatch(JSON.stringify(g.records()), /secret/, "no query string, no body");
+    assert.equal(net.seen.length, WEB_CHAT_CALLS.length + WEB_CHAT_PAGES.length);
+  } finally {
+    await g.disable();
+    net.restore();
+  }
+});
+
+test("fetch, web-chat backends: block → AttestationError before any byte, pages still go", async () => {
+  const net = installNetwork();
+  const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+  try {
+    for (const [url, provider] of WEB_CHAT_CALLS) {
+      await assert.rejects(fetch(url, { method: "POST", body: PROMPT_BODY }), (error) => {
+        assert.ok(isAttestationError(error), `${runtime}: got ${error}`);
+        assert.equal((error as AttestationError).provider, provider);
+        return true;
+      });
+    }
+    for (const url of WEB_CHAT_PAGES) await (await fetch(url)).text();
+    assert.deepEqual(net.seen, WEB_CHAT_PAGES.map((url) => `GET ${url}`));
+    assert.deepEqual(
+      aiCalls(g.records()).map((r) => r.action),
+      WEB_CHAT_CALLS.map(() => "blocked"),
+    );
+  } finally {
+    await g.disable();
+    net.restore();
+  }
+});
+
+/**
+ * A web-chat hub over a real loopback connection: the `ws` package on Node goes through node:http,
+ * whose `lookup` option sends sydney.bing.com to the loopback server without asking DNS. (Deno's and
+ * Bun's clients may resolve the name themselves: there the hub is covered in block mode only, in
+ * guard_websocket.test.ts, where nothing connects.)
+ */
+const loopbackLookup = (looked: string[]) =>
+(
+  host: string,
+  options: { all?: boolean },
+  done: (error: Error | null, address: unknown, family?: number) => void,
+) => {
+  looked.push(host);
+  if (options?.all) done(null, [{ address: "127.0.0.1", family: 4 }]);
+  else done(null, "127.0.0.1", 4);
+};
+
+function openHub(looked: string[]): Promise<string> {
+  const socket = new WsClient(
+    `ws://sydney.bing.com:${port}/sydney/ChatHub?sec_access_token=secret-token`,
+    { lookup: loopbackLookup(looked) } as ConstructorParameters<typeof WsClient>[1],
+  );
+  return new Promise((resolve, reject) => {
+    socket.on("open", () => socket.send("hello"));
+    socket.on("message", (data) => {
+      socket.close();
+      resolve(String(data));
+    });
+    socket.on("error", reject);
+  });
+}
+
+test("ws, web-chat hub on loopback: report → one chat record, the app's socket works", async (t) => {
+  if (runtime !== "node") return t.skip("only Node's node:http is known to take `lookup`");
+  const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
+  try {
+    const before = servers.seen.length;
+    const looked: string[] = [];
+    assert.equal(await openHub(looked), "hello", "the server's echo reaches the app");
+    assert.deepEqual(looked, ["sydney.bing.com"]);
+    const arrived = servers.seen.slice(before);
+    assert.deepEqual(arrived.map((s) => [s.protocol, s.path.split("?")[0]]), [
+      ["websocket", "/sydney/ChatHub"],
+    ]);
+    const records = aiCalls(g.records());
+    assert.deepEqual(records.map((r) => [r.provider, r.operation, r.target, r.action]), [
+      ["microsoft.copilot_web", "chat", "websocket sydney.bing.com/sydney/ChatHub", "reported"],
+    ]);
+    assert.doesNotMatch(JSON.stringify(records), /secret-token/);
+  } finally {
+    await g.disable();
+  }
+});
+
+test("ws, web-chat hub on loopback: block → AttestationError, nothing connects", async (t) => {
+  if (runtime !== "node") return t.skip("only Node's node:http is known to take `lookup`");
+  await barrier();
+  const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+  try {
+    const before = servers.seen.length;
+    const looked: string[] = [];
+    // Thrown out of the client's constructor, as the upgrade request is made.
+    assert.throws(() => openHub(looked), (error) => {
+      assert.ok(isAttestationError(error), `got ${error}`);
+      return true;
+    });
+    await barrier();
+    const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
+    assert.deepEqual(received, []);
+    assert.deepEqual(looked, [], "not even a lookup");
+    assert.equal(aiCalls(g.records())[0]?.action, "blocked");
+  } finally {
+    await g.disable();
+  }
+});

@@ -71,3 +71,74 @@ test("an attested realtime connection is counted, not blocked; subclasses still 
     await guard.disable();
   }
 });
+
+test("block: a web-chat hub (Bing's ChatHub, Character.AI, Perplexity) throws before connecting", () => {
+  const guard = enableGuard({ mode: "block", sinks: ["memory"] });
+  try {
+    const hubs: Array<[url: string, provider: string]> = [
+      ["wss://sydney.bing.com/sydney/ChatHub?sec_access_token=secret-token", "microsoft.copilot_web"],
+      ["wss://neo.character.ai/ws/", "character_ai.character_web"],
+      ["wss://www.perplexity.ai/socket.io/?EIO=4&transport=websocket", "perplexity.perplexity_web"],
+    ];
+    for (const [url, provider] of hubs) {
+      assert.throws(() => new WebSocket(url), (error: unknown) => {
+        assert.ok(error instanceof AttestationError, String(error));
+        assert.equal(error.provider, provider);
+        assert.equal(error.operation, "chat");
+        return true;
+      });
+    }
+    const records = guard.records() as GuardRecord[];
+    assert.deepEqual(records.map((r) => [r.provider, r.operation, r.action]), [
+      ["microsoft.copilot_web", "chat", "blocked"],
+      ["character_ai.character_web", "chat", "blocked"],
+      ["perplexity.perplexity_web", "chat", "blocked"],
+    ]);
+    assert.equal(records[0]!.target, "websocket sydney.bing.com/sydney/ChatHub");
+    assert.doesNotMatch(JSON.stringify(records), /secret-token|EIO=/, "no query string is written");
+  } finally {
+    guard.disable();
+  }
+});
+
+test("report: a web-chat hub is one record and is constructed; the same hosts' other sockets are not recorded", () => {
+  // The sites cannot be reached from a test: a stand-in class takes the runtime's place before the
+  // guard wraps it, and keeps what was constructed (nothing connects). Reading the runtime's class
+  // first makes Node load it, so the guard wraps the global as it is.
+  const Original = globalThis.WebSocket;
+  const constructed: string[] = [];
+  class StandIn {
+    url: string;
+    constructor(url: string) {
+      this.url = url;
+      constructed.push(url);
+    }
+  }
+  (globalThis as { WebSocket: unknown }).WebSocket = StandIn;
+  const guard = enableGuard({ mode: "report", sinks: ["memory"] });
+  try {
+    assert.equal(globalThis.WebSocket.prototype, StandIn.prototype, "the guard wraps the stand-in");
+    const urls = [
+      "wss://sydney.bing.com/sydney/ChatHub",
+      "wss://www.bing.com/sydney/ChatHub",
+      "wss://neo.character.ai/chat/other",
+      "wss://moss.fastnlp.top/api/ws/chats/42/records?jwt=secret-jwt",
+      "wss://www.perplexity.ai/other/socket",
+    ];
+    for (const url of urls) {
+      const socket = new WebSocket(url) as unknown as StandIn;
+      assert.ok(socket instanceof StandIn);
+      assert.equal(socket.url, url);
+    }
+    assert.deepEqual(constructed, urls);
+    const records = guard.records() as GuardRecord[];
+    assert.deepEqual(records.map((r) => [r.provider, r.operation, r.target, r.action]), [
+      ["microsoft.copilot_web", "chat", "websocket sydney.bing.com/sydney/ChatHub", "reported"],
+      ["fudan.moss_web", "chat", "websocket moss.fastnlp.top/api/ws/chats/42/records", "reported"],
+    ]);
+    assert.doesNotMatch(JSON.stringify(records), /secret-jwt/);
+  } finally {
+    guard.disable();
+    (globalThis as { WebSocket: unknown }).WebSocket = Original;
+  }
+});

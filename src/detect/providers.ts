@@ -99,6 +99,86 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["api.302.ai", "302ai"],
 ];
 
+/**
+ * Web-chat backends: the private APIs behind chat sites (chatgpt.com, claude.ai, gemini.google.com,
+ * …) that browser extensions and multi-bot desktop apps call with a signed-in session. A host rule
+ * would make every page of such a site an AI call, so each rule is a host and the whole paths of
+ * the requests that carry a prompt to the model (SSE and WebSocket hubs included; `{segment}` stands
+ * for one path segment): the site's pages, sign-in, conversation lists, settings and uploads stay
+ * ordinary traffic. Provider names are `vendor.app_web`, the vendor as the registry names its API;
+ * the operation is `chat`. Left out: Poe (one GraphQL path for every query, the message mutation
+ * told apart only by the body) and Gradio apps (`/queue/join` on any app's host).
+ */
+const WEB_CHATS: ReadonlyArray<
+  [provider: string, hosts: readonly string[], paths: readonly string[]]
+> = [
+  ["openai.chatgpt_web", ["chatgpt.com", "chat.openai.com"], [
+    "/backend-api/conversation",
+    "/backend-api/f/conversation",
+    "/backend-anon/conversation",
+    "/backend-anon/f/conversation",
+  ]],
+  ["anthropic.claude_web", ["claude.ai"], [
+    "/api/organizations/{segment}/chat_conversations/{segment}/completion",
+    "/api/organizations/{segment}/chat_conversations/{segment}/retry_completion",
+    "/api/append_message",
+    "/api/retry_message",
+  ]],
+  ["google.gemini_web", ["gemini.google.com", "bard.google.com"], [
+    "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate",
+  ]],
+  ["microsoft.copilot_web", ["sydney.bing.com"], ["/sydney/ChatHub"]],
+  ["microsoft.copilot_web", ["copilot.microsoft.com"], ["/c/api/chat"]],
+  ["moonshot.kimi_web", ["kimi.moonshot.cn", "kimi.com", "www.kimi.com"], [
+    "/api/chat/{segment}/completion/stream",
+  ]],
+  ["zhipu.chatglm_web", ["chatglm.cn"], [
+    "/chatglm/backend-api/assistant/stream",
+    "/chatglm/backend-api/v1/stream_context",
+  ]],
+  ["deepseek.deepseek_web", ["chat.deepseek.com"], ["/api/v0/chat/completion"]],
+  // The answer stream, and the socket.io hub the older web app asked on.
+  ["perplexity.perplexity_web", ["www.perplexity.ai", "perplexity.ai"], [
+    "/rest/sse/perplexity_ask",
+    "/socket.io",
+  ]],
+  ["inflection.pi_web", ["pi.ai"], ["/api/chat"]],
+  ["character_ai.character_web", ["neo.character.ai"], ["/ws"]],
+  ["huggingface.huggingchat_web", ["huggingface.co"], ["/chat/conversation/{segment}"]],
+  ["mistral_ai.le_chat_web", ["chat.mistral.ai"], ["/api/chat"]],
+  ["you.you_web", ["you.com"], ["/api/streamingSearch"]],
+  ["phind.phind_web", ["www.phind.com", "phind.com"], [
+    "/api/infer/answer",
+    "/api/infer/followup/rewrite",
+  ]],
+  ["alibaba.qianwen_web", ["qianwen.biz.aliyun.com"], ["/dialog/conversation"]],
+  ["iflytek.spark_web", ["xinghuo.xfyun.cn"], ["/iflygpt-chat/u/chat_message/chat"]],
+  ["qihoo360.zhinao_web", ["chat.360.com"], ["/backend-api/api/common/chat"]],
+  ["fudan.moss_web", ["moss.fastnlp.top"], ["/api/ws/chats/{segment}/records"]],
+  // The first turn's prompt goes with the new session; later ones to chat/chat.
+  ["kunlun.tiangong_web", ["api-chat.tiangong.cn"], [
+    "/api/v1/chat/chat",
+    "/api/v1/session/newSession",
+  ]],
+];
+
+/** Whole paths as one expression (`{segment}` one segment; trailing slashes are trimmed first). */
+function wholePathPattern(paths: readonly string[]): RegExp {
+  const alternatives = paths.map((p) => p.replace(/[.]/g, "\\.").replaceAll("{segment}", "[^/]+"));
+  return new RegExp(`^(?:${alternatives.join("|")})$`);
+}
+
+/** The web-chat rules of each host. */
+const WEB_CHAT_HOSTS = new Map<string, Array<[pattern: RegExp, provider: string]>>();
+for (const [provider, hosts, paths] of WEB_CHATS) {
+  const pattern = wholePathPattern(paths);
+  for (const host of hosts) {
+    const rows = WEB_CHAT_HOSTS.get(host) ?? [];
+    rows.push([pattern, provider]);
+    WEB_CHAT_HOSTS.set(host, rows);
+  }
+}
+
 function globPattern(glob: string): RegExp {
   const escaped = glob.replace(/[.]/g, "\\.");
   const labels = escaped.startsWith("*\\.") ? `(?:[a-z0-9-]+\\.)+${escaped.slice(3)}` : escaped;
@@ -370,6 +450,16 @@ function fillFilters(): void {
     if (name.includes("*")) HOST_PATTERN_DOMAINS.add(hashHost(domain, 0, domain.length));
     else HOST_NAMES.add(hashHost(name, 0, name.length));
     HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
+  }
+  // A web-chat host is no provider's by its name alone, but no request to it is proven ordinary
+  // before its path is read: the scan sends it to the exact match as it does a provider host. Hosts
+  // under its domain (www.google.com) now have their whole name hashed (bench/NOTES.md).
+  for (const host of WEB_CHAT_HOSTS.keys()) {
+    if (EXACT_HOSTS.has(host) || providerForHost(host, host) !== null) {
+      throw new Error(`a web-chat host is a provider host too: ${host}`);
+    }
+    HOST_NAMES.add(hashHost(host, 0, host.length));
+    HOST_DOMAINS.add(hashHost(domainOf(host), 0, domainOf(host).length));
   }
   for (const ending of AI_PATHS.flatMap((row) => row.anyHost ?? [])) {
     const tail = ending.slice(Math.max(...["/", ":", "."].map((s) => ending.lastIndexOf(s))) + 1);
@@ -795,6 +885,25 @@ export function serverOf(baseUrl: unknown): ServerFacts {
   return { server: parts?.hostname ?? null, port: parts?.port ?? null };
 }
 
+/**
+ * The web-chat backend a request to a web-chat host calls, if any: only when its whole path
+ * (`path`, trailing slashes trimmed) is one of the host's rules.
+ */
+function webChatMatch(parts: UrlParts, path: string): ProviderMatch | null {
+  for (const [pattern, provider] of WEB_CHAT_HOSTS.get(parts.hostname)!) {
+    if (pattern.test(path)) {
+      return {
+        provider,
+        operation: "chat",
+        server: parts.hostname,
+        port: parts.port,
+        path: parts.path,
+      };
+    }
+  }
+  return null;
+}
+
 function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean {
   if (rule.host !== undefined) {
     if (typeof rule.host === "string") {
@@ -813,7 +922,8 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean
 /**
  * Classifies a request URL, read as the runtime will send it (see {@link sentUrl}): a provider
  * match for an AI call, `null` for anything else. User rules come first, then known provider hosts,
- * then OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
+ * then web-chat backends (host and whole path: no other request to their hosts is an AI call), then
+ * OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
  *
  * @example
  * ```ts
@@ -855,6 +965,8 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
       path: parts.path,
     };
   }
+  // A web-chat host's other requests are its site's own, not an AI server's under any-host paths.
+  if (WEB_CHAT_HOSTS.has(parts.hostname)) return webChatMatch(parts, path);
   if (!ANY_HOST_PATHS.test(path)) return null;
   return {
     provider: "openai_compatible",

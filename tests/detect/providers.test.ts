@@ -212,6 +212,11 @@ const HOSTS = [
   "cdn.example.co.uk",
   "a..b",
   "",
+  // Web-chat hosts (host and path rules) and a neighbour.
+  "chatgpt.com",
+  "ChatGPT.COM.",
+  "sydney.bing.com",
+  "www.bing.com",
 ];
 const PORTS = ["", ":11434", ":011434", ":0", ":443", ":8080", ":", ":08080", ":99999", ":11434x"];
 const PATHS = [
@@ -240,6 +245,9 @@ const PATHS = [
   "/ws.BidiGenerateContent",
   "/v1/realtime",
   "/.well-known/x",
+  "/backend-api/conversation",
+  "/backend-api/conversations",
+  "/sydney/ChatHub/",
 ];
 const TAILS = ["", "?q=/v1/chat/completions", "#/v1/messages", "\t"];
 
