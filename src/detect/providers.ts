@@ -202,13 +202,16 @@ const PATTERN_DOMAINS: readonly string[] = [
  * (OpenAI-compatible servers, also Realtime; Ollama; Gemini, also Live; Bedrock's runtime API
  * behind VPC endpoints and proxies). On a provider's own host any path is its; the endings name
  * the operation. `compatible` marks the OpenAI-compatible API's own endings, which name an AI call
- * after a base URL the scan cannot read (`${base}/chat/completions`).
+ * after a base URL the scan cannot read (`${base}/chat/completions`). `siteRoutes` marks any-host
+ * endings that web apps also use for their own routes (Ollama's `/api/chat`): on a web-chat host
+ * they are the site's (kimi.moonshot.cn's `/api/chat` creates a chat), not an AI server's.
  */
 const AI_PATHS: ReadonlyArray<{
   endings: readonly string[];
   operation: string | null;
   anyHost?: readonly string[];
   compatible?: true;
+  siteRoutes?: true;
 }> = [
   {
     endings: ["/chat/completions"],
@@ -252,11 +255,17 @@ const AI_PATHS: ReadonlyArray<{
     ],
   },
   // Ollama, and Cohere's v1/v2 chat and generate.
-  { endings: ["/api/chat", "/v1/chat", "/v2/chat"], operation: "chat", anyHost: ["/api/chat"] },
+  {
+    endings: ["/api/chat", "/v1/chat", "/v2/chat"],
+    operation: "chat",
+    anyHost: ["/api/chat"],
+    siteRoutes: true,
+  },
   {
     endings: ["/api/generate", "/v1/generate"],
     operation: "text_completion",
     anyHost: ["/api/generate"],
+    siteRoutes: true,
   },
   { endings: ["/images/generations"], operation: "generate_content" },
   // Speech and transcription on OpenAI-compatible servers (LocalAI, vLLM, a provider's proxy).
@@ -290,6 +299,9 @@ const OPERATION_PATHS: ReadonlyArray<[pattern: RegExp, operation: string | null]
   row,
 ) => [endingPattern(row.endings), row.operation]);
 const ANY_HOST_PATHS = endingPattern(AI_PATHS.flatMap((row) => row.anyHost ?? []));
+const SITE_ROUTE_PATHS = endingPattern(
+  AI_PATHS.filter((row) => row.siteRoutes).flatMap((row) => row.anyHost ?? []),
+);
 const COMPATIBLE_PATHS = endingPattern(
   AI_PATHS.filter((row) => row.compatible).flatMap((row) => row.endings),
 );
@@ -965,8 +977,12 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
       path: parts.path,
     };
   }
-  // A web-chat host's other requests are its site's own, not an AI server's under any-host paths.
-  if (WEB_CHAT_HOSTS.has(parts.hostname)) return webChatMatch(parts, path);
+  if (WEB_CHAT_HOSTS.has(parts.hostname)) {
+    const chat = webChatMatch(parts, path);
+    // Its other requests are the site's own, but an OpenAI-compatible or Gemini path stays an AI
+    // call there as anywhere: only the endings web apps share with their own routes are the site's.
+    if (chat !== null || SITE_ROUTE_PATHS.test(path)) return chat;
+  }
   if (!ANY_HOST_PATHS.test(path)) return null;
   return {
     provider: "openai_compatible",

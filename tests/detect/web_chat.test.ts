@@ -78,7 +78,6 @@ test("web chat: the same hosts' pages, sign-in, lists, creation and settings sta
     "https://chatgpt.com/backend-api/sentinel/chat-requirements",
     "https://chatgpt.com/backend-api/models",
     "https://chatgpt.com/backend-api/files/f1/download",
-    "https://chatgpt.com/v1/chat/completions", // no OpenAI-compatible server there
     "https://claude.ai/api/account",
     "https://claude.ai/api/organizations",
     "https://claude.ai/api/organizations/0f9e/chat_conversations",
@@ -130,6 +129,21 @@ test("web chat: a backend's path on another host is not its call", () => {
   // A path that is an AI call on any host keeps its any-host reading off the web-chat hosts.
   assert.equal(matchUrl("https://example.com/api/chat", [])?.provider, "openai_compatible");
   assert.equal(matchUrl("https://pi.ai/api/chat", [])?.provider, "inflection.pi_web");
+});
+
+test("web chat: an OpenAI-compatible or Gemini path on a web-chat host is still an AI call", () => {
+  // Only the endings web apps share with their own routes (Ollama's /api/chat, /api/generate) are
+  // the site's there (kimi.moonshot.cn/api/chat, above): an AI server behind such a host is not
+  // let through.
+  for (
+    const url of [
+      "https://huggingface.co/api/inference-proxy/together/v1/chat/completions",
+      "https://chatgpt.com/v1/chat/completions",
+      "https://huggingface.co/v1/embeddings",
+      "https://chat.mistral.ai/v1beta/models/gemini-pro:generateContent",
+    ]
+  ) assert.equal(matchUrl(url, [])?.provider, "openai_compatible", url);
+  assert.equal(matchUrl("https://chat.mistral.ai/api/generate", []), null);
 });
 
 test("web chat: spellings the runtime sends to the same endpoint match too", () => {
