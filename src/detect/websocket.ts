@@ -10,6 +10,7 @@
 import type { CallMarker } from "../context.ts";
 import type { CallFacts } from "../report/record.ts";
 import { runtimeKey } from "../runtime.ts";
+import { startedBeforeApp } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
 import type { Patcher } from "./patcher.ts";
 import { modelFromPath, type ProviderMatch, transportFacts } from "./providers.ts";
@@ -80,15 +81,19 @@ interface NodeProcess {
 
 /**
  * Node's global `WebSocket` is a lazy data property: reading it, even its descriptor, loads
- * undici (milliseconds at every start). Until undici is loaded, the global is deleted (which does
- * not read it) and an accessor put in its place reads the same class from node:http, where Node
- * exposes it too, on the app's first read, then leaves a data property like Node's. `null` where
- * this does not apply (undici loaded, or not Node).
+ * undici (milliseconds at every start). Under the preload, before any of the app's code, while
+ * undici is not loaded, the global is deleted (which does not read it) and an accessor put in its
+ * place reads the same class from node:http, where Node exposes it too, on the app's first read,
+ * then leaves a data property like Node's. `null` where this does not apply (undici loaded, not
+ * Node, or the guard enabled in code: the app may have put its own class there without reading
+ * Node's, and nothing tells the two apart without loading undici, so the global is read and
+ * wrapped as it is).
  */
 function nodeLazyClass(): (() => SocketClass | undefined) | null {
   const proc = (globalThis as { process?: NodeProcess }).process;
   if (
-    runtimeKey() !== "node" || typeof proc?.getBuiltinModule !== "function" ||
+    runtimeKey() !== "node" || !startedBeforeApp() ||
+    typeof proc?.getBuiltinModule !== "function" ||
     !Object.prototype.hasOwnProperty.call(globalThis, "WebSocket") ||
     proc.moduleLoadList?.includes("NativeModule internal/deps/undici/undici") !== false
   ) return null;
