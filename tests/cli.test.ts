@@ -204,27 +204,33 @@ test("tail prints each new record on one line and follows the file through rotat
     out: (t) => (out += t),
     err: () => {},
   }, controller.signal);
+  // Up to 10 s (a loaded machine); the tail is stopped whatever happens, or it would poll forever.
   const waitFor = async (pattern: RegExp) => {
-    for (let i = 0; i < 200 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && !pattern.test(out); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.match(out, pattern);
   };
-  await new Promise((r) => setTimeout(r, 60));
-  const { appendFile, rename } = await import("node:fs/promises");
-  await appendFile(path, record({ model: "m1", call_site: "src/x.ts:1:2" }) + "\n");
-  await appendFile(
-    path,
-    record({
-      model: "m2",
-      attested: true,
-      action: "allowed",
-      attestation: { id: "rev", reason: null },
-    }) + "\n",
-  );
-  await waitFor(/m2/);
-  await rename(path, join(dir, "tail.1.jsonl"));
-  await writeFile(path, record({ model: "m3" }) + "\n");
-  await waitFor(/m3/);
-  controller.abort();
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const { appendFile, rename } = await import("node:fs/promises");
+    await appendFile(path, record({ model: "m1", call_site: "src/x.ts:1:2" }) + "\n");
+    await appendFile(
+      path,
+      record({
+        model: "m2",
+        attested: true,
+        action: "allowed",
+        attestation: { id: "rev", reason: null },
+      }) + "\n",
+    );
+    await waitFor(/m2/);
+    await rename(path, join(dir, "tail.1.jsonl"));
+    await writeFile(path, record({ model: "m3" }) + "\n");
+    await waitFor(/m3/);
+  } finally {
+    controller.abort();
+  }
   assert.equal(await done, 0);
   const lines = out.trim().split("\n");
   assert.equal(lines.length, 3, out);
