@@ -59,8 +59,9 @@ test("an attested realtime connection is counted, not blocked; subclasses still 
     class Tagged extends WebSocket {
       tag = "mine";
     }
-    // Attested: constructed (it fails to connect later, which the app's own handlers see).
-    const socket = attest(() => new Tagged("wss://api.openai.com/v1/realtime"))();
+    // Attested: constructed (it fails to connect later, which the app's own handlers see). A
+    // Realtime path on a loopback port nothing listens on: an AI call on any host, no network.
+    const socket = attest(() => new Tagged("ws://127.0.0.1:9/v1/realtime"))();
     socket.addEventListener("error", () => {});
     assert.equal(socket.tag, "mine");
     assert.ok(socket instanceof WebSocket);
