@@ -77,7 +77,10 @@ test("block: a web-chat hub (Bing's ChatHub, Character.AI, Perplexity) throws be
   const guard = enableGuard({ mode: "block", sinks: ["memory"] });
   try {
     const hubs: Array<[url: string, provider: string]> = [
-      ["wss://sydney.bing.com/sydney/ChatHub?sec_access_token=secret-token", "microsoft.copilot_web"],
+      [
+        "wss://sydney.bing.com/sydney/ChatHub?sec_access_token=secret-token",
+        "microsoft.copilot_web",
+      ],
       ["wss://neo.character.ai/ws/", "character_ai.character_web"],
       ["wss://www.perplexity.ai/socket.io/?EIO=4&transport=websocket", "perplexity.perplexity_web"],
     ];
