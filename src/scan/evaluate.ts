@@ -107,6 +107,7 @@ export class Evaluator {
         fields: new Map(),
         statics: new Map(),
       };
+      if (this.options.module !== undefined) cls.module = this.options.module;
       this.classes.set(node, cls);
     }
     return cls;
