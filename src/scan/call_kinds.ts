@@ -197,7 +197,7 @@ function sdkMethod(
     library: entry.library,
     target,
     operation: entry.methods[key] ?? null,
-    confidence: "high",
+    confidence: entry.generic?.includes(c.name) ? "low" : "high",
   };
 }
 
