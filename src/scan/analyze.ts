@@ -89,8 +89,9 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     const { facts, ctx } = overriddenFacts(record, context);
     const offset = startOf(record.node);
     const { line, column } = position(starts, offset);
-    // The scan answers a call through an abstract method again once it knows every subclass.
-    if (facts && !ctx.open) {
+    // The scan answers a call through an abstract method again once it knows every subclass (the
+    // lint rules, one file, have their answer: this file's overrides, or none).
+    if (facts && !(ctx.open && options.resolveModule)) {
       sites.push(toSite(facts, { offset, line, column, fn: record.fn }, record.node));
     } else if (ctx.pending) {
       const call: PendingCall = {
