@@ -89,6 +89,7 @@ export class Subclasses {
     return this.byBase.get(cls) ?? [];
   };
 
+  /** Places the classes added since, and those waiting on a module read since. */
   private place(): void {
     const now = this.current();
     if (this.placing || (this.added.length === 0 && now === this.generation)) return;
