@@ -54,6 +54,12 @@ export interface SdkEntry {
   readonly reexports?: Readonly<Record<string, readonly [string, string]>>;
   /** Only the static scan knows it: the preload leaves the package alone. */
   readonly scanOnly?: boolean;
+  /**
+   * Client classes (of `clients`) that are not always a model (LangChain's `Runnable`: a chain,
+   * usually ending in one, maybe a prompt and a parser only): a call on one is a low-confidence
+   * site.
+   */
+  readonly generic?: readonly string[];
 }
 
 const STAINLESS_OPENAI: Record<string, string | null> = {
@@ -494,7 +500,8 @@ export const CATALOG: readonly SdkEntry[] = [
   },
   {
     // The base classes models are typed as (`llm: BaseChatModel`, `x as BaseChatModel`), from
-    // `@langchain/core/language_models/*` and `@langchain/core/embeddings`.
+    // `@langchain/core/language_models/*` and `@langchain/core/embeddings`, and the runnables of
+    // `@langchain/core/runnables`.
     package: "@langchain/core",
     library: "langchain",
     framework: true,
@@ -504,7 +511,11 @@ export const CATALOG: readonly SdkEntry[] = [
       BaseLanguageModel: "BaseLanguageModel",
       BaseLLM: "BaseLLM",
       Embeddings: "Embeddings",
+      // What chains are typed as (`boundModel: Runnable`, `chain: RunnableSequence`).
+      Runnable: "Runnable",
+      RunnableSequence: "RunnableSequence",
     },
+    generic: ["Runnable", "RunnableSequence"],
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,

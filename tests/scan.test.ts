@@ -247,3 +247,21 @@ test("scan: a file longer than maxFileLength is listed in errors, not parsed, it
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test("the lint analysis of one file follows an abstract method to its overrides in that file", async () => {
+  const { parseSync } = await import("oxc-parser");
+  const { lintProblems } = await import("../src/scan/analyze.ts");
+  const file = join(CORPUS, "flow/dispatch/local_engine.ts");
+  const source = await readFile(file, "utf8");
+  const problems = lintProblems(parseSync(file, source).program as never, source);
+  const line = (offset: number) => source.slice(0, offset).split("\n").length;
+  assert.deepEqual(
+    problems.map((p) => `${line(p.node.start as number)} ${p.target}`),
+    [`${
+      source.split("\n").findIndex((l) => l.includes("// expect:")) + 1
+    } openai.chat.completions.create`],
+  );
+  // The base class alone: nothing overrides its abstract method, so nothing is reported.
+  const base = source.slice(0, source.indexOf("export class OpenAISummarizer"));
+  assert.deepEqual(lintProblems(parseSync(file, base).program as never, base), []);
+});

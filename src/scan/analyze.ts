@@ -15,18 +15,19 @@ import { ruleMessage } from "../rule.ts";
 import { markAttested } from "./attestation.ts";
 import { lineStarts, type Node, position, startOf } from "./estree.ts";
 import type { AnalyzeOptions } from "./evaluate.ts";
-import { resolveContext, type ResolveMemo } from "./resolve.ts";
+import { resolveContext, type ResolveMemo, resolveValue } from "./resolve.ts";
 import { Scope } from "./scopes.ts";
 import type { Through } from "./site_facts.ts";
 import {
   calledByName,
+  overriddenFacts,
   type PendingCall,
   sentThere,
   type Site,
-  siteFacts,
   toSite,
 } from "./sites.ts";
-import { detachStrings, type FnSummary, ownText } from "./values.ts";
+import { extendsScanned, Subclasses } from "./subclasses.ts";
+import { type ClassSummary, detachStrings, type FnSummary, ownText } from "./values.ts";
 import { type ModuleExports, Walk } from "./walk.ts";
 
 export type { Node } from "./estree.ts";
@@ -47,6 +48,11 @@ export interface Analysis {
   readNames: Map<string, number>;
   /** Calls by the name they call (`f(…)`, `x.f(…)`), counted as {@link readNames} are. */
   callNames: Map<string, number>;
+  /**
+   * The file's classes that extend a class it may not declare itself: the scan places them under
+   * their base classes (an abstract method's overrides), once every module is read.
+   */
+  subclasses: ClassSummary[];
 }
 
 /**
@@ -65,18 +71,30 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   const walk = new Walk(options);
   walk.visit(program, new Scope(null, null, null));
   const memo: ResolveMemo = new Map();
-  for (const mark of walk.marks) markAttested(mark, resolveContext(undefined, memo));
+  const plainMemo: ResolveMemo = new Map();
+  // One file (the lint rules): an abstract method stands for its overrides in this file. The
+  // scan finds them once every module is read: until then, such a call is left open.
+  let local: Subclasses | null = null;
+  if (!options.resolveModule) {
+    local = new Subclasses((v) => resolveValue(v, resolveContext()));
+    local.add(walk.subclasses);
+  }
+  const context = (dispatch: boolean) =>
+    dispatch ? resolveContext(undefined, memo, local?.of) : resolveContext(undefined, plainMemo);
+  for (const mark of walk.marks) markAttested(mark, context(true));
   const sites: Site[] = [];
   const pending: PendingCall[] = [];
   for (const { at } of walk.forwardCalls) Object.assign(at!, position(starts, at!.offset));
   for (const record of walk.records) {
-    const ctx = resolveContext(undefined, memo);
-    const facts = siteFacts(record, ctx);
+    const { facts, ctx } = overriddenFacts(record, context);
     const offset = startOf(record.node);
     const { line, column } = position(starts, offset);
-    if (facts) sites.push(toSite(facts, { offset, line, column, fn: record.fn }, record.node));
-    else if (ctx.pending) {
-      pending.push({
+    // The scan answers a call through an abstract method again once it knows every subclass (the
+    // lint rules, one file, have their answer: this file's overrides, or none).
+    if (facts && !(ctx.open && options.resolveModule)) {
+      sites.push(toSite(facts, { offset, line, column, fn: record.fn }, record.node));
+    } else if (ctx.pending) {
+      const call: PendingCall = {
         callee: record.callee,
         args: record.args,
         offset,
@@ -84,7 +102,9 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
         column,
         fn: record.fn,
         distinctive: record.distinctive,
-      });
+      };
+      if (facts) call.fallback = facts;
+      pending.push(call);
     }
   }
   if (!options.resolveModule) {
@@ -121,6 +141,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     if (dropped.size) sites.splice(0, sites.length, ...sites.filter((s) => !dropped.has(s)));
   }
   sites.sort((a, b) => a.offset - b.offset);
+  const subclasses = options.resolveModule ? walk.subclasses.filter(extendsScanned) : [];
   if (options.resolveModule) {
     // The scan keeps exports and pending calls past the tree; the lint rules keep nothing.
     const names = [...walk.exports.names];
@@ -129,12 +150,19 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     walk.exports.star = walk.exports.star.map(ownText);
     // The functions a site keeps until the scan places it (`through`, `pathFrom`) too.
     const kept: FnSummary[] = pending.map((p) => p.fn).filter((fn) => fn !== null);
-    for (const s of sites) {
-      if (s.pathFrom) kept.push(s.pathFrom);
-      for (let t = s.through; t; t = t.inner) kept.push(t.fn);
+    for (const s of [...sites, ...pending.map((p) => p.fallback)]) {
+      if (s?.pathFrom) kept.push(s.pathFrom);
+      for (let t = s?.through; t; t = t.inner) kept.push(t.fn);
     }
-    detachStrings(walk.exports.names.values(), pending, kept);
-    for (const p of pending) if (p.distinctive !== null) p.distinctive = ownText(p.distinctive);
+    detachStrings(
+      [...walk.exports.names.values(), ...subclasses.map((cls) => ({ k: "class", cls }) as const)],
+      pending,
+      kept,
+    );
+    for (const p of pending) {
+      if (p.distinctive !== null) p.distinctive = ownText(p.distinctive);
+      if (p.fallback) p.fallback.target = ownText(p.fallback.target);
+    }
     for (const s of sites) {
       s.target = ownText(s.target);
       if (s.attestation !== null) s.attestation = ownText(s.attestation);
@@ -146,6 +174,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     pending,
     readNames: walk.readNames,
     callNames: walk.callNames,
+    subclasses,
   };
 }
 

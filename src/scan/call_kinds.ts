@@ -157,11 +157,24 @@ function kindOf(
       const facts = classifyUrl(request.urls, request.method, request.via) ??
         configuredBaseSite(c, request, args, ctx);
       if (!facts) return null;
+      if (facts.provider === "openai_compatible" && ownRoute(args[0])) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
       if (request.through) facts.through = request.through;
       return withWrap(facts, wrappedId);
     }
   }
+}
+
+/**
+ * Whether a call's URL is an `/api/…` path the code writes whole (`fetch("/api/chat")`, or a
+ * constant holding it): no base, so the page's own origin, the app's own route (Next.js,
+ * Express), whose handler makes the model call if it does. The AI path it may spell (`/api/chat`
+ * is Ollama's) is on another host. Only a literal counts: a URL folded to such a text may have
+ * lost a base the scan could not read (`this.host` set to `""`, then to what a helper returns).
+ */
+function ownRoute(url: Value | undefined): boolean {
+  const literal = url?.k === "cell" && url.cell.values.length === 1 ? url.cell.values[0] : url;
+  return literal?.k === "str" && literal.text.startsWith("/api/");
 }
 
 function withWrap(facts: SiteFacts | null, wrappedId: string | null | undefined) {
@@ -197,7 +210,7 @@ function sdkMethod(
     library: entry.library,
     target,
     operation: entry.methods[key] ?? null,
-    confidence: "high",
+    confidence: entry.generic?.includes(c.name) ? "low" : "high",
   };
 }
 

@@ -41,6 +41,27 @@ const URL_JOIN_PACKAGES = new Set(["url-join", "url-join-ts", "proper-url-join",
 /** The name such a function stands under: no global has it. */
 const URL_JOIN = "(url-join)";
 
+/**
+ * React's hooks that hand back what they are given: `useCallback(fn, deps)` is `fn`,
+ * `useMemo(make, deps)` what `make` returns (a component's request function, its chain).
+ */
+const REACT_HOOKS: Readonly<Record<string, string>> = {
+  useCallback: "(useCallback)",
+  useMemo: "(useMemo)",
+};
+const REACT_PACKAGES = new Set(["react", "preact/hooks", "preact/compat"]);
+
+/** What an import of React names: its hooks that return what they are given, as globals. */
+function reactBinding(imported: string): Value {
+  if (imported === "*" || imported === "default") {
+    const props = new Map<string, Value>();
+    for (const [hook, name] of Object.entries(REACT_HOOKS)) props.set(hook, { k: "global", name });
+    return { k: "obj", props };
+  }
+  const name = REACT_HOOKS[imported];
+  return name === undefined ? UNKNOWN : { k: "global", name };
+}
+
 /** The URL `urlJoin(a, b, …)` gives: the parts with one `/` between each two. */
 function joinedUrl(args: Value[]): Value {
   const parts: Value[] = [];
@@ -107,6 +128,7 @@ export class Evaluator {
         fields: new Map(),
         statics: new Map(),
       };
+      if (this.options.module !== undefined) cls.module = this.options.module;
       this.classes.set(node, cls);
     }
     return cls;
@@ -135,6 +157,7 @@ export class Evaluator {
       return member.k === "unknown" && imported === "default" ? { k: "sdk-module", entry } : member;
     }
     if (URL_JOIN_PACKAGES.has(specifier)) return { k: "global", name: URL_JOIN };
+    if (REACT_PACKAGES.has(specifier)) return reactBinding(imported);
     const pkg = HTTP_LIBRARIES.find((l) => l.packages.some((p) => specifier === p));
     if (pkg) {
       const lib = httpLibraryOf(specifier, imported === "*" ? "default" : imported);
@@ -269,6 +292,12 @@ export class Evaluator {
         const calleeValue = this.evaluate(callee, scope, depth + 1);
         const args = this.evaluateArgs(n.arguments, scope, depth + 1);
         if (calleeValue.k === "global" && calleeValue.name === URL_JOIN) return joinedUrl(args);
+        if (calleeValue.k === "global" && calleeValue.name === REACT_HOOKS.useCallback) {
+          return args[0] ?? UNKNOWN;
+        }
+        if (calleeValue.k === "global" && calleeValue.name === REACT_HOOKS.useMemo && args[0]) {
+          return { k: "call", callee: args[0], args: [], isNew: false };
+        }
         return { k: "call", callee: calleeValue, args, isNew: n.type === "NewExpression" };
       }
       case "AwaitExpression":

@@ -24,10 +24,20 @@ export interface ResolveContext {
   exportOf?: (module: string, name: string) => Value | undefined;
   /** Set when an import could not be followed yet: the answer may change once it can. */
   pending: boolean;
-  /** Set when the answer came through another scanned module (confidence is then `low`). */
+  /**
+   * Set when the answer came through another scanned module, or through the overrides of an
+   * abstract method (confidence is then `low`).
+   */
   crossed: boolean;
   /** Set when the answer came through what a function returns. */
   calledThrough: boolean;
+  /**
+   * Set when the answer met an abstract method and no {@link subclassesOf} to find its
+   * overrides: the scan answers again once every module is read.
+   */
+  open: boolean;
+  /** Set when the answer went through the overrides of an abstract method. */
+  dispatched: boolean;
   /** Steps taken (bounded). */
   steps: number;
   /** What is already resolved (variables, wrapper summaries), per receiver class. */
@@ -39,6 +49,12 @@ export interface ResolveContext {
    * code stands for it (`this.constructor.defaultOptions` of the subclass).
    */
   self?: ClassSummary;
+  /**
+   * The classes that extend a class (directly), as far as the modules read so far tell: where
+   * `this.m()` in a base class whose `m` is abstract dispatches (see {@link classMember}).
+   * Without it, such a call stays unknown and is left pending.
+   */
+  subclassesOf?: (cls: ClassSummary) => readonly ClassSummary[];
 }
 
 /**
@@ -48,16 +64,20 @@ export interface ResolveContext {
 export function resolveContext(
   exportOf?: (module: string, name: string) => Value | undefined,
   memo: ResolveMemo = new Map(),
+  subclassesOf?: (cls: ClassSummary) => readonly ClassSummary[],
 ): ResolveContext {
   const ctx: ResolveContext = {
     pending: false,
     crossed: false,
     calledThrough: false,
+    open: false,
+    dispatched: false,
     steps: 0,
     memo,
     active: new Set(),
   };
   if (exportOf) ctx.exportOf = exportOf;
+  if (subclassesOf) ctx.subclassesOf = subclassesOf;
   return ctx;
 }
 
@@ -261,9 +281,8 @@ export interface Memo {
   /** The answer. */
   value: unknown;
   /**
-   * {@link ResolveContext.pending}, {@link ResolveContext.crossed} and
-   * {@link ResolveContext.calledThrough} as they were set while answering ({@link PENDING},
-   * {@link CROSSED}, {@link CALLED_THROUGH}).
+   * What the context learnt while answering ({@link ResolveContext.pending}, `crossed`,
+   * `calledThrough`, `open`, `dispatched`), as bits ({@link PENDING} …).
    */
   flags: number;
 }
@@ -274,6 +293,10 @@ const PENDING = 1;
 const CROSSED = 2;
 /** {@link Memo.flags}: `calledThrough` was set. */
 const CALLED_THROUGH = 4;
+/** {@link Memo.flags}: `open` was set. */
+const OPEN = 8;
+/** {@link Memo.flags}: `dispatched` was set. */
+const DISPATCHED = 16;
 
 /**
  * Answers kept across the contexts of one file (or of the scan's second pass), by owner: its one
@@ -281,6 +304,30 @@ const CALLED_THROUGH = 4;
  * (a map each was ~9 of the 17 MiB the scan's `readMemo` held on the 1.57M-line SDK tree).
  */
 export type ResolveMemo = Map<object, Memo | Map<object, Memo>>;
+
+/** What the context learnt so far, as {@link Memo.flags}; then cleared. */
+function takeFlags(ctx: ResolveContext): number {
+  const bits = (ctx.pending ? PENDING : 0) | (ctx.crossed ? CROSSED : 0) |
+    (ctx.calledThrough ? CALLED_THROUGH : 0) | (ctx.open ? OPEN : 0) |
+    (ctx.dispatched ? DISPATCHED : 0);
+  ctx.pending =
+    ctx.crossed =
+    ctx.calledThrough =
+    ctx.open =
+    ctx.dispatched =
+      false;
+  return bits;
+}
+
+/** Sets what {@link Memo.flags} `bits` say was learnt (what is set already stays set). */
+function addFlags(ctx: ResolveContext, bits: number): void {
+  if (bits === 0) return;
+  ctx.pending ||= (bits & PENDING) !== 0;
+  ctx.crossed ||= (bits & CROSSED) !== 0;
+  ctx.calledThrough ||= (bits & CALLED_THROUGH) !== 0;
+  ctx.open ||= (bits & OPEN) !== 0;
+  ctx.dispatched ||= (bits & DISPATCHED) !== 0;
+}
 
 /**
  * `compute()`, once per `owner` and receiver class: what a variable or a function's summary
@@ -296,29 +343,19 @@ export function cached<T>(ctx: ResolveContext, owner: object, compute: () => T):
   const known = ctx.memo.get(owner);
   const memo = known instanceof Map ? known.get(key) : known?.key === key ? known : undefined;
   if (memo) {
-    ctx.pending ||= (memo.flags & PENDING) !== 0;
-    ctx.crossed ||= (memo.flags & CROSSED) !== 0;
-    ctx.calledThrough ||= (memo.flags & CALLED_THROUGH) !== 0;
+    addFlags(ctx, memo.flags);
     return memo.value as T;
   }
-  const flags = [ctx.pending, ctx.crossed, ctx.calledThrough] as const;
-  ctx.pending = ctx.crossed = ctx.calledThrough = false;
+  const before = takeFlags(ctx);
   const value = compute();
-  const found: Memo = {
-    key,
-    value,
-    flags: (ctx.pending ? PENDING : 0) | (ctx.crossed ? CROSSED : 0) |
-      (ctx.calledThrough ? CALLED_THROUGH : 0),
-  };
+  const found: Memo = { key, value, flags: takeFlags(ctx) };
   // Looked up again: `compute` may have answered for this owner too (a cycle through `self`).
   const now = ctx.memo.get(owner);
   if (now === undefined) ctx.memo.set(owner, found);
   else if (now instanceof Map) now.set(key, found);
   else if (now.key === key) ctx.memo.set(owner, found);
   else ctx.memo.set(owner, new Map([[now.key, now], [key, found]]));
-  ctx.pending ||= flags[0];
-  ctx.crossed ||= flags[1];
-  ctx.calledThrough ||= flags[2];
+  addFlags(ctx, before | found.flags);
   return value;
 }
 
@@ -351,20 +388,36 @@ function resolveImport(module: string, name: string, ctx: ResolveContext, depth:
   }
 }
 
-/** A field, method or static of a class or its superclasses. */
+/**
+ * A field, method or static of a class or its superclasses. On `this` whose class is not known
+ * beyond `cls` (`open`), an abstract method (`FnSummary.abstract`) stands for its overrides in
+ * the subclasses.
+ */
 function classMember(
   cls: ClassSummary,
   name: string,
   isStatic: boolean,
   ctx: ResolveContext,
   depth: number,
+  open = false,
 ): Value {
   if (name === "constructor" && !isStatic) return { k: "class", cls };
   for (let c: ClassSummary | null = cls, hops = 0; c && hops < 8; hops++) {
     const cell = (isStatic ? c.statics : c.fields).get(name);
     if (cell) return withSelf(ctx, cls, () => resolveCell(cell, ctx, depth));
     const method = isStatic ? undefined : c.methods.get(name);
-    if (method) return { k: "fn", fn: method, self: cls };
+    if (method) {
+      const own: Value = { k: "fn", fn: method, self: cls };
+      // One whose declared return type the scan knows (`abstract model(): BaseChatModel`) says it.
+      if (!open || !method.abstract || method.returns.length > 0) return own;
+      // Once per class and method: a base class's code calls its abstract methods often.
+      const found = withSelf(
+        ctx,
+        cls,
+        () => cached(ctx, dispatchKey(method), () => overrides(cls, name, ctx, depth)),
+      );
+      return found ?? own;
+    }
     const sup: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
     if (sup.k === "sdk-class" && !isStatic) {
       // A class extending an SDK client (`class Client extends OpenAI`): `this` is a client.
@@ -378,6 +431,63 @@ function classMember(
     c = sup.k === "class" ? sup.cls : null;
   }
   return UNKNOWN;
+}
+
+/** The memo's owner for an abstract method's overrides (the method itself owns its templates). */
+const DISPATCH_KEYS = new WeakMap<FnSummary, object>();
+function dispatchKey(method: FnSummary): object {
+  let key = DISPATCH_KEYS.get(method);
+  if (key === undefined) {
+    key = {};
+    DISPATCH_KEYS.set(method, key);
+  }
+  return key;
+}
+
+/** Most subclasses (all levels) the overrides of an abstract method are looked for in. */
+const MAX_SUBCLASSES = 64;
+
+/**
+ * Most overrides an abstract method stands for. A method with more is a plugin point whose
+ * implementation the data picks (Hugging Face's task helpers, one per provider and task): the
+ * first override that reaches a provider would name one implementation's endpoint for every
+ * task, so the method stays as it is.
+ */
+const MAX_OVERRIDES = 12;
+
+/**
+ * The overrides of method `name` in the classes extending `cls` (at any depth), as functions
+ * with their class as `this`; `null` when none is known. An answer through them is inferred
+ * (`crossed`). Without {@link ResolveContext.subclassesOf}, the answer is `open`.
+ */
+function overrides(cls: ClassSummary, name: string, ctx: ResolveContext, depth: number) {
+  if (!ctx.subclassesOf) {
+    ctx.pending = ctx.open = true;
+    return null;
+  }
+  const queue: ClassSummary[] = [...ctx.subclassesOf(cls)];
+  const seen = new Set<ClassSummary>(queue);
+  for (let i = 0; i < queue.length && queue.length <= MAX_SUBCLASSES; i++) {
+    for (const next of ctx.subclassesOf(queue[i]!)) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  if (queue.length > MAX_SUBCLASSES) return null;
+  const found: Value[] = [];
+  for (const sub of queue) {
+    const method = sub.methods.get(name);
+    const field = sub.fields.get(name);
+    if (method) found.push({ k: "fn", fn: method, self: sub });
+    else if (field) found.push(withSelf(ctx, sub, () => resolveCell(field, ctx, depth + 1)));
+    if (found.length > MAX_OVERRIDES) return null;
+  }
+  const value = either(found);
+  if (value.k === "unknown") return null;
+  ctx.crossed = ctx.dispatched = true;
+  return value;
 }
 
 /** What `object.name` stands for. */
@@ -413,8 +523,9 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
       return either(spread);
     }
     case "instance":
-    case "this":
       return classMember(object.cls, name, false, ctx, depth);
+    case "this":
+      return classMember(object.cls, name, false, ctx, depth, true);
     case "class":
       return classMember(object.cls, name, true, ctx, depth);
     case "http":

@@ -17,13 +17,14 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { distinctiveSite } from "./call_kinds.ts";
 import { carriesCalls } from "./carries_calls.ts";
 import type { Through } from "./site_facts.ts";
-import { resolveContext, type ResolveMemo } from "./resolve.ts";
+import { resolveContext, type ResolveMemo, resolveValue } from "./resolve.ts";
 import { analyze, type Node } from "./analyze.ts";
 import { calledByName, classifyPending, type PendingCall, sentThere, type Site } from "./sites.ts";
 import type { ModuleExports } from "./walk.ts";
 import { ModuleResolver } from "./modules.ts";
 import { importSpecifiers, mayStartCall } from "./relevance.ts";
-import { ownText, type Value } from "./values.ts";
+import { Subclasses } from "./subclasses.ts";
+import { type ClassSummary, ownText, type Value } from "./values.ts";
 
 /** A site as `aiguard scan --format json` writes it: where (relative path), and what. */
 export type ScanSite = { file: string } & Omit<Site, "offset" | "node" | "through" | "pathFrom">;
@@ -395,6 +396,20 @@ function count(total: Map<string, number>, file: Map<string, number>): void {
   }
 }
 
+const EXTENDS = /\bextends\s+(?:[\w$]+\s*\.\s*)*([A-Za-z_$][\w$]*)/g;
+
+/** The class names a source text extends (`class A extends Base`, `extends ns.Base` → `Base`). */
+function extendedNames(source: string): string[] {
+  const out: string[] = [];
+  if (!source.includes("extends")) return out;
+  EXTENDS.lastIndex = 0;
+  for (let m = EXTENDS.exec(source); m !== null; m = EXTENDS.exec(source)) {
+    const name = ownText(m[1]!);
+    if (!out.includes(name) && out.length < 16) out.push(name);
+  }
+  return out;
+}
+
 function countLines(source: string): number {
   let n = 1;
   for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) n++;
@@ -437,6 +452,8 @@ function scanFiles(
   const fresh: string[] = [];
   /** Files not parsed yet → the scanned files they import (all a skipped file leaves behind). */
   const skipped = new Map<string, string[]>();
+  /** Skipped files → the names their classes extend (`extends Base`, `extends ns.Base`). */
+  const extending = new Map<string, string[]>();
   let lines = 0;
   let done = 0;
   /** Reads of each name over the parsed files (see `Analysis.readNames`). */
@@ -453,6 +470,15 @@ function scanFiles(
     (text) => intern(texts, text),
   );
 
+  // Every parsed module's subclasses, placed under their base classes when first asked for (in
+  // the second pass), without parsing a module: a base class not read yet has no abstract method
+  // the scan knows of, and one read later places the subclasses waiting for it.
+  const subclasses = new Subclasses(
+    (v) => resolveValue(v, resolveContext(exportRead, readMemo)),
+    (module) => analysed.has(module),
+    () => analysed.size,
+  );
+
   const analyseFile = (path: string, source: string): void => {
     gc.parsed(source.length);
     analysed.add(path);
@@ -467,13 +493,14 @@ function scanFiles(
         resolveModule: (specifier) => resolver.resolve(path, specifier),
         module: path,
       });
-      compact([analysis.exports, analysis.pending], texts);
+      compact([analysis.exports, analysis.pending, analysis.subclasses], texts);
       count(readNames, analysis.readNames);
       count(callNames, analysis.callNames);
       if (analysis.exports.names.size > 0 || analysis.exports.star.length > 0) {
         exportsOf.set(path, analysis.exports);
       }
       for (const call of analysis.pending) pending.push({ ...call, path });
+      subclasses.add(analysis.subclasses);
       for (const { node: _node, ...site } of analysis.sites) sites.push({ ...site, path });
     } catch (error) {
       errors.push({ file: relative(cwd, path), message: (error as Error).message });
@@ -518,6 +545,8 @@ function scanFiles(
             }
           }
           skipped.set(path, imported);
+          const bases = extendedNames(source);
+          if (bases.length > 0) extending.set(path, bases);
         }
       }
     } catch (error) {
@@ -539,6 +568,8 @@ function scanFiles(
   }
   skipped.clear();
   const memo: ResolveMemo = new Map();
+  /** Answers without abstract methods' overrides (see `overriddenFacts`). */
+  const plainMemo: ResolveMemo = new Map();
   const carriers = new Map<string, boolean>();
   const carrier = (module: string): boolean => {
     let known = carriers.get(module);
@@ -575,7 +606,31 @@ function scanFiles(
   /** Exports of the modules parsed so far: enough to tell whether a value can carry a call. */
   const exportRead = (module: string, name: string) => exportIn(false, module, name);
   const readMemo: ResolveMemo = new Map();
-  const mayCarry = (value: Value) => carriesCalls(value, resolveContext(exportRead, readMemo));
+  // What goes through abstract methods differs with and without their overrides: a memo each.
+  const overriddenMemo: ResolveMemo = new Map();
+  // A base class's subclasses are in the modules importing it: those the scan skipped whose text
+  // extends a class of its name are parsed once an abstract method of the class is called, as
+  // the importers of a carrying module are. (A base imported under another name is missed.)
+  const expanded = new Set<ClassSummary>();
+  const subclassesOf = (cls: ClassSummary): readonly ClassSummary[] => {
+    if (cls.module !== undefined && cls.name !== null && !expanded.has(cls)) {
+      expanded.add(cls);
+      for (const importer of importers.get(cls.module) ?? []) {
+        if (extending.get(importer)?.includes(cls.name)) pullIn(importer);
+      }
+    }
+    return subclasses.of(cls);
+  };
+  /**
+   * Whether a value can carry a call, without parsing a module (`open`: or through the overrides
+   * of the abstract methods it meets, in the modules parsed so far).
+   */
+  const mayCarry = (value: Value, open = false) => {
+    const ctx = resolveContext(exportRead, readMemo);
+    if (carriesCalls(value, ctx)) return true;
+    return open && ctx.open &&
+      carriesCalls(value, resolveContext(exportRead, overriddenMemo, subclasses.of));
+  };
   // Until nothing new is parsed: the importers of carrying modules, then the pending calls (a
   // module parsed on demand brings its own, and may carry calls to importers not read yet).
   let classified = 0;
@@ -592,8 +647,8 @@ function scanFiles(
       // Most pending calls call something imported that sends nothing: told apart without
       // parsing the modules only their arguments need.
       const distinctive = call.distinctive !== null && distinctiveSite(call.distinctive) !== null;
-      if (!distinctive && !mayCarry(call.callee)) continue;
-      const site = classifyPending(call, exportOf, memo);
+      if (!distinctive && !call.fallback && !mayCarry(call.callee, true)) continue;
+      const site = classifyPending(call, exportOf, memo, subclassesOf, plainMemo);
       if (site) {
         const { node: _node, ...rest } = site;
         sites.push({ ...rest, path: call.path });

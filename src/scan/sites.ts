@@ -10,7 +10,7 @@ import { classifyCall, distinctiveSite } from "./call_kinds.ts";
 import type { Node } from "./estree.ts";
 import { type ResolveContext, resolveContext, type ResolveMemo, resolveValue } from "./resolve.ts";
 import type { SiteFacts, Through } from "./site_facts.ts";
-import type { FnSummary, SymbolicCall, Value } from "./values.ts";
+import type { ClassSummary, FnSummary, SymbolicCall, Value } from "./values.ts";
 
 /** One AI call site. */
 export interface Site {
@@ -54,6 +54,11 @@ export interface PendingCall extends SymbolicCall {
   fn: FnSummary | null;
   /** The method path when the receiver's root is undeclared or `this` (low-confidence fallback). */
   distinctive: string | null;
+  /**
+   * What the file alone made of a call through an abstract method, kept for when the overrides
+   * the scan finds tell nothing more (see `ResolveContext.open`).
+   */
+  fallback?: SiteFacts;
 }
 
 /** The site a call is, given what its callee and arguments resolve to, or `null`. */
@@ -67,6 +72,28 @@ export function siteFacts(
   // A method the code defines itself (`get messages() { return { create } }`) is no SDK's.
   if (resolveValue(call.callee, ctx, 0).k === "fn") return null;
   return distinctiveSite(call.distinctive);
+}
+
+/**
+ * {@link siteFacts} with abstract methods standing for their overrides, and, when that makes the
+ * call no site, without: an override may tell more of a URL than its base class does (the host,
+ * the path), but it may also lose a part the base left open (`storage.get(key) ?? ""` reads as
+ * `""`). `context(dispatch)` makes the context of each try (with its own memo).
+ *
+ * @example
+ * ```ts ignore
+ * const { facts } = overriddenFacts(call, (dispatch) => resolveContext(exportOf, memo, dispatch ? subclassesOf : undefined));
+ * ```
+ */
+export function overriddenFacts(
+  call: SymbolicCall & { distinctive: string | null; fn: FnSummary | null },
+  context: (dispatch: boolean) => ResolveContext,
+): { facts: SiteFacts | null; ctx: ResolveContext } {
+  const ctx = context(true);
+  const facts = siteFacts(call, ctx);
+  if (facts || !ctx.dispatched) return { facts, ctx };
+  const plain = context(false);
+  return { facts: siteFacts(call, plain), ctx: plain };
 }
 
 /** A site from a call's facts and position, attested or not where its function is. */
@@ -133,13 +160,22 @@ export function sentThere(
  * @example
  * ```ts ignore
  * const site = classifyPending(call, (module, name) => exportsOf.get(module)?.names.get(name));
+ * // `memo` for answers through abstract methods' overrides (`subclassesOf`), `plainMemo` for
+ * // those without (see `overriddenFacts`)
  * ```
  */
 export function classifyPending(
   call: PendingCall,
   exportOf: (module: string, name: string) => Value | undefined,
-  memo?: ResolveMemo,
+  memo: ResolveMemo = new Map(),
+  subclassesOf?: (cls: ClassSummary) => readonly ClassSummary[],
+  plainMemo: ResolveMemo = new Map(),
 ): Site | null {
-  const facts = siteFacts(call, resolveContext(exportOf, memo));
-  return facts ? toSite(facts, call, NO_NODE) : null;
+  const { facts } = overriddenFacts(
+    call,
+    (dispatch) =>
+      dispatch ? resolveContext(exportOf, memo, subclassesOf) : resolveContext(exportOf, plainMemo),
+  );
+  const found = facts ?? call.fallback;
+  return found ? toSite(found, call, NO_NODE) : null;
 }

@@ -24,6 +24,11 @@ export interface FnSummary {
   attested: { id: string | null } | null;
   /** The scanned module the function is in (the scan's id), when the analysis was told. */
   module?: string;
+  /**
+   * Set on a method that only subclasses implement: declared `abstract`, or whose body only
+   * throws (`throw new Error("must be implemented in the subclass")`).
+   */
+  abstract?: true;
 }
 
 /** Where a call expression starts. */
@@ -48,6 +53,8 @@ export interface ClassSummary {
   fields: Map<string, Cell>;
   /** Static fields. */
   statics: Map<string, Cell>;
+  /** The scanned module the class is in (the scan's id), when the analysis was told. */
+  module?: string;
 }
 
 /** A call, symbolically: what is called with what. */

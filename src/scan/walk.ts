@@ -63,6 +63,8 @@ export class Walk extends Evaluator {
   readonly forwardNodes = new Map<object, Node>();
   /** What the file exports, ESM or CommonJS. */
   readonly exports: ModuleExports = { names: new Map(), star: [] };
+  /** The classes with an `extends` clause: where a base class's abstract method may dispatch. */
+  readonly subclasses: ClassSummary[] = [];
 
   /** Declares a block's functions, classes, variables, enums and imports before its statements. */
   hoist(body: Node[] | undefined, scope: Scope): void {
@@ -287,7 +289,10 @@ export class Walk extends Evaluator {
   /** Summarises a class (superclass, methods, getters, fields, decorators), then walks its members. */
   visitClass(node: Node, scope: Scope): void {
     const cls = this.classSummary(node);
-    if (node.superClass) cls.superclass = this.evaluate(node.superClass, scope);
+    if (node.superClass) {
+      cls.superclass = this.evaluate(node.superClass, scope);
+      this.subclasses.push(cls);
+    }
     const inClass = new Scope(scope, scope.fn, cls);
     const members = (node.body?.body ?? []) as Node[];
     for (const m of members) {
@@ -297,6 +302,7 @@ export class Walk extends Evaluator {
         if (!m.value) continue;
         const fn = this.fnSummary(m.value);
         fn.name = name;
+        if (m.type === "TSAbstractMethodDefinition" || onlyThrows(m.value.body)) fn.abstract = true;
         if (m.kind === "get") {
           // Reading the property runs the getter: `this.client` is what `get client()` returns.
           const read: Value = { k: "call", callee: { k: "fn", fn }, args: [], isNew: false };
@@ -345,6 +351,13 @@ export class Walk extends Evaluator {
     if (object.type === "ThisExpression" && scope.self) {
       if (isFunction(unwrap(node.right))) this.fnSummary(unwrap(node.right)).name = name;
       assign(fieldCell(scope.self.fields, name), this.evaluate(node.right, scope));
+    } else if (
+      object.type === "MemberExpression" && scope.self && memberName(object) === "constructor" &&
+      unwrap(object.object).type === "ThisExpression"
+    ) {
+      // `this.constructor._model = …`: a static of the class the instance is of (read back as
+      // `this.constructor._model`, in the class or a subclass).
+      assign(fieldCell(scope.self.statics, name), this.evaluate(node.right, scope));
     } else if (object.type === "Identifier") {
       if (object.name === "module" && name === "exports" && scope.lookup("module") === undefined) {
         const value = this.evaluate(node.right, scope);
@@ -562,6 +575,13 @@ export class Walk extends Evaluator {
     }
     forEachChild(node, (c) => this.visit(c, scope));
   }
+}
+
+/** Whether a method's body (none: declared only) does nothing but throw. */
+function onlyThrows(body: Node | null | undefined): boolean {
+  if (!body) return true;
+  const statements = (body.body ?? []) as Node[];
+  return statements.length > 0 && statements.every((s) => s.type === "ThrowStatement");
 }
 
 function isWebSocket(v: Value): boolean {
