@@ -84,6 +84,23 @@ const STAINLESS_OPENAI: Record<string, string | null> = {
 };
 
 /**
+ * OpenAI's Assistants API: a run makes the assistant answer (the thread and message calls around
+ * it only store what it reads). Only the `openai` package has it.
+ */
+const OPENAI_ASSISTANT_RUNS: Record<string, string | null> = {
+  "beta.threads.runs.create": "chat",
+  "beta.threads.runs.createAndPoll": "chat",
+  "beta.threads.runs.createAndStream": "chat",
+  "beta.threads.runs.stream": "chat",
+  "beta.threads.runs.submitToolOutputs": "chat",
+  "beta.threads.runs.submitToolOutputsAndPoll": "chat",
+  "beta.threads.runs.submitToolOutputsStream": "chat",
+  "beta.threads.createAndRun": "chat",
+  "beta.threads.createAndRunPoll": "chat",
+  "beta.threads.createAndRunStream": "chat",
+};
+
+/**
  * The methods of every LangChain model (`BaseChatModel`, `Embeddings`) that are AI calls: what the
  * scan follows on each LangChain package, and what the runtime's framework family wraps.
  */
@@ -138,7 +155,7 @@ export const CATALOG: readonly SdkEntry[] = [
     provider: "openai",
     clients: { default: "openai", OpenAI: "openai", AzureOpenAI: "azure_openai" },
     providers: { AzureOpenAI: "azure.ai.openai" },
-    methods: STAINLESS_OPENAI,
+    methods: { ...STAINLESS_OPENAI, ...OPENAI_ASSISTANT_RUNS },
     distinctive: ["chat.completions.create", "responses.create", "embeddings.create"],
   },
   {
@@ -542,12 +559,58 @@ export const CATALOG: readonly SdkEntry[] = [
       ChatCohere: "ChatCohere",
       CohereEmbeddings: "CohereEmbeddings",
     }],
-  ] as const).map(([pkg, provider, clients]): SdkEntry => ({
+    // ChatGoogle reaches Gemini with an API key, Vertex AI with Google Cloud credentials.
+    ["@langchain/google-gauth", "gcp.gemini", { ChatGoogle: "ChatGoogle" }],
+    ["@langchain/google-webauth", "gcp.gemini", { ChatGoogle: "ChatGoogle" }],
+    ["@langchain/deepseek", "deepseek", { ChatDeepSeek: "ChatDeepSeek" }],
+    ["@langchain/xai", "x_ai", { ChatXAI: "ChatXAI" }],
+    ["@langchain/cerebras", "cerebras", { ChatCerebras: "ChatCerebras" }],
+    // The community package's provider integrations (not its local models: llama.cpp, WebLLM).
+    ["@langchain/community", "ollama", {
+      Ollama: "Ollama",
+      ChatOllama: "ChatOllama",
+      OllamaEmbeddings: "OllamaEmbeddings",
+      ChatTogetherAI: "ChatTogetherAI",
+      TogetherAI: "TogetherAI",
+      ChatFireworks: "ChatFireworks",
+      Fireworks: "Fireworks",
+      BedrockChat: "BedrockChat",
+      Bedrock: "Bedrock",
+      ChatDeepInfra: "ChatDeepInfra",
+      ChatAlibabaTongyi: "ChatAlibabaTongyi",
+      ChatBaiduWenxin: "ChatBaiduWenxin",
+      ChatZhipuAI: "ChatZhipuAI",
+      ChatMoonshot: "ChatMoonshot",
+      ChatMinimax: "ChatMinimax",
+      ChatTencentHunyuan: "ChatTencentHunyuan",
+      HuggingFaceInference: "HuggingFaceInference",
+      HuggingFaceInferenceEmbeddings: "HuggingFaceInferenceEmbeddings",
+    }, {
+      ChatTogetherAI: "together",
+      TogetherAI: "together",
+      ChatFireworks: "fireworks",
+      Fireworks: "fireworks",
+      BedrockChat: "aws.bedrock",
+      Bedrock: "aws.bedrock",
+      ChatDeepInfra: "deepinfra",
+      ChatAlibabaTongyi: "dashscope",
+      ChatBaiduWenxin: "qianfan",
+      ChatZhipuAI: "zhipu",
+      ChatMoonshot: "moonshot",
+      ChatMinimax: "minimax",
+      ChatTencentHunyuan: "hunyuan",
+      HuggingFaceInference: "huggingface",
+      HuggingFaceInferenceEmbeddings: "huggingface",
+    }],
+  ] as ReadonlyArray<
+    readonly [string, string, Record<string, string>, Record<string, string>?]
+  >).map(([pkg, provider, clients, providers]): SdkEntry => ({
     package: pkg,
     library: "langchain",
     framework: true,
     provider,
     clients,
+    ...(providers ? { providers } : {}),
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,

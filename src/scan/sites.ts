@@ -61,6 +61,16 @@ export interface PendingCall extends SymbolicCall {
   fallback?: SiteFacts;
 }
 
+/**
+ * Whether a callee is a method path on a provider SDK's client (one of its readings, at least): not
+ * a framework's, whose models hold another SDK's client in their fields (`this.client` of
+ * LangChain's Gemini model is Google's).
+ */
+function onProviderClient(callee: Value): boolean {
+  const provider = (v: Value) => v.k === "sdk-client" && !v.entry.framework;
+  return provider(callee) || (callee.k === "either" && callee.options.some(provider));
+}
+
 /** The site a call is, given what its callee and arguments resolve to, or `null`. */
 export function siteFacts(
   call: SymbolicCall & { distinctive: string | null; fn: FnSummary | null },
@@ -69,8 +79,11 @@ export function siteFacts(
   const facts = classifyCall(call.callee, call.args, ctx, call.fn);
   if (facts) return facts;
   if (call.distinctive === null || ctx.pending) return null;
-  // A method the code defines itself (`get messages() { return { create } }`) is no SDK's.
-  if (resolveValue(call.callee, ctx, 0).k === "fn") return null;
+  // A method the code defines itself (`get messages() { return { create } }`) is no SDK's; a
+  // path on a provider SDK's client is that SDK's, and no AI call when the catalog names none
+  // (OpenAI's `beta.threads.messages.create` only stores a message: no Anthropic call).
+  const callee = resolveValue(call.callee, ctx, 0);
+  if (callee.k === "fn" || onProviderClient(callee)) return null;
   return distinctiveSite(call.distinctive);
 }
 
