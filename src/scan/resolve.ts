@@ -133,7 +133,9 @@ function either(options: Value[]): Value {
   const flat: Value[] = [];
   for (const o of options) {
     for (const x of o.k === "either" ? o.options : [o]) {
-      if (x.k !== "unknown" && !flat.includes(x) && flat.length < MAX_OPTIONS) flat.push(x);
+      if (x.k !== "unknown" && !flat.includes(x) && flat.length < MAX_OPTIONS) {
+        flat.push(x);
+      }
     }
   }
   if (flat.length === 0) return UNKNOWN;
@@ -156,7 +158,9 @@ export function optionOf<K extends Value["k"]>(
 ): Extract<Value, { k: K }> | undefined {
   if (v.k === k) return v as Extract<Value, { k: K }>;
   if (v.k === "either") {
-    return v.options.find((o) => o.k === k) as Extract<Value, { k: K }> | undefined;
+    return v.options.find((o) => o.k === k) as
+      | Extract<Value, { k: K }>
+      | undefined;
   }
   return undefined;
 }
@@ -178,7 +182,10 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
     case "concat": {
       const parts = v.parts.map((p) => resolveValue(p, ctx, depth + 1));
       if (parts.every((p) => p.k === "str")) {
-        return { k: "str", text: parts.map((p) => (p as { text: string }).text).join("") };
+        return {
+          k: "str",
+          text: parts.map((p) => (p as { text: string }).text).join(""),
+        };
       }
       return { k: "concat", parts };
     }
@@ -202,29 +209,46 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
       if (v.object.k === "import" && v.object.name === "*") {
         return resolveImport(v.object.module, v.name, ctx, depth);
       }
-      const assigned = v.object.k === "cell" ? v.object.cell.members?.get(v.name) : undefined;
+      const assigned = v.object.k === "cell"
+        ? v.object.cell.members?.get(v.name)
+        : undefined;
       const object = resolveValue(v.object, ctx, depth + 1);
       const found = memberOf(object, v.name, ctx, depth + 1);
-      return assigned ? either([resolveCell(assigned, ctx, depth), found]) : found;
+      return assigned
+        ? either([resolveCell(assigned, ctx, depth), found])
+        : found;
     }
     case "call": {
       const callee = resolveValue(v.callee, ctx, depth + 1);
       const result = callResult(callee, v.args, v.isNew, ctx, depth + 1);
-      if (result.k === "unknown" && v.callee.k === "member" && v.callee.name === "pipe") {
+      if (
+        result.k === "unknown" && v.callee.k === "member" &&
+        v.callee.name === "pipe"
+      ) {
         return pipedModel(v.args, ctx, depth + 1);
+      }
+      if (
+        result.k === "unknown" && v.callee.k === "member" &&
+        v.callee.name === "from"
+      ) {
+        return sequencedModel(v.callee.object, v.args[0], ctx, depth + 1);
       }
       return result;
     }
     case "method": {
       const receiver = resolveValue(v.receiver, ctx, depth + 1);
       // A property of a parameter's URL (`base.origin`), read once the argument is in place.
-      if (URL_TEXT.has(v.name) && receiver.k !== "param" && receiver.k !== "member") {
+      if (
+        URL_TEXT.has(v.name) && receiver.k !== "param" &&
+        receiver.k !== "member"
+      ) {
         return memberOf(receiver, v.name, ctx, depth + 1);
       }
       return { k: "method", receiver, name: v.name };
     }
     case "this":
-      return ctx.self && ctx.self !== v.cls && inherits(ctx.self, v.cls, ctx, depth)
+      return ctx.self && ctx.self !== v.cls &&
+          inherits(ctx.self, v.cls, ctx, depth)
         ? { k: "this", cls: ctx.self }
         : v;
     default:
@@ -233,11 +257,18 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
 }
 
 /** Whether `sub` is `sup` or extends it. */
-function inherits(sub: ClassSummary, sup: ClassSummary, ctx: ResolveContext, depth: number) {
+function inherits(
+  sub: ClassSummary,
+  sup: ClassSummary,
+  ctx: ResolveContext,
+  depth: number,
+) {
   let c: ClassSummary | null = sub;
   for (let hops = 0; c && hops < 8; hops++) {
     if (c === sup) return true;
-    const next: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
+    const next: Value = c.superclass
+      ? resolveValue(c.superclass, ctx, depth + 1)
+      : UNKNOWN;
     c = next.k === "class" ? next.cls : null;
   }
   return false;
@@ -268,7 +299,9 @@ export function withSelf<T>(
 }
 
 function instanceOf(t: Value): Value {
-  if (t.k === "sdk-class") return { k: "sdk-client", entry: t.entry, name: t.name, path: [] };
+  if (t.k === "sdk-class") {
+    return { k: "sdk-client", entry: t.entry, name: t.name, path: [] };
+  }
   if (t.k === "class") return { k: "instance", cls: t.cls };
   if (t.k === "either") return either(t.options.map(instanceOf));
   return UNKNOWN;
@@ -338,10 +371,18 @@ function addFlags(ctx: ResolveContext, bits: number): void {
  * const value = cached(ctx, cell, () => either(cell.values.map((v) => resolveValue(v, ctx))));
  * ```
  */
-export function cached<T>(ctx: ResolveContext, owner: object, compute: () => T): T {
+export function cached<T>(
+  ctx: ResolveContext,
+  owner: object,
+  compute: () => T,
+): T {
   const key = ctx.self ?? owner;
   const known = ctx.memo.get(owner);
-  const memo = known instanceof Map ? known.get(key) : known?.key === key ? known : undefined;
+  const memo = known instanceof Map
+    ? known.get(key)
+    : known?.key === key
+    ? known
+    : undefined;
   if (memo) {
     addFlags(ctx, memo.flags);
     return memo.value as T;
@@ -371,7 +412,12 @@ function resolveCell(cell: Cell, ctx: ResolveContext, depth: number): Value {
   });
 }
 
-function resolveImport(module: string, name: string, ctx: ResolveContext, depth: number): Value {
+function resolveImport(
+  module: string,
+  name: string,
+  ctx: ResolveContext,
+  depth: number,
+): Value {
   if (!ctx.exportOf) {
     ctx.pending = true;
     return UNKNOWN;
@@ -414,11 +460,18 @@ function classMember(
       const found = withSelf(
         ctx,
         cls,
-        () => cached(ctx, dispatchKey(method), () => overrides(cls, name, ctx, depth)),
+        () =>
+          cached(
+            ctx,
+            dispatchKey(method),
+            () => overrides(cls, name, ctx, depth),
+          ),
       );
       return found ?? own;
     }
-    const sup: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
+    const sup: Value = c.superclass
+      ? resolveValue(c.superclass, ctx, depth + 1)
+      : UNKNOWN;
     if (sup.k === "sdk-class" && !isStatic) {
       // A class extending an SDK client (`class Client extends OpenAI`): `this` is a client.
       return memberOf(
@@ -460,7 +513,12 @@ const MAX_OVERRIDES = 12;
  * with their class as `this`; `null` when none is known. An answer through them is inferred
  * (`crossed`). Without {@link ResolveContext.subclassesOf}, the answer is `open`.
  */
-function overrides(cls: ClassSummary, name: string, ctx: ResolveContext, depth: number) {
+function overrides(
+  cls: ClassSummary,
+  name: string,
+  ctx: ResolveContext,
+  depth: number,
+) {
   if (!ctx.subclassesOf) {
     ctx.pending = ctx.open = true;
     return null;
@@ -481,7 +539,9 @@ function overrides(cls: ClassSummary, name: string, ctx: ResolveContext, depth: 
     const method = sub.methods.get(name);
     const field = sub.fields.get(name);
     if (method) found.push({ k: "fn", fn: method, self: sub });
-    else if (field) found.push(withSelf(ctx, sub, () => resolveCell(field, ctx, depth + 1)));
+    else if (field) {
+      found.push(withSelf(ctx, sub, () => resolveCell(field, ctx, depth + 1)));
+    }
     if (found.length > MAX_OVERRIDES) return null;
   }
   const value = either(found);
@@ -491,20 +551,31 @@ function overrides(cls: ClassSummary, name: string, ctx: ResolveContext, depth: 
 }
 
 /** What `object.name` stands for. */
-export function memberOf(object: Value, name: string, ctx: ResolveContext, depth: number): Value {
+export function memberOf(
+  object: Value,
+  name: string,
+  ctx: ResolveContext,
+  depth: number,
+): Value {
   if (depth > MAX_DEPTH) return UNKNOWN;
   // `await` is transparent to the scan, so a promise of a module or client is that module or
   // client, and its `then` hands it to a callback (`import("openai").then(({ OpenAI }) => …)`).
-  if (name === "then" && PROMISED.has(object.k)) return { k: "method", receiver: object, name };
+  if (name === "then" && PROMISED.has(object.k)) {
+    return { k: "method", receiver: object, name };
+  }
   // Only a literal's members are enumerable: `client[method]` is not a known method.
   if (name === ANY_KEY && !ANY_KEY_HOLDERS.has(object.k)) return UNKNOWN;
   switch (object.k) {
     case "either":
-      return either(object.options.map((o) => memberOf(o, name, ctx, depth + 1)));
+      return either(
+        object.options.map((o) => memberOf(o, name, ctx, depth + 1)),
+      );
     case "sdk-module":
       return sdkMember(object.entry, name);
     case "aiguard":
-      return name === "attest" || name === "wrap" ? { k: "aiguard", member: name } : UNKNOWN;
+      return name === "attest" || name === "wrap"
+        ? { k: "aiguard", member: name }
+        : UNKNOWN;
     case "sdk-client":
       return { ...object, path: [...object.path, name] };
     case "wrapped":
@@ -512,7 +583,11 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
     case "obj": {
       // `SOURCES[source]`: a key known only at run time may pick any of the object's values.
       if (name === ANY_KEY) {
-        return either([...object.props.values()].map((p) => resolveValue(p, ctx, depth + 1)));
+        return either(
+          [...object.props.values()].map((p) =>
+            resolveValue(p, ctx, depth + 1)
+          ),
+        );
       }
       const found = object.props.get(name);
       if (found) return resolveValue(found, ctx, depth + 1);
@@ -530,7 +605,10 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
       return classMember(object.cls, name, true, ctx, depth);
     case "http":
       // `require("node-fetch").default`, `undici.fetch`: the client itself.
-      if (object.method === null && (name === "default" || object.lib.exports.includes(name))) {
+      if (
+        object.method === null &&
+        (name === "default" || object.lib.exports.includes(name))
+      ) {
         return object;
       }
       if (object.method === null && object.lib.methods.has(name)) {
@@ -541,23 +619,32 @@ export function memberOf(object: Value, name: string, ctx: ResolveContext, depth
       }
       return UNKNOWN;
     case "global":
-      if (name === "fetch" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
+      if (
+        name === "fetch" &&
+        /^(?:globalThis|window|self|global)$/.test(object.name)
+      ) {
         return { k: "http", lib: GLOBAL_FETCH, base: null, method: null };
       }
-      if (name === "WebSocket" && /^(?:globalThis|window|self|global)$/.test(object.name)) {
+      if (
+        name === "WebSocket" &&
+        /^(?:globalThis|window|self|global)$/.test(object.name)
+      ) {
         return { k: "http", lib: GLOBAL_WEBSOCKET, base: null, method: null };
       }
       return UNKNOWN;
     case "array":
       if (name === ANY_KEY) {
-        return either(object.items.map((item) => resolveValue(item, ctx, depth + 1)));
+        return either(
+          object.items.map((item) => resolveValue(item, ctx, depth + 1)),
+        );
       }
       if (/^\d+$/.test(name)) {
         const item = object.items[Number(name)];
         return item ? resolveValue(item, ctx, depth + 1) : UNKNOWN;
       }
       // `[base, path].filter(Boolean).join("/")`: the parts, as far as a URL goes.
-      return SAME_TEXT.has(name) || name === "join" || name === "toString" || name === "filter"
+      return SAME_TEXT.has(name) || name === "join" || name === "toString" ||
+          name === "filter"
         ? { k: "method", receiver: object, name }
         : UNKNOWN;
     case "str":
@@ -596,7 +683,9 @@ export function sdkMember(e: SdkEntry, name: string): Value {
   if (e.clients[name] !== undefined && name !== "default") {
     return { k: "sdk-class", entry: e, name, typeOnly: false };
   }
-  if (e.instances?.includes(name)) return { k: "sdk-client", entry: e, name, path: [] };
+  if (e.instances?.includes(name)) {
+    return { k: "sdk-client", entry: e, name, path: [] };
+  }
   if (e.functions?.[name] !== undefined || e.factories?.[name] !== undefined) {
     return { k: "sdk-function", entry: e, name };
   }
@@ -605,7 +694,10 @@ export function sdkMember(e: SdkEntry, name: string): Value {
 }
 
 /** The literal `id` of an attest options object (`{ id: "x" }`), if any. */
-export function attestIdOf(options: Value | undefined, ctx: ResolveContext): string | null {
+export function attestIdOf(
+  options: Value | undefined,
+  ctx: ResolveContext,
+): string | null {
   if (!options) return null;
   const o = optionOf(resolveValue(options, ctx), "obj");
   const id = o?.props.get("id");
@@ -621,10 +713,36 @@ function pipedModel(args: Value[], ctx: ResolveContext, depth: number): Value {
   for (const a of args) {
     const r = resolveValue(a, ctx, depth);
     for (const o of r.k === "either" ? r.options : [r]) {
-      if (o.k === "sdk-client" && o.path.length === 0 && o.entry.chains?.includes("pipe")) return o;
+      if (
+        o.k === "sdk-client" && o.path.length === 0 &&
+        o.entry.chains?.includes("pipe")
+      ) return o;
     }
   }
   return UNKNOWN;
+}
+
+/**
+ * A framework's sequence of steps (`RunnableSequence.from([prompt, model, parser])`), read as the
+ * model among its steps, as `prompt.pipe(model)` is: the sequence's `invoke` / `stream` calls it.
+ * A sequence with no model among its steps is none.
+ */
+function sequencedModel(
+  owner: Value,
+  steps: Value | undefined,
+  ctx: ResolveContext,
+  depth: number,
+): Value {
+  if (steps === undefined || depth > MAX_DEPTH) return UNKNOWN;
+  const cls = resolveValue(owner, ctx, depth);
+  if (
+    cls.k !== "sdk-class" || !cls.entry.framework ||
+    !cls.entry.chains?.includes("pipe")
+  ) {
+    return UNKNOWN;
+  }
+  const list = resolveValue(steps, ctx, depth + 1);
+  return list.k === "array" ? pipedModel(list.items, ctx, depth + 1) : UNKNOWN;
 }
 
 /** What calling (or `new`) a resolved callee gives. */
@@ -638,9 +756,15 @@ export function callResult(
   if (depth > MAX_DEPTH) return UNKNOWN;
   switch (callee.k) {
     case "either":
-      return either(callee.options.map((c) => callResult(c, args, isNew, ctx, depth + 1)));
+      return either(
+        callee.options.map((c) => callResult(c, args, isNew, ctx, depth + 1)),
+      );
     case "fn":
-      return withSelf(ctx, callee.self, () => returnOf(callee.fn, args, ctx, depth));
+      return withSelf(
+        ctx,
+        callee.self,
+        () => returnOf(callee.fn, args, ctx, depth),
+      );
     case "sdk-class":
       return isNew && !callee.typeOnly
         ? { k: "sdk-client", entry: callee.entry, name: callee.name, path: [] }
@@ -679,7 +803,10 @@ export function callResult(
     case "http": {
       if (callee.method?.startsWith(".")) {
         // axios.create({ baseURL }), ky.create({ prefixUrl }): an instance with a base URL.
-        const options = optionOf(args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN, "obj");
+        const options = optionOf(
+          args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN,
+          "obj",
+        );
         let base: Value | null = callee.base;
         if (options) {
           for (const key of callee.lib.baseKeys) {
@@ -694,14 +821,22 @@ export function callResult(
     case "method": {
       const r = callee.receiver;
       if (callee.name === "then") {
-        const callback = args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN;
+        const callback = args[0]
+          ? resolveValue(args[0], ctx, depth + 1)
+          : UNKNOWN;
         return callback.k === "fn"
-          ? withSelf(ctx, callback.self, () => returnOf(callback.fn, [r], ctx, depth))
+          ? withSelf(
+            ctx,
+            callback.self,
+            () => returnOf(callback.fn, [r], ctx, depth),
+          )
           : UNKNOWN;
       }
       if (callee.name === "join") {
         if (r.k !== "array") return UNKNOWN;
-        const sep = args[0] ? resolveValue(args[0], ctx, depth + 1) : { k: "str", text: "," };
+        const sep = args[0]
+          ? resolveValue(args[0], ctx, depth + 1)
+          : { k: "str", text: "," };
         const parts: Value[] = [];
         r.items.forEach((item, i) => {
           if (i > 0) parts.push(sep as Value);
@@ -710,9 +845,15 @@ export function callResult(
         return { k: "concat", parts };
       }
       if (callee.name === "concat" && r.k !== "array") {
-        return { k: "concat", parts: [r, ...args.map((a) => resolveValue(a, ctx, depth + 1))] };
+        return {
+          k: "concat",
+          parts: [r, ...args.map((a) => resolveValue(a, ctx, depth + 1))],
+        };
       }
-      if ((callee.name === "replace" || callee.name === "replaceAll") && r.k === "str") {
+      if (
+        (callee.name === "replace" || callee.name === "replaceAll") &&
+        r.k === "str"
+      ) {
         // A replacement the source spells out changes the text (`.replace("api.", "status.")`).
         const from = args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN;
         const to = args[1] ? resolveValue(args[1], ctx, depth + 1) : UNKNOWN;
@@ -735,9 +876,13 @@ export function callResult(
     case "global":
       if (callee.name === "URL" && args[0]) {
         const path = resolveValue(args[0], ctx, depth + 1);
-        return args[1] ? { k: "urljoin", path, base: resolveValue(args[1], ctx, depth + 1) } : path;
+        return args[1]
+          ? { k: "urljoin", path, base: resolveValue(args[1], ctx, depth + 1) }
+          : path;
       }
-      if (callee.name === "String" && args[0]) return resolveValue(args[0], ctx, depth + 1);
+      if (callee.name === "String" && args[0]) {
+        return resolveValue(args[0], ctx, depth + 1);
+      }
       return UNKNOWN;
     default:
       return UNKNOWN;
@@ -756,7 +901,12 @@ export function callResult(
  * // { k: "obj", props: Map { "url" => { k: "str", text: "https://api.openai.com" } } }
  * ```
  */
-export function resolveMembers(v: Value, ctx: ResolveContext, depth = 0, level = 0): Value {
+export function resolveMembers(
+  v: Value,
+  ctx: ResolveContext,
+  depth = 0,
+  level = 0,
+): Value {
   const r = resolveValue(v, ctx, depth);
   if (level > 2) return r;
   const deeper = (x: Value) => resolveMembers(x, ctx, depth + 1, level + 1);
@@ -770,11 +920,18 @@ export function resolveMembers(v: Value, ctx: ResolveContext, depth = 0, level =
     const resolved = deeper(p);
     props.set(key, resolved.k === "unknown" ? p : resolved);
   }
-  return r.spreads ? { k: "obj", props, spreads: r.spreads.map(deeper) } : { k: "obj", props };
+  return r.spreads
+    ? { k: "obj", props, spreads: r.spreads.map(deeper) }
+    : { k: "obj", props };
 }
 
 /** What a function returns for these arguments. */
-function returnOf(fn: FnSummary, args: Value[], ctx: ResolveContext, depth: number): Value {
+function returnOf(
+  fn: FnSummary,
+  args: Value[],
+  ctx: ResolveContext,
+  depth: number,
+): Value {
   if (ctx.active.has(fn) || fn.returns.length === 0) return UNKNOWN;
   ctx.active.add(fn);
   ctx.calledThrough = true;
@@ -839,7 +996,12 @@ function substituteParts(
     case "method":
       return { k: "method", receiver: s(value.receiver), name: value.name };
     case "call":
-      return { k: "call", callee: s(value.callee), args: value.args.map(s), isNew: value.isNew };
+      return {
+        k: "call",
+        callee: s(value.callee),
+        args: value.args.map(s),
+        isNew: value.isNew,
+      };
     case "array":
       return { k: "array", items: value.items.map(s) };
     case "obj": {
@@ -875,7 +1037,8 @@ export function usesParam(value: Value, fn: FnSummary, depth = 0): boolean {
     case "either":
       return value.options.some((p) => usesParam(p, fn, depth + 1));
     case "urljoin":
-      return usesParam(value.path, fn, depth + 1) || usesParam(value.base, fn, depth + 1);
+      return usesParam(value.path, fn, depth + 1) ||
+        usesParam(value.base, fn, depth + 1);
     case "member":
       return usesParam(value.object, fn, depth + 1);
     case "method":
@@ -885,7 +1048,9 @@ export function usesParam(value: Value, fn: FnSummary, depth = 0): boolean {
       return usesParam(value.callee, fn, depth + 1) ||
         value.args.some((a) => usesParam(a, fn, depth + 1));
     case "obj":
-      for (const v of value.props.values()) if (usesParam(v, fn, depth + 1)) return true;
+      for (const v of value.props.values()) {
+        if (usesParam(v, fn, depth + 1)) return true;
+      }
       return (value.spreads ?? []).some((v) => usesParam(v, fn, depth + 1));
     default:
       return false;
