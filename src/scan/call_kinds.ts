@@ -73,7 +73,8 @@ export function classifyCall(
   inFn: FnSummary | null = null,
 ): SiteFacts | null {
   const c = resolveValue(callee, ctx);
-  const facts = kindOf(c, args, ctx, undefined) ?? boundMethodHandedOn(args, ctx);
+  const facts = kindOf(c, args, ctx, undefined) ?? boundMethodHandedOn(args, ctx) ??
+    commandSent(callee, args, ctx);
   if (facts?.configured) {
     // A URL the enclosing function is given is its callers' to say, not a configured base.
     delete facts.configured;
@@ -111,6 +112,25 @@ function boundMethodHandedOn(args: Value[], ctx: ResolveContext): SiteFacts | nu
     }
   }
   return null;
+}
+
+/**
+ * An SDK's command sent by a client the scan cannot resolve (`client.send(new ConverseCommand(…))`
+ * with the client from a getter, a cache or the caller): only that SDK's clients send its commands,
+ * so the call is the site, at low confidence (the client is inferred).
+ */
+function commandSent(callee: Value, args: Value[], ctx: ResolveContext): SiteFacts | null {
+  if (callee.k !== "member" || callee.name !== "send" || args[0] === undefined) return null;
+  const command = optionOf(resolveValue(args[0], ctx), "sdk-command");
+  const known = command ? command.entry.commands?.[command.name] : undefined;
+  if (!command || !known) return null;
+  return {
+    provider: command.entry.provider,
+    library: command.entry.library,
+    target: `${command.entry.library}.${known[0]}`,
+    operation: known[1],
+    confidence: "low",
+  };
 }
 
 function isSdkSite(c: Value): boolean {

@@ -32,6 +32,7 @@ export const GLOBALS = new Set([
   "URL",
   "String",
   "globalThis",
+  "Promise",
   "window",
   "self",
   "global",
@@ -298,6 +299,11 @@ export class Evaluator {
         if (calleeValue.k === "global" && calleeValue.name === REACT_HOOKS.useMemo && args[0]) {
           return { k: "call", callee: args[0], args: [], isNew: false };
         }
+        // `await Promise.all([loadSdk(), getClient()])`: the items, awaited (as `await` is read).
+        if (
+          calleeValue.k === "member" && calleeValue.name === "all" && args[0] &&
+          calleeValue.object.k === "global" && calleeValue.object.name === "Promise"
+        ) return args[0];
         return { k: "call", callee: calleeValue, args, isNew: n.type === "NewExpression" };
       }
       case "AwaitExpression":

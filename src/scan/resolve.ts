@@ -209,14 +209,10 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
       if (v.object.k === "import" && v.object.name === "*") {
         return resolveImport(v.object.module, v.name, ctx, depth);
       }
-      const assigned = v.object.k === "cell"
-        ? v.object.cell.members?.get(v.name)
-        : undefined;
+      const assigned = v.object.k === "cell" ? v.object.cell.members?.get(v.name) : undefined;
       const object = resolveValue(v.object, ctx, depth + 1);
       const found = memberOf(object, v.name, ctx, depth + 1);
-      return assigned
-        ? either([resolveCell(assigned, ctx, depth), found])
-        : found;
+      return assigned ? either([resolveCell(assigned, ctx, depth), found]) : found;
     }
     case "call": {
       const callee = resolveValue(v.callee, ctx, depth + 1);
@@ -266,9 +262,7 @@ function inherits(
   let c: ClassSummary | null = sub;
   for (let hops = 0; c && hops < 8; hops++) {
     if (c === sup) return true;
-    const next: Value = c.superclass
-      ? resolveValue(c.superclass, ctx, depth + 1)
-      : UNKNOWN;
+    const next: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
     c = next.k === "class" ? next.cls : null;
   }
   return false;
@@ -378,11 +372,7 @@ export function cached<T>(
 ): T {
   const key = ctx.self ?? owner;
   const known = ctx.memo.get(owner);
-  const memo = known instanceof Map
-    ? known.get(key)
-    : known?.key === key
-    ? known
-    : undefined;
+  const memo = known instanceof Map ? known.get(key) : known?.key === key ? known : undefined;
   if (memo) {
     addFlags(ctx, memo.flags);
     return memo.value as T;
@@ -469,9 +459,7 @@ function classMember(
       );
       return found ?? own;
     }
-    const sup: Value = c.superclass
-      ? resolveValue(c.superclass, ctx, depth + 1)
-      : UNKNOWN;
+    const sup: Value = c.superclass ? resolveValue(c.superclass, ctx, depth + 1) : UNKNOWN;
     if (sup.k === "sdk-class" && !isStatic) {
       // A class extending an SDK client (`class Client extends OpenAI`): `this` is a client.
       return memberOf(
@@ -573,9 +561,7 @@ export function memberOf(
     case "sdk-module":
       return sdkMember(object.entry, name);
     case "aiguard":
-      return name === "attest" || name === "wrap"
-        ? { k: "aiguard", member: name }
-        : UNKNOWN;
+      return name === "attest" || name === "wrap" ? { k: "aiguard", member: name } : UNKNOWN;
     case "sdk-client":
       return { ...object, path: [...object.path, name] };
     case "wrapped":
@@ -584,9 +570,7 @@ export function memberOf(
       // `SOURCES[source]`: a key known only at run time may pick any of the object's values.
       if (name === ANY_KEY) {
         return either(
-          [...object.props.values()].map((p) =>
-            resolveValue(p, ctx, depth + 1)
-          ),
+          [...object.props.values()].map((p) => resolveValue(p, ctx, depth + 1)),
         );
       }
       const found = object.props.get(name);
@@ -821,9 +805,7 @@ export function callResult(
     case "method": {
       const r = callee.receiver;
       if (callee.name === "then") {
-        const callback = args[0]
-          ? resolveValue(args[0], ctx, depth + 1)
-          : UNKNOWN;
+        const callback = args[0] ? resolveValue(args[0], ctx, depth + 1) : UNKNOWN;
         return callback.k === "fn"
           ? withSelf(
             ctx,
@@ -834,9 +816,7 @@ export function callResult(
       }
       if (callee.name === "join") {
         if (r.k !== "array") return UNKNOWN;
-        const sep = args[0]
-          ? resolveValue(args[0], ctx, depth + 1)
-          : { k: "str", text: "," };
+        const sep = args[0] ? resolveValue(args[0], ctx, depth + 1) : { k: "str", text: "," };
         const parts: Value[] = [];
         r.items.forEach((item, i) => {
           if (i > 0) parts.push(sep as Value);
@@ -876,9 +856,7 @@ export function callResult(
     case "global":
       if (callee.name === "URL" && args[0]) {
         const path = resolveValue(args[0], ctx, depth + 1);
-        return args[1]
-          ? { k: "urljoin", path, base: resolveValue(args[1], ctx, depth + 1) }
-          : path;
+        return args[1] ? { k: "urljoin", path, base: resolveValue(args[1], ctx, depth + 1) } : path;
       }
       if (callee.name === "String" && args[0]) {
         return resolveValue(args[0], ctx, depth + 1);
@@ -920,9 +898,7 @@ export function resolveMembers(
     const resolved = deeper(p);
     props.set(key, resolved.k === "unknown" ? p : resolved);
   }
-  return r.spreads
-    ? { k: "obj", props, spreads: r.spreads.map(deeper) }
-    : { k: "obj", props };
+  return r.spreads ? { k: "obj", props, spreads: r.spreads.map(deeper) } : { k: "obj", props };
 }
 
 /** What a function returns for these arguments. */
