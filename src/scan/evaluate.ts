@@ -8,6 +8,7 @@
 import { sdkOf } from "../catalog.ts";
 import { memberName, nameOf, type Node, stringOf, templateText, unwrap } from "./estree.ts";
 import { HTTP_LIBRARIES, httpLibraryOf } from "./http_libraries.ts";
+import { isMerge, isObjectAssign, mergedObject, mergeImport } from "./merges.ts";
 import { sdkMember } from "./resolve.ts";
 import type { Scope } from "./scopes.ts";
 import { ANY_KEY, type ClassSummary, type FnSummary, UNKNOWN, type Value } from "./values.ts";
@@ -135,6 +136,8 @@ export class Evaluator {
       return member.k === "unknown" && imported === "default" ? { k: "sdk-module", entry } : member;
     }
     if (URL_JOIN_PACKAGES.has(specifier)) return { k: "global", name: URL_JOIN };
+    const merge = mergeImport(specifier, imported);
+    if (merge) return merge;
     const pkg = HTTP_LIBRARIES.find((l) => l.packages.some((p) => specifier === p));
     if (pkg) {
       const lib = httpLibraryOf(specifier, imported === "*" ? "default" : imported);
@@ -269,6 +272,9 @@ export class Evaluator {
         const calleeValue = this.evaluate(callee, scope, depth + 1);
         const args = this.evaluateArgs(n.arguments, scope, depth + 1);
         if (calleeValue.k === "global" && calleeValue.name === URL_JOIN) return joinedUrl(args);
+        if (
+          isMerge(calleeValue) || isObjectAssign(callee, (name) => scope.lookup(name) !== undefined)
+        ) return mergedObject(args);
         return { k: "call", callee: calleeValue, args, isNew: n.type === "NewExpression" };
       }
       case "AwaitExpression":
