@@ -8,6 +8,7 @@
 import { sdkOf } from "../catalog.ts";
 import { memberName, nameOf, type Node, stringOf, templateText, unwrap } from "./estree.ts";
 import { HTTP_LIBRARIES, httpLibraryOf } from "./http_libraries.ts";
+import { isMerge, isObjectAssign, mergedObject, mergeImport } from "./merges.ts";
 import { sdkMember } from "./resolve.ts";
 import type { Scope } from "./scopes.ts";
 import { ANY_KEY, type ClassSummary, type FnSummary, UNKNOWN, type Value } from "./values.ts";
@@ -159,6 +160,8 @@ export class Evaluator {
     }
     if (URL_JOIN_PACKAGES.has(specifier)) return { k: "global", name: URL_JOIN };
     if (REACT_PACKAGES.has(specifier)) return reactBinding(imported);
+    const merge = mergeImport(specifier, imported);
+    if (merge) return merge;
     const pkg = HTTP_LIBRARIES.find((l) => l.packages.some((p) => specifier === p));
     if (pkg) {
       const lib = httpLibraryOf(specifier, imported === "*" ? "default" : imported);
@@ -304,6 +307,9 @@ export class Evaluator {
           calleeValue.k === "member" && calleeValue.name === "all" && args[0] &&
           calleeValue.object.k === "global" && calleeValue.object.name === "Promise"
         ) return args[0];
+        if (
+          isMerge(calleeValue) || isObjectAssign(callee, (name) => scope.lookup(name) !== undefined)
+        ) return mergedObject(args);
         return { k: "call", callee: calleeValue, args, isNew: n.type === "NewExpression" };
       }
       case "AwaitExpression":

@@ -24,6 +24,10 @@ export interface HttpLibrary {
   readonly factories: ReadonlySet<string>;
   /** Option names of the base URL (in factories, and per call). */
   readonly baseKeys: readonly string[];
+  /** Constructing it makes the request (`new WebSocket(url)`, `new SSE(url, { payload })`). */
+  readonly constructed?: boolean;
+  /** Option names of a body that makes the request a POST when no `method` is given. */
+  readonly bodyKeys?: readonly string[];
 }
 
 const VERBS = new Set(["get", "post", "put", "patch", "delete", "head", "request", "stream"]);
@@ -44,7 +48,11 @@ export const GLOBAL_FETCH: HttpLibrary = {
  * The global `WebSocket` (`new WebSocket(url)`): a realtime API's connection is its call (the
  * guard's WebSocket layer records it the same way).
  */
-export const GLOBAL_WEBSOCKET: HttpLibrary = { ...GLOBAL_FETCH, via: "WebSocket" };
+export const GLOBAL_WEBSOCKET: HttpLibrary = {
+  ...GLOBAL_FETCH,
+  via: "WebSocket",
+  constructed: true,
+};
 
 /** Every HTTP client package the scan follows. */
 export const HTTP_LIBRARIES: readonly HttpLibrary[] = [
@@ -113,6 +121,28 @@ export const HTTP_LIBRARIES: readonly HttpLibrary[] = [
     ...GLOBAL_FETCH,
     packages: ["@tauri-apps/plugin-http"],
     exports: ["fetch"],
+  },
+  {
+    // sse.js: an EventSource that may send a body and headers, `new SSE(url, { headers, payload,
+    // method })`. A `payload` makes it a POST (unless `method` says otherwise); the request
+    // starts at construction, or at `source.stream()` with `start: false`.
+    via: "SSE",
+    packages: ["sse.js"],
+    exports: ["SSE"],
+    callable: true,
+    config: false,
+    methods: new Set(),
+    factories: new Set(),
+    baseKeys: [],
+    constructed: true,
+    bodyKeys: ["payload"],
+  },
+  {
+    // A WebSocket behind a promise API, `new WebSocketAsPromised(url, options)`, opened by
+    // `open()`: the connection is the call, as `new WebSocket(url)`'s.
+    ...GLOBAL_WEBSOCKET,
+    packages: ["websocket-as-promised"],
+    exports: ["default"],
   },
   {
     // Obsidian plugins' request function: `requestUrl(url)` or `requestUrl({ url, method, body })`.

@@ -108,6 +108,8 @@ export function requestOf(
       verb ??= methodOf(options, ctx);
       const o = optionOf(options ? resolveValue(options, ctx) : UNKNOWN, "obj");
       if (o) { for (const key of lib.baseKeys) base = o.props.get(key) ?? base; }
+      // sse.js: a `payload` without a `method` is a POST.
+      if (o && lib.bodyKeys?.some((key) => o.props.has(key))) verb ??= "POST";
     }
     if (!url) return null;
     let urls = textsOf(resolveValue(url, ctx));

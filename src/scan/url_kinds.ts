@@ -90,6 +90,9 @@ function apiPathOf(
 const ACCOUNT_PATH =
   /\/(?:auth|oauth|oauth2|login|token|keys?|api-keys|credits|billing|balance|usage|user|account|dashboard)(?:\/|$)/;
 
+/** A scheme and a host with no hole in it, up to the path, a query, a fragment or the end. */
+const WRITTEN_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^*/?#]+(?:[/?#]|$)/i;
+
 /**
  * The best classification of a URL's possible texts: a provider host first, then an AI path.
  *
@@ -115,8 +118,9 @@ export function classifyUrl(urls: UrlText[], method: string, via: string): SiteF
 
 /**
  * What one URL text calls, if an AI API: the registry decides an absolute URL (a provider's
- * account API aside); a path behind an unknown base is an OpenAI-compatible call when the path is
- * an AI one, or an inference server's or a provider's own API path.
+ * account API aside; on a host written out, only the OpenAI-compatible API's own endings besides);
+ * a path behind an unknown base is an OpenAI-compatible call when the path is an AI one, or an
+ * inference server's or a provider's own API path.
  *
  * @example
  * ```ts
@@ -149,19 +153,27 @@ export function classifyText(found: UrlText, method: string, via: string): SiteF
       };
     }
   }
-  // A base URL from elsewhere and an AI path here: an OpenAI-compatible call, host unknown.
-  const path = text.slice(text.lastIndexOf("*") + 1).split("?")[0]!;
+  // A base URL from elsewhere and an AI path here: an OpenAI-compatible call, host unknown. On a
+  // host written out (holes in the path at most) the registry has read the path on that host:
+  // what it leaves out is the host's own route (kimi.moonshot.cn's `/api/chat`), and only the
+  // OpenAI-compatible API's own endings stay an AI call (`api.githubcopilot.com/chat/completions`).
+  const written = WRITTEN_HOST.test(text)
+    ? text.slice(text.indexOf("://") + 3).split(/[?#]/)[0]!
+    : null;
+  const path = written === null
+    ? text.slice(text.lastIndexOf("*") + 1).split("?")[0]!
+    : written.slice(written.includes("/") ? written.indexOf("/") : written.length);
   const operation = operationForPath(path);
   if (
     operation !== null &&
-    (matchUrl(`http://host${path}`, []) !== null || isCompatiblePath(path))
+    (isCompatiblePath(path) || (written === null && matchUrl(`http://host${path}`, []) !== null))
   ) {
     return {
       provider: "openai_compatible",
       library: via,
       operation,
       confidence: "low",
-      target: `${via} ${method} ${path}`,
+      target: `${via} ${method} ${written ?? path}`,
     };
   }
   // A query string with holes (`?version=${v}`) is no part of an API's path.

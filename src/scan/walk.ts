@@ -562,7 +562,8 @@ export class Walk extends Evaluator {
         this.call(node, scope);
         break;
       case "NewExpression":
-        // `new WebSocket(url)`: a connection is a call; other constructions are values only.
+        // `new WebSocket(url)`, `new SSE(url, { payload })`: a request made by constructing it is a
+        // call; other constructions are values only.
         if (isWebSocket(this.evaluate(node.callee, scope))) this.call(node, scope);
         break;
       case "ExportNamedDeclaration":
@@ -586,7 +587,7 @@ function onlyThrows(body: Node | null | undefined): boolean {
 
 function isWebSocket(v: Value): boolean {
   return (v.k === "global" && v.name === "WebSocket") ||
-    (v.k === "http" && v.lib.via === "WebSocket" && v.method === null) ||
+    (v.k === "http" && v.lib.constructed === true && v.method === null) ||
     (v.k === "member" && v.name === "WebSocket" && v.object.k === "global");
 }
 
