@@ -899,10 +899,14 @@ export function serverOf(baseUrl: unknown): ServerFacts {
 
 /**
  * The web-chat backend a request to a web-chat host calls, if any: only when its whole path
- * (`path`, trailing slashes trimmed) is one of the host's rules.
+ * (`path`, trailing slashes trimmed) is one of the host's `rules`.
  */
-function webChatMatch(parts: UrlParts, path: string): ProviderMatch | null {
-  for (const [pattern, provider] of WEB_CHAT_HOSTS.get(parts.hostname)!) {
+function webChatMatch(
+  rules: ReadonlyArray<[pattern: RegExp, provider: string]>,
+  parts: UrlParts,
+  path: string,
+): ProviderMatch | null {
+  for (const [pattern, provider] of rules) {
     if (pattern.test(path)) {
       return {
         provider,
@@ -934,8 +938,8 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean
 /**
  * Classifies a request URL, read as the runtime will send it (see {@link sentUrl}): a provider
  * match for an AI call, `null` for anything else. User rules come first, then known provider hosts,
- * then web-chat backends (host and whole path: no other request to their hosts is an AI call), then
- * OpenAI-compatible paths on any host. Paths match with or without trailing slashes.
+ * then web-chat backends (host and whole path; on their hosts the endings web apps share with their
+ * own routes, `/api/chat`, are the site's), then AI paths on any host. Paths match with or without trailing slashes.
  *
  * @example
  * ```ts
@@ -977,8 +981,9 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
       path: parts.path,
     };
   }
-  if (WEB_CHAT_HOSTS.has(parts.hostname)) {
-    const chat = webChatMatch(parts, path);
+  const chats = WEB_CHAT_HOSTS.get(parts.hostname);
+  if (chats !== undefined) {
+    const chat = webChatMatch(chats, parts, path);
     // Its other requests are the site's own, but an OpenAI-compatible or Gemini path stays an AI
     // call there as anywhere: only the endings web apps share with their own routes are the site's.
     if (chat !== null || SITE_ROUTE_PATHS.test(path)) return chat;
