@@ -122,14 +122,23 @@ function boundMethodHandedOn(args: Value[], ctx: ResolveContext): SiteFacts | nu
 function commandSent(callee: Value, args: Value[], ctx: ResolveContext): SiteFacts | null {
   if (callee.k !== "member" || callee.name !== "send" || args[0] === undefined) return null;
   const command = optionOf(resolveValue(args[0], ctx), "sdk-command");
-  const known = command ? command.entry.commands?.[command.name] : undefined;
-  if (!command || !known) return null;
+  return command ? commandSite(command, command.entry.provider, "low") : null;
+}
+
+/** The site a catalog command makes when sent (`bedrock.converse`), or `null` for another one. */
+function commandSite(
+  command: Extract<Value, { k: "sdk-command" }>,
+  provider: string,
+  confidence: SiteFacts["confidence"],
+): SiteFacts | null {
+  const known = command.entry.commands?.[command.name];
+  if (!known) return null;
   return {
-    provider: command.entry.provider,
+    provider,
     library: command.entry.library,
     target: `${command.entry.library}.${known[0]}`,
     operation: known[1],
-    confidence: "low",
+    confidence,
   };
 }
 
@@ -213,15 +222,7 @@ function sdkMethod(
   const provider = clientProvider(entry, c.name);
   if (entry.commands && key === "send") {
     const command = optionOf(args[0] ? resolveValue(args[0], ctx) : UNKNOWN, "sdk-command");
-    const known = command && command.entry === entry ? entry.commands[command.name] : undefined;
-    if (!known) return null;
-    return {
-      provider,
-      library: entry.library,
-      target: `${entry.library}.${known[0]}`,
-      operation: known[1],
-      confidence: "high",
-    };
+    return command && command.entry === entry ? commandSite(command, provider, "high") : null;
   }
   if (!Object.prototype.hasOwnProperty.call(entry.methods, key)) return null;
   const target = entry.framework ? `${entry.library}.${label}.${key}` : `${label}.${key}`;
