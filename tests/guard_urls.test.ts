@@ -440,6 +440,17 @@ const WEB_CHAT_CALLS: Array<[url: string, provider: string, target: string]> = [
     "moonshot.kimi_web",
     "fetch POST kimi.moonshot.cn/api/chat/cq1/completion/stream",
   ],
+  [
+    "https://chatgpt.com/backend-api/codex/responses",
+    "openai.chatgpt_web",
+    "fetch POST chatgpt.com/backend-api/codex/responses",
+  ],
+  // An API that shares its host (GitHub's MCP server is on it too) is matched the same way.
+  [
+    "https://api.individual.githubcopilot.com/chat/completions",
+    "github.copilot",
+    "fetch POST api.individual.githubcopilot.com/chat/completions",
+  ],
 ];
 const WEB_CHAT_PAGES = [
   "https://chatgpt.com/api/auth/session",
@@ -447,6 +458,7 @@ const WEB_CHAT_PAGES = [
   "https://claude.ai/api/organizations/o1/chat_conversations",
   "https://kimi.moonshot.cn/api/chat",
   "https://gemini.google.com/app",
+  "https://api.githubcopilot.com/mcp/",
 ];
 const PROMPT_BODY = JSON.stringify({ messages: [{ content: "secret prompt" }] });
 
@@ -456,7 +468,10 @@ test("fetch, web-chat backends: report → one record per prompt-carrying call, 
   try {
     for (const [url] of WEB_CHAT_CALLS) {
       const response = await fetch(url, { method: "POST", body: PROMPT_BODY });
-      assert.deepEqual(await response.json(), { ok: true }, "the app reads the site's answer");
+      // The app reads the site's answer (the fake network answers a chat-completions path as an
+      // OpenAI-compatible server would, the others with `{ ok: true }`).
+      const answer = await response.json();
+      assert.ok(answer.ok === true || answer.id === "chatcmpl-net", JSON.stringify(answer));
     }
     for (const url of WEB_CHAT_PAGES) await (await fetch(url)).text();
     const records = aiCalls(g.records());

@@ -100,16 +100,22 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
 ];
 
 /**
- * Web-chat backends: the private APIs behind chat sites (chatgpt.com, claude.ai, gemini.google.com,
- * …) that browser extensions and multi-bot desktop apps call with a signed-in session. A host rule
- * would make every page of such a site an AI call, so each rule is a host and the whole paths of
- * the requests that carry a prompt to the model (SSE and WebSocket hubs included; `{segment}` stands
- * for one path segment): the site's pages, sign-in, conversation lists, settings and uploads stay
- * ordinary traffic. Provider names are `vendor.app_web`, the vendor as the registry names its API;
- * the operation is `chat`. Left out: Poe (one GraphQL path for every query, the message mutation
- * told apart only by the body) and Gradio apps (`/queue/join` on any app's host).
+ * Hosts where only some paths are AI calls, each rule a host and the whole paths of the requests
+ * that carry a prompt to the model (`{segment}` stands for one path segment); every other request
+ * to the host stays ordinary traffic, and so does the same path on another host.
+ *
+ * Web-chat backends: the private APIs behind chat sites (chatgpt.com, claude.ai,
+ * gemini.google.com, …) that browser extensions and multi-bot desktop apps call with a signed-in
+ * session (SSE and WebSocket hubs included). A host rule would make every page of such a site an AI
+ * call. Their provider names are `vendor.app_web`, the vendor as the registry names its API; the
+ * operation is `chat`. Left out: Poe (one GraphQL path for every query, the message mutation told
+ * apart only by the body) and Gradio apps (`/queue/join` on any app's host).
+ *
+ * APIs that share their host with other services: GitHub Copilot's model API
+ * (`api.githubcopilot.com` also serves GitHub's MCP server and the model list); the operation is
+ * the path's (`/embeddings`).
  */
-const WEB_CHATS: ReadonlyArray<
+const WHOLE_PATH_RULES: ReadonlyArray<
   [provider: string, hosts: readonly string[], paths: readonly string[]]
 > = [
   ["openai.chatgpt_web", ["chatgpt.com", "chat.openai.com"], [
@@ -117,6 +123,8 @@ const WEB_CHATS: ReadonlyArray<
     "/backend-api/f/conversation",
     "/backend-anon/conversation",
     "/backend-anon/f/conversation",
+    // Codex signed in with a ChatGPT plan: the Responses API under the site's backend.
+    "/backend-api/codex/responses",
   ]],
   ["anthropic.claude_web", ["claude.ai"], [
     "/api/organizations/{segment}/chat_conversations/{segment}/completion",
@@ -160,6 +168,12 @@ const WEB_CHATS: ReadonlyArray<
     "/api/v1/chat/chat",
     "/api/v1/session/newSession",
   ]],
+  ["github.copilot", [
+    "api.githubcopilot.com",
+    "api.individual.githubcopilot.com",
+    "api.business.githubcopilot.com",
+    "api.enterprise.githubcopilot.com",
+  ], ["/chat/completions", "/responses", "/embeddings", "/v1/messages"]],
 ];
 
 /** Whole paths as one expression (`{segment}` one segment; trailing slashes are trimmed first). */
@@ -168,14 +182,14 @@ function wholePathPattern(paths: readonly string[]): RegExp {
   return new RegExp(`^(?:${alternatives.join("|")})$`);
 }
 
-/** The web-chat rules of each host. */
-const WEB_CHAT_HOSTS = new Map<string, Array<[pattern: RegExp, provider: string]>>();
-for (const [provider, hosts, paths] of WEB_CHATS) {
+/** The whole-path rules of each host. */
+const WHOLE_PATH_HOSTS = new Map<string, Array<[pattern: RegExp, provider: string]>>();
+for (const [provider, hosts, paths] of WHOLE_PATH_RULES) {
   const pattern = wholePathPattern(paths);
   for (const host of hosts) {
-    const rows = WEB_CHAT_HOSTS.get(host) ?? [];
+    const rows = WHOLE_PATH_HOSTS.get(host) ?? [];
     rows.push([pattern, provider]);
-    WEB_CHAT_HOSTS.set(host, rows);
+    WHOLE_PATH_HOSTS.set(host, rows);
   }
 }
 
@@ -463,12 +477,12 @@ function fillFilters(): void {
     else HOST_NAMES.add(hashHost(name, 0, name.length));
     HOST_DOMAINS.add(hashHost(domain, 0, domain.length));
   }
-  // A web-chat host is no provider's by its name alone, but no request to it is proven ordinary
+  // A whole-path host is no provider's by its name alone, but no request to it is proven ordinary
   // before its path is read: the scan sends it to the exact match as it does a provider host. Hosts
   // under its domain (www.google.com) now have their whole name hashed (bench/NOTES.md).
-  for (const host of WEB_CHAT_HOSTS.keys()) {
+  for (const host of WHOLE_PATH_HOSTS.keys()) {
     if (EXACT_HOSTS.has(host) || providerForHost(host, host) !== null) {
-      throw new Error(`a web-chat host is a provider host too: ${host}`);
+      throw new Error(`a whole-path host is a provider host too: ${host}`);
     }
     HOST_NAMES.add(hashHost(host, 0, host.length));
     HOST_DOMAINS.add(hashHost(domainOf(host), 0, domainOf(host).length));
@@ -898,10 +912,11 @@ export function serverOf(baseUrl: unknown): ServerFacts {
 }
 
 /**
- * The web-chat backend a request to a web-chat host calls, if any: only when its whole path
- * (`path`, trailing slashes trimmed) is one of the host's `rules`.
+ * The AI call a request to a whole-path host makes, if any: only when its whole path (`path`,
+ * trailing slashes trimmed) is one of the host's `rules`. The operation is the path's, else `chat`
+ * (a web chat's own paths name none).
  */
-function webChatMatch(
+function wholePathMatch(
   rules: ReadonlyArray<[pattern: RegExp, provider: string]>,
   parts: UrlParts,
   path: string,
@@ -910,7 +925,7 @@ function webChatMatch(
     if (pattern.test(path)) {
       return {
         provider,
-        operation: "chat",
+        operation: operationForPath(path) ?? "chat",
         server: parts.hostname,
         port: parts.port,
         path: parts.path,
@@ -938,8 +953,9 @@ function ruleMatches(rule: ProviderRule, parts: UrlParts, path: string): boolean
 /**
  * Classifies a request URL, read as the runtime will send it (see {@link sentUrl}): a provider
  * match for an AI call, `null` for anything else. User rules come first, then known provider hosts,
- * then web-chat backends (host and whole path; on their hosts the endings web apps share with their
- * own routes, `/api/chat`, are the site's), then AI paths on any host. Paths match with or without trailing slashes.
+ * then whole-path rules (web-chat backends, GitHub Copilot's API: host and whole path; on their
+ * hosts the endings web apps share with their own routes, `/api/chat`, are the site's), then AI
+ * paths on any host. Paths match with or without trailing slashes.
  *
  * @example
  * ```ts
@@ -981,9 +997,9 @@ export function matchUrl(url: string, rules: readonly ProviderRule[]): ProviderM
       path: parts.path,
     };
   }
-  const chats = WEB_CHAT_HOSTS.get(parts.hostname);
+  const chats = WHOLE_PATH_HOSTS.get(parts.hostname);
   if (chats !== undefined) {
-    const chat = webChatMatch(chats, parts, path);
+    const chat = wholePathMatch(chats, parts, path);
     // Its other requests are the site's own, but an OpenAI-compatible or Gemini path stays an AI
     // call there as anywhere: only the endings web apps share with their own routes are the site's.
     if (chat !== null || SITE_ROUTE_PATHS.test(path)) return chat;

@@ -19,6 +19,7 @@ const CALLS: Array<[url: string, provider: string]> = [
   ["https://chatgpt.com/backend-api/f/conversation", "openai.chatgpt_web"],
   ["https://chatgpt.com/backend-anon/conversation", "openai.chatgpt_web"],
   ["https://chat.openai.com/backend-api/conversation", "openai.chatgpt_web"],
+  ["https://chatgpt.com/backend-api/codex/responses", "openai.chatgpt_web"],
   [
     "https://claude.ai/api/organizations/0f9e/chat_conversations/7c1d/completion",
     "anthropic.claude_web",
@@ -78,6 +79,7 @@ test("web chat: the same hosts' pages, sign-in, lists, creation and settings sta
     "https://chatgpt.com/backend-api/sentinel/chat-requirements",
     "https://chatgpt.com/backend-api/models",
     "https://chatgpt.com/backend-api/files/f1/download",
+    "https://chatgpt.com/backend-api/codex/models",
     "https://claude.ai/api/account",
     "https://claude.ai/api/organizations",
     "https://claude.ai/api/organizations/0f9e/chat_conversations",
@@ -192,4 +194,35 @@ test("web chat: a WebSocket hub is a chat call, not a realtime session", () => {
 test("web chat: a user rule still comes first", () => {
   const rules = [{ provider: "acme_proxy", host: "chatgpt.com" }];
   assert.equal(matchUrl("https://chatgpt.com/backend-api/models", rules)?.provider, "acme_proxy");
+});
+
+test("GitHub Copilot's API: its model calls by host and whole path, with the path's operation", () => {
+  for (
+    const [url, operation] of [
+      ["https://api.githubcopilot.com/chat/completions", "chat"],
+      ["https://api.githubcopilot.com/responses", "chat"],
+      ["https://api.githubcopilot.com/v1/messages", "chat"],
+      ["https://api.githubcopilot.com/embeddings", "embeddings"],
+      ["https://api.individual.githubcopilot.com/chat/completions/", "chat"],
+      ["https://API.Business.GithubCopilot.com./embeddings", "embeddings"],
+      ["https://api.enterprise.githubcopilot.com/v1/messages", "chat"],
+    ] as const
+  ) {
+    const match = matchUrl(url, []);
+    assert.equal(match?.provider, "github.copilot", url);
+    assert.equal(match?.operation, operation, url);
+  }
+  // The same host serves GitHub's MCP server and the model list; telemetry has its own host.
+  for (
+    const url of [
+      "https://api.githubcopilot.com/mcp/",
+      "https://api.githubcopilot.com/mcp/readonly",
+      "https://api.githubcopilot.com/models",
+      "https://api.individual.githubcopilot.com/models/gpt-4o/policy",
+      "https://telemetry.individual.githubcopilot.com/telemetry",
+      "https://githubcopilot.com/chat/completions",
+      "https://api.githubcopilot.com.example.com/chat/completions",
+    ]
+  ) assert.equal(matchUrl(url, []), null, url);
+  assert.equal(isOrdinaryOrigin("https://api.githubcopilot.com"), false);
 });
