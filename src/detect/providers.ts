@@ -88,7 +88,6 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["api.minimaxi.com", "minimax"],
   ["api.inceptionlabs.ai", "inception"],
   ["api.asksage.ai", "asksage"],
-  ["ollama.com", "ollama"],
   ["localhost:11434", "ollama"],
   ["127.0.0.1:11434", "ollama"],
   // Gateways: the provider behind them is not known from the host alone.
@@ -111,7 +110,8 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
  * operation is `chat`. Left out: Poe (one GraphQL path for every query, the message mutation told
  * apart only by the body) and Gradio apps (`/queue/join` on any app's host).
  *
- * APIs that share their host with other services: GitHub Copilot's model API
+ * APIs that share their host with other services: Ollama's cloud API (ollama.com is also its
+ * website: the model library's pages, `/search`), GitHub Copilot's model API
  * (`api.githubcopilot.com` also serves GitHub's MCP server and the model list); the operation is
  * the path's (`/embeddings`).
  */
@@ -167,6 +167,19 @@ const WHOLE_PATH_RULES: ReadonlyArray<
   ["kunlun.tiangong_web", ["api-chat.tiangong.cn"], [
     "/api/v1/chat/chat",
     "/api/v1/session/newSession",
+  ]],
+  // Its own API, its OpenAI- and Anthropic-compatible paths, and System One (classification).
+  ["ollama", ["ollama.com", "www.ollama.com"], [
+    "/api/chat",
+    "/api/generate",
+    "/api/embed",
+    "/api/embeddings",
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/embeddings",
+    "/v1/responses",
+    "/v1/messages",
+    "/v1/systemone",
   ]],
   ["github.copilot", [
     "api.githubcopilot.com",

@@ -226,3 +226,34 @@ test("GitHub Copilot's API: its model calls by host and whole path, with the pat
   ) assert.equal(matchUrl(url, []), null, url);
   assert.equal(isOrdinaryOrigin("https://api.githubcopilot.com"), false);
 });
+
+test("Ollama's cloud: ollama.com's API paths are Ollama's calls, its website's pages are not", () => {
+  for (
+    const [url, operation] of [
+      ["https://ollama.com/api/chat", "chat"],
+      ["https://ollama.com/api/generate", "text_completion"],
+      ["https://ollama.com/api/embed", "embeddings"],
+      ["https://ollama.com/v1/chat/completions", "chat"],
+      ["https://ollama.com/v1/embeddings", "embeddings"],
+      ["https://ollama.com/v1/messages", "chat"],
+      ["https://ollama.com/v1/systemone", "chat"],
+      ["https://www.ollama.com/api/chat/", "chat"],
+    ] as const
+  ) {
+    const match = matchUrl(url, []);
+    assert.equal(match?.provider, "ollama", url);
+    assert.equal(match?.operation, operation, url);
+  }
+  for (
+    const url of [
+      "https://ollama.com/",
+      "https://ollama.com/search?q=qwen&c=cloud",
+      "https://ollama.com/library/llama3.2/tags",
+      "https://ollama.com/settings/keys",
+      "https://ollama.com/api/tags",
+      "https://ollama.com/api/web_search",
+    ]
+  ) assert.equal(matchUrl(url, []), null, url);
+  // The local server stays Ollama's by its host and port.
+  assert.equal(matchUrl("http://localhost:11434/api/chat", [])?.provider, "ollama");
+});
