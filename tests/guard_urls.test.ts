@@ -77,6 +77,23 @@ const FORMS: Form[] = [
     url: (s, p) => `${s}://127.0.0.1:${p}/v1/models/../chat/completions`,
     path: CHAT,
   },
+  // Escapes WHATWG's parse keeps in the path; the servers behind AI apps route on the decoded path.
+  {
+    name: "a percent-escaped letter in the path",
+    url: (s, p) =>
+      s === "ws"
+        ? `${s}://127.0.0.1:${p}/v1/realtim%65`
+        : `${s}://127.0.0.1:${p}/v1/chat/completion%73`,
+    path: "/v1/chat/completion%73",
+  },
+  {
+    name: "a percent-escaped slash in the path",
+    url: (s, p) =>
+      s === "ws"
+        ? `${s}://127.0.0.1:${p}/v1%2Frealtime`
+        : `${s}://127.0.0.1:${p}/v1/chat%2Fcompletions`,
+    path: "/v1/chat%2Fcompletions",
+  },
   {
     name: "a trailing dot on a host named by a providers rule",
     url: (s, p) => `${s}://127.0.0.1.:${p}/v1/models`,
@@ -174,7 +191,7 @@ const CARRIERS: Carrier[] = [
     send: (form) => {
       const hostname = OPTION_HOSTS[form.name];
       if (hostname !== undefined) return () => httpSend({ hostname, port, path: form.path });
-      if (form.name === "a trailing slash") {
+      if (form.name === "a trailing slash" || form.name.includes("percent")) {
         return () => httpSend({ hostname: "127.0.0.1", port, path: form.path });
       }
       return null; // Node sends an options path as it is, and rejects one with a tab

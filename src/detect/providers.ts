@@ -338,8 +338,23 @@ function trimSlashes(url: string, start: number, end: number): number {
   return end;
 }
 
-/** The path without trailing slashes, as the registry matches it. */
+/**
+ * `path` with its ASCII percent-escapes decoded: the parse leaves `/v1/chat/completion%73` as it
+ * is, but the servers AI apps talk to route on the decoded path (Go's `net/http`, as Ollama; the
+ * ASGI servers under vLLM and LiteLLM; `%2F` included), so the registry reads it decoded too.
+ */
+function unescapedPath(path: string): string {
+  return path.includes("%")
+    ? path.replace(
+      /%([0-7][0-9a-fA-F])/g,
+      (_, hex: string) => String.fromCharCode(parseInt(hex, 16)),
+    )
+    : path;
+}
+
+/** The path decoded and without trailing slashes, as the registry matches it. */
 function matchedPath(path: string): string {
+  path = unescapedPath(path);
   const end = trimSlashes(path, 0, path.length);
   return end === path.length ? path : path.slice(0, end);
 }
@@ -642,6 +657,7 @@ function portNumber(text: string, start: number, end: number): number {
 function pathEnd(text: string, start: number): number {
   const n = text.length;
   let i = start;
+  pathEscaped = false;
   for (; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c > 63 /* ? */) {
@@ -651,12 +667,24 @@ function pathEnd(text: string, start: number): number {
       if (next === 46 /* . */ || next === 37 /* % */) return -1;
     } else if (c === 63 || c === 35 /* # */) break;
     else if (c < 32) return -1;
+    else if (c === 37 /* % */) pathEscaped = true;
   }
   return i;
 }
 
-/** Whether `text.slice(start, end)` (a path) is an AI path on any host. */
+/** Set by {@link pathEnd}: whether the path it read holds a percent-escape. */
+let pathEscaped = false;
+
+/**
+ * Whether `text.slice(start, end)` (a path that {@link pathEnd} just read) is an AI path on any
+ * host, read decoded (see {@link unescapedPath}).
+ */
 function isAnyHostPath(text: string, start: number, end: number): boolean {
+  if (pathEscaped) {
+    text = unescapedPath(text.slice(start, end));
+    start = 0;
+    end = text.length;
+  }
   end = trimSlashes(text, start, end);
   if (!filled) fillFilters();
   return ANY_HOST_TAILS.has(hashTail(text, start, end)) &&

@@ -76,6 +76,11 @@ test("the registry reads a URL as the runtime will: host spellings, IPv4 forms, 
       "/v1/./chat/completions",
       "/v1/%2e%2E/v1/chat/completions",
       "\\v1\\chat\\completions",
+      // Escapes the parse keeps, which the servers decode before routing.
+      "/v1/chat/completion%73",
+      "/v1/chat/%63ompletions",
+      "/v1/chat%2Fcompletions",
+      "/v1/chat%2fcompletions%2F",
     ]
   ) {
     const m = matchUrl(`http://10.0.0.5:8000${path}`, []);
@@ -217,6 +222,8 @@ const HOSTS = [
   "ChatGPT.COM.",
   "sydney.bing.com",
   "www.bing.com",
+  "ollama.com",
+  "api.githubcopilot.com",
 ];
 const PORTS = ["", ":11434", ":011434", ":0", ":443", ":8080", ":", ":08080", ":99999", ":11434x"];
 const PATHS = [
@@ -236,6 +243,10 @@ const PATHS = [
   "/v1/./chat/completions",
   "\\v1\\chat\\completions",
   "/v1%2Fchat/completions",
+  "/v1/chat/completion%73",
+  "/v1/chat%2fcompletions",
+  "/api/cha%74",
+  "/caf%C3%A9/v1/chat",
   "/api/chat",
   "/api/users/42/messages",
   "/v1/messages",
