@@ -94,6 +94,16 @@ const ACCOUNT_PATH =
 const WRITTEN_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^*/?#]+(?:[/?#]|$)/i;
 
 /**
+ * A host whose written end names a domain, holes before it (`${resource}.openai.azure.com`,
+ * `${region}-aiplatform.googleapis.com`): the holes are labels or parts of labels.
+ */
+const HOLED_HOST =
+  /^([a-z][a-z0-9+.-]*:\/\/)([a-z0-9.*-]*\*[a-z0-9-]*\.[a-z0-9.-]*[a-z0-9])([/?#]|$)/i;
+
+/** What stands for a hole in a host while the registry reads it (a DNS label of its own). */
+const HOLE_LABEL = "aiguard-hole";
+
+/**
  * The best classification of a URL's possible texts: a provider host first, then an AI path.
  *
  * @example
@@ -130,6 +140,28 @@ export function classifyUrl(urls: UrlText[], method: string, via: string): SiteF
  */
 export function classifyText(found: UrlText, method: string, via: string): SiteFacts | null {
   const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
+  const holed = HOLED_HOST.exec(text);
+  if (holed !== null) {
+    // Holes in a host whose domain is written: the registry reads the host with a label for each
+    // (its patterns stand for any label there); a provider it names is the host's whatever fills
+    // them. A host it does not name is read as a base URL from elsewhere, below.
+    const [whole, scheme, host] = holed;
+    const filled = `${scheme}${host!.replaceAll("*", HOLE_LABEL)}${
+      text.slice(whole.length - holed[3]!.length)
+    }`;
+    const match = matchUrl(filled.replaceAll("*", "x"), []);
+    if (match && match.provider !== "openai_compatible" && !ACCOUNT_PATH.test(match.path)) {
+      return {
+        provider: match.provider,
+        library: via,
+        operation: match.operation,
+        confidence: "high",
+        target: `${via} ${method} ${match.server.replaceAll(HOLE_LABEL, "*")}${
+          text.slice(whole.length - holed[3]!.length).split(/[?#]/)[0]
+        }`,
+      };
+    }
+  }
   if (found.exact || !/^\*|^[^*]*\*[^*]*:\/\//.test(text)) {
     // An absolute URL (a hole after the host at most): the registry decides.
     // The host ends at the path, or at a query string right after it (`${BASE}${path}?key=…`).
@@ -160,8 +192,11 @@ export function classifyText(found: UrlText, method: string, via: string): SiteF
   const written = WRITTEN_HOST.test(text)
     ? text.slice(text.indexOf("://") + 3).split(/[?#]/)[0]!
     : null;
+  // Behind a base from elsewhere, the path is what follows its last hole before the query (a
+  // query's holes, `?api-version=${v}`, are no part of it).
+  const beforeQuery = text.split("?")[0]!;
   const path = written === null
-    ? text.slice(text.lastIndexOf("*") + 1).split("?")[0]!
+    ? beforeQuery.slice(beforeQuery.lastIndexOf("*") + 1)
     : written.slice(written.includes("/") ? written.indexOf("/") : written.length);
   const operation = operationForPath(path);
   if (
