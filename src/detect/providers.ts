@@ -146,7 +146,7 @@ const WHOLE_PATH_RULES: ReadonlyArray<
   ]],
   ["deepseek.deepseek_web", ["chat.deepseek.com"], ["/api/v0/chat/completion"]],
   // The answer stream, and the socket.io hub the older web app asked on.
-  ["perplexity.perplexity_web", ["www.perplexity.ai", "perplexity.ai"], [
+  ["perplexity.perplexity_web", ["www.perplexity.ai", "perplexity.ai", "labs-api.perplexity.ai"], [
     "/rest/sse/perplexity_ask",
     "/socket.io",
   ]],
@@ -160,6 +160,14 @@ const WHOLE_PATH_RULES: ReadonlyArray<
     "/api/infer/followup/rewrite",
   ]],
   ["alibaba.qianwen_web", ["qianwen.biz.aliyun.com"], ["/dialog/conversation"]],
+  ["alibaba.qianwen_web", ["qianwen.aliyun.com"], ["/conversation"]],
+  ["baichuan.baichuan_web", ["www.baichuan-ai.com", "baichuan-ai.com"], ["/api/chat/v1/chat"]],
+  // Grok on X (the same path on each of X's API hosts), and grok.com's own app.
+  ["x_ai.grok_web", ["grok.x.com", "api.x.com", "api.twitter.com"], ["/2/grok/add_response.json"]],
+  ["x_ai.grok_web", ["grok.com"], [
+    "/rest/app-chat/conversations/new",
+    "/rest/app-chat/conversations/{segment}/responses",
+  ]],
   ["iflytek.spark_web", ["xinghuo.xfyun.cn"], ["/iflygpt-chat/u/chat_message/chat"]],
   ["qihoo360.zhinao_web", ["chat.360.com"], ["/backend-api/api/common/chat"]],
   ["fudan.moss_web", ["moss.fastnlp.top"], ["/api/ws/chats/{segment}/records"]],
