@@ -27,6 +27,11 @@ export interface SdkEntry {
    * to one at low confidence even on a receiver it cannot resolve, as this SDK's.
    */
   readonly distinctive?: readonly string[];
+  /**
+   * Distinctive paths (of `distinctive`) that are a platform binding's, reached from a value the
+   * code declares (`env.AI.run`, `env` a parameter): reported on any receiver of that name.
+   */
+  readonly bindings?: readonly string[];
   /** Exported functions that are AI calls → operation. */
   readonly functions?: Readonly<Record<string, string | null>>;
   /** Exported instances that are clients already (ollama's default export). */
@@ -615,6 +620,19 @@ export const CATALOG: readonly SdkEntry[] = [
     chains: LANGCHAIN_CHAINS,
     scanOnly: true,
   })),
+  {
+    // Workers AI through a Worker's binding, `env.AI.run(model, inputs)` (`c.env.AI`,
+    // `this.env.AI`): nothing is imported, and `AI` is the binding's name in Cloudflare's docs and
+    // templates. The package is where its type (`Ai`) comes from.
+    package: "@cloudflare/workers-types",
+    library: "workers_ai",
+    provider: "cloudflare.workers_ai",
+    clients: {},
+    methods: { "AI.run": null },
+    distinctive: ["AI.run"],
+    bindings: ["AI.run"],
+    scanOnly: true,
+  },
 ];
 
 /**

@@ -116,7 +116,13 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
  * the path's (`/embeddings`).
  */
 const WHOLE_PATH_RULES: ReadonlyArray<
-  [provider: string, hosts: readonly string[], paths: readonly string[]]
+  [
+    provider: string,
+    hosts: readonly string[],
+    paths: readonly string[],
+    /** The operation when the path names none (`chat` unless given). */
+    operation?: string,
+  ]
 > = [
   ["openai.chatgpt_web", ["chatgpt.com", "chat.openai.com"], [
     "/backend-api/conversation",
@@ -195,21 +201,38 @@ const WHOLE_PATH_RULES: ReadonlyArray<
     "api.business.githubcopilot.com",
     "api.enterprise.githubcopilot.com",
   ], ["/chat/completions", "/responses", "/embeddings", "/v1/messages"]],
+  // Workers AI's REST API (`{rest}`: the model's id, `@cf/meta/llama-3.1-8b-instruct`; a model's
+  // run is `generate_content`, whatever its task) and its OpenAI-compatible paths; the rest of the
+  // host is Cloudflare's API (zones, DNS, the model catalogue).
+  ["cloudflare.workers_ai", ["api.cloudflare.com"], [
+    "/client/v4/accounts/{segment}/ai/run/{rest}",
+    "/client/v4/accounts/{segment}/ai/v1/chat/completions",
+    "/client/v4/accounts/{segment}/ai/v1/responses",
+    "/client/v4/accounts/{segment}/ai/v1/embeddings",
+  ], "generate_content"],
 ];
 
-/** Whole paths as one expression (`{segment}` one segment; trailing slashes are trimmed first). */
+/**
+ * Whole paths as one expression (`{segment}` one segment, `{rest}` one or more; trailing slashes
+ * are trimmed first).
+ */
 function wholePathPattern(paths: readonly string[]): RegExp {
-  const alternatives = paths.map((p) => p.replace(/[.]/g, "\\.").replaceAll("{segment}", "[^/]+"));
+  const alternatives = paths.map((p) =>
+    p.replace(/[.]/g, "\\.").replaceAll("{segment}", "[^/]+").replaceAll("{rest}", "[^/].*")
+  );
   return new RegExp(`^(?:${alternatives.join("|")})$`);
 }
 
 /** The whole-path rules of each host. */
-const WHOLE_PATH_HOSTS = new Map<string, Array<[pattern: RegExp, provider: string]>>();
-for (const [provider, hosts, paths] of WHOLE_PATH_RULES) {
+const WHOLE_PATH_HOSTS = new Map<
+  string,
+  Array<[pattern: RegExp, provider: string, operation: string]>
+>();
+for (const [provider, hosts, paths, operation = "chat"] of WHOLE_PATH_RULES) {
   const pattern = wholePathPattern(paths);
   for (const host of hosts) {
     const rows = WHOLE_PATH_HOSTS.get(host) ?? [];
-    rows.push([pattern, provider]);
+    rows.push([pattern, provider, operation]);
     WHOLE_PATH_HOSTS.set(host, rows);
   }
 }
@@ -962,19 +985,19 @@ export function serverOf(baseUrl: unknown): ServerFacts {
 
 /**
  * The AI call a request to a whole-path host makes, if any: only when its whole path (`path`,
- * trailing slashes trimmed) is one of the host's `rules`. The operation is the path's, else `chat`
- * (a web chat's own paths name none).
+ * trailing slashes trimmed) is one of the host's `rules`. The operation is the path's, else the
+ * rule's (`chat` for a web chat, whose own paths name none).
  */
 function wholePathMatch(
-  rules: ReadonlyArray<[pattern: RegExp, provider: string]>,
+  rules: ReadonlyArray<[pattern: RegExp, provider: string, operation: string]>,
   parts: UrlParts,
   path: string,
 ): ProviderMatch | null {
-  for (const [pattern, provider] of rules) {
+  for (const [pattern, provider, operation] of rules) {
     if (pattern.test(path)) {
       return {
         provider,
-        operation: operationForPath(path) ?? "chat",
+        operation: operationForPath(path) ?? operation,
         server: parts.hostname,
         port: parts.port,
         path: parts.path,

@@ -42,7 +42,8 @@ export const DISTINCTIVE_PATHS: readonly string[] = DISTINCTIVE.map(([path]) => 
  */
 export function distinctiveSite(path: string): SiteFacts | null {
   for (const [distinctive, entry] of DISTINCTIVE) {
-    if (path.endsWith(distinctive)) {
+    // Whole names only: `openaiMessages.create` is no `messages.create`.
+    if (path === distinctive || path.endsWith(`.${distinctive}`)) {
       return {
         provider: entry.provider,
         library: entry.library,

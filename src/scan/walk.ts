@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { CATALOG } from "../catalog.ts";
 import type { AttestMark } from "./attestation.ts";
 import {
   forEachChild,
@@ -637,8 +638,14 @@ function distinctivePath(callee: Node, scope: Scope): string | null {
     parts.unshift(name);
     n = unwrap(n.object);
   }
+  const path = parts.join(".");
+  // A platform binding's method is its whatever holds the binding (`env.AI.run`, `env` declared).
+  if (BINDING_PATHS.some((binding) => path === binding || path.endsWith(`.${binding}`))) return path;
   if (n.type === "Identifier") {
     if (scope.lookup(n.name) !== undefined || GLOBALS.has(n.name)) return null;
   } else if (n.type !== "ThisExpression") return null;
-  return parts.join(".");
+  return path;
 }
+
+/** The catalog's platform-binding paths (`AI.run`): see `SdkEntry.bindings`. */
+const BINDING_PATHS: readonly string[] = CATALOG.flatMap((entry) => entry.bindings ?? []);

@@ -273,3 +273,30 @@ test("Ollama's cloud: ollama.com's API paths are Ollama's calls, its website's p
   // The local server stays Ollama's by its host and port.
   assert.equal(matchUrl("http://localhost:11434/api/chat", [])?.provider, "ollama");
 });
+
+test("Workers AI's REST API: a model's run on api.cloudflare.com, the rest of Cloudflare's API ordinary", () => {
+  const base = "https://api.cloudflare.com/client/v4/accounts/0123abcd";
+  for (
+    const [path, operation] of [
+      ["/ai/run/@cf/meta/llama-3.1-8b-instruct", "generate_content"],
+      ["/ai/run/@cf/baai/bge-base-en-v1.5", "generate_content"],
+      ["/ai/run/@hf/thebloke/mistral-7b-instruct-v0.1-awq/", "generate_content"],
+      ["/ai/v1/chat/completions", "chat"],
+      ["/ai/v1/embeddings", "embeddings"],
+    ] as const
+  ) {
+    const match = matchUrl(base + path, []);
+    assert.equal(match?.provider, "cloudflare.workers_ai", path);
+    assert.equal(match?.operation, operation, path);
+  }
+  for (
+    const url of [
+      `${base}/ai/run/`,
+      `${base}/ai/models/search?task=Text%20Generation`,
+      `${base}/ai/finetunes`,
+      "https://api.cloudflare.com/client/v4/zones",
+      "https://api.cloudflare.com/client/v4/accounts/0123abcd/workers/scripts/x",
+      "https://example.com/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.1-8b-instruct",
+    ]
+  ) assert.equal(matchUrl(url, []), null, url);
+});
