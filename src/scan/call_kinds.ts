@@ -198,12 +198,14 @@ function kindOf(
  * Whether a call's URL is an `/api/…` path the code writes whole (`fetch("/api/chat")`, or a
  * constant holding it): no base, so the page's own origin, the app's own route (Next.js,
  * Express), whose handler makes the model call if it does. The AI path it may spell (`/api/chat`
- * is Ollama's) is on another host. Only a literal counts: a URL folded to such a text may have
+ * is Ollama's) is on another host. Only a literal (or a template literal) counts: a URL folded to such a text may have
  * lost a base the scan could not read (`this.host` set to `""`, then to what a helper returns).
  */
 function ownRoute(url: Value | undefined): boolean {
   const literal = url?.k === "cell" && url.cell.values.length === 1 ? url.cell.values[0] : url;
-  return literal?.k === "str" && literal.text.startsWith("/api/");
+  // A template literal written here counts as its first part (`/api/chat?id=${id}`).
+  const start = literal?.k === "concat" ? literal.parts[0] : literal;
+  return start?.k === "str" && start.text.startsWith("/api/");
 }
 
 function withWrap(facts: SiteFacts | null, wrappedId: string | null | undefined) {

@@ -161,7 +161,7 @@ export function classifyText(found: UrlText, method: string, via: string): SiteF
     ? text.slice(text.indexOf("://") + 3).split(/[?#]/)[0]!
     : null;
   const path = written === null
-    ? text.slice(text.lastIndexOf("*") + 1).split("?")[0]!
+    ? text.split("?")[0]!.slice(text.split("?")[0]!.lastIndexOf("*") + 1)
     : written.slice(written.includes("/") ? written.indexOf("/") : written.length);
   const operation = operationForPath(path);
   if (
