@@ -12,6 +12,7 @@
  */
 import { sdkOf } from "../catalog.ts";
 import { DISTINCTIVE_PATHS } from "./call_kinds.ts";
+import { registersBridge } from "./electron.ts";
 import { HTTP_LIBRARIES } from "./http_libraries.ts";
 
 const HTTP_PACKAGES = new Set(HTTP_LIBRARIES.flatMap((l) => l.packages));
@@ -40,7 +41,8 @@ export function importSpecifiers(source: string): string[] {
 /**
  * Whether a file may hold the start of an AI call chain on its own: a request function
  * (`fetch`, an HTTP client package), an SDK package, or a method path only an SDK has (called on
- * a receiver the scan cannot resolve). A file without any still holds sites when it uses what
+ * a receiver the scan cannot resolve), or what registers on Electron's bridge (`electron.ts`: an
+ * exposed API, an IPC handler). A file without any still holds sites when it uses what
  * another module makes; the scan pulls those in through the import graph.
  *
  * @example
@@ -56,5 +58,5 @@ export function mayStartCall(source: string, specifiers: readonly string[]): boo
     if (HTTP_PACKAGES.has(s) || sdkOf(s) !== undefined) return true;
   }
   for (const path of DISTINCTIVE_PATHS) if (source.includes(path)) return true;
-  return false;
+  return registersBridge(source);
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ipcTargets } from "./electron.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import { buildsBody } from "./request_bodies.ts";
 import {
@@ -80,6 +81,15 @@ export function requestOf(
     // `(options.fetch ?? globalThis.fetch)(url)`: the request function among the options.
     for (const option of c.options) {
       const found = requestOf(option, args, ctx, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  // `ipcRenderer.invoke(channel, …)`: the request its handler in the main process makes.
+  const ipc = ipcTargets(c, args, ctx);
+  if (ipc) {
+    for (const target of ipc) {
+      const found = requestOf(target.callee, target.args, ctx, depth + 1);
       if (found) return found;
     }
     return null;
@@ -166,8 +176,15 @@ export function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
           const r = resolveValue(a, ctx);
           return r.k === "obj" ? resolveMembers(r, ctx) : r;
         });
-        for (const c of callee.k === "either" ? callee.options : [callee]) {
-          for (const found of forwarded(c, inner, fn, ctx, forward.fetchParam === true)) {
+        const callees = callee.k === "either" ? callee.options : [callee];
+        // `ipcRenderer.invoke(channel, …)`: a call of the channel's handlers.
+        // A sender is a transport, never where the request is made.
+        const targets = callees.flatMap((c) =>
+          ipcTargets(c, inner, ctx)?.map((t) => ({ ...t, ipc: true })) ??
+            [{ callee: c, args: inner, ipc: false }]
+        );
+        for (const { callee: c, args: sent, ipc } of targets) {
+          for (const found of forwarded(c, sent, fn, ctx, forward.fetchParam === true)) {
             if (out.length >= MAX_TEMPLATES) break;
             // A function that hands a whole URL parameter on (`get(url, init)`) is a request
             // function of its own, whatever its callers: only one that builds the URL from what
@@ -177,7 +194,7 @@ export function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
             const { through, ...rest } = found;
             const url = rest.args[0] ? resolveValue(rest.args[0], ctx) : UNKNOWN;
             const factory = paramUse(url, fn, 0) === "called";
-            if (!forward.at || (isBareParam(forward.args[0]) && !factory)) out.push(rest);
+            if (!forward.at || ipc || (isBareParam(forward.args[0]) && !factory)) out.push(rest);
             else {
               const t = throughOf(fn, forward.at, through);
               if (factory) t.factory = true;

@@ -7,6 +7,7 @@
  * @module
  */
 import { type SdkEntry, sdkOf } from "../catalog.ts";
+import { electronMember, exposedApi } from "./electron.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   ANY_KEY,
@@ -615,7 +616,8 @@ export function memberOf(
       ) {
         return { k: "http", lib: GLOBAL_WEBSOCKET, base: null, method: null };
       }
-      return UNKNOWN;
+      // Electron: `ipcRenderer.invoke`, and `window.api` that a preload script exposes.
+      return electronMember(object.name, name) ?? exposedApi(object.name, name, ctx) ?? UNKNOWN;
     case "array":
       if (name === ANY_KEY) {
         return either(
