@@ -108,7 +108,15 @@ export function requestOf(
       ? c.method.toUpperCase()
       : null;
     const first = optionOf(url ? resolveValue(url, ctx) : UNKNOWN, "obj");
-    if (lib.config && first) {
+    if (lib.scheme !== undefined && first) {
+      // https.request({ hostname, path, method }): the URL in parts.
+      const host = first.props.get("hostname") ?? first.props.get("host");
+      url = host && {
+        k: "concat",
+        parts: [{ k: "str", text: `${lib.scheme}://` }, host, first.props.get("path") ?? UNKNOWN],
+      };
+      verb ??= methodOf(first, ctx);
+    } else if (lib.config && first) {
       // axios({ url, method, baseURL })
       url = first.props.get("url");
       for (const key of lib.baseKeys) base = first.props.get(key) ?? base;

@@ -130,6 +130,16 @@ function originOf(value: Value): Value {
   return either(out);
 }
 
+/** `url.hostname` (`host`) of a URL known as text: the host of each alternative that spells one. */
+function hostOf(value: Value): Value {
+  const out: Value[] = [];
+  for (const t of textsOf(value)) {
+    const host = /^[a-z][a-z0-9+.-]*:\/\/([^/?#*]+)(?:[/?#]|$)/i.exec(t.text)?.[1];
+    out.push(host === undefined ? UNKNOWN : { k: "str", text: host });
+  }
+  return either(out);
+}
+
 function either(options: Value[]): Value {
   const flat: Value[] = [];
   for (const o of options) {
@@ -638,6 +648,7 @@ export function memberOf(
     case "urljoin":
       if (name === "href") return object;
       if (name === "origin") return originOf(object);
+      if (name === "hostname" || name === "host") return hostOf(object);
       return SAME_TEXT.has(name) || name === "join" || name === "toString"
         ? { k: "method", receiver: object, name }
         : UNKNOWN;
