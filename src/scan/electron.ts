@@ -44,7 +44,7 @@ const TABLE: Readonly<Record<string, string>> = {
   "ipcMain.on": "ipc:on",
   "ipcMain.once": "ipc:on",
 };
-/** Method names a call must end with to register anything (a cheap look before resolving). */
+/** Method names of the calls {@link bridgeEntries} keeps (a cheap look before resolving). */
 const REGISTERS = new Set([
   "exposeInMainWorld",
   "handle",
@@ -93,7 +93,8 @@ function textOf(v: Value, ctx: ResolveContext): string | null {
 /**
  * What one file registers on the bridge: `["window:NAME", api]` for each exposure,
  * `["ipc:handle" | "ipc:on", { channel, handler }]` for each IPC handler (the channel folded
- * later, with every module known). `ctx` is the file's own (no other module).
+ * later, with every module known), and `["ipc:send", channel]` for each renderer send (only so
+ * that a module holding the channel is read: {@link channelModules}). `ctx` is the file's own.
  *
  * @example
  * ```ts ignore
