@@ -265,3 +265,54 @@ test("the lint analysis of one file follows an abstract method to its overrides 
   const base = source.slice(0, source.indexOf("export class OpenAISummarizer"));
   assert.deepEqual(lintProblems(parseSync(file, base).program as never, base), []);
 });
+
+test("scan: Electron page code naming no request function is read once a preload script exposes the API it calls", async () => {
+  const root = await mkdtemp(join(tmpdir(), "aiguard-scan-electron-"));
+  try {
+    await mkdir(join(root, "src/renderer"), { recursive: true });
+    await writeFile(
+      join(root, "src/preload.js"),
+      'const { contextBridge, ipcRenderer } = require("electron");\n' +
+        'const { HTTP } = require("./channels.js");\n' +
+        'contextBridge.exposeInMainWorld("bridge", { send: (o) => ipcRenderer.invoke(HTTP, o) });\n',
+    );
+    await writeFile(
+      join(root, "src/main.js"),
+      'const electron = require("electron");\n' +
+        'import { HTTP } from "./channels.js";\n' +
+        "electron.ipcMain.handle(HTTP, (event, o) => fetch(o.url, { method: o.method, body: o.body }));\n",
+    );
+    // The channel, a constant of a module nothing else makes the scan read.
+    await writeFile(join(root, "src/channels.js"), 'export const HTTP = "http";\n');
+    // Neither page module names a request function, an SDK or an HTTP client, and nothing the scan
+    // parses imports them: only their use of `window.bridge` makes them read.
+    await writeFile(
+      join(root, "src/renderer/transport.js"),
+      "export const post = (url, body) => window.bridge.send({ url, method: 'POST', body });\n",
+    );
+    await writeFile(
+      join(root, "src/renderer/chat.js"),
+      'import { post } from "./transport.js";\n' +
+        "export const ask = (base, body) => post(`${base}/v1/chat/completions`, body);\n" +
+        "export const embed = (base, body) => post(`${base}/v1/embeddings`, body);\n" +
+        'export const save = (body) => window.storage.send({ url: "https://api.openai.com/v1/chat/completions", body });\n',
+    );
+    const result = await scan({ cwd: root });
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(
+      result.sites.map((s) => `${s.file}:${s.line} ${s.target} ${s.confidence}`),
+      [
+        "src/renderer/chat.js:2 fetch POST /v1/chat/completions low",
+        "src/renderer/chat.js:3 fetch POST /v1/embeddings low",
+      ],
+    );
+    assert.equal(result.parsed, 5);
+    // Without the preload script, nothing is exposed: the page code stays unread.
+    await rm(join(root, "src/preload.js"));
+    const alone = await scan({ cwd: root });
+    assert.deepEqual(alone.sites, []);
+    assert.equal(alone.parsed, 2); // main.js and its channel's module
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -13,6 +13,7 @@
  */
 import { ruleMessage } from "../rule.ts";
 import { markAttested } from "./attestation.ts";
+import { bridgeEntries } from "./electron.ts";
 import { lineStarts, type Node, position, startOf } from "./estree.ts";
 import type { AnalyzeOptions } from "./evaluate.ts";
 import { resolveContext, type ResolveMemo, resolveValue } from "./resolve.ts";
@@ -27,7 +28,7 @@ import {
   toSite,
 } from "./sites.ts";
 import { extendsScanned, Subclasses } from "./subclasses.ts";
-import { type ClassSummary, detachStrings, type FnSummary, ownText } from "./values.ts";
+import { type ClassSummary, detachStrings, type FnSummary, ownText, type Value } from "./values.ts";
 import { type ModuleExports, Walk } from "./walk.ts";
 
 export type { Node } from "./estree.ts";
@@ -53,6 +54,8 @@ export interface Analysis {
    * their base classes (an abstract method's overrides), once every module is read.
    */
   subclasses: ClassSummary[];
+  /** What the file registers on Electron's bridge (`electron.ts`), for the scan; none in lint. */
+  bridges: Array<[string, Value]>;
 }
 
 /**
@@ -142,6 +145,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
   }
   sites.sort((a, b) => a.offset - b.offset);
   const subclasses = options.resolveModule ? walk.subclasses.filter(extendsScanned) : [];
+  const bridges = options.resolveModule ? bridgeEntries(walk.records, context(false)) : [];
   if (options.resolveModule) {
     // The scan keeps exports and pending calls past the tree; the lint rules keep nothing.
     const names = [...walk.exports.names];
@@ -155,7 +159,11 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
       for (let t = s?.through; t; t = t.inner) kept.push(t.fn);
     }
     detachStrings(
-      [...walk.exports.names.values(), ...subclasses.map((cls) => ({ k: "class", cls }) as const)],
+      [
+        ...walk.exports.names.values(),
+        ...subclasses.map((cls) => ({ k: "class", cls }) as const),
+        ...bridges.map(([, v]) => v),
+      ],
       pending,
       kept,
     );
@@ -175,6 +183,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     readNames: walk.readNames,
     callNames: walk.callNames,
     subclasses,
+    bridges,
   };
 }
 

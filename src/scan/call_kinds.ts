@@ -12,7 +12,14 @@ import { pathFromParams, type Request, requestOf } from "./requests.ts";
 import { optionOf, type ResolveContext, resolveValue } from "./resolve.ts";
 import type { SiteFacts } from "./site_facts.ts";
 import { classifyUrl } from "./url_kinds.ts";
-import { type FnSummary, PARAM_MARK, UNKNOWN, type Value, withParamMarks } from "./values.ts";
+import {
+  type FnSummary,
+  PARAM_MARK,
+  UNKNOWN,
+  type UrlText,
+  type Value,
+  withParamMarks,
+} from "./values.ts";
 
 /** The catalog's distinctive method paths, each with the SDK it is read as, in catalog order. */
 const DISTINCTIVE: ReadonlyArray<readonly [path: string, entry: SdkEntry]> = CATALOG.flatMap((
@@ -185,7 +192,7 @@ function kindOf(
       const request = requestOf(c, args, ctx, 0);
       if (!request) return null;
       const facts = classifyUrl(request.urls, request.method, request.via) ??
-        configuredBaseSite(c, request, args, ctx);
+        configuredBaseSite(c, request, args, ctx) ?? anthropicHeadersSite(request, args, ctx);
       if (!facts) return null;
       if (facts.provider === "openai_compatible" && ownRoute(args[0])) return null;
       if (request.inferred || ctx.crossed) facts.confidence = "low";
@@ -199,15 +206,15 @@ function kindOf(
  * Whether a call's URL is an `/api/…` path the code writes whole (`fetch("/api/chat")`, or a
  * constant holding it): no base, so the page's own origin, the app's own route (Next.js,
  * Express), whose handler makes the model call if it does. The AI path it may spell (`/api/chat`
- * is Ollama's) is on another host. Only a literal counts, or a template that starts with one
- * (`/api/chat?id=${id}`): a URL folded to such a text may have lost a base the scan could not read
- * (`this.host` set to `""`, then to what a helper returns).
+ * is Ollama's) is on another host. Only a literal (or a template literal) counts: a URL folded to
+ * such a text may have lost a base the scan could not read (`this.host` set to `""`, then to what
+ * a helper returns).
  */
 function ownRoute(url: Value | undefined): boolean {
-  let literal = url?.k === "cell" && url.cell.values.length === 1 ? url.cell.values[0] : url;
-  // A template written from its start (`/api/chat?id=${id}`): its first part is the literal.
-  if (literal?.k === "concat") literal = literal.parts[0];
-  return literal?.k === "str" && literal.text.startsWith("/api/");
+  const literal = url?.k === "cell" && url.cell.values.length === 1 ? url.cell.values[0] : url;
+  // A template literal written here counts as its first part (`/api/chat?id=${id}`).
+  const start = literal?.k === "concat" ? literal.parts[0] : literal;
+  return start?.k === "str" && start.text.startsWith("/api/");
 }
 
 function withWrap(facts: SiteFacts | null, wrappedId: string | null | undefined) {
@@ -270,6 +277,40 @@ function configuredBaseSite(
         configured: true,
       };
     }
+  }
+  return null;
+}
+
+/** The header every request to Anthropic's API carries (the API refuses one without it). */
+const ANTHROPIC_VERSION = "anthropic-version";
+
+/**
+ * A request to `/messages` (`/v1/messages`) under a base from elsewhere that carries Anthropic's
+ * `anthropic-version` header, in an argument of the call (`send(url, { "anthropic-version": … },
+ * payload)`) or its `headers`: Anthropic's Messages API behind a configured base (low). Without
+ * the header, `/messages` is any app's.
+ */
+function anthropicHeadersSite(
+  request: Request,
+  args: Value[],
+  ctx: ResolveContext,
+): SiteFacts | null {
+  const path = (u: UrlText) => u.text.split("?")[0]!.replace(/(^|[^:])\/\/+/g, "$1/");
+  if (!request.urls.some((u) => /^\*\/(?:v1\/)?messages$/.test(path(u)))) return null;
+  const holds = (v: Value | undefined) => {
+    const o = v ? optionOf(resolveValue(v, ctx), "obj") : undefined;
+    return o !== undefined && o.props.has(ANTHROPIC_VERSION);
+  };
+  for (const arg of args.slice(0, 4)) {
+    const o = optionOf(resolveValue(arg, ctx), "obj");
+    if (!o || !(o.props.has(ANTHROPIC_VERSION) || holds(o.props.get("headers")))) continue;
+    return {
+      provider: "anthropic",
+      library: request.via,
+      operation: "chat",
+      confidence: "low",
+      target: `${request.via} ${request.method} /messages`,
+    };
   }
   return null;
 }

@@ -8,6 +8,7 @@
 import { sdkOf } from "../catalog.ts";
 import { memberName, nameOf, type Node, stringOf, templateText, unwrap } from "./estree.ts";
 import { HTTP_LIBRARIES, httpLibraryOf } from "./http_libraries.ts";
+import { electronBinding } from "./electron.ts";
 import { isMerge, isObjectAssign, mergedObject, mergeImport } from "./merges.ts";
 import { sdkMember } from "./resolve.ts";
 import type { Scope } from "./scopes.ts";
@@ -162,6 +163,8 @@ export class Evaluator {
     if (REACT_PACKAGES.has(specifier)) return reactBinding(imported);
     const merge = mergeImport(specifier, imported);
     if (merge) return merge;
+    const electron = electronBinding(specifier, imported);
+    if (electron) return electron;
     const pkg = HTTP_LIBRARIES.find((l) => l.packages.some((p) => specifier === p));
     if (pkg) {
       const lib = httpLibraryOf(specifier, imported === "*" ? "default" : imported);

@@ -28,6 +28,11 @@ export interface HttpLibrary {
   readonly constructed?: boolean;
   /** Option names of a body that makes the request a POST when no `method` is given. */
   readonly bodyKeys?: readonly string[];
+  /**
+   * The scheme of a request whose options give the URL in parts (Node's `https.request({
+   * hostname, path })`): `hostname` (or `host`), then `path`.
+   */
+  readonly scheme?: string;
 }
 
 const VERBS = new Set(["get", "post", "put", "patch", "delete", "head", "request", "stream"]);
@@ -155,6 +160,19 @@ export const HTTP_LIBRARIES: readonly HttpLibrary[] = [
     factories: new Set(),
     baseKeys: [],
   },
+  ...(["https", "http"] as const).map((scheme): HttpLibrary => ({
+    // Node's own client: `https.request(url | options, callback)`, `https.get(…)`, the URL given
+    // whole or in parts (`{ hostname, path, method }`).
+    via: scheme,
+    packages: [scheme, `node:${scheme}`],
+    exports: ["default"],
+    callable: false,
+    config: false,
+    methods: new Set(["request", "get"]),
+    factories: new Set(),
+    baseKeys: [],
+    scheme,
+  })),
 ];
 
 /** The HTTP client a package's export is, if any. */

@@ -12,9 +12,18 @@
  */
 import { sdkOf } from "../catalog.ts";
 import { DISTINCTIVE_PATHS } from "./call_kinds.ts";
+import { registersBridge } from "./electron.ts";
 import { HTTP_LIBRARIES } from "./http_libraries.ts";
 
-const HTTP_PACKAGES = new Set(HTTP_LIBRARIES.flatMap((l) => l.packages));
+/**
+ * Packages whose import makes a file parsed. Node's `http`/`https` are left out: much of a
+ * dependency tree imports them for its own transport (parsing those files and their importers
+ * made the scan of the installed SDKs ~8% slower); a file that also names another request
+ * function, an SDK or a bridge is parsed, and its `https.request` followed.
+ */
+const HTTP_PACKAGES = new Set(
+  HTTP_LIBRARIES.filter((l) => l.scheme === undefined).flatMap((l) => l.packages),
+);
 
 /** `from "x"`, `import "x"`, `import("x")`, `require("x")`: every module a file may name. */
 const SPECIFIER = /\b(?:from|import|require)\s*\(?\s*(["'])([^"'\n]{1,300})\1/g;
@@ -40,7 +49,8 @@ export function importSpecifiers(source: string): string[] {
 /**
  * Whether a file may hold the start of an AI call chain on its own: a request function
  * (`fetch`, an HTTP client package), an SDK package, or a method path only an SDK has (called on
- * a receiver the scan cannot resolve). A file without any still holds sites when it uses what
+ * a receiver the scan cannot resolve), or what registers on Electron's bridge (`electron.ts`: an
+ * exposed API, an IPC handler). A file without any still holds sites when it uses what
  * another module makes; the scan pulls those in through the import graph.
  *
  * @example
@@ -56,5 +66,5 @@ export function mayStartCall(source: string, specifiers: readonly string[]): boo
     if (HTTP_PACKAGES.has(s) || sdkOf(s) !== undefined) return true;
   }
   for (const path of DISTINCTIVE_PATHS) if (source.includes(path)) return true;
-  return false;
+  return registersBridge(source);
 }

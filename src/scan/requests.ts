@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ipcTargets } from "./electron.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import { buildsBody } from "./request_bodies.ts";
 import {
@@ -84,6 +85,15 @@ export function requestOf(
     }
     return null;
   }
+  // `ipcRenderer.invoke(channel, …)`: the request its handler in the main process makes.
+  const ipc = ipcTargets(c, args, ctx);
+  if (ipc) {
+    for (const target of ipc) {
+      const found = requestOf(target.callee, target.args, ctx, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
   if (c.k === "global" && (c.name === "fetch" || c.name === "WebSocket")) {
     const lib = c.name === "fetch" ? GLOBAL_FETCH : GLOBAL_WEBSOCKET;
     return requestOf({ k: "http", lib, base: null, method: null }, args, ctx, depth);
@@ -98,7 +108,15 @@ export function requestOf(
       ? c.method.toUpperCase()
       : null;
     const first = optionOf(url ? resolveValue(url, ctx) : UNKNOWN, "obj");
-    if (lib.config && first) {
+    if (lib.scheme !== undefined && first) {
+      // https.request({ hostname, path, method }): the URL in parts.
+      const host = first.props.get("hostname") ?? first.props.get("host");
+      url = host && {
+        k: "concat",
+        parts: [{ k: "str", text: `${lib.scheme}://` }, host, first.props.get("path") ?? UNKNOWN],
+      };
+      verb ??= methodOf(first, ctx);
+    } else if (lib.config && first) {
       // axios({ url, method, baseURL })
       url = first.props.get("url");
       for (const key of lib.baseKeys) base = first.props.get(key) ?? base;
@@ -166,8 +184,15 @@ export function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
           const r = resolveValue(a, ctx);
           return r.k === "obj" ? resolveMembers(r, ctx) : r;
         });
-        for (const c of callee.k === "either" ? callee.options : [callee]) {
-          for (const found of forwarded(c, inner, fn, ctx, forward.fetchParam === true)) {
+        const callees = callee.k === "either" ? callee.options : [callee];
+        // `ipcRenderer.invoke(channel, …)`: a call of the channel's handlers.
+        // A sender is a transport, never where the request is made.
+        const targets = callees.flatMap((c) =>
+          ipcTargets(c, inner, ctx)?.map((t) => ({ ...t, ipc: true })) ??
+            [{ callee: c, args: inner, ipc: false }]
+        );
+        for (const { callee: c, args: sent, ipc } of targets) {
+          for (const found of forwarded(c, sent, fn, ctx, forward.fetchParam === true)) {
             if (out.length >= MAX_TEMPLATES) break;
             // A function that hands a whole URL parameter on (`get(url, init)`) is a request
             // function of its own, whatever its callers: only one that builds the URL from what
@@ -177,7 +202,7 @@ export function templateOf(fn: FnSummary, ctx: ResolveContext): Template[] {
             const { through, ...rest } = found;
             const url = rest.args[0] ? resolveValue(rest.args[0], ctx) : UNKNOWN;
             const factory = paramUse(url, fn, 0) === "called";
-            if (!forward.at || (isBareParam(forward.args[0]) && !factory)) out.push(rest);
+            if (!forward.at || ipc || (isBareParam(forward.args[0]) && !factory)) out.push(rest);
             else {
               const t = throughOf(fn, forward.at, through);
               if (factory) t.factory = true;

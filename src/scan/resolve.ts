@@ -7,6 +7,7 @@
  * @module
  */
 import { type SdkEntry, sdkOf } from "../catalog.ts";
+import { electronMember, exposedApi } from "./electron.ts";
 import { GLOBAL_FETCH, GLOBAL_WEBSOCKET } from "./http_libraries.ts";
 import {
   ANY_KEY,
@@ -125,6 +126,16 @@ function originOf(value: Value): Value {
   for (const t of textsOf(value)) {
     const origin = /^([a-z][a-z0-9+.-]*:\/\/[^/?#*]+)/i.exec(t.text)?.[1];
     out.push(origin === undefined ? UNKNOWN : { k: "str", text: origin });
+  }
+  return either(out);
+}
+
+/** `url.hostname` (`host`) of a URL known as text: the host of each alternative that spells one. */
+function hostOf(value: Value): Value {
+  const out: Value[] = [];
+  for (const t of textsOf(value)) {
+    const host = /^[a-z][a-z0-9+.-]*:\/\/([^/?#*]+)(?:[/?#]|$)/i.exec(t.text)?.[1];
+    out.push(host === undefined ? UNKNOWN : { k: "str", text: host });
   }
   return either(out);
 }
@@ -615,7 +626,8 @@ export function memberOf(
       ) {
         return { k: "http", lib: GLOBAL_WEBSOCKET, base: null, method: null };
       }
-      return UNKNOWN;
+      // Electron: `ipcRenderer.invoke`, and `window.api` that a preload script exposes.
+      return electronMember(object.name, name) ?? exposedApi(object.name, name, ctx) ?? UNKNOWN;
     case "array":
       if (name === ANY_KEY) {
         return either(
@@ -636,6 +648,7 @@ export function memberOf(
     case "urljoin":
       if (name === "href") return object;
       if (name === "origin") return originOf(object);
+      if (name === "hostname" || name === "host") return hostOf(object);
       return SAME_TEXT.has(name) || name === "join" || name === "toString"
         ? { k: "method", receiver: object, name }
         : UNKNOWN;

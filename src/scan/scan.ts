@@ -16,6 +16,13 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { distinctiveSite } from "./call_kinds.ts";
 import { carriesCalls } from "./carries_calls.ts";
+import {
+  addBridgeEntries,
+  BRIDGE_MODULE,
+  channelModules,
+  exposedNames,
+  readsGlobal,
+} from "./electron.ts";
 import type { Through } from "./site_facts.ts";
 import { resolveContext, type ResolveMemo, resolveValue } from "./resolve.ts";
 import { analyze, type Node } from "./analyze.ts";
@@ -493,7 +500,8 @@ function scanFiles(
         resolveModule: (specifier) => resolver.resolve(path, specifier),
         module: path,
       });
-      compact([analysis.exports, analysis.pending, analysis.subclasses], texts);
+      compact([analysis.exports, analysis.pending, analysis.subclasses, analysis.bridges], texts);
+      addBridgeEntries(exportsOf, analysis.bridges);
       count(readNames, analysis.readNames);
       count(callNames, analysis.callNames);
       if (analysis.exports.names.size > 0 || analysis.exports.star.length > 0) {
@@ -508,7 +516,7 @@ function scanFiles(
   };
   /** A skipped file the graph turned out to need: read again and parsed. */
   const pullIn = (path: string): void => {
-    if (analysed.has(path)) return;
+    if (analysed.has(path) || path === BRIDGE_MODULE) return;
     let source: string;
     try {
       source = readFileSync(path, "utf8");
@@ -564,6 +572,21 @@ function scanFiles(
       const list = importers.get(module);
       if (list) list.push(path);
       else importers.set(module, [path]);
+    }
+  }
+  // The page code that calls what a preload script exposes (`window.api.request(…)`) names no
+  // request function: read again once the scan knows of an exposed API (Electron apps only).
+  for (const module of channelModules(exportsOf)) pullIn(module);
+  const exposed = exposedNames(exportsOf);
+  if (exposed.length > 0) {
+    for (const path of skipped.keys()) {
+      let source = "";
+      try {
+        source = readFileSync(path, "utf8");
+      } catch {
+        // gone since: nothing to read
+      }
+      if (readsGlobal(source, exposed)) pullIn(path);
     }
   }
   skipped.clear();
