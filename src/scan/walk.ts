@@ -640,7 +640,9 @@ function distinctivePath(callee: Node, scope: Scope): string | null {
   }
   const path = parts.join(".");
   // A platform binding's method is its whatever holds the binding (`env.AI.run`, `env` declared).
-  if (BINDING_PATHS.some((binding) => path === binding || path.endsWith(`.${binding}`))) return path;
+  if (BINDING_PATHS.some((binding) => path === binding || path.endsWith(`.${binding}`))) {
+    return path;
+  }
   if (n.type === "Identifier") {
     if (scope.lookup(n.name) !== undefined || GLOBALS.has(n.name)) return null;
   } else if (n.type !== "ThisExpression") return null;
