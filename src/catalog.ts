@@ -27,6 +27,11 @@ export interface SdkEntry {
    * to one at low confidence even on a receiver it cannot resolve, as this SDK's.
    */
   readonly distinctive?: readonly string[];
+  /**
+   * Exports that are the package's exports again, under a version's name
+   * (`require("@google-cloud/aiplatform").v1.PredictionServiceClient`).
+   */
+  readonly namespaces?: readonly string[];
   /** Exported functions that are AI calls → operation. */
   readonly functions?: Readonly<Record<string, string | null>>;
   /** Exported instances that are clients already (ollama's default export). */
@@ -399,6 +404,36 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: { VertexAI: "vertexai" },
     chains: ["getGenerativeModel", "startChat", "preview"],
     methods: GOOGLE_GENERATIVE_MODEL,
+    scanOnly: true,
+  },
+  {
+    // Vertex AI's generated gRPC clients: predictions on an endpoint or a publisher's model, and
+    // Gemini through the same service (`v1beta1` adds `chatCompletions` and `countTokens`). No
+    // runtime hook: the client speaks gRPC over node:http2 to the `*-aiplatform.googleapis.com`
+    // hosts of `detect/providers.ts`.
+    package: "@google-cloud/aiplatform",
+    library: "aiplatform",
+    provider: "gcp.vertex_ai",
+    clients: { PredictionServiceClient: "aiplatform" },
+    namespaces: ["v1", "v1beta1"],
+    methods: {
+      predict: "generate_content",
+      rawPredict: "generate_content",
+      streamRawPredict: "generate_content",
+      directPredict: "generate_content",
+      directRawPredict: "generate_content",
+      streamDirectPredict: "generate_content",
+      streamDirectRawPredict: "generate_content",
+      streamingPredict: "generate_content",
+      streamingRawPredict: "generate_content",
+      serverStreamingPredict: "generate_content",
+      explain: "generate_content",
+      generateContent: "generate_content",
+      streamGenerateContent: "generate_content",
+      embedContent: "embeddings",
+      chatCompletions: "chat",
+      countTokens: null,
+    },
     scanOnly: true,
   },
   {

@@ -674,6 +674,7 @@ export function sdkMember(e: SdkEntry, name: string): Value {
     return { k: "sdk-function", entry: e, name };
   }
   if (e.commands?.[name]) return { k: "sdk-command-class", entry: e, name };
+  if (e.namespaces?.includes(name)) return { k: "sdk-module", entry: e };
   return UNKNOWN;
 }
 
