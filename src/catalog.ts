@@ -28,6 +28,11 @@ export interface SdkEntry {
    */
   readonly distinctive?: readonly string[];
   /**
+   * Clients whose methods are not the package's `methods` (an older major version's client, still
+   * exported under another name) → their own method table, in its place.
+   */
+  readonly clientMethods?: Readonly<Record<string, Readonly<Record<string, string | null>>>>;
+  /**
    * Exports that are the package's exports again, under a version's name
    * (`require("@google-cloud/aiplatform").v1.PredictionServiceClient`).
    */
@@ -214,7 +219,18 @@ export const CATALOG: readonly SdkEntry[] = [
     package: "@mistralai/mistralai",
     library: "mistral",
     provider: "mistral_ai",
-    clients: { Mistral: "mistral" },
+    // 1.x exports `Mistral` (no default export); 0.x only its default export, `MistralClient`,
+    // whose methods are the client's own (`client.chat({...})`): real apps still pin 0.x.
+    clients: { Mistral: "mistral", default: "mistral" },
+    clientMethods: {
+      default: {
+        chat: "chat",
+        chatStream: "chat",
+        completion: "text_completion",
+        completionStream: "text_completion",
+        embeddings: "embeddings",
+      },
+    },
     methods: {
       "chat.complete": "chat",
       "chat.stream": "chat",
@@ -664,6 +680,23 @@ export const CATALOG: readonly SdkEntry[] = [
  */
 export function clientProvider(entry: SdkEntry, name: string): string {
   return entry.providers?.[name] ?? entry.provider;
+}
+
+/**
+ * The method table of a client an entry names: its own (`clientMethods`) or the package's.
+ *
+ * @example
+ * ```ts
+ * import { methodsOf, sdkOf } from "./catalog.ts";
+ * methodsOf(sdkOf("@mistralai/mistralai")!, "default").chat; // "chat"
+ * methodsOf(sdkOf("@mistralai/mistralai")!, "Mistral")["chat.complete"]; // "chat"
+ * ```
+ */
+export function methodsOf(
+  entry: SdkEntry,
+  client: string,
+): Readonly<Record<string, string | null>> {
+  return entry.clientMethods?.[client] ?? entry.methods;
 }
 
 /** The package a specifier names: `openai` for `openai`, `npm:openai@^7`, `openai/resources`. */
