@@ -556,11 +556,26 @@ export const CATALOG: readonly SdkEntry[] = [
     scanOnly: true,
   },
   {
+    // `initChatModel` (`langchain/chat_models/universal`), and the base classes v0 exported
+    // (defined there up to 0.0.x, then `@langchain/core`'s again): `Embeddings` of
+    // `langchain/embeddings/base`, `BaseChatModel` and `SimpleChatModel` of
+    // `langchain/chat_models/base`, `BaseLLM` and `LLM` of `langchain/llms/base`,
+    // `BaseLanguageModel` of `langchain/base_language`, the runnables of `langchain/schema/runnable`.
     package: "langchain",
     library: "langchain",
     framework: true,
     provider: "langchain",
-    clients: {},
+    clients: {
+      Embeddings: "Embeddings",
+      BaseChatModel: "BaseChatModel",
+      SimpleChatModel: "SimpleChatModel",
+      BaseLLM: "BaseLLM",
+      LLM: "LLM",
+      BaseLanguageModel: "BaseLanguageModel",
+      Runnable: "Runnable",
+      RunnableSequence: "RunnableSequence",
+    },
+    generic: ["Runnable", "RunnableSequence"],
     factories: { initChatModel: "initChatModel" },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
