@@ -181,18 +181,55 @@ export class Evaluator {
     return { k: "obj", props };
   }
 
-  /** A value of the type an annotation names (`client: OpenAI`), when the scope declares it. */
-  typeValue(annotation: Node | undefined, scope: Scope): Value {
-    let type = annotation?.typeAnnotation ?? annotation;
-    if (type?.type === "TSUnionType") {
-      type = (type.types as Node[]).find((t) => t.type === "TSTypeReference");
+  /**
+   * A value of the type an annotation names, when the scope declares it: an instance of a class
+   * (`client: OpenAI`), what a type alias stands for, the value `typeof` names (`typeof
+   * import("openai")`: the package's namespace), an object of a type literal's known members,
+   * a member of a value of the type an indexed access reads (`Sdk["OpenAI"]`).
+   */
+  typeValue(annotation: Node | undefined, scope: Scope, depth = 0): Value {
+    const type = annotation?.typeAnnotation ?? annotation;
+    if (!type || depth > 8) return UNKNOWN;
+    switch (type.type) {
+      case "TSTypeReference":
+        break;
+      case "TSUnionType":
+        // `OpenAI | undefined`: the first member the scope knows.
+        for (const t of type.types as Node[]) {
+          const v = this.typeValue(t, scope, depth + 1);
+          if (v !== UNKNOWN) return v;
+        }
+        return UNKNOWN;
+      case "TSTypeQuery":
+        return this.typeofValue(type.exprName, scope);
+      case "TSImportType": {
+        // `import("openai").OpenAI` as a type: an instance of that export.
+        const exported = this.typeofValue(type, scope);
+        return exported === UNKNOWN ? UNKNOWN : { k: "typed", type: exported };
+      }
+      case "TSIndexedAccessType": {
+        const key = stringOf(type.indexType?.literal);
+        const object = key === null ? UNKNOWN : this.typeValue(type.objectType, scope, depth + 1);
+        return object === UNKNOWN ? UNKNOWN : { k: "member", object, name: key! };
+      }
+      case "TSTypeLiteral": {
+        // `Promise<{ sdk: BedrockModule; client: Client }>`: the members whose types are known.
+        let props: Map<string, Value> | null = null;
+        for (const m of (type.members as Node[]).slice(0, 40)) {
+          const key = m.type === "TSPropertySignature" && !m.computed ? nameOf(m.key) : null;
+          const v = key === null ? UNKNOWN : this.typeValue(m.typeAnnotation, scope, depth + 1);
+          if (v !== UNKNOWN) (props ??= new Map()).set(key!, v);
+        }
+        return props ? { k: "obj", props } : UNKNOWN;
+      }
+      default:
+        return UNKNOWN;
     }
-    if (!type || type.type !== "TSTypeReference") return UNKNOWN;
     const ref = type.typeName as Node;
     // `Promise<BaseChatModel>` (an async function's return type): what it settles to.
     if (ref.type === "Identifier" && ref.name === "Promise" && !scope.lookup("Promise")) {
       const settled = (type.typeArguments?.params as Node[] | undefined)?.[0];
-      return settled ? this.typeValue(settled, scope) : UNKNOWN;
+      return settled ? this.typeValue(settled, scope, depth + 1) : UNKNOWN;
     }
     const base = ref.type === "TSQualifiedName"
       ? {
@@ -202,6 +239,37 @@ export class Evaluator {
       } as Value
       : scope.lookup(nameOf(ref) ?? "");
     return base ? { k: "typed", type: base } : UNKNOWN;
+  }
+
+  /**
+   * The value a `typeof` type names: a variable or its member (`typeof client`, `typeof sdk.X`),
+   * a module's namespace or export (`typeof import("openai")`, `typeof import("openai").OpenAI`).
+   */
+  private typeofValue(name: Node | undefined, scope: Scope): Value {
+    if (!name) return UNKNOWN;
+    switch (name.type) {
+      case "Identifier":
+        return scope.lookup(name.name) ?? UNKNOWN;
+      case "TSQualifiedName": {
+        const object = this.typeofValue(name.left, scope);
+        const key = nameOf(name.right);
+        return object === UNKNOWN || key === null ? UNKNOWN : { k: "member", object, name: key };
+      }
+      case "TSImportType": {
+        let value = this.moduleValue(stringOf(name.source ?? name.argument?.literal));
+        const path: string[] = [];
+        for (let q = name.qualifier as Node | null; q; q = q.left ?? null) {
+          path.unshift(nameOf(q.right ?? q) ?? "");
+          if (q.type !== "TSQualifiedName") break;
+        }
+        for (const key of path) {
+          value = value === UNKNOWN ? value : { k: "member", object: value, name: key };
+        }
+        return value;
+      }
+      default:
+        return UNKNOWN;
+    }
   }
 
   /**

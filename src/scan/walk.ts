@@ -104,7 +104,16 @@ export class Walk extends Evaluator {
         ? s.typeAnnotation.members
         : undefined;
       const name = nameOf(s.id);
-      if (!members || name === null || scope.names.has(name)) continue;
+      if (name === null || scope.names.has(name)) continue;
+      if (!members) {
+        // `type Sdk = typeof import("@aws-sdk/client-bedrock-runtime")`: a value of it is the
+        // package's namespace (`sdk: Sdk`, `loadSdk(): Promise<Sdk>`).
+        const value = s.type === "TSTypeAliasDeclaration"
+          ? this.typeValue(s.typeAnnotation, scope)
+          : UNKNOWN;
+        if (value !== UNKNOWN) scope.names.set(name, { k: "alias", value });
+        continue;
+      }
       const shape = this.typeShape(s, members as Node[], scope);
       if (shape) scope.names.set(name, { k: "class", cls: shape });
     }
