@@ -53,6 +53,8 @@ export interface Analysis {
    * their base classes (an abstract method's overrides), once every module is read.
    */
   subclasses: ClassSummary[];
+  /** Scanned modules whose functions the file hands an SDK's loader (`Walk.loaders`). */
+  loaders: string[];
 }
 
 /**
@@ -175,6 +177,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     readNames: walk.readNames,
     callNames: walk.callNames,
     subclasses,
+    loaders: [...walk.loaders],
   };
 }
 
