@@ -183,7 +183,7 @@ export class Evaluator {
 
   /**
    * A value of the type an annotation names, when the scope declares it: an instance of a class
-   * (`client: OpenAI`), what a type alias stands for, the value `typeof` names (`typeof
+   * (`client: OpenAI`), what a type alias stands for, a module `typeof` names (`typeof
    * import("openai")`: the package's namespace), an object of a type literal's known members,
    * a member of a value of the type an indexed access reads (`Sdk["OpenAI"]`).
    */
@@ -201,10 +201,14 @@ export class Evaluator {
         }
         return UNKNOWN;
       case "TSTypeQuery":
-        return this.typeofValue(type.exprName, scope);
+        // Only of a module: `typeof x` of the code's own values (config objects, `typeof
+        // this.defaults`) cost the scan of the SDK tree a quarter more resolution for no site.
+        return type.exprName?.type === "TSImportType"
+          ? this.importTypeValue(type.exprName)
+          : UNKNOWN;
       case "TSImportType": {
         // `import("openai").OpenAI` as a type: an instance of that export.
-        const exported = this.typeofValue(type, scope);
+        const exported = this.importTypeValue(type);
         return exported === UNKNOWN ? UNKNOWN : { k: "typed", type: exported };
       }
       case "TSIndexedAccessType": {
@@ -242,34 +246,20 @@ export class Evaluator {
   }
 
   /**
-   * The value a `typeof` type names: a variable or its member (`typeof client`, `typeof sdk.X`),
-   * a module's namespace or export (`typeof import("openai")`, `typeof import("openai").OpenAI`).
+   * What an import type names: the module's namespace (`import("openai")`), or its export
+   * (`import("openai").OpenAI`, `import("pkg").ns.X`).
    */
-  private typeofValue(name: Node | undefined, scope: Scope): Value {
-    if (!name) return UNKNOWN;
-    switch (name.type) {
-      case "Identifier":
-        return scope.lookup(name.name) ?? UNKNOWN;
-      case "TSQualifiedName": {
-        const object = this.typeofValue(name.left, scope);
-        const key = nameOf(name.right);
-        return object === UNKNOWN || key === null ? UNKNOWN : { k: "member", object, name: key };
-      }
-      case "TSImportType": {
-        let value = this.moduleValue(stringOf(name.source ?? name.argument?.literal));
-        const path: string[] = [];
-        for (let q = name.qualifier as Node | null; q; q = q.left ?? null) {
-          path.unshift(nameOf(q.right ?? q) ?? "");
-          if (q.type !== "TSQualifiedName") break;
-        }
-        for (const key of path) {
-          value = value === UNKNOWN ? value : { k: "member", object: value, name: key };
-        }
-        return value;
-      }
-      default:
-        return UNKNOWN;
+  private importTypeValue(node: Node): Value {
+    let value = this.moduleValue(stringOf(node.source ?? node.argument?.literal));
+    const path: string[] = [];
+    for (let q = node.qualifier as Node | null; q; q = q.left ?? null) {
+      path.unshift(nameOf(q.right ?? q) ?? "");
+      if (q.type !== "TSQualifiedName") break;
     }
+    for (const name of path) {
+      if (value !== UNKNOWN) value = { k: "member", object: value, name };
+    }
+    return value;
   }
 
   /**
