@@ -32,6 +32,16 @@ export interface SdkEntry {
    * code declares (`env.AI.run`, `env` a parameter): reported on any receiver of that name.
    */
   readonly bindings?: readonly string[];
+  /**
+   * Clients whose methods are not the package's `methods` (an older major version's client, still
+   * exported under another name) → their own method table, in its place.
+   */
+  readonly clientMethods?: Readonly<Record<string, Readonly<Record<string, string | null>>>>;
+  /**
+   * Exports that are the package's exports again, under a version's name
+   * (`require("@google-cloud/aiplatform").v1.PredictionServiceClient`).
+   */
+  readonly namespaces?: readonly string[];
   /** Exported functions that are AI calls → operation. */
   readonly functions?: Readonly<Record<string, string | null>>;
   /** Exported instances that are clients already (ollama's default export). */
@@ -214,7 +224,18 @@ export const CATALOG: readonly SdkEntry[] = [
     package: "@mistralai/mistralai",
     library: "mistral",
     provider: "mistral_ai",
-    clients: { Mistral: "mistral" },
+    // 1.x exports `Mistral` (no default export); 0.x only its default export, `MistralClient`,
+    // whose methods are the client's own (`client.chat({...})`): real apps still pin 0.x.
+    clients: { Mistral: "mistral", default: "mistral" },
+    clientMethods: {
+      default: {
+        chat: "chat",
+        chatStream: "chat",
+        completion: "text_completion",
+        completionStream: "text_completion",
+        embeddings: "embeddings",
+      },
+    },
     methods: {
       "chat.complete": "chat",
       "chat.stream": "chat",
@@ -407,6 +428,36 @@ export const CATALOG: readonly SdkEntry[] = [
     scanOnly: true,
   },
   {
+    // Vertex AI's generated gRPC clients: predictions on an endpoint or a publisher's model, and
+    // Gemini through the same service (`v1beta1` adds `chatCompletions` and `countTokens`). No
+    // runtime hook: the client speaks gRPC over node:http2 to the `*-aiplatform.googleapis.com`
+    // hosts of `detect/providers.ts`.
+    package: "@google-cloud/aiplatform",
+    library: "aiplatform",
+    provider: "gcp.vertex_ai",
+    clients: { PredictionServiceClient: "aiplatform" },
+    namespaces: ["v1", "v1beta1"],
+    methods: {
+      predict: "generate_content",
+      rawPredict: "generate_content",
+      streamRawPredict: "generate_content",
+      directPredict: "generate_content",
+      directRawPredict: "generate_content",
+      streamDirectPredict: "generate_content",
+      streamDirectRawPredict: "generate_content",
+      streamingPredict: "generate_content",
+      streamingRawPredict: "generate_content",
+      serverStreamingPredict: "generate_content",
+      explain: "generate_content",
+      generateContent: "generate_content",
+      streamGenerateContent: "generate_content",
+      embedContent: "embeddings",
+      chatCompletions: "chat",
+      countTokens: null,
+    },
+    scanOnly: true,
+  },
+  {
     package: "@huggingface/inference",
     library: "huggingface",
     provider: "huggingface",
@@ -510,11 +561,26 @@ export const CATALOG: readonly SdkEntry[] = [
     scanOnly: true,
   },
   {
+    // `initChatModel` (`langchain/chat_models/universal`), and the base classes v0 exported
+    // (defined there up to 0.0.x, then `@langchain/core`'s again): `Embeddings` of
+    // `langchain/embeddings/base`, `BaseChatModel` and `SimpleChatModel` of
+    // `langchain/chat_models/base`, `BaseLLM` and `LLM` of `langchain/llms/base`,
+    // `BaseLanguageModel` of `langchain/base_language`, the runnables of `langchain/schema/runnable`.
     package: "langchain",
     library: "langchain",
     framework: true,
     provider: "langchain",
-    clients: {},
+    clients: {
+      Embeddings: "Embeddings",
+      BaseChatModel: "BaseChatModel",
+      SimpleChatModel: "SimpleChatModel",
+      BaseLLM: "BaseLLM",
+      LLM: "LLM",
+      BaseLanguageModel: "BaseLanguageModel",
+      Runnable: "Runnable",
+      RunnableSequence: "RunnableSequence",
+    },
+    generic: ["Runnable", "RunnableSequence"],
     factories: { initChatModel: "initChatModel" },
     methods: LANGCHAIN_METHODS,
     chains: LANGCHAIN_CHAINS,
@@ -647,6 +713,23 @@ export const CATALOG: readonly SdkEntry[] = [
  */
 export function clientProvider(entry: SdkEntry, name: string): string {
   return entry.providers?.[name] ?? entry.provider;
+}
+
+/**
+ * The method table of a client an entry names: its own (`clientMethods`) or the package's.
+ *
+ * @example
+ * ```ts
+ * import { methodsOf, sdkOf } from "./catalog.ts";
+ * methodsOf(sdkOf("@mistralai/mistralai")!, "default").chat; // "chat"
+ * methodsOf(sdkOf("@mistralai/mistralai")!, "Mistral")["chat.complete"]; // "chat"
+ * ```
+ */
+export function methodsOf(
+  entry: SdkEntry,
+  client: string,
+): Readonly<Record<string, string | null>> {
+  return entry.clientMethods?.[client] ?? entry.methods;
 }
 
 /** The package a specifier names: `openai` for `openai`, `npm:openai@^7`, `openai/resources`. */

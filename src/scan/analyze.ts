@@ -56,6 +56,8 @@ export interface Analysis {
   subclasses: ClassSummary[];
   /** What the file registers on Electron's bridge (`electron.ts`), for the scan; none in lint. */
   bridges: Array<[string, Value]>;
+  /** Scanned modules whose functions the file hands an SDK's loader (`Walk.loaders`). */
+  loaders: string[];
 }
 
 /**
@@ -184,6 +186,7 @@ export function analyze(program: Node, source: string, options: AnalyzeOptions =
     callNames: walk.callNames,
     subclasses,
     bridges,
+    loaders: [...walk.loaders],
   };
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CATALOG, clientProvider, type SdkEntry } from "../catalog.ts";
+import { CATALOG, clientProvider, methodsOf, type SdkEntry } from "../catalog.ts";
 import { modelBodyOf, modelRequestOf } from "./request_bodies.ts";
 import { pathFromParams, type Request, requestOf } from "./requests.ts";
 import { optionOf, type ResolveContext, resolveValue } from "./resolve.ts";
@@ -235,13 +235,14 @@ function sdkMethod(
     const command = optionOf(args[0] ? resolveValue(args[0], ctx) : UNKNOWN, "sdk-command");
     return command && command.entry === entry ? commandSite(command, provider, "high") : null;
   }
-  if (!Object.prototype.hasOwnProperty.call(entry.methods, key)) return null;
+  const methods = methodsOf(entry, c.name);
+  if (!Object.prototype.hasOwnProperty.call(methods, key)) return null;
   const target = entry.framework ? `${entry.library}.${label}.${key}` : `${label}.${key}`;
   return {
     provider,
     library: entry.library,
     target,
-    operation: entry.methods[key] ?? null,
+    operation: methods[key] ?? null,
     confidence: entry.generic?.includes(c.name) ? "low" : "high",
   };
 }

@@ -67,6 +67,8 @@ function carries(v: Value, ctx: ResolveContext, depth: number, seen: Set<object>
           carries(resolveValue(cls.superclass, ctx), ctx, depth + 1, seen);
       });
     }
+    case "alias":
+      return carries(resolveValue(v.value, ctx), ctx, depth + 1, seen);
     case "obj": {
       for (const p of v.props.values()) {
         if (carries(resolveValue(p, ctx), ctx, depth + 1, seen)) return true;

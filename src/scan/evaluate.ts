@@ -184,18 +184,59 @@ export class Evaluator {
     return { k: "obj", props };
   }
 
-  /** A value of the type an annotation names (`client: OpenAI`), when the scope declares it. */
-  typeValue(annotation: Node | undefined, scope: Scope): Value {
-    let type = annotation?.typeAnnotation ?? annotation;
-    if (type?.type === "TSUnionType") {
-      type = (type.types as Node[]).find((t) => t.type === "TSTypeReference");
+  /**
+   * A value of the type an annotation names, when the scope declares it: an instance of a class
+   * (`client: OpenAI`), what a type alias stands for, a module `typeof` names (`typeof
+   * import("openai")`: the package's namespace), an object of a type literal's known members,
+   * a member of a value of the type an indexed access reads (`Sdk["OpenAI"]`).
+   */
+  typeValue(annotation: Node | undefined, scope: Scope, depth = 0): Value {
+    const type = annotation?.typeAnnotation ?? annotation;
+    if (!type || depth > 8) return UNKNOWN;
+    switch (type.type) {
+      case "TSTypeReference":
+        break;
+      case "TSUnionType":
+        // `OpenAI | undefined`: the first member the scope knows.
+        for (const t of type.types as Node[]) {
+          const v = this.typeValue(t, scope, depth + 1);
+          if (v !== UNKNOWN) return v;
+        }
+        return UNKNOWN;
+      case "TSTypeQuery":
+        // Only of a module: `typeof x` of the code's own values (config objects, `typeof
+        // this.defaults`) cost the scan of the SDK tree a quarter more resolution for no site.
+        return type.exprName?.type === "TSImportType"
+          ? this.importTypeValue(type.exprName)
+          : UNKNOWN;
+      case "TSImportType": {
+        // `import("openai").OpenAI` as a type: an instance of that export.
+        const exported = this.importTypeValue(type);
+        return exported === UNKNOWN ? UNKNOWN : { k: "typed", type: exported };
+      }
+      case "TSIndexedAccessType": {
+        const key = stringOf(type.indexType?.literal);
+        const object = key === null ? UNKNOWN : this.typeValue(type.objectType, scope, depth + 1);
+        return object === UNKNOWN ? UNKNOWN : { k: "member", object, name: key! };
+      }
+      case "TSTypeLiteral": {
+        // `Promise<{ sdk: BedrockModule; client: Client }>`: the members whose types are known.
+        let props: Map<string, Value> | null = null;
+        for (const m of (type.members as Node[]).slice(0, 40)) {
+          const key = m.type === "TSPropertySignature" && !m.computed ? nameOf(m.key) : null;
+          const v = key === null ? UNKNOWN : this.typeValue(m.typeAnnotation, scope, depth + 1);
+          if (v !== UNKNOWN) (props ??= new Map()).set(key!, v);
+        }
+        return props ? { k: "obj", props } : UNKNOWN;
+      }
+      default:
+        return UNKNOWN;
     }
-    if (!type || type.type !== "TSTypeReference") return UNKNOWN;
     const ref = type.typeName as Node;
     // `Promise<BaseChatModel>` (an async function's return type): what it settles to.
     if (ref.type === "Identifier" && ref.name === "Promise" && !scope.lookup("Promise")) {
       const settled = (type.typeArguments?.params as Node[] | undefined)?.[0];
-      return settled ? this.typeValue(settled, scope) : UNKNOWN;
+      return settled ? this.typeValue(settled, scope, depth + 1) : UNKNOWN;
     }
     const base = ref.type === "TSQualifiedName"
       ? {
@@ -205,6 +246,23 @@ export class Evaluator {
       } as Value
       : scope.lookup(nameOf(ref) ?? "");
     return base ? { k: "typed", type: base } : UNKNOWN;
+  }
+
+  /**
+   * What an import type names: the module's namespace (`import("openai")`), or its export
+   * (`import("openai").OpenAI`, `import("pkg").ns.X`).
+   */
+  private importTypeValue(node: Node): Value {
+    let value = this.moduleValue(stringOf(node.source ?? node.argument?.literal));
+    const path: string[] = [];
+    for (let q = node.qualifier as Node | null; q; q = q.left ?? null) {
+      path.unshift(nameOf(q.right ?? q) ?? "");
+      if (q.type !== "TSQualifiedName") break;
+    }
+    for (const name of path) {
+      if (value !== UNKNOWN) value = { k: "member", object: value, name };
+    }
+    return value;
   }
 
   /**

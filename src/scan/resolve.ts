@@ -212,7 +212,8 @@ export function resolveValue(v: Value, ctx: ResolveContext, depth = 0): Value {
       return resolveCell(v.cell, ctx, depth);
     case "typed": {
       const t = resolveValue(v.type, ctx, depth + 1);
-      return instanceOf(t);
+      // A type alias another module exports: what a value of it is, said there.
+      return t.k === "alias" ? resolveValue(t.value, ctx, depth + 1) : instanceOf(t);
     }
     case "import":
       return resolveImport(v.module, v.name, ctx, depth);
@@ -687,6 +688,7 @@ export function sdkMember(e: SdkEntry, name: string): Value {
     return { k: "sdk-function", entry: e, name };
   }
   if (e.commands?.[name]) return { k: "sdk-command-class", entry: e, name };
+  if (e.namespaces?.includes(name)) return { k: "sdk-module", entry: e };
   return UNKNOWN;
 }
 

@@ -3,8 +3,8 @@
  * reads each, parses with oxc-parser (ESTree for TS, TSX, JSX, ESM and CommonJS) those that may
  * start an AI call chain (`relevance.ts`) and runs the one analysis on them, which resolves
  * imports across the scanned files (`modules.ts`). The import graph pulls in the rest on demand:
- * the importers of a module whose exports can carry a call, and a module whose export a call's
- * URL needs. A call whose answer needs another module's exports (a client, a URL constant, a
+ * the importers of a module whose exports can carry a call, a module whose export a call's URL
+ * needs, and a module whose function a parsed file hands an SDK's loader (`() => import("x")`). A call whose answer needs another module's exports (a client, a URL constant, a
  * fetch wrapper) is classified once every file is read, from the value summaries each file left.
  * A file's AST is dropped once it is analysed; what stays is its summaries and its pending calls,
  * and of a file not parsed, the scanned files it imports.
@@ -463,6 +463,9 @@ function scanFiles(
   const extending = new Map<string, string[]>();
   let lines = 0;
   let done = 0;
+  /** Modules handed an SDK's loader (`Analysis.loaders`), to parse once the first pass is done. */
+  const loaders: string[] = [];
+  let firstPassDone = false;
   /** Reads of each name over the parsed files (see `Analysis.readNames`). */
   const readNames = new Map<string, number>();
   /** Calls by callee name over the parsed files (see `Analysis.callNames`). */
@@ -509,6 +512,9 @@ function scanFiles(
       }
       for (const call of analysis.pending) pending.push({ ...call, path });
       subclasses.add(analysis.subclasses);
+      // Read once the first pass is done (a file it has not reached yet would be parsed twice).
+      loaders.push(...analysis.loaders);
+      if (firstPassDone) { for (const module of loaders.splice(0)) pullIn(module); }
       for (const { node: _node, ...site } of analysis.sites) sites.push({ ...site, path });
     } catch (error) {
       errors.push({ file: relative(cwd, path), message: (error as Error).message });
@@ -563,6 +569,8 @@ function scanFiles(
     }
     if (++done % 200 === 0) options.progress?.(done, files.length);
   }
+  firstPassDone = true;
+  for (const module of loaders.splice(0)) pullIn(module);
   // The callers of what a parsed module exports (a fetch wrapper, a client made in another
   // module) hold sites with no request function or SDK of their own: a skipped file importing a
   // module whose exports can carry an AI call is parsed, and so on up the graph.

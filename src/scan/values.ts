@@ -97,6 +97,8 @@ export type Value =
   | { k: "call"; callee: Value; args: Value[]; isNew: boolean }
   /** A parameter or field typed as a class: an instance of it. */
   | { k: "typed"; type: Value }
+  /** A type alias (`type Sdk = typeof import("openai")`): `value` is what a value of it stands for. */
+  | { k: "alias"; value: Value }
   /** A function; `self` is the class of the receiver a method was read from (`this` in it). */
   | { k: "fn"; fn: FnSummary; self?: ClassSummary }
   | { k: "class"; cls: ClassSummary }
@@ -373,6 +375,9 @@ export function detachStrings(
         break;
       case "typed":
         values.push(v.type);
+        break;
+      case "alias":
+        values.push(v.value);
         break;
       case "fn":
         fns.push(v.fn);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CATALOG } from "../catalog.ts";
+import { CATALOG, sdkOf } from "../catalog.ts";
 import type { AttestMark } from "./attestation.ts";
 import {
   forEachChild,
@@ -66,6 +66,12 @@ export class Walk extends Evaluator {
   readonly exports: ModuleExports = { names: new Map(), star: [] };
   /** The classes with an `extends` clause: where a base class's abstract method may dispatch. */
   readonly subclasses: ClassSummary[] = [];
+  /**
+   * Scanned modules whose functions the file hands an SDK's loader
+   * (`loadPeer("cohere-ai", () => import("cohere-ai"))`): what they return may be the SDK, so the
+   * scan reads them though they name none.
+   */
+  readonly loaders = new Set<string>();
 
   /** Declares a block's functions, classes, variables, enums and imports before its statements. */
   hoist(body: Node[] | undefined, scope: Scope): void {
@@ -105,7 +111,16 @@ export class Walk extends Evaluator {
         ? s.typeAnnotation.members
         : undefined;
       const name = nameOf(s.id);
-      if (!members || name === null || scope.names.has(name)) continue;
+      if (name === null || scope.names.has(name)) continue;
+      if (!members) {
+        // `type Sdk = typeof import("@aws-sdk/client-bedrock-runtime")`: a value of it is the
+        // package's namespace (`sdk: Sdk`, `loadSdk(): Promise<Sdk>`).
+        const value = s.type === "TSTypeAliasDeclaration"
+          ? this.typeValue(s.typeAnnotation, scope)
+          : UNKNOWN;
+        if (value !== UNKNOWN) scope.names.set(name, { k: "alias", value });
+        continue;
+      }
       const shape = this.typeShape(s, members as Node[], scope);
       if (shape) scope.names.set(name, { k: "class", cls: shape });
     }
@@ -403,6 +418,10 @@ export class Walk extends Evaluator {
       distinctive: callee.type === "MemberExpression" ? distinctivePath(callee, scope) : null,
     };
     this.records.push(record);
+    const owner = record.callee.k === "member" ? record.callee.object : record.callee;
+    if (owner.k === "import" && (node.arguments as Node[]).some(loadsSdk)) {
+      this.loaders.add(owner.module);
+    }
     const called = callee.type === "Identifier"
       ? callee.name as string
       : callee.type === "MemberExpression"
@@ -577,6 +596,25 @@ export class Walk extends Evaluator {
     }
     forEachChild(node, (c) => this.visit(c, scope));
   }
+}
+
+/** Whether an argument is a function that loads an SDK package (`() => import("cohere-ai")`). */
+function loadsSdk(arg: Node): boolean {
+  if (!isFunction(arg)) return false;
+  let body = unwrap(arg.body);
+  if (body.type === "BlockStatement") {
+    const statements = body.body as Node[];
+    const last = statements[statements.length - 1];
+    if (statements.length !== 1 || last?.type !== "ReturnStatement" || !last.argument) return false;
+    body = unwrap(last.argument);
+  }
+  if (body.type === "AwaitExpression") body = unwrap(body.argument);
+  const specifier = body.type === "ImportExpression"
+    ? stringOf(body.source)
+    : body.type === "CallExpression" && nameOf(body.callee) === "require"
+    ? stringOf(body.arguments[0])
+    : null;
+  return specifier !== null && sdkOf(specifier) !== undefined;
 }
 
 /** Whether a method's body (none: declared only) does nothing but throw. */
