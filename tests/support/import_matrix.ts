@@ -7,6 +7,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { isBuiltin } from "node:module";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname!, "..", "..");
@@ -23,11 +24,16 @@ export const SHAPES: readonly string[] = [
   "./tests/fixtures/import_matrix/tla.mjs", // top-level await
 ];
 
-/** The top-level package names in this repository's `node_modules` (scoped ones included). */
+/**
+ * The top-level package names in this repository's `node_modules` (scoped ones included), but not
+ * those a built-in module shadows (`process`, `events`, `buffer`: `import("process")` loads the
+ * built-in, a live object whose shape depends on what ran before, such as Node wrapping
+ * `process.chdir` when a first worker starts).
+ */
 export function installedPackages(): string[] {
   const names: string[] = [];
   for (const name of readdirSync(join(root, "node_modules"))) {
-    if (name.startsWith(".")) continue;
+    if (name.startsWith(".") || isBuiltin(name)) continue;
     if (!name.startsWith("@")) names.push(name);
     else {
       for (const sub of readdirSync(join(root, "node_modules", name))) names.push(`${name}/${sub}`);
