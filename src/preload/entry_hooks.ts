@@ -325,30 +325,39 @@ interface CjsModule {
 /**
  * Sets a one-shot trap for each client class a CommonJS entry assigns to `exports` by name
  * (`exports.BedrockRuntimeClient = …`, after its last `require()`): the assignment stores a plain
- * data property, as it would without the trap, and hands the class over. The trap is not
- * enumerable, and one the entry never assigns is removed once its evaluation is over.
+ * data property, as it would without the trap, and hands the class over. The traps sit on a
+ * prototype put between `exports` and its own, not on `exports`: a name bound by `__exportStar`
+ * (`if (!exports.hasOwnProperty(p)) …`, openai 3.x's `OpenAIApi`) is not taken for one the entry
+ * already has, and keys, `in` and reads answer as without them. The prototype is put back once the
+ * entry's evaluation is over.
  */
 function trapExports(exports: object, names: readonly string[], hand: (v: unknown) => void): void {
-  for (const name of names) {
-    if (Object.prototype.hasOwnProperty.call(exports, name)) continue;
-    const trap = {
+  const own = names.filter((name) => !Object.prototype.hasOwnProperty.call(exports, name));
+  if (own.length === 0) return;
+  const original = Object.getPrototypeOf(exports) as object | null;
+  const traps = Object.create(original) as object;
+  for (const name of own) {
+    Object.defineProperty(traps, name, {
       configurable: true,
       enumerable: false,
-      get: () => undefined,
-      set(value: unknown) {
-        // Deleted first, so the key takes the place in key order a plain assignment gives it.
-        delete (exports as Record<string, unknown>)[name];
-        (exports as Record<string, unknown>)[name] = value;
-        hand({ [name]: value });
+      get(this: object) {
+        return original === null ? undefined : Reflect.get(original, name, this);
       },
-    };
-    Object.defineProperty(exports, name, trap);
-    queueMicrotask(() => {
-      if (Object.getOwnPropertyDescriptor(exports, name)?.set === trap.set) {
-        delete (exports as Record<string, unknown>)[name];
-      }
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, name, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+        if (this === exports) hand({ [name]: value });
+      },
     });
   }
+  if (!Reflect.setPrototypeOf(exports, traps)) return;
+  queueMicrotask(() => {
+    if (Object.getPrototypeOf(exports) === traps) Reflect.setPrototypeOf(exports, original);
+  });
 }
 
 /**
