@@ -168,9 +168,33 @@ export const CATALOG: readonly SdkEntry[] = [
     package: "openai",
     library: "openai",
     provider: "openai",
-    clients: { default: "openai", OpenAI: "openai", AzureOpenAI: "azure_openai" },
+    clients: {
+      default: "openai",
+      OpenAI: "openai",
+      AzureOpenAI: "azure_openai",
+      OpenAIApi: "openai",
+    },
     providers: { AzureOpenAI: "azure.ai.openai" },
     methods: { ...STAINLESS_OPENAI, ...OPENAI_ASSISTANT_RUNS },
+    // 3.x's client (`new OpenAIApi(new Configuration({ apiKey }))`, axios underneath: the runtime
+    // sees its requests at the transport), as 3.3.0's `api.d.ts` declares it.
+    clientMethods: {
+      OpenAIApi: {
+        createChatCompletion: "chat",
+        createCompletion: "text_completion",
+        createEdit: "text_completion",
+        createEmbedding: "embeddings",
+        createImage: "generate_content",
+        createImageEdit: "generate_content",
+        createImageVariation: "generate_content",
+        createTranscription: "generate_content",
+        createTranslation: "generate_content",
+        createModeration: null,
+        createAnswer: "text_completion",
+        createClassification: "text_completion",
+        createSearch: "text_completion",
+      },
+    },
     distinctive: ["chat.completions.create", "responses.create", "embeddings.create"],
   },
   {
