@@ -119,6 +119,35 @@ const OPENAI_ASSISTANT_RUNS: Record<string, string | null> = {
  * The methods of every LangChain model (`BaseChatModel`, `Embeddings`) that are AI calls: what the
  * scan follows on each LangChain package, and what the runtime's framework family wraps.
  */
+/** xsai's calls, each its own package's (`@xsai/generate-text`) and the umbrella's. */
+const XSAI_FUNCTIONS: Record<string, string | null> = {
+  generateText: "chat",
+  streamText: "chat",
+  generateObject: "chat",
+  streamObject: "chat",
+  embed: "embeddings",
+  embedMany: "embeddings",
+  generateImage: "generate_content",
+  generateSpeech: "generate_content",
+  generateTranscription: "generate_content",
+  streamTranscription: "generate_content",
+};
+
+/** ElevenLabs' model calls (1.59's and 2.x's clients); voices, models and history are not. */
+const ELEVENLABS_METHODS: Record<string, string | null> = {
+  generate: "generate_content",
+  "textToSpeech.convert": "generate_content",
+  "textToSpeech.convertAsStream": "generate_content",
+  "textToSpeech.convertWithTimestamps": "generate_content",
+  "textToSpeech.stream": "generate_content",
+  "textToSpeech.streamWithTimestamps": "generate_content",
+  "speechToText.convert": "generate_content",
+  "speechToSpeech.convert": "generate_content",
+  "speechToSpeech.convertAsStream": "generate_content",
+  "speechToSpeech.stream": "generate_content",
+  "textToSoundEffects.convert": "generate_content",
+};
+
 export const LANGCHAIN_METHODS: Readonly<Record<string, string | null>> = {
   invoke: "chat",
   stream: "chat",
@@ -490,6 +519,46 @@ export const CATALOG: readonly SdkEntry[] = [
     chains: ["endpoint"],
     methods: HUGGINGFACE_TASKS,
     functions: HUGGINGFACE_TASKS,
+    scanOnly: true,
+  },
+  // xsai (moeru-ai): small functions against any OpenAI-compatible API (`baseURL` per call), from
+  // the umbrella package and from one package each, as 0.4.4's exports are.
+  ...([
+    ["xsai", Object.keys(XSAI_FUNCTIONS)],
+    ["@xsai/generate-text", ["generateText"]],
+    ["@xsai/stream-text", ["streamText"]],
+    ["@xsai/generate-object", ["generateObject"]],
+    ["@xsai/stream-object", ["streamObject"]],
+    ["@xsai/embed", ["embed", "embedMany"]],
+    ["@xsai/generate-image", ["generateImage"]],
+    ["@xsai/generate-speech", ["generateSpeech"]],
+    ["@xsai/generate-transcription", ["generateTranscription"]],
+    ["@xsai/stream-transcription", ["streamTranscription"]],
+  ] as const).map(([pkg, names]): SdkEntry => ({
+    package: pkg,
+    library: "xsai",
+    provider: "openai_compatible",
+    clients: {},
+    methods: {},
+    functions: Object.fromEntries(names.map((name) => [name, XSAI_FUNCTIONS[name]!])),
+    scanOnly: true,
+  })),
+  {
+    // ElevenLabs' SDK: 1.x (`elevenlabs`, with the deprecated `generate`) and 2.x
+    // (`@elevenlabs/elevenlabs-js`); the runtime sees its requests by the API's hosts.
+    package: "elevenlabs",
+    library: "elevenlabs",
+    provider: "elevenlabs",
+    clients: { ElevenLabsClient: "elevenlabs" },
+    methods: ELEVENLABS_METHODS,
+    scanOnly: true,
+  },
+  {
+    package: "@elevenlabs/elevenlabs-js",
+    library: "elevenlabs",
+    provider: "elevenlabs",
+    clients: { ElevenLabsClient: "elevenlabs" },
+    methods: ELEVENLABS_METHODS,
     scanOnly: true,
   },
   {

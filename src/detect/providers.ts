@@ -68,6 +68,9 @@ const HOSTS: ReadonlyArray<[host: string, provider: string]> = [
   ["api.ai21.com", "ai21"],
   ["api.replicate.com", "replicate"],
   ["api.stability.ai", "stability"],
+  ["api.elevenlabs.io", "elevenlabs"],
+  ["api.us.elevenlabs.io", "elevenlabs"],
+  ["api.eu.residency.elevenlabs.io", "elevenlabs"],
   ["api.voyageai.com", "voyage"],
   ["api-atlas.nomic.ai", "nomic"],
   ["*.ml.cloud.ibm.com", "ibm.watsonx.ai"],
@@ -326,6 +329,20 @@ const AI_PATHS: ReadonlyArray<{
     siteRoutes: true,
   },
   { endings: ["/images/generations"], operation: "generate_content" },
+  // ElevenLabs' speech (on its own hosts only): text to speech per voice, speech to text, effects.
+  {
+    endings: [
+      "/text-to-speech/{segment}",
+      "/text-to-speech/{segment}/stream",
+      "/text-to-speech/{segment}/with-timestamps",
+      "/text-to-speech/{segment}/stream/with-timestamps",
+      "/speech-to-speech/{segment}",
+      "/speech-to-speech/{segment}/stream",
+      "/speech-to-text",
+      "/sound-generation",
+    ],
+    operation: "generate_content",
+  },
   // Speech and transcription on OpenAI-compatible servers (LocalAI, vLLM, a provider's proxy).
   {
     endings: ["/audio/speech", "/audio/transcriptions", "/audio/translations"],

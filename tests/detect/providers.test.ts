@@ -44,12 +44,21 @@ test("the host registry names every listed provider", () => {
     ["https://ark.cn-beijing.volces.com/api/v3/chat/completions", "volcengine"],
     ["https://qianfan.baidubce.com/v2/chat/completions", "qianfan"],
     ["https://api.stability.ai/v2beta/stable-image/generate/core", "stability"],
+    ["https://api.elevenlabs.io/v1/text-to-speech/v1/stream", "elevenlabs"],
+    ["https://api.eu.residency.elevenlabs.io/v1/speech-to-text", "elevenlabs"],
     ["https://api.inceptionlabs.ai/v1/edit/completions", "inception"],
     ["https://api.asksage.ai/server/query", "asksage"],
     ["https://api.302.ai/v1/chat/completions", "302ai"],
     ["http://10.0.0.5:8000/v1/chat/completions", "openai_compatible"],
   ];
   for (const [url, provider] of cases) assert.equal(matchUrl(url, [])?.provider, provider, url);
+  // ElevenLabs' speech paths name their operation there, and nowhere else make an AI call.
+  assert.equal(
+    matchUrl("https://api.elevenlabs.io/v1/text-to-speech/v1/stream", [])?.operation,
+    "generate_content",
+  );
+  assert.equal(matchUrl("https://api.elevenlabs.io/v1/voices", [])?.operation, null);
+  assert.equal(matchUrl("https://example.com/v1/text-to-speech/v1", []), null);
   assert.equal(matchUrl("https://example.com/index.html", []), null);
   assert.equal(matchUrl("https://s3.amazonaws.com/bucket/key", []), null);
   assert.equal(matchUrl("data:text/plain,hi", []), null);
