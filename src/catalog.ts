@@ -116,11 +116,10 @@ const OPENAI_ASSISTANT_RUNS: Record<string, string | null> = {
 };
 
 /**
- * The methods of every LangChain model (`BaseChatModel`, `Embeddings`) that are AI calls: what the
- * scan follows on each LangChain package, and what the runtime's framework family wraps.
+ * The calls the Vercel AI SDK's functions are named for, which xsai names the same: text and
+ * objects, embeddings, images.
  */
-/** xsai's calls, each its own package's (`@xsai/generate-text`) and the umbrella's. */
-const XSAI_FUNCTIONS: Record<string, string | null> = {
+const AI_SDK_CALLS: Record<string, string | null> = {
   generateText: "chat",
   streamText: "chat",
   generateObject: "chat",
@@ -128,6 +127,11 @@ const XSAI_FUNCTIONS: Record<string, string | null> = {
   embed: "embeddings",
   embedMany: "embeddings",
   generateImage: "generate_content",
+};
+
+/** xsai's calls, each its own package's (`@xsai/generate-text`) and the umbrella's. */
+const XSAI_FUNCTIONS: Record<string, string | null> = {
+  ...AI_SDK_CALLS,
   generateSpeech: "generate_content",
   generateTranscription: "generate_content",
   streamTranscription: "generate_content",
@@ -148,6 +152,10 @@ const ELEVENLABS_METHODS: Record<string, string | null> = {
   "textToSoundEffects.convert": "generate_content",
 };
 
+/**
+ * The methods of every LangChain model (`BaseChatModel`, `Embeddings`) that are AI calls: what the
+ * scan follows on each LangChain package, and what the runtime's framework family wraps.
+ */
 export const LANGCHAIN_METHODS: Readonly<Record<string, string | null>> = {
   invoke: "chat",
   stream: "chat",
@@ -356,13 +364,7 @@ export const CATALOG: readonly SdkEntry[] = [
     clients: {},
     methods: {},
     functions: {
-      generateText: "chat",
-      streamText: "chat",
-      generateObject: "chat",
-      streamObject: "chat",
-      embed: "embeddings",
-      embedMany: "embeddings",
-      generateImage: "generate_content",
+      ...AI_SDK_CALLS,
       transcribe: "generate_content",
       experimental_transcribe: "generate_content",
       generateSpeech: "generate_content",

@@ -212,91 +212,79 @@ test("web chat: a user rule still comes first", () => {
   assert.equal(matchUrl("https://chatgpt.com/backend-api/models", rules)?.provider, "acme_proxy");
 });
 
-test("GitHub Copilot's API: its model calls by host and whole path, with the path's operation", () => {
-  for (
-    const [url, operation] of [
-      ["https://api.githubcopilot.com/chat/completions", "chat"],
-      ["https://api.githubcopilot.com/responses", "chat"],
-      ["https://api.githubcopilot.com/v1/messages", "chat"],
-      ["https://api.githubcopilot.com/embeddings", "embeddings"],
-      ["https://api.individual.githubcopilot.com/chat/completions/", "chat"],
-      ["https://API.Business.GithubCopilot.com./embeddings", "embeddings"],
-      ["https://api.enterprise.githubcopilot.com/v1/messages", "chat"],
-    ] as const
-  ) {
+/** Each URL is `provider`'s call with its operation; each of `ordinary` is no AI call. */
+function assertWholePaths(
+  provider: string,
+  calls: ReadonlyArray<readonly [url: string, operation: string]>,
+  ordinary: readonly string[],
+): void {
+  for (const [url, operation] of calls) {
     const match = matchUrl(url, []);
-    assert.equal(match?.provider, "github.copilot", url);
+    assert.equal(match?.provider, provider, url);
     assert.equal(match?.operation, operation, url);
   }
-  // The same host serves GitHub's MCP server and the model list; telemetry has its own host.
-  for (
-    const url of [
-      "https://api.githubcopilot.com/mcp/",
-      "https://api.githubcopilot.com/mcp/readonly",
-      "https://api.githubcopilot.com/models",
-      "https://api.individual.githubcopilot.com/models/gpt-4o/policy",
-      "https://telemetry.individual.githubcopilot.com/telemetry",
-      "https://githubcopilot.com/chat/completions",
-      "https://api.githubcopilot.com.example.com/chat/completions",
-    ]
-  ) assert.equal(matchUrl(url, []), null, url);
+  for (const url of ordinary) assert.equal(matchUrl(url, []), null, url);
+}
+
+test("GitHub Copilot's API: its model calls by host and whole path, with the path's operation", () => {
+  assertWholePaths("github.copilot", [
+    ["https://api.githubcopilot.com/chat/completions", "chat"],
+    ["https://api.githubcopilot.com/responses", "chat"],
+    ["https://api.githubcopilot.com/v1/messages", "chat"],
+    ["https://api.githubcopilot.com/embeddings", "embeddings"],
+    ["https://api.individual.githubcopilot.com/chat/completions/", "chat"],
+    ["https://API.Business.GithubCopilot.com./embeddings", "embeddings"],
+    ["https://api.enterprise.githubcopilot.com/v1/messages", "chat"],
+  ], [
+    // The same host serves GitHub's MCP server and the model list; telemetry has its own host.
+    "https://api.githubcopilot.com/mcp/",
+    "https://api.githubcopilot.com/mcp/readonly",
+    "https://api.githubcopilot.com/models",
+    "https://api.individual.githubcopilot.com/models/gpt-4o/policy",
+    "https://telemetry.individual.githubcopilot.com/telemetry",
+    "https://githubcopilot.com/chat/completions",
+    "https://api.githubcopilot.com.example.com/chat/completions",
+  ]);
   assert.equal(isOrdinaryOrigin("https://api.githubcopilot.com"), false);
 });
 
 test("Ollama's cloud: ollama.com's API paths are Ollama's calls, its website's pages are not", () => {
-  for (
-    const [url, operation] of [
-      ["https://ollama.com/api/chat", "chat"],
-      ["https://ollama.com/api/generate", "text_completion"],
-      ["https://ollama.com/api/embed", "embeddings"],
-      ["https://ollama.com/v1/chat/completions", "chat"],
-      ["https://ollama.com/v1/embeddings", "embeddings"],
-      ["https://ollama.com/v1/messages", "chat"],
-      ["https://ollama.com/v1/systemone", "chat"],
-      ["https://www.ollama.com/api/chat/", "chat"],
-    ] as const
-  ) {
-    const match = matchUrl(url, []);
-    assert.equal(match?.provider, "ollama", url);
-    assert.equal(match?.operation, operation, url);
-  }
-  for (
-    const url of [
-      "https://ollama.com/",
-      "https://ollama.com/search?q=qwen&c=cloud",
-      "https://ollama.com/library/llama3.2/tags",
-      "https://ollama.com/settings/keys",
-      "https://ollama.com/api/tags",
-      "https://ollama.com/api/web_search",
-    ]
-  ) assert.equal(matchUrl(url, []), null, url);
+  assertWholePaths("ollama", [
+    ["https://ollama.com/api/chat", "chat"],
+    ["https://ollama.com/api/generate", "text_completion"],
+    ["https://ollama.com/api/embed", "embeddings"],
+    ["https://ollama.com/v1/chat/completions", "chat"],
+    ["https://ollama.com/v1/embeddings", "embeddings"],
+    ["https://ollama.com/v1/messages", "chat"],
+    ["https://ollama.com/v1/systemone", "chat"],
+    ["https://www.ollama.com/api/chat/", "chat"],
+  ], [
+    "https://ollama.com/",
+    "https://ollama.com/search?q=qwen&c=cloud",
+    "https://ollama.com/library/llama3.2/tags",
+    "https://ollama.com/settings/keys",
+    "https://ollama.com/api/tags",
+    "https://ollama.com/api/web_search",
+  ]);
   // The local server stays Ollama's by its host and port.
   assert.equal(matchUrl("http://localhost:11434/api/chat", [])?.provider, "ollama");
 });
 
 test("Workers AI's REST API: a model's run on api.cloudflare.com, the rest of Cloudflare's API ordinary", () => {
   const base = "https://api.cloudflare.com/client/v4/accounts/0123abcd";
-  for (
-    const [path, operation] of [
-      ["/ai/run/@cf/meta/llama-3.1-8b-instruct", "generate_content"],
-      ["/ai/run/@cf/baai/bge-base-en-v1.5", "generate_content"],
-      ["/ai/run/@hf/thebloke/mistral-7b-instruct-v0.1-awq/", "generate_content"],
-      ["/ai/v1/chat/completions", "chat"],
-      ["/ai/v1/embeddings", "embeddings"],
-    ] as const
-  ) {
-    const match = matchUrl(base + path, []);
-    assert.equal(match?.provider, "cloudflare.workers_ai", path);
-    assert.equal(match?.operation, operation, path);
-  }
-  for (
-    const url of [
-      `${base}/ai/run/`,
-      `${base}/ai/models/search?task=Text%20Generation`,
-      `${base}/ai/finetunes`,
-      "https://api.cloudflare.com/client/v4/zones",
-      "https://api.cloudflare.com/client/v4/accounts/0123abcd/workers/scripts/x",
-      "https://example.com/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.1-8b-instruct",
-    ]
-  ) assert.equal(matchUrl(url, []), null, url);
+  const calls = [
+    ["/ai/run/@cf/meta/llama-3.1-8b-instruct", "generate_content"],
+    ["/ai/run/@cf/baai/bge-base-en-v1.5", "generate_content"],
+    ["/ai/run/@hf/thebloke/mistral-7b-instruct-v0.1-awq/", "generate_content"],
+    ["/ai/v1/chat/completions", "chat"],
+    ["/ai/v1/embeddings", "embeddings"],
+  ] as const;
+  assertWholePaths("cloudflare.workers_ai", calls.map(([path, op]) => [base + path, op] as const), [
+    `${base}/ai/run/`,
+    `${base}/ai/models/search?task=Text%20Generation`,
+    `${base}/ai/finetunes`,
+    "https://api.cloudflare.com/client/v4/zones",
+    "https://api.cloudflare.com/client/v4/accounts/0123abcd/workers/scripts/x",
+    "https://example.com/client/v4/accounts/0123abcd/ai/run/@cf/meta/llama-3.1-8b-instruct",
+  ]);
 });
