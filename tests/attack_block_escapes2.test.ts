@@ -137,3 +137,57 @@ for (const { name, make } of MAKERS) {
     }
   });
 }
+
+/**
+ * An AI path written in another case: servers that route without case (Express's default, Go's
+ * Fiber, ASP.NET) answer `/V1/Chat/Completions` as the endpoint, so the registry reads any-host
+ * endings without case.
+ */
+const CASED: Array<{ name: string; send(): Promise<unknown> }> = [
+  {
+    name: "fetch of /V1/Chat/Completions",
+    send: () => fetch(`${base}/V1/Chat/Completions?cased`, { method: "POST", body: "{}" }),
+  },
+  {
+    name: "http.request of /V1/CHAT/COMPLETIONS",
+    send: () =>
+      sendWithPath((cb) => {
+        const { hostname, port } = new URL(base);
+        return http.request({ hostname, port, method: "POST", path: "/V1/CHAT/COMPLETIONS" }, cb);
+      }, "/V1/CHAT/COMPLETIONS?cased"),
+  },
+  {
+    name: "fetch of a Gemini model's :GenerateContent",
+    send: () =>
+      fetch(`${base}/v1beta/models/gemini-2.0-flash:GenerateContent`, {
+        method: "POST",
+        body: "{}",
+      }),
+  },
+];
+
+for (const { name, send } of CASED) {
+  test(`block: ${name} → AttestationError, nothing arrives`, async () => {
+    await barrier(servers);
+    const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
+    try {
+      const before = servers.seen.length;
+      let outcome: unknown = "sent";
+      try {
+        const response = await send();
+        if (response instanceof Response) await response.text();
+      } catch (error) {
+        outcome = error;
+      }
+      await barrier(servers);
+      const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
+      assert.deepEqual(received, [], `${runtime}: the server received it`);
+      assert.ok(isAttestationError(outcome), `${runtime}: got ${outcome}`);
+      const records = aiCalls(g.records());
+      assert.equal(records[0]?.action, "blocked");
+      assert.ok(records[0]?.operation === "chat" || records[0]?.operation === "generate_content");
+    } finally {
+      await g.disable();
+    }
+  });
+}
