@@ -1,10 +1,11 @@
 // @runtimes deno bun node
 /**
- * More attacks on block mode: a request the guard judged ordinary whose `path` the app changes
- * before the runtime writes the request line (`req.path = "/v1/chat/completions"` between
- * `http.request()` and `end()`; Node, Deno and Bun all read `path` then). Each must throw
- * AttestationError and reach no server, against the real loopback servers; report mode records
- * the call and sends it as the app asked; an ordinary change of path is left alone.
+ * More attacks on block mode, against the real loopback servers: a request the guard judged
+ * ordinary whose `path` the app changes before the runtime writes the request line
+ * (`req.path = "/v1/chat/completions"` between `http.request()` and `end()`; Node, Deno and Bun all
+ * read `path` then), a `path` that is an object the runtime stringifies, and an AI path in another
+ * case. Each must throw AttestationError and reach no server; report mode records the call and
+ * sends it as the app asked; an ordinary change of path is left alone.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { enableGuard } from "../mod.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
 import { barrier, isAttestationError } from "./support/block_checks.ts";
 import { aiCalls } from "./support/records.ts";
+import type { GuardRecord } from "../src/report/record.ts";
 import { runtime } from "./support/worker_kinds.ts";
 
 let servers: AiServers;
@@ -28,10 +30,11 @@ const CHAT = "/v1/chat/completions";
 type Make = (onResponse: (res: http.IncomingMessage) => void) => http.ClientRequest;
 
 /**
- * Makes a request with `make`, sets its `path` to `path`, then ends it with a body. Resolves when
- * the response ends; rejects with what the assignment threw (the request is then destroyed).
+ * Makes a request with `make`, sets its `path` to `path` (if given), then ends it with a body.
+ * Resolves when the response ends; rejects with what the assignment threw (the request is then
+ * destroyed).
  */
-function sendWithPath(make: Make, path: string): Promise<void> {
+function sendWithPath(make: Make, path?: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const req = make((res) => {
       res.resume();
@@ -39,7 +42,7 @@ function sendWithPath(make: Make, path: string): Promise<void> {
     });
     req.on("error", reject);
     try {
-      req.path = path;
+      if (path !== undefined) req.path = path;
     } catch (error) {
       req.destroy();
       reject(error);
@@ -47,6 +50,48 @@ function sendWithPath(make: Make, path: string): Promise<void> {
     }
     req.end("{}");
   });
+}
+
+/** What one attempt did: how the call ended, the paths that arrived, the AI calls recorded. */
+interface Attempt {
+  outcome: unknown;
+  received: string[];
+  records: GuardRecord[];
+}
+
+/** Runs `send` under a fresh guard in `mode`, between two barriers. */
+async function attempt(mode: "block" | "report", send: () => Promise<unknown>): Promise<Attempt> {
+  await barrier(servers);
+  const g = enableGuard({ mode, sinks: ["memory"], discover: false });
+  try {
+    const before = servers.seen.length;
+    let outcome: unknown = "sent";
+    try {
+      const response = await send();
+      if (response instanceof Response) await response.text();
+    } catch (error) {
+      outcome = error;
+    }
+    await barrier(servers);
+    const received = servers.seen.slice(before).map((s) => s.path)
+      .filter((path) => !path.startsWith("/barrier/"));
+    return { outcome, received, records: aiCalls(g.records()) };
+  } finally {
+    await g.disable();
+  }
+}
+
+/** Blocked: AttestationError, nothing arrived, one `blocked` record. */
+function assertBlocked({ outcome, received, records }: Attempt): void {
+  assert.deepEqual(received, [], `${runtime}: the server received it`);
+  assert.ok(isAttestationError(outcome), `${runtime}: got ${outcome}`);
+  assert.equal(records[0]?.action, "blocked");
+}
+
+/** Sent as judged: no error, only the harmless path arrived. */
+function assertHarmless({ outcome, received }: Attempt): void {
+  assert.deepEqual(received, ["/harmless"], runtime);
+  assert.equal(outcome, "sent", `${runtime}: got ${outcome}`);
 }
 
 const MAKERS: Array<{ name: string; make: Make }> = [
@@ -76,65 +121,35 @@ const MAKERS: Array<{ name: string; make: Make }> = [
 
 for (const { name, make } of MAKERS) {
   test(`block: ${name} to /harmless, then req.path = ${CHAT} → AttestationError, nothing arrives`, async () => {
-    await barrier(servers);
-    const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
-    try {
-      const before = servers.seen.length;
-      let outcome: unknown = "sent";
-      try {
-        await sendWithPath(make, `${CHAT}?path-set`);
-      } catch (error) {
-        outcome = error;
-      }
-      await barrier(servers);
-      const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
-      assert.deepEqual(received, [], `${runtime}: the server received it`);
-      assert.ok(isAttestationError(outcome), `${runtime}: got ${outcome}`);
-      assert.equal(aiCalls(g.records())[0]?.action, "blocked");
-    } finally {
-      await g.disable();
-    }
+    assertBlocked(await attempt("block", () => sendWithPath(make, `${CHAT}?path-set`)));
   });
 
   test(`report: ${name} to /harmless, then req.path = ${CHAT} → one record, it arrives`, async () => {
-    await barrier(servers);
-    const g = enableGuard({ mode: "report", sinks: ["memory"], discover: false });
-    try {
-      const before = servers.seen.length;
-      await sendWithPath(make, `${CHAT}?path-set-report`);
-      const records = aiCalls(g.records());
-      assert.equal(records.length, 1, `${runtime}: records ${JSON.stringify(records)}`);
-      assert.equal(records[0]!.action, "reported");
-      assert.equal(records[0]!.target, "http POST 127.0.0.1/v1/chat/completions");
-      await barrier(servers);
-      const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
-      assert.deepEqual(received.map((s) => s.path), [`${CHAT}?path-set-report`]);
-    } finally {
-      await g.disable();
-    }
+    const { outcome, received, records } = await attempt(
+      "report",
+      () => sendWithPath(make, `${CHAT}?path-set-report`),
+    );
+    assert.equal(outcome, "sent", `${runtime}: got ${outcome}`);
+    assert.equal(records.length, 1, `${runtime}: records ${JSON.stringify(records)}`);
+    assert.equal(records[0]!.action, "reported");
+    assert.equal(records[0]!.target, "http POST 127.0.0.1/v1/chat/completions");
+    assert.deepEqual(received, [`${CHAT}?path-set-report`]);
   });
 
   test(`block: ${name} to /harmless, then req.path = /other → sent as changed, no record`, async () => {
-    await barrier(servers);
-    const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
-    try {
-      const before = servers.seen.length;
-      let read = "";
-      await sendWithPath((cb) => {
+    let read = "";
+    const { outcome, received, records } = await attempt("block", () =>
+      sendWithPath((cb) => {
         const req = make(cb);
         const keys = Object.keys(req).includes("path");
         req.path = "/other";
         read = `${req.path} ${keys === Object.keys(req).includes("path")}`;
         return req;
-      }, "/other?again");
-      assert.equal(read, "/other true", "the app reads what it set; its keys are unchanged");
-      assert.deepEqual(aiCalls(g.records()), []);
-      await barrier(servers);
-      const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
-      assert.deepEqual(received.map((s) => s.path), ["/other?again"]);
-    } finally {
-      await g.disable();
-    }
+      }, "/other?again"));
+    assert.equal(outcome, "sent", `${runtime}: got ${outcome}`);
+    assert.equal(read, "/other true", "the app reads what it set; its keys are unchanged");
+    assert.deepEqual(records, []);
+    assert.deepEqual(received, ["/other?again"]);
   });
 }
 
@@ -150,11 +165,7 @@ const CASED: Array<{ name: string; send(): Promise<unknown> }> = [
   },
   {
     name: "http.request of /V1/CHAT/COMPLETIONS",
-    send: () =>
-      sendWithPath((cb) => {
-        const { hostname, port } = new URL(base);
-        return http.request({ hostname, port, method: "POST", path: "/V1/CHAT/COMPLETIONS" }, cb);
-      }, "/V1/CHAT/COMPLETIONS?cased"),
+    send: () => sendWithPath(requestWithPath("/V1/CHAT/COMPLETIONS"), "/V1/CHAT/COMPLETIONS?cased"),
   },
   {
     name: "fetch of a Gemini model's :GenerateContent",
@@ -168,26 +179,71 @@ const CASED: Array<{ name: string; send(): Promise<unknown> }> = [
 
 for (const { name, send } of CASED) {
   test(`block: ${name} → AttestationError, nothing arrives`, async () => {
-    await barrier(servers);
-    const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
-    try {
-      const before = servers.seen.length;
-      let outcome: unknown = "sent";
-      try {
-        const response = await send();
-        if (response instanceof Response) await response.text();
-      } catch (error) {
-        outcome = error;
-      }
-      await barrier(servers);
-      const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
-      assert.deepEqual(received, [], `${runtime}: the server received it`);
-      assert.ok(isAttestationError(outcome), `${runtime}: got ${outcome}`);
-      const records = aiCalls(g.records());
-      assert.equal(records[0]?.action, "blocked");
-      assert.ok(records[0]?.operation === "chat" || records[0]?.operation === "generate_content");
-    } finally {
-      await g.disable();
-    }
+    const result = await attempt("block", send);
+    assertBlocked(result);
+    const operation = result.records[0]?.operation;
+    assert.ok(operation === "chat" || operation === "generate_content", String(operation));
+  });
+}
+
+/** An object whose `toString` gives `first` once, then `then` (a runtime stringifies it again). */
+function flipping(first: string, then: string): { toString(): string } {
+  let calls = 0;
+  return { toString: () => (calls++ === 0 ? first : then) };
+}
+
+function requestWithPath(path: unknown): Make {
+  return (cb) => {
+    const { hostname, port } = new URL(base);
+    return http.request({ hostname, port, method: "POST", path } as http.RequestOptions, cb);
+  };
+}
+
+/**
+ * A path that is no string: the runtimes stringify it (Node as it writes the request line), the
+ * guard read it as none (`/`). `sendsWhatWasJudged`: it answers harmless first, so the harmless
+ * path must be what arrives.
+ */
+const PATH_OBJECTS: Array<{ name: string; sendsWhatWasJudged?: boolean; send(): Promise<void> }> = [
+  {
+    name: "http.request with a path object whose toString is the endpoint",
+    send: () => sendWithPath(requestWithPath({ toString: () => `${CHAT}?obj` }), `${CHAT}?obj`),
+  },
+  {
+    name: "http.request with a String object path",
+    send: () => sendWithPath(requestWithPath(new String(`${CHAT}?str`)), `${CHAT}?str`),
+  },
+  {
+    name: "http.request with a path object answering harmless once, then the endpoint",
+    sendsWhatWasJudged: true,
+    send: () => sendWithPath(requestWithPath(flipping("/harmless", `${CHAT}?flip`))),
+  },
+  {
+    name: "req.path set to an object whose toString is the endpoint",
+    send: () =>
+      sendWithPath(
+        requestWithPath("/harmless"),
+        { toString: () => `${CHAT}?set-obj` } as unknown as string,
+      ),
+  },
+  {
+    name: "req.path set to an object answering harmless once, then the endpoint",
+    sendsWhatWasJudged: true,
+    send: () =>
+      sendWithPath(
+        requestWithPath("/elsewhere"),
+        flipping("/harmless", `${CHAT}?set-flip`) as unknown as string,
+      ),
+  },
+];
+
+for (const attack of PATH_OBJECTS) {
+  const expected = attack.sendsWhatWasJudged
+    ? "the harmless path is what arrives"
+    : "AttestationError, nothing arrives";
+  test(`block: ${attack.name} → ${expected}`, async () => {
+    const result = await attempt("block", attack.send);
+    if (attack.sendsWhatWasJudged) assertHarmless(result);
+    else assertBlocked(result);
   });
 }

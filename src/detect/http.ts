@@ -256,11 +256,23 @@ function settleOptions(args: unknown[]): void {
     const a = args[i];
     if (a === null || typeof a !== "object" || a instanceof URL) continue;
     const proto = Object.getPrototypeOf(a);
-    if (proto === Object.prototype) args[i] = { ...a };
-    else if (proto === null) args[i] = { __proto__: null, ...a };
-    else if (hasOwnGetter(a)) args[i] = Object.assign(Object.create(proto), a);
+    let settled: Options;
+    if (proto === Object.prototype) settled = { ...a };
+    else if (proto === null) settled = { __proto__: null, ...a };
+    else if (hasOwnGetter(a) || isObject((a as Options).path)) {
+      settled = Object.assign(Object.create(proto), a);
+    } else return;
+    // A path that is an object (`new String(…)`, one with a `toString`) is stringified by the
+    // runtime, on Node as it writes the request line: stringified here once, so the runtime sends
+    // the text the guard judged.
+    if (isObject(settled.path)) settled.path = String(settled.path);
+    args[i] = settled;
     return;
   }
+}
+
+function isObject(value: unknown): value is object {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
 }
 
 function hasOwnGetter(value: object): boolean {
@@ -416,6 +428,8 @@ function watchPaths(core: GuardCore, patcher: Patcher): void {
     patcher.define(proto, "path", {
       get,
       set: function setPath(this: unknown, value: unknown) {
+        // The runtime's setter stringifies it: once, here, so that what is judged is what is kept.
+        if (isObject(value)) value = String(value);
         // The constructor's own assignment finds no path yet: the request is judged as made. Once
         // `end()` ran (or the headers went), the line is written: a new path is not sent.
         if (core.active() && typeof value === "string") {
@@ -438,7 +452,9 @@ function watchPaths(core: GuardCore, patcher: Patcher): void {
     (original) =>
       function implicitHeader(this: unknown, ...args: unknown[]) {
         const request = this as ClientRequestLike;
-        const path = request.path;
+        let path: unknown = request.path;
+        // Node stringifies a path object as it writes the line: once, here, and kept.
+        if (isObject(path)) request.path = path = String(path);
         if (
           typeof path === "string" && (path !== ordinaryPath || core.rules().length !== 0) &&
           core.active()
