@@ -269,8 +269,9 @@ async function h2Send(headers: unknown): Promise<void> {
 /**
  * Stream headers the runtime reads otherwise than the guard did: `:path` as an object or a
  * one-value array (stringified), raw pairs (`[name, value, …]`, an upper-case name lowercased), a
- * getter that answers harmless once. All under one guard: on Deno and Bun a guard enabled again in
- * the same process no longer sees http2 streams (not fixed here).
+ * getter that answers harmless once. All under one guard: `http2.connect` is read from the
+ * namespace `import("node:http2")` gives, a named binding, which Deno and Bun bind once (README,
+ * note 3): a guard enabled again after one was disabled no longer sees these sessions there.
  */
 const H2_HEADERS: Array<{ name: string; sendsWhatWasJudged?: boolean; headers(): unknown }> = [
   {
