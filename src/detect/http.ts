@@ -13,7 +13,10 @@ import type { CallFacts } from "../report/record.ts";
 import { builtinModule, runtimeKey, syncBuiltinExports } from "../runtime.ts";
 import { whenReached } from "./builtin_reach.ts";
 import { decideRequest, type DetectorLayer, type GuardCore, runMarked } from "./layer.ts";
+import type { Patcher } from "./patcher.ts";
+import type { StackBoundary } from "./call_site.ts";
 import {
+  isOrdinaryPath,
   isOrdinaryRequest,
   type ProviderMatch,
   sentUrl,
@@ -190,7 +193,10 @@ function matchRequest(
   if (
     typeof target !== "string" && core.rules().length === 0 &&
     isOrdinaryRequest(target.protocol, target.hostname, target.port, target.path)
-  ) return null;
+  ) {
+    ordinaryPath = target.path;
+    return null;
+  }
   const url = typeof target === "string" ? target : joinedUrl(target);
   const match = core.match(url);
   return match === null ? null : { match, url };
@@ -250,11 +256,23 @@ function settleOptions(args: unknown[]): void {
     const a = args[i];
     if (a === null || typeof a !== "object" || a instanceof URL) continue;
     const proto = Object.getPrototypeOf(a);
-    if (proto === Object.prototype) args[i] = { ...a };
-    else if (proto === null) args[i] = { __proto__: null, ...a };
-    else if (hasOwnGetter(a)) args[i] = Object.assign(Object.create(proto), a);
+    let settled: Options;
+    if (proto === Object.prototype) settled = { ...a };
+    else if (proto === null) settled = { __proto__: null, ...a };
+    else if (hasOwnGetter(a) || isObject((a as Options).path)) {
+      settled = Object.assign(Object.create(proto), a);
+    } else return;
+    // A path that is an object (`new String(…)`, one with a `toString`) is stringified by the
+    // runtime, on Node as it writes the request line: stringified here once, so the runtime sends
+    // the text the guard judged.
+    if (isObject(settled.path)) settled.path = String(settled.path);
+    args[i] = settled;
     return;
   }
+}
+
+function isObject(value: unknown): value is object {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
 }
 
 function hasOwnGetter(value: object): boolean {
@@ -334,11 +352,116 @@ function hook(core: GuardCore, original: Fn, module: "http" | "https", protocol:
       () => ownCall(original, this, args),
     );
     settleOn(core, request, marker);
+    rememberPath(request);
     return request;
   };
   Object.defineProperty(guarded, "name", { value: original.name, configurable: true });
   Object.defineProperty(guarded, "length", { value: original.length, configurable: true });
   return guarded;
+}
+
+/**
+ * The path of the last request proven ordinary by its parts: an ordinary path on any host, which
+ * the request line's check need not read again (the same request, written at once).
+ */
+let ordinaryPath = "";
+
+/** The path each AI request was decided for (`request()` and the `created` channel). */
+const decidedPaths = new WeakMap<object, string>();
+
+function rememberPath(request: unknown): void {
+  const path = request !== null && typeof request === "object"
+    ? (request as ClientRequestLike).path
+    : undefined;
+  if (typeof path === "string") decidedPaths.set(request as object, path);
+}
+
+/**
+ * Judges the path a request will be sent with when it is no longer the one it was judged with:
+ * the runtimes read `request.path` when they write the request line, not when `request()` returns,
+ * so `req.path = "/v1/chat/completions"` set after the guard judged `/harmless` would send the
+ * endpoint unseen. An ordinary path stays ordinary on the host it was judged on (a provider host's
+ * every path is its: that request was decided as it was made). Block mode: throws
+ * `AttestationError` before the line is written.
+ */
+function judgeSentPath(
+  core: GuardCore,
+  request: ClientRequestLike,
+  path: string,
+  below: StackBoundary,
+): void {
+  if (core.rules().length === 0 && isOrdinaryPath(path)) return;
+  if (decidedPaths.get(request) === path) return;
+  const host = text(request.getHeader?.("host")) ?? text(request.host);
+  if (host === undefined) return;
+  const url = proxiedUrl(path) ?? tunnelUrl(request.method, path) ??
+    `${request.protocol ?? "http:"}//${host}${path}`;
+  const match = core.match(url);
+  if (match === null) return;
+  const upgrade = String(request.getHeader?.("upgrade")).toLowerCase() === "websocket";
+  const module = request.protocol === "https:" ? "https" : "http";
+  const marker = decideRequest(
+    core,
+    core.frame(),
+    () => describe(match, url, request.method ?? "GET", upgrade, module),
+    below,
+  );
+  decidedPaths.set(request, path);
+  if (marker) settleOn(core, request, marker);
+}
+
+/**
+ * Watches `ClientRequest`'s path after the request is made, once per process prototype: Deno and
+ * Bun keep it behind an accessor on the prototype (its setter is wrapped: a new path is judged as
+ * it is set, and a blocked one is not set); Node keeps it as a plain property of each request and
+ * reads it in `_implicitHeader()`, which writes the request line (wrapped: the path is judged there,
+ * once per request, and an AI one blocked before anything is written).
+ */
+function watchPaths(core: GuardCore, patcher: Patcher): void {
+  const ClientRequest = builtinModule<{ ClientRequest?: { prototype?: object } }>("node:http")
+    ?.ClientRequest;
+  const proto = ClientRequest?.prototype;
+  if (proto === undefined || proto === null) return;
+  const accessor = Object.getOwnPropertyDescriptor(proto, "path");
+  if (accessor?.get !== undefined && accessor.set !== undefined) {
+    const { get, set } = accessor;
+    patcher.define(proto, "path", {
+      get,
+      set: function setPath(this: unknown, value: unknown) {
+        // The runtime's setter stringifies it: once, here, so that what is judged is what is kept.
+        if (isObject(value)) value = String(value);
+        // The constructor's own assignment finds no path yet: the request is judged as made. Once
+        // `end()` ran (or the headers went), the line is written: a new path is not sent.
+        if (core.active() && typeof value === "string") {
+          const current = get.call(this);
+          const sent = this as { headersSent?: unknown; writableEnded?: unknown };
+          if (
+            typeof current === "string" && current !== value && sent.headersSent !== true &&
+            sent.writableEnded !== true
+          ) judgeSentPath(core, this as ClientRequestLike, value, setPath);
+        }
+        set.call(this, value);
+      },
+      enumerable: accessor.enumerable ?? false,
+    });
+    return;
+  }
+  patcher.wrapMethod<Fn>(
+    proto,
+    "_implicitHeader",
+    (original) =>
+      function implicitHeader(this: unknown, ...args: unknown[]) {
+        const request = this as ClientRequestLike;
+        let path: unknown = request.path;
+        // Node stringifies a path object as it writes the line: once, here, and kept.
+        if (isObject(path)) request.path = path = String(path);
+        if (
+          typeof path === "string" && (path !== ordinaryPath || core.rules().length !== 0) &&
+          core.active()
+        ) judgeSentPath(core, request, path, implicitHeader);
+        return Reflect.apply(original, this, args);
+      },
+  );
 }
 
 /** Node: a ClientRequest built without `request()`/`get()` is seen when it is created. */
@@ -369,6 +492,7 @@ function subscribeCreated(core: GuardCore): (() => void) | undefined {
           onCreated,
         );
         if (marker) settleOn(core, request, marker);
+        rememberPath(request);
       } catch (error) {
         // Block mode: never throw in a channel subscriber (it would crash the process); the
         // request is destroyed before it is sent and its 'error' event carries the error.
@@ -409,6 +533,7 @@ export const httpLayer: DetectorLayer = {
           ) || patched;
         }
         if (!patched) return;
+        watchPaths(core, patcher);
         syncBuiltinExports();
         unsubscribe ??= subscribeCreated(core);
       })

@@ -76,8 +76,56 @@ function socketOrigin(session: SessionLike, authority: string | undefined): stri
 }
 
 function header(headers: unknown, name: string): string | undefined {
+  if (Array.isArray(headers)) {
+    // Raw pairs, `[name, value, …]`: the runtime lowercases the names.
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const value = headers[i + 1];
+      if (typeof value === "string" && String(headers[i]).toLowerCase() === name) return value;
+    }
+    return undefined;
+  }
   const value = (headers as Record<string, unknown> | null | undefined)?.[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** A pseudo-header's value as the runtime sends it: a one-value array's value, stringified. */
+function pseudoValue(value: unknown): unknown {
+  if (Array.isArray(value) && value.length === 1) value = value[0];
+  return value === null || (typeof value !== "object" && typeof value !== "function")
+    ? value
+    : String(value);
+}
+
+/**
+ * Settles a stream's headers (the first argument) so that the guard judges what the runtime reads:
+ * an object is copied as the runtime copies it (a getter runs once: it cannot answer a harmless
+ * `:path` to the guard and the endpoint to the runtime), raw pairs are copied; in both, a
+ * pseudo-header that is an object or a one-value array (`{ toString }`, `[path]`, which the
+ * runtime stringifies) is stringified once.
+ */
+function settleHeaders(args: unknown[]): void {
+  const headers = args[0];
+  if (headers === null || typeof headers !== "object") return;
+  if (Array.isArray(headers)) {
+    const copy = headers.slice();
+    for (let i = 0; i + 1 < copy.length; i += 2) {
+      if (String(copy[i]).startsWith(":")) copy[i + 1] = pseudoValue(copy[i + 1]);
+    }
+    args[0] = copy;
+    return;
+  }
+  const proto = Object.getPrototypeOf(headers);
+  const copy: Record<string, unknown> = proto === Object.prototype
+    ? { ...headers }
+    : Object.assign(Object.create(proto), headers);
+  // The pseudo-headers the guard reads.
+  const path = copy[":path"];
+  if (path !== undefined && typeof path !== "string") copy[":path"] = pseudoValue(path);
+  const authority = copy[":authority"];
+  if (authority !== undefined && typeof authority !== "string") {
+    copy[":authority"] = pseudoValue(authority);
+  }
+  args[0] = copy;
 }
 
 function describe(match: ProviderMatch, method: string): CallFacts {
@@ -149,6 +197,7 @@ function wrapRequest(
   patcher.wrapMethod<Fn>(proto, "request", (original) => {
     const guarded = function (this: SessionLike, ...args: unknown[]) {
       if (!core.active()) return Reflect.apply(original, this, args);
+      settleHeaders(args);
       const headers = args[0];
       const path = header(headers, ":path") ?? "/";
       const found = streamOrigin(origins, this, header(headers, ":authority"));

@@ -362,20 +362,26 @@ const AI_PATHS: ReadonlyArray<{
   },
 ];
 
-/** Path endings as one expression anchored at the path's end. */
-function endingPattern(endings: readonly string[]): RegExp {
+/**
+ * Path endings as one expression anchored at the path's end; `flags` `"i"` for endings matched
+ * without case.
+ */
+function endingPattern(endings: readonly string[], flags = ""): RegExp {
   const alternatives = endings.map((e) =>
     e.replace(/[.]/g, "\\.").replaceAll("{segment}", "[^/]+").replaceAll("{word}", "[a-z_]+")
   );
-  return new RegExp(`(?:${alternatives.join("|")})$`);
+  return new RegExp(`(?:${alternatives.join("|")})$`, flags);
 }
 
+// Any-host endings (and the operations they name) are matched without case: servers that route
+// without it (Express's default, Go's Fiber, ASP.NET) answer `/V1/Chat/Completions` as the endpoint.
 const OPERATION_PATHS: ReadonlyArray<[pattern: RegExp, operation: string | null]> = AI_PATHS.map((
   row,
-) => [endingPattern(row.endings), row.operation]);
-const ANY_HOST_PATHS = endingPattern(AI_PATHS.flatMap((row) => row.anyHost ?? []));
+) => [endingPattern(row.endings, "i"), row.operation]);
+const ANY_HOST_PATHS = endingPattern(AI_PATHS.flatMap((row) => row.anyHost ?? []), "i");
 const SITE_ROUTE_PATHS = endingPattern(
   AI_PATHS.filter((row) => row.siteRoutes).flatMap((row) => row.anyHost ?? []),
+  "i",
 );
 const COMPATIBLE_PATHS = endingPattern(
   AI_PATHS.filter((row) => row.compatible).flatMap((row) => row.endings),
@@ -503,13 +509,16 @@ function hashHost(text: string, start: number, end: number): number {
   return hash;
 }
 
-/** The hash of a path's last segment, `text.slice(start, end)` after its last `/`, `:` or `.`. */
+/**
+ * The hash of a path's last segment, `text.slice(start, end)` after its last `/`, `:` or `.`,
+ * lowercased (any-host endings are matched without case).
+ */
 function hashTail(text: string, start: number, end: number): number {
   let hash = FNV_OFFSET;
   for (let i = end - 1; i >= start; i--) {
     const c = text.charCodeAt(i);
     if (c === 47 /* / */ || c === 58 /* : */ || c === 46 /* . */) break;
-    hash = mix(hash, c);
+    hash = mix(hash, lower(c));
   }
   return hash;
 }
