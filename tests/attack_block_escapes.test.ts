@@ -9,8 +9,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { AttestationError, enableGuard } from "../mod.ts";
+import { enableGuard } from "../mod.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
+import { barrier, isAttestationError } from "./support/block_checks.ts";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno
   ? "deno"
@@ -27,23 +28,6 @@ before(async () => {
 after(() => servers.close());
 
 const CHAT = "/v1/chat/completions";
-
-/** A request the servers see after anything sent before it. */
-async function barrier(): Promise<void> {
-  const path = `/barrier/${Math.random().toString(36).slice(2)}`;
-  await new Promise<void>((resolve, reject) => {
-    http.get(`${base}${path}`, (res) => {
-      res.resume();
-      res.on("end", resolve);
-    }).on("error", reject);
-  });
-  await servers.waitFor(path);
-}
-
-function isAttestationError(error: unknown): boolean {
-  return error instanceof AttestationError ||
-    (error as { cause?: unknown } | null)?.cause instanceof AttestationError;
-}
 
 /** An object whose `toString` gives `first` once, then `then` (a runtime stringifies it again). */
 function flipping(first: string, then: string): { toString(): string } {
@@ -183,7 +167,7 @@ for (const attack of ATTACKS) {
     ? "the harmless URL is what arrives"
     : "AttestationError, nothing arrives";
   test(`block: ${attack.name} → ${expected}`, async () => {
-    await barrier();
+    await barrier(servers);
     const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
     try {
       const before = servers.seen.length;
@@ -194,7 +178,7 @@ for (const attack of ATTACKS) {
       } catch (error) {
         outcome = error;
       }
-      await barrier();
+      await barrier(servers);
       const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
       if (attack.sendsWhatWasJudged) {
         assert.deepEqual(received.map((s) => s.path), ["/harmless"], runtime);

@@ -36,6 +36,7 @@ import { attest, AttestationError, enableGuard, type GuardRecord } from "../mod.
 import { freshContext, lineHere } from "./support/mock_ai_server.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
 import { aiCalls } from "./support/records.ts";
+import { barrier, isAttestationError } from "./support/block_checks.ts";
 
 const runtime = (globalThis as { Deno?: unknown; Bun?: unknown }).Deno
   ? "deno"
@@ -515,24 +516,6 @@ function guard(mode: "report" | "block") {
   return enableGuard({ mode, sinks: ["memory"], clients: CLIENTS, discover: false });
 }
 
-/** A request the servers will see after anything sent before it: then nothing else is coming. */
-async function barrier(): Promise<void> {
-  const path = `/barrier/${Math.random().toString(36).slice(2)}`;
-  await new Promise<void>((resolve, reject) => {
-    http.get(`${servers.http1}${path}`, (res) => {
-      res.resume();
-      res.on("end", resolve);
-    }).on("error", reject);
-  });
-  await servers.waitFor(path);
-}
-
-function isAttestationError(error: unknown): boolean {
-  // fetch() turns every failure of the request below it into "TypeError: fetch failed".
-  return error instanceof AttestationError ||
-    (error as { cause?: unknown } | null)?.cause instanceof AttestationError;
-}
-
 for (const c of CASES) {
   const skip = c.runtimes && !c.runtimes.includes(runtime)
     ? `${c.name}: no hook on ${runtime} (README: what the guard can see)`
@@ -554,7 +537,7 @@ for (const c of CASES) {
       assert.equal(r!.action, "reported");
       if (c.noSiteOn?.includes(runtime)) assert.equal(r!.call_site, null);
       else assert.equal(r!.call_site, `${THIS_FILE}:${site}:${r!.call_site?.split(":")[2]}`);
-      await barrier();
+      await barrier(servers);
       assert.ok(servers.seen.slice(before).some((s) => s.path === c.path), "the call went through");
     } finally {
       await g.disable();
@@ -575,7 +558,7 @@ for (const c of CASES) {
   test(`${c.name}: block → AttestationError and the servers receive nothing`, {
     skip,
   }, async () => {
-    await barrier(); // what earlier tests sent has arrived
+    await barrier(servers); // what earlier tests sent has arrived
     const g = guard("block");
     try {
       const before = servers.seen.length;
@@ -583,7 +566,7 @@ for (const c of CASES) {
         assert.ok(isAttestationError(error), `got ${error}`);
         return true;
       });
-      await barrier();
+      await barrier(servers);
       const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
       assert.deepEqual(received, []);
       const [r] = aiCalls(g.records());
@@ -690,12 +673,12 @@ test("node: a ClientRequest built directly is caught when created; block destroy
   } finally {
     await g.disable();
   }
-  await barrier();
+  await barrier(servers);
   g = guard("block");
   try {
     const before = servers.seen.length;
     await assert.rejects(send(), AttestationError);
-    await barrier();
+    await barrier(servers);
     assert.deepEqual(servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/")), []);
   } finally {
     await g.disable();

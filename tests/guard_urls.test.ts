@@ -12,11 +12,12 @@ import http from "node:http";
 import http2 from "node:http2";
 import axios from "axios";
 import { WebSocket as WsClient } from "ws";
-import { AttestationError, enableGuard } from "../mod.ts";
+import { type AttestationError, enableGuard } from "../mod.ts";
 import type { ProviderRule } from "../src/detect/providers.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
 import { aiCalls } from "./support/records.ts";
 import { installNetwork } from "./support/fake_network.ts";
+import { barrier, isAttestationError } from "./support/block_checks.ts";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno
   ? "deno"
@@ -102,23 +103,6 @@ const FORMS: Form[] = [
     provider: "acme_llm",
   },
 ];
-
-/** A request the servers see after anything sent before it. */
-async function barrier(): Promise<void> {
-  const path = `/barrier/${Math.random().toString(36).slice(2)}`;
-  await new Promise<void>((resolve, reject) => {
-    http.get(`${servers.http1}${path}`, (res) => {
-      res.resume();
-      res.on("end", resolve);
-    }).on("error", reject);
-  });
-  await servers.waitFor(path);
-}
-
-function isAttestationError(error: unknown): boolean {
-  return error instanceof AttestationError ||
-    (error as { cause?: unknown } | null)?.cause instanceof AttestationError;
-}
 
 function httpSend(target: string | http.RequestOptions): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -238,7 +222,7 @@ for (const carrier of CARRIERS) {
         assert.equal(records[0]!.provider, form.provider ?? "openai_compatible");
         assert.equal(records[0]!.server, "127.0.0.1");
         assert.equal(records[0]!.action, "reported");
-        await barrier();
+        await barrier(servers);
         const arrived = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
         assert.equal(arrived.length, 1, JSON.stringify(arrived));
         if (carrier.seenAs) assert.equal(arrived[0]!.protocol, carrier.seenAs);
@@ -250,7 +234,7 @@ for (const carrier of CARRIERS) {
     test(`${carrier.name}, ${form.name}: block → AttestationError, nothing arrives`, async (t) => {
       const send = carrier.send(form);
       if (send === null) return t.skip(`${form.name} has no meaning for ${carrier.name}`);
-      await barrier();
+      await barrier(servers);
       const g = guard("block", form);
       try {
         const before = servers.seen.length;
@@ -258,7 +242,7 @@ for (const carrier of CARRIERS) {
           assert.ok(isAttestationError(error), `${runtime}: got ${error}`);
           return true;
         });
-        await barrier();
+        await barrier(servers);
         const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
         assert.deepEqual(received, []);
         assert.equal(aiCalls(g.records())[0]?.action, "blocked");
@@ -301,7 +285,7 @@ for (const r of REDIRECTS) {
       const records = aiCalls(g.records());
       assert.equal(records.length, 1, JSON.stringify(records));
       assert.match(records[0]!.target, /127\.0\.0\.1\/v1\/chat\/completions$/);
-      await barrier();
+      await barrier(servers);
       assert.deepEqual(
         servers.seen.slice(before).map((s) => s.path).filter((p) => !p.startsWith("/barrier/")),
         [HOP, CHAT],
@@ -313,13 +297,13 @@ for (const r of REDIRECTS) {
 
   const outcome = late ? "recorded when it arrives, unblocked" : "refused unsent";
   test(`${r.name} to an AI path: block → the hop is ${outcome}`, async () => {
-    await barrier();
+    await barrier(servers);
     const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
     try {
       const before = servers.seen.length;
       if (late) await r.send();
       else await assert.rejects(r.send());
-      await barrier();
+      await barrier(servers);
       assert.deepEqual(
         servers.seen.slice(before).map((s) => s.path).filter((p) => !p.startsWith("/barrier/")),
         late ? [HOP, CHAT] : [HOP],
@@ -393,7 +377,7 @@ for (const withOptions of [false, true]) {
       );
       if (readAsUrl) assert.equal(outcome, "sent");
       else assert.ok(outcome instanceof Error && !isAttestationError(outcome), String(outcome));
-      await barrier();
+      await barrier(servers);
       const arrived = servers.seen.slice(before).map((s) => s.path)
         .filter((p) => !p.startsWith("/barrier/"));
       assert.deepEqual(arrived, readAsUrl ? [`${CHAT}?stream=1`] : []);
@@ -410,7 +394,7 @@ for (const withOptions of [false, true]) {
       readAsUrl ? "refused unsent" : "not AI"
     } on ${runtime}`,
     async () => {
-      await barrier();
+      await barrier(servers);
       const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
       try {
         const before = servers.seen.length;
@@ -419,7 +403,7 @@ for (const withOptions of [false, true]) {
           withOptions ? { method: "POST" } : undefined,
         );
         assert.equal(isAttestationError(outcome), readAsUrl, String(outcome));
-        await barrier();
+        await barrier(servers);
         const arrived = servers.seen.slice(before).map((s) => s.path)
           .filter((p) => !p.startsWith("/barrier/"));
         assert.deepEqual(arrived, []);
@@ -585,7 +569,7 @@ test("ws, web-chat hub on loopback: report → one chat record, the app's socket
 
 test("ws, web-chat hub on loopback: block → AttestationError, nothing connects", async (t) => {
   if (runtime !== "node") return t.skip("only Node's node:http is known to take `lookup`");
-  await barrier();
+  await barrier(servers);
   const g = enableGuard({ mode: "block", sinks: ["memory"], discover: false });
   try {
     const before = servers.seen.length;
@@ -595,7 +579,7 @@ test("ws, web-chat hub on loopback: block → AttestationError, nothing connects
       assert.ok(isAttestationError(error), `got ${error}`);
       return true;
     });
-    await barrier();
+    await barrier(servers);
     const received = servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/"));
     assert.deepEqual(received, []);
     assert.deepEqual(looked, [], "not even a lookup");

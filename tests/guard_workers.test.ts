@@ -7,7 +7,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import process from "node:process";
 import { execFile } from "node:child_process";
@@ -17,6 +16,7 @@ import { attest, enableGuard, type GuardRecord } from "../mod.ts";
 import { type AiServers, startAiServers } from "./support/ai_servers_client.ts";
 import threads from "node:worker_threads";
 import { runtime, WORKER_KINDS } from "./support/worker_kinds.ts";
+import { barrier } from "./support/block_checks.ts";
 
 let servers: AiServers;
 let dir: string;
@@ -39,17 +39,6 @@ async function reportedCalls(path: string, atLeast: number, ms = 5_000): Promise
     if (calls.length >= atLeast || Date.now() > deadline) return calls;
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-async function barrier(): Promise<void> {
-  const path = `/barrier/${Math.random().toString(36).slice(2)}`;
-  await new Promise<void>((resolve, reject) => {
-    http.get(`${servers.http1}${path}`, (res) => {
-      res.resume();
-      res.on("end", resolve);
-    }).on("error", reject);
-  });
-  await servers.waitFor(path);
 }
 
 let files = 0;
@@ -101,7 +90,7 @@ for (const kind of WORKER_KINDS) {
     const { g, reportPath } = guard("report");
     try {
       assert.equal(await kind.run({ url: chat(), attested: true }), "ok 200");
-      await barrier();
+      await barrier(servers);
       assert.deepEqual(await reportedCalls(reportPath, 1, 500), []);
     } finally {
       await g.disable();
@@ -112,13 +101,13 @@ for (const kind of WORKER_KINDS) {
     `${kind.name}: block → AttestationError in the worker, nothing arrives`,
     { skip },
     async () => {
-      await barrier();
+      await barrier(servers);
       const { g, reportPath } = guard("block");
       try {
         const before = servers.seen.length;
         const answer = await kind.run({ url: chat(), attested: false });
         assert.match(answer, /AttestationError/);
-        await barrier();
+        await barrier(servers);
         assert.deepEqual(
           servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/")),
           [],
@@ -141,7 +130,7 @@ function preloadCommand(app: string, arg: string): [string, string[]] {
 }
 
 test("under the preload (block mode), every worker the app starts is guarded", async () => {
-  await barrier();
+  await barrier(servers);
   const reportPath = join(dir, "preload.jsonl");
   const [cmd, args] = preloadCommand(
     "tests/support/worker_app.ts",
@@ -165,7 +154,7 @@ test("under the preload (block mode), every worker the app starts is guarded", a
   const kinds = WORKER_KINDS.filter((k) => k.runtimes.includes(runtime)).map((k) => k.name);
   assert.deepEqual(Object.keys(answers), kinds);
   for (const name of kinds) assert.match(answers[name]!, /AttestationError/, name);
-  await barrier();
+  await barrier(servers);
   assert.deepEqual(servers.seen.slice(before).filter((s) => !s.path.startsWith("/barrier/")), []);
   const blocked = await reportedCalls(reportPath, kinds.length);
   assert.deepEqual(blocked.map((r) => r.action), kinds.map(() => "blocked"));
