@@ -98,7 +98,8 @@ const WRITTEN_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^*/?#]+(?:[/?#]|$)/i;
  * `${region}-aiplatform.googleapis.com`): the holes are labels or parts of labels.
  */
 const HOLED_HOST =
-  /^([a-z][a-z0-9+.-]*:\/\/)([a-z0-9.*-]*\*[a-z0-9-]*\.[a-z0-9.-]*[a-z0-9])([/?#]|$)/i;
+  /^([a-z][a-z0-9+.-]*:\/\/)([a-z0-9.*-]*\*[a-z0-9-]*\.[a-z0-9.-]*[a-z0-9])([/?#].*)?$/is;
+/^([a-z][a-z0-9+.-]*:\/\/)([a-z0-9.*-]*\*[a-z0-9-]*\.[a-z0-9.-]*[a-z0-9])([/?#]|$)/i;
 
 /** What stands for a hole in a host while the registry reads it (a DNS label of its own). */
 const HOLE_LABEL = "aiguard-hole";
@@ -145,11 +146,11 @@ export function classifyText(found: UrlText, method: string, via: string): SiteF
     // Holes in a host whose domain is written: the registry reads the host with a label for each
     // (its patterns stand for any label there); a provider it names is the host's whatever fills
     // them. A host it does not name is read as a base URL from elsewhere, below.
-    const [whole, scheme, host] = holed;
-    const filled = `${scheme}${host!.replaceAll("*", HOLE_LABEL)}${
-      text.slice(whole.length - holed[3]!.length)
-    }`;
-    const match = matchUrl(filled.replaceAll("*", "x"), []);
+    const [, scheme, host, rest = ""] = holed;
+    const match = matchUrl(
+      `${scheme}${host!.replaceAll("*", HOLE_LABEL)}${rest.replaceAll("*", "x")}`,
+      [],
+    );
     if (match && match.provider !== "openai_compatible" && !ACCOUNT_PATH.test(match.path)) {
       return {
         provider: match.provider,
@@ -157,7 +158,7 @@ export function classifyText(found: UrlText, method: string, via: string): SiteF
         operation: match.operation,
         confidence: "high",
         target: `${via} ${method} ${match.server.replaceAll(HOLE_LABEL, "*")}${
-          text.slice(whole.length - holed[3]!.length).split(/[?#]/)[0]
+          rest.split(/[?#]/)[0]
         }`,
       };
     }
