@@ -26,13 +26,13 @@ export const BRIDGE_MODULE = "(electron bridge)";
 
 /** What `electron` exports that the scan follows, as globals of their own. */
 const PREFIX = "(electron).";
-const OBJECTS = ["contextBridge", "ipcRenderer", "ipcMain"] as const;
-/** The methods of those objects the scan follows: what each registers or sends. */
+/** The objects of `electron` the scan follows, and their methods: what each registers or sends. */
 const METHODS: Readonly<Record<string, readonly string[]>> = {
   contextBridge: ["exposeInMainWorld"],
   ipcRenderer: ["invoke", "send", "sendSync"],
   ipcMain: ["handle", "handleOnce", "on", "once"],
 };
+const OBJECTS: readonly string[] = Object.keys(METHODS);
 const PACKAGES = new Set(["electron", "electron/main", "electron/renderer", "electron/common"]);
 /** The key of the handlers a renderer's send reaches: `invoke` → `handle`, `send` → `on`. */
 const TABLE: Readonly<Record<string, string>> = {
@@ -45,16 +45,7 @@ const TABLE: Readonly<Record<string, string>> = {
   "ipcMain.once": "ipc:on",
 };
 /** Method names of the calls {@link bridgeEntries} keeps (a cheap look before resolving). */
-const REGISTERS = new Set([
-  "exposeInMainWorld",
-  "handle",
-  "handleOnce",
-  "on",
-  "once",
-  "invoke",
-  "send",
-  "sendSync",
-]);
+const REGISTERS = new Set(Object.values(METHODS).flat());
 
 /**
  * Whether a source text may register something on the bridge (an exposed API, an IPC handler):
@@ -72,9 +63,7 @@ export function electronBinding(specifier: string, imported: string): Value | nu
     for (const name of OBJECTS) props.set(name, { k: "global", name: PREFIX + name });
     return { k: "obj", props };
   }
-  return (OBJECTS as readonly string[]).includes(imported)
-    ? { k: "global", name: PREFIX + imported }
-    : UNKNOWN;
+  return OBJECTS.includes(imported) ? { k: "global", name: PREFIX + imported } : UNKNOWN;
 }
 
 /** `object.name` of an `electron` global (`ipcRenderer.invoke`); `null`: not one. */
