@@ -11,7 +11,7 @@ import { modelBodyOf, modelRequestOf } from "./request_bodies.ts";
 import { pathFromParams, type Request, requestOf } from "./requests.ts";
 import { optionOf, type ResolveContext, resolveValue } from "./resolve.ts";
 import type { SiteFacts } from "./site_facts.ts";
-import { classifyUrl } from "./url_kinds.ts";
+import { classifyUrl, singleSlashes } from "./url_kinds.ts";
 import {
   type FnSummary,
   PARAM_MARK,
@@ -296,7 +296,7 @@ function anthropicHeadersSite(
   args: Value[],
   ctx: ResolveContext,
 ): SiteFacts | null {
-  const path = (u: UrlText) => u.text.split("?")[0]!.replace(/(^|[^:])\/\/+/g, "$1/");
+  const path = (u: UrlText) => singleSlashes(u.text.split("?")[0]!);
   if (!request.urls.some((u) => /^\*\/(?:v1\/)?messages$/.test(path(u)))) return null;
   const holds = (v: Value | undefined) => {
     const o = v ? optionOf(resolveValue(v, ctx), "obj") : undefined;

@@ -104,6 +104,11 @@ const HOLED_HOST =
 /** What stands for a hole in a host while the registry reads it (a DNS label of its own). */
 const HOLE_LABEL = "aiguard-hole";
 
+/** A URL's text with its doubled slashes made one (not the scheme's `//`), as servers read it. */
+export function singleSlashes(text: string): string {
+  return text.replace(/(^|[^:])\/\/+/g, "$1/");
+}
+
 /**
  * The best classification of a URL's possible texts: a provider host first, then an AI path.
  *
@@ -140,7 +145,7 @@ export function classifyUrl(urls: UrlText[], method: string, via: string): SiteF
  * ```
  */
 export function classifyText(found: UrlText, method: string, via: string): SiteFacts | null {
-  const text = found.text.replace(/(^|[^:])\/\/+/g, "$1/");
+  const text = singleSlashes(found.text);
   const holed = HOLED_HOST.exec(text);
   if (holed !== null) {
     // Holes in a host whose domain is written: the registry reads the host with a label for each
